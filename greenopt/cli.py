@@ -1,0 +1,109 @@
+"""Command-line front end: a click group whose sub-commands live in `greenopt.commands`.
+
+Sub-commands are imported only when invoked so that `greenopt check` does not pay
+for numpy, numba or scikit-learn at start-up. Every expected failure becomes one
+line on stderr and the exit code of its `GreenoptError`; nothing prints a traceback
+unless `GREENOPT_DEBUG=1`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+
+import click
+
+from greenopt import __version__
+from greenopt.errors import GreenoptError
+
+# command name -> "module:attribute" (loaded on demand)
+COMMANDS: dict[str, str] = {
+    "measure": "greenopt.commands.measure:measure",
+    "rewrite": "greenopt.commands.rewrite:rewrite",
+    "check": "greenopt.commands.check:check",
+    "analyze": "greenopt.commands.analyze:analyze",
+    "train": "greenopt.commands.train:train",
+    "model": "greenopt.commands.model:model",
+}
+
+
+COMMAND_HELP: dict[str, str] = {
+    "measure": "Measure the energy of a call or a script with the best available meter.",
+    "rewrite": "Find, validate and apply energy-saving rewrites of a module.",
+    "check": "Report energy-saving opportunities (pre-commit / CI); never runs code.",
+    "analyze": "Batch static analysis of a code corpus with tables and an HTML report.",
+    "train": "Measure the corpus and fit the energy cost model.",
+    "model": "Inspect and evaluate the energy cost model.",
+}
+
+
+class LazyGroup(click.Group):
+    """A click group that imports each sub-command's module on first use."""
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, COMMAND_HELP[name]) for name in self.list_commands(ctx)])
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, attr = target.split(":")
+        return getattr(importlib.import_module(module_name), attr)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="greenopt")
+def cli() -> None:
+    """greenopt: find, validate and apply energy-saving rewrites of numerical Python."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI and return its exit code (also used as the console-script entry)."""
+    debug = os.environ.get("GREENOPT_DEBUG") == "1"
+    try:
+        rv = cli.main(args=argv, prog_name="greenopt", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.UsageError as exc:
+        click.echo(f"greenopt: error: {exc.format_message()}", err=True)
+        return 2
+    except click.Abort:
+        click.echo("greenopt: interrupted", err=True)
+        return 130
+    except KeyboardInterrupt:
+        click.echo("greenopt: interrupted", err=True)
+        return 130
+    except GreenoptError as exc:
+        if debug:
+            raise
+        click.echo(f"greenopt: error: {exc}", err=True)
+        return exc.exit_code
+    except click.ClickException as exc:
+        click.echo(f"greenopt: error: {exc.format_message()}", err=True)
+        return exc.exit_code
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # a bug in greenopt: one line, details on request
+        if debug:
+            raise
+        click.echo(
+            f"greenopt: internal error: {type(exc).__name__}: {exc} "
+            "(set GREENOPT_DEBUG=1 for a traceback)",
+            err=True,
+        )
+        return 70
+    return int(rv or 0)
+
+
+def console_main() -> None:
+    """Console-script entry point: exit with `main()`'s code."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    console_main()

@@ -1,0 +1,139 @@
+"""`[tool.greenopt]` configuration from the user's pyproject.toml.
+
+Found by walking up from the first path given on the command line. Command-line
+flags override it. Unknown keys and wrong types are InputErrors (a typo in config
+must not silently disable a pass).
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from greenopt.errors import InputError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+@dataclass(frozen=True)
+class WorkloadSpec:
+    """One workload from config: setup code and one or more call expressions."""
+
+    setup: str
+    calls: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Config:
+    """Settings from `[tool.greenopt]`; defaults are those of a project without config."""
+
+    select: tuple[str, ...] = ()  # pass names or rule codes; empty = all
+    ignore: tuple[str, ...] = ()  # pass names or rule codes
+    exclude: tuple[str, ...] = ()  # glob patterns (relative to the config's directory)
+    rtol: float = 1e-9
+    atol: float = 0.0
+    meter: str = "auto"
+    region: str | None = None
+    carbon_intensity: float | None = None
+    samples: int = 10
+    workloads: dict[str, tuple[WorkloadSpec, ...]] = field(default_factory=dict)
+    root: Path | None = None  # directory holding the pyproject.toml the config came from
+
+
+_LIST_KEYS = ("select", "ignore", "exclude")
+_KNOWN = set(_LIST_KEYS) | {
+    "rtol",
+    "atol",
+    "meter",
+    "region",
+    "carbon-intensity",
+    "samples",
+    "workloads",
+}
+
+
+def find_pyproject(start: Path) -> Path | None:
+    """The nearest pyproject.toml at or above `start` (a file or directory)."""
+    here = start.resolve()
+    if here.is_file() or not here.exists():
+        here = here.parent
+    for d in (here, *here.parents):
+        candidate = d / "pyproject.toml"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_config(start: Path | str | None = None, pyproject: Path | None = None) -> Config:
+    """Load `[tool.greenopt]` from `pyproject` or the nearest one above `start`."""
+    if pyproject is None:
+        pyproject = find_pyproject(Path(start) if start is not None else Path.cwd())
+    if pyproject is None:
+        return Config()
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise InputError(f"{pyproject}: cannot read configuration: {exc}") from None
+    section = data.get("tool", {}).get("greenopt", {})
+    return parse_config(section, pyproject)
+
+
+def parse_config(section: dict[str, Any], origin: Path) -> Config:
+    """Validate a `[tool.greenopt]` table and build a Config."""
+    if not isinstance(section, dict):
+        raise InputError(f"{origin}: [tool.greenopt] must be a table")
+    unknown = sorted(set(section) - _KNOWN)
+    if unknown:
+        raise InputError(f"{origin}: unknown [tool.greenopt] key(s): {', '.join(unknown)}")
+    kw: dict[str, Any] = {"root": origin.parent}
+    for key in _LIST_KEYS:
+        if key in section:
+            value = section[key]
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise InputError(f"{origin}: [tool.greenopt] {key} must be a list of strings")
+            kw[key] = tuple(value)
+    for key, attr in (("rtol", "rtol"), ("atol", "atol"), ("carbon-intensity", "carbon_intensity")):
+        if key in section:
+            value = section[key]
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+                raise InputError(f"{origin}: [tool.greenopt] {key} must be a non-negative number")
+            kw[attr] = float(value)
+    for key in ("meter", "region"):
+        if key in section:
+            if not isinstance(section[key], str):
+                raise InputError(f"{origin}: [tool.greenopt] {key} must be a string")
+            kw[key] = section[key]
+    if "samples" in section:
+        value = section["samples"]
+        if not isinstance(value, int) or isinstance(value, bool) or value < 2:
+            raise InputError(f"{origin}: [tool.greenopt] samples must be an integer >= 2")
+        kw["samples"] = value
+    if "workloads" in section:
+        kw["workloads"] = _parse_workloads(section["workloads"], origin)
+    return Config(**kw)
+
+
+def _parse_workloads(table: Any, origin: Path) -> dict[str, tuple[WorkloadSpec, ...]]:
+    if not isinstance(table, dict):
+        raise InputError(f"{origin}: [tool.greenopt.workloads] must be a table")
+    out: dict[str, tuple[WorkloadSpec, ...]] = {}
+    for path, entries in table.items():
+        if not isinstance(entries, list):
+            raise InputError(f"{origin}: workloads for {path!r} must be a list of tables")
+        specs = []
+        for entry in entries:
+            if not isinstance(entry, dict) or "call" not in entry:
+                raise InputError(f"{origin}: each workload for {path!r} needs a 'call'")
+            calls = entry["call"]
+            calls = [calls] if isinstance(calls, str) else calls
+            setup = entry.get("setup", "")
+            if not isinstance(setup, str) or not all(isinstance(c, str) for c in calls):
+                raise InputError(f"{origin}: workload for {path!r}: setup and call must be strings")
+            specs.append(WorkloadSpec(setup=setup, calls=tuple(calls)))
+        out[path] = tuple(specs)
+    return out

@@ -1,0 +1,123 @@
+"""Source layer: reading, parsing (libcst) and atomically writing user modules.
+
+`SourceModule` is the plain value passed between the parser, the passes and the
+emitters. Metadata (positions, scopes, qualified names) is built on demand because
+it is the slow part of libcst.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import libcst as cst
+
+from greenopt.errors import InputError
+
+#: files larger than this are refused (per-file error) rather than parsed
+MAX_FILE_BYTES = 5_000_000
+
+
+@dataclass
+class SourceModule:
+    """A parsed module: its path (if any), its text and its libcst tree."""
+
+    code: str
+    tree: cst.Module
+    path: str | None = None
+    _wrapper: cst.metadata.MetadataWrapper | None = field(default=None, repr=False, compare=False)
+
+    @classmethod
+    def parse(cls, code: str, path: str | None = None) -> SourceModule:
+        """Parse `code`; a syntax error becomes an InputError naming file, line and column."""
+        try:
+            tree = cst.parse_module(code)
+        except cst.ParserSyntaxError as exc:
+            where = path or "<string>"
+            raise InputError(
+                f"{where}:{exc.raw_line}:{exc.raw_column}: syntax error: {exc.message}"
+            ) from None
+        return cls(code=code, tree=tree, path=path)
+
+    @classmethod
+    def read(cls, path: str | os.PathLike[str]) -> SourceModule:
+        """Read and parse a file, turning every kind of bad input into an InputError."""
+        return cls.parse(read_source(path), str(path))
+
+    def with_tree(self, tree: cst.Module) -> SourceModule:
+        """Return a new SourceModule for a rewritten tree (same path)."""
+        return SourceModule(code=tree.code, tree=tree, path=self.path)
+
+    def metadata(self) -> cst.metadata.MetadataWrapper:
+        """The metadata wrapper of this module (built once, on first use)."""
+        if self._wrapper is None:
+            self._wrapper = cst.metadata.MetadataWrapper(self.tree, unsafe_skip_copy=True)
+        return self._wrapper
+
+
+def read_source(path: str | os.PathLike[str]) -> str:
+    """Read a Python source file as UTF-8 text; raise InputError with one clear line."""
+    p = Path(path)
+    try:
+        if p.is_dir():
+            raise InputError(f"{p}: is a directory")
+        size = p.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise InputError(f"{p}: file too large ({size} bytes > {MAX_FILE_BYTES})")
+        data = p.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{p}: no such file") from None
+    except PermissionError:
+        raise InputError(f"{p}: permission denied") from None
+    except OSError as exc:
+        raise InputError(f"{p}: cannot read: {exc.strerror or exc}") from None
+    if b"\x00" in data:
+        raise InputError(f"{p}: binary file, not Python source")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{p}: not UTF-8 (byte {exc.start})") from None
+
+
+def unified_diff(old: str, new: str, path: str) -> str:
+    """A unified diff of `old` -> `new` with a/ b/ headers, empty when equal."""
+    return "".join(
+        difflib.unified_diff(
+            old.splitlines(keepends=True),
+            new.splitlines(keepends=True),
+            fromfile=f"a/{path}",
+            tofile=f"b/{path}",
+        )
+    )
+
+
+def atomic_write(path: str | os.PathLike[str], text: str) -> None:
+    """Replace `path` with `text` atomically, only if `text` parses as Python.
+
+    Writes a temp file in the same directory, fsyncs it, keeps the original's
+    permission bits, then renames over the original; on any failure the original
+    file is untouched.
+    """
+    target = Path(path)
+    try:
+        cst.parse_module(text)
+    except cst.ParserSyntaxError as exc:
+        raise InputError(f"{target}: refusing to write text that does not parse: {exc.message}")
+    mode = target.stat().st_mode & 0o7777 if target.exists() else 0o644
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".greenopt", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
