@@ -75,8 +75,13 @@ class Workload:
     def with_seed(self, seed: int) -> Workload:
         """The same workload with another seed (for a second, differently seeded draw)."""
         return Workload(
-            self.setup, self.calls, self.module_path, self.module_name,
-            self.extra_sys_path, seed, self.label,
+            self.setup,
+            self.calls,
+            self.module_path,
+            self.module_name,
+            self.extra_sys_path,
+            seed,
+            self.label,
         )
 
 
@@ -111,7 +116,9 @@ def seed_everything(seed: int) -> None:
     np.random.default_rng = default_rng  # type: ignore[assignment]
 
 
-def import_module_file(path: str, name: str, extra_sys_path: tuple[str, ...] = ()) -> types.ModuleType:
+def import_module_file(
+    path: str, name: str, extra_sys_path: tuple[str, ...] = ()
+) -> types.ModuleType:
     """Import the file at `path` as module `name` (registered in sys.modules)."""
     for p in (str(Path(path).resolve().parent), *extra_sys_path):
         if p not in sys.path:
@@ -149,7 +156,9 @@ def prepare(workload: Workload) -> Prepared:
     namespace: dict[str, Any] = {"__name__": "__greenopt_workload__", "__builtins__": __builtins__}
     module = None
     if workload.module_path:
-        module = import_module_file(workload.module_path, workload.name or "module", workload.extra_sys_path)
+        module = import_module_file(
+            workload.module_path, workload.name or "module", workload.extra_sys_path
+        )
         namespace[workload.name or "module"] = module
         for key, value in vars(module).items():
             if not key.startswith("__"):

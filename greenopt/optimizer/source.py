@@ -105,7 +105,7 @@ def atomic_write(path: str | os.PathLike[str], text: str) -> None:
     try:
         cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
-        raise InputError(f"{target}: refusing to write text that does not parse: {exc.message}")
+        raise InputError(f"{target}: refusing to write text that does not parse: {exc.message}") from None
     mode = target.stat().st_mode & 0o7777 if target.exists() else 0o644
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".greenopt", dir=target.parent)
     try:
