@@ -1,0 +1,204 @@
+"""Candidate variants of one function: each opportunity alone and legal pass combinations.
+
+A candidate is described by a *recipe*, a sequence of steps `(pass, which)`, where
+`which` is the k-th fixable opportunity of that pass inside the function, or all of
+them. Steps are applied in order and `find()` is run again before each step, since
+an earlier rewrite moves positions. A recipe, unlike a module text, can be replayed
+on a module in which other functions were already rewritten: that is how the best
+candidates of several functions are combined.
+
+Generated per function (passes in canonical order: loop-fusion -> vectorize ->
+dtype-reduction -> jit):
+
+* every opportunity of every pass alone;
+* for every non-empty subset of passes, each pass applied to all of its
+  opportunities in the function, in canonical order.
+
+A candidate is dropped when a pass fails, when the result equals the original or an
+earlier candidate (dedup by source text), or when it changes any function other than
+the target (and the target's nested functions): a rewrite must stay inside the
+function that the workload exercised.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from greenopt.optimizer.functions import count_loops, function_source, function_sources
+from greenopt.optimizer.source import SourceModule
+from greenopt.passes.base import Opportunity, Pass
+
+#: most candidates generated for one function (before ranking)
+MAX_CANDIDATES = 32
+
+
+@dataclass(frozen=True)
+class Step:
+    """One rewrite step: pass `pass_name` on its `index`-th opportunity (None = all)."""
+
+    pass_name: str
+    index: int | None = None
+
+
+@dataclass
+class Candidate:
+    """A variant of the module in which only `function` was rewritten."""
+
+    function: str
+    steps: tuple[Step, ...]
+    module: SourceModule
+    function_code: str
+    codes: tuple[str, ...]  # rule codes of the opportunities applied
+    loops_removed: int = 0
+
+    @property
+    def passes(self) -> tuple[str, ...]:
+        """Distinct passes of the recipe, in the order applied."""
+        return tuple(dict.fromkeys(s.pass_name for s in self.steps))
+
+    @property
+    def source_hash(self) -> str:
+        """Short SHA-256 of the candidate module's text."""
+        return hashlib.sha256(self.module.code.encode()).hexdigest()[:12]
+
+
+@dataclass
+class CandidateSet:
+    """The candidates of one function and why others were not generated."""
+
+    function: str
+    candidates: list[Candidate] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+class RecipeError(Exception):
+    """A recipe cannot be applied (its opportunity is gone, or a pass failed)."""
+
+
+def function_opportunities(pass_: Pass, module: SourceModule, function: str) -> list[Opportunity]:
+    """The fixable opportunities of `pass_` inside `function`, in source order."""
+    found = [o for o in pass_.find(module) if o.fixable and o.site.function == function]
+    return sorted(found, key=lambda o: (o.site.line, o.site.col))
+
+
+def apply_recipe(
+    module: SourceModule,
+    function: str,
+    steps: Sequence[Step],
+    passes: Mapping[str, Pass],
+) -> tuple[SourceModule, tuple[str, ...]]:
+    """Apply `steps` to `function` of `module`; return the new module and rule codes used."""
+    codes: list[str] = []
+    current = module
+    for step in steps:
+        pass_ = passes[step.pass_name]
+        try:
+            opps = function_opportunities(pass_, current, function)
+        except Exception as exc:
+            raise RecipeError(f"{step.pass_name}.find failed: {type(exc).__name__}: {exc}") from exc
+        if step.index is None:
+            chosen = opps
+        elif step.index < len(opps):
+            chosen = [opps[step.index]]
+        else:
+            chosen = []
+        if not chosen:
+            raise RecipeError(f"no {step.pass_name} opportunity left in {function}")
+        try:
+            current = pass_.apply(current, chosen)
+        except Exception as exc:
+            raise RecipeError(
+                f"{step.pass_name}.apply failed: {type(exc).__name__}: {exc}"
+            ) from exc
+        current = SourceModule.parse(current.code, module.path)
+        codes.extend(o.code for o in chosen)
+    return current, tuple(codes)
+
+
+def touches_only(original: SourceModule, variant: SourceModule, function: str) -> str | None:
+    """None if `variant` differs from `original` only inside `function`; else the culprit."""
+    before = function_sources(original)
+    after = function_sources(variant)
+    nested = f"{function}.<locals>."
+    for name, code in before.items():
+        if name == function or name.startswith(nested):
+            continue
+        if after.get(name) != code:
+            return name
+    if function not in after:
+        return function
+    return None
+
+
+def recipes(pass_names: Sequence[str], counts: Mapping[str, int]) -> list[tuple[Step, ...]]:
+    """All recipes: each opportunity alone, then every subset of passes applied in full."""
+    out: list[tuple[Step, ...]] = []
+    for name in pass_names:
+        out.extend((Step(name, k),) for k in range(counts.get(name, 0)))
+    for size in range(1, len(pass_names) + 1):
+        for subset in itertools.combinations(pass_names, size):
+            out.append(tuple(Step(name) for name in subset))
+    return out
+
+
+def generate(module: SourceModule, function: str, passes: Mapping[str, Pass]) -> CandidateSet:
+    """All distinct candidates for `function`, with notes on the recipes that failed.
+
+    `passes` maps pass names to instances, in the order they are to be applied.
+    """
+    result = CandidateSet(function)
+    original_code = function_source(module, function) or ""
+    counts: dict[str, int] = {}
+    for name, pass_ in passes.items():
+        try:
+            counts[name] = len(function_opportunities(pass_, module, function))
+        except Exception as exc:
+            result.notes.append(f"{name}: find() failed: {type(exc).__name__}: {exc}")
+    active = [n for n in passes if counts.get(n)]
+    seen = {module.code}
+    for steps in recipes(active, counts):
+        if len(result.candidates) >= MAX_CANDIDATES:
+            result.notes.append(f"stopped after {MAX_CANDIDATES} candidates")
+            break
+        try:
+            variant, codes = apply_recipe(module, function, steps, passes)
+        except RecipeError as exc:
+            if len(steps) == 1 or steps[0].index is not None:
+                result.notes.append(f"{_describe(steps)}: {exc}")
+            continue
+        except Exception as exc:  # e.g. the result does not parse
+            result.notes.append(f"{_describe(steps)}: {type(exc).__name__}: {exc}")
+            continue
+        if variant.code in seen:
+            continue
+        seen.add(variant.code)
+        culprit = touches_only(module, variant, function)
+        if culprit is not None:
+            result.notes.append(f"{_describe(steps)}: also changes {culprit}; dropped")
+            continue
+        new_code = function_source(variant, function) or ""
+        result.candidates.append(
+            Candidate(
+                function=function,
+                steps=steps,
+                module=variant,
+                function_code=new_code,
+                codes=codes,
+                loops_removed=count_loops(original_code) - count_loops(new_code),
+            )
+        )
+    return result
+
+
+def _describe(steps: Sequence[Step]) -> str:
+    return " + ".join(
+        s.pass_name if s.index is None else f"{s.pass_name}#{s.index + 1}" for s in steps
+    )
+
+
+def describe_recipe(steps: Sequence[Step]) -> str:
+    """Human form of a recipe, e.g. `vectorize#1` or `loop-fusion + vectorize`."""
+    return _describe(steps)

@@ -1,0 +1,237 @@
+"""Are a candidate's outputs the original's, within tolerance? (DESIGN §4 "Equivalence")
+
+Compares two output snapshots (see `greenopt.optimizer.worker.collect_outputs`):
+the value each call returned or the exception it raised, and every data value left
+in the setup namespace after the calls (which catches arguments mutated in place).
+
+Rules: shapes exact; dtypes equal (a float32 result where float64 was returned is
+a difference, whatever the values); floats compared `numpy.isclose`-style with the
+original as reference, `|cand - orig| <= atol + rtol * |orig|`, NaN equal to NaN
+in the same place, infinities exact; integers, booleans, strings exact; a call that
+raises where the original returned (or the reverse, or another exception type) is
+a difference. The worst absolute and relative errors seen are recorded.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from greenopt.optimizer.snapshot import Opaque, Raised
+
+#: the float64-tight default tolerance of DESIGN §4
+DEFAULT_RTOL = 1e-9
+DEFAULT_ATOL = 0.0
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """Relative and absolute tolerance of the comparison."""
+
+    rtol: float = DEFAULT_RTOL
+    atol: float = DEFAULT_ATOL
+
+    @property
+    def loosened(self) -> bool:
+        """True when the user allowed more error than the float64-tight default."""
+        return self.rtol > DEFAULT_RTOL or self.atol > DEFAULT_ATOL
+
+
+@dataclass
+class Equivalence:
+    """The verdict of one comparison: equal or not, why not, and the worst errors."""
+
+    equal: bool = True
+    reason: str | None = None
+    max_abs_error: float = 0.0
+    max_rel_error: float = 0.0
+    compared: int = 0  # number of leaf values compared
+
+    def merge(self, other: Equivalence) -> Equivalence:
+        """Combine two comparisons (e.g. two seeds): unequal if either is, worst errors."""
+        return Equivalence(
+            equal=self.equal and other.equal,
+            reason=self.reason or other.reason,
+            max_abs_error=max(self.max_abs_error, other.max_abs_error),
+            max_rel_error=max(self.max_rel_error, other.max_rel_error),
+            compared=self.compared + other.compared,
+        )
+
+
+@dataclass
+class _State:
+    tol: Tolerance
+    result: Equivalence = field(default_factory=Equivalence)
+
+    def fail(self, where: str, why: str) -> None:
+        if self.result.equal:
+            self.result.equal = False
+            self.result.reason = f"{where}: {why}"
+
+
+def compare_outputs(
+    original: Mapping[str, Any], candidate: Mapping[str, Any], tol: Tolerance
+) -> Equivalence:
+    """Compare two `collect_outputs` snapshots; the original is the reference."""
+    state = _State(tol)
+    orig_results, cand_results = original["results"], candidate["results"]
+    if len(orig_results) != len(cand_results):
+        state.fail("calls", f"{len(cand_results)} results instead of {len(orig_results)}")
+        return state.result
+    for i, (a, b) in enumerate(zip(orig_results, cand_results, strict=True)):
+        _compare(a, b, f"call {i + 1}", state)
+    module_names = set(original.get("module_names", ()))
+    orig_ns, cand_ns = original["namespace"], candidate["namespace"]
+    for name in sorted(set(orig_ns) | set(cand_ns)):
+        if name in orig_ns and name in cand_ns:
+            _compare(orig_ns[name], cand_ns[name], f"variable {name!r}", state)
+        elif name not in module_names:
+            # a setup variable that exists in one run only
+            side = "original" if name in orig_ns else "candidate"
+            state.fail(f"variable {name!r}", f"only the {side} defines it")
+        # a module-level global present in one variant only is an implementation detail
+    return state.result
+
+
+def _compare(a: Any, b: Any, where: str, st: _State) -> None:
+    """Compare reference `a` with candidate `b`, recording the first difference."""
+    if isinstance(a, Raised) or isinstance(b, Raised):
+        if not (isinstance(a, Raised) and isinstance(b, Raised)):
+            if isinstance(a, Raised):
+                st.fail(where, f"original raised {a.type_name} but the candidate returned")
+            else:
+                st.fail(where, f"candidate raised {b.type_name}: {b.message}")
+        elif a.type_name != b.type_name:
+            st.fail(where, f"candidate raised {b.type_name} instead of {a.type_name}")
+        return
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        _compare_arrays(a, b, where, st)
+        return
+    if _is_number(a) and _is_number(b):
+        _compare_numbers(a, b, where, st)
+        return
+    if isinstance(a, Opaque) or isinstance(b, Opaque):
+        if not (isinstance(a, Opaque) and isinstance(b, Opaque)) or a.type_name != b.type_name:
+            st.fail(where, f"type {_describe(b)} instead of {_describe(a)}")
+        elif a.text != b.text and (a.attributes is None or b.attributes is None):
+            st.fail(where, "value differs")
+        else:
+            _compare(a.attributes, b.attributes, where, st)
+        return
+    if type(a) is not type(b):
+        st.fail(where, f"type {_describe(b)} instead of {_describe(a)}")
+        return
+    if isinstance(a, (list, tuple)):
+        if len(a) != len(b):
+            st.fail(where, f"length {len(b)} instead of {len(a)}")
+            return
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            _compare(x, y, f"{where}[{i}]", st)
+        return
+    if isinstance(a, dict):
+        if set(a) != set(b):
+            st.fail(where, "different keys")
+            return
+        for key in a:
+            _compare(a[key], b[key], f"{where}[{key!r}]", st)
+        return
+    st.result.compared += 1
+    if a != b:
+        st.fail(where, "value differs")
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, Opaque):
+        return value.type_name
+    if isinstance(value, np.ndarray):
+        return f"ndarray[{value.dtype}]"
+    return type(value).__name__
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (bool, int, float, complex, np.number, np.bool_))
+
+
+def _dtype_of(value: Any) -> np.dtype:
+    """The dtype a scalar stands for: Python float is float64, int is int64, etc."""
+    if isinstance(value, np.generic):
+        return value.dtype
+    if isinstance(value, bool):
+        return np.dtype(bool)
+    if isinstance(value, int):
+        return np.dtype(np.int64)
+    if isinstance(value, float):
+        return np.dtype(np.float64)
+    return np.dtype(np.complex128)
+
+
+def _compare_numbers(a: Any, b: Any, where: str, st: _State) -> None:
+    da, db = _dtype_of(a), _dtype_of(b)
+    if da != db:
+        st.fail(where, f"dtype {db} instead of {da}")
+        return
+    _compare_arrays(np.asarray(a, dtype=da), np.asarray(b, dtype=db), where, st)
+
+
+def _compare_arrays(a: Any, b: Any, where: str, st: _State) -> None:
+    if not (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)):
+        st.fail(where, f"type {_describe(b)} instead of {_describe(a)}")
+        return
+    if a.shape != b.shape:
+        st.fail(where, f"shape {b.shape} instead of {a.shape}")
+        return
+    if a.dtype != b.dtype:
+        st.fail(where, f"dtype {b.dtype} instead of {a.dtype}")
+        return
+    st.result.compared += max(a.size, 1)
+    if a.size == 0:
+        return
+    if a.dtype.kind not in "fc":
+        if a.dtype.kind in "biu" or a.dtype.kind in "SUMm":
+            if not np.array_equal(a, b):
+                bad = int(np.count_nonzero(a != b))
+                st.fail(where, f"{bad} of {a.size} elements differ")
+            return
+        if not np.array_equal(a, b):  # structured/void dtypes: exact
+            st.fail(where, "values differ")
+        return
+    _compare_floats(a, b, where, st)
+
+
+def _compare_floats(a: np.ndarray, b: np.ndarray, where: str, st: _State) -> None:
+    """isclose-style comparison with NaN/inf handling and error bookkeeping."""
+    tol = st.tol
+    nan_a, nan_b = np.isnan(a), np.isnan(b)
+    if not np.array_equal(nan_a, nan_b):
+        st.fail(where, f"NaN in {int(np.count_nonzero(nan_a != nan_b))} different places")
+        return
+    inf_a, inf_b = np.isinf(a), np.isinf(b)
+    if not np.array_equal(inf_a, inf_b) or not np.array_equal(a[inf_a], b[inf_b]):
+        st.fail(where, "infinities differ")
+        return
+    finite = ~(nan_a | inf_a)
+    if not finite.any():
+        return
+    fa = a[finite].astype(np.complex128 if a.dtype.kind == "c" else np.float64)
+    fb = b[finite].astype(fa.dtype)
+    diff = np.abs(fb - fa)
+    mag = np.abs(fa)
+    max_abs = float(diff.max())
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = np.where(mag > 0, diff / np.where(mag > 0, mag, 1.0), np.where(diff > 0, np.inf, 0.0))
+    max_rel = float(rel.max())
+    st.result.max_abs_error = max(st.result.max_abs_error, max_abs)
+    st.result.max_rel_error = max(st.result.max_rel_error, max_rel)
+    bad = diff > tol.atol + tol.rtol * mag
+    if bad.any():
+        n = int(np.count_nonzero(bad))
+        rel_text = "inf" if math.isinf(max_rel) else f"{max_rel:.3g}"
+        st.fail(
+            where,
+            f"{n} of {a.size} values outside tolerance (max abs error {max_abs:.3g}, "
+            f"max rel error {rel_text}; rtol={tol.rtol:g}, atol={tol.atol:g})",
+        )

@@ -1,0 +1,112 @@
+"""Plain, picklable snapshots of the values a workload produced (child side).
+
+The equivalence check compares what the original and a candidate computed. Those
+values are made in a child process and may be instances of the user's own classes,
+which the parent cannot unpickle (the module under test is not importable there).
+`snapshot` turns a value into plain data the parent can always load: numbers,
+strings, NumPy arrays and scalars, and lists/tuples/dicts of them are kept as they
+are; any other object becomes an `Opaque` holding its type name and a snapshot of
+its attributes (or its repr), so a changed attribute is still caught.
+"""
+
+from __future__ import annotations
+
+import pickle
+from dataclasses import dataclass
+from typing import Any
+
+#: nesting depth beyond which containers are summarised by their repr
+MAX_DEPTH = 12
+
+_PLAIN_SCALARS = (bool, int, float, complex, str, bytes, type(None))
+
+
+@dataclass(frozen=True)
+class Opaque:
+    """A value of a type the parent may not know: its type name and its contents."""
+
+    type_name: str
+    attributes: Any = None  # snapshot of vars(obj) when it has a __dict__
+    text: str | None = None  # repr(obj) when it has no __dict__
+
+
+@dataclass(frozen=True)
+class Raised:
+    """A call that raised: the exception's qualified type name and its message."""
+
+    type_name: str
+    message: str
+
+
+def type_name(obj: Any) -> str:
+    """`module.QualName` of the type of `obj`."""
+    t = type(obj)
+    return f"{t.__module__}.{t.__qualname__}"
+
+
+def snapshot(value: Any, depth: int = 0) -> Any:
+    """A picklable copy of `value` made only of plain data (see module docstring)."""
+    if isinstance(value, _PLAIN_SCALARS):
+        return value
+    try:
+        import numpy as np
+    except ImportError:  # pragma: no cover - numpy is a dependency
+        np = None  # type: ignore[assignment]
+    if np is not None:
+        if isinstance(value, np.ndarray):
+            if value.dtype.hasobject:
+                return Opaque(
+                    "numpy.ndarray[object]",
+                    attributes=(value.shape, [snapshot(v, depth + 1) for v in value.ravel()]),
+                )
+            return np.array(value, copy=True)
+        if isinstance(value, np.generic):
+            return value
+    if depth >= MAX_DEPTH:
+        return Opaque(type_name(value), text=_safe_repr(value))
+    if type(value) in (list, tuple):
+        return type(value)(snapshot(v, depth + 1) for v in value)
+    if type(value) is dict:
+        return {_key(k): snapshot(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, (set, frozenset)):
+        return Opaque(type_name(value), text=repr(sorted(map(_safe_repr, value))))
+    attrs = getattr(value, "__dict__", None)
+    if isinstance(attrs, dict) and not callable(value):
+        return Opaque(
+            type_name(value),
+            attributes={
+                k: snapshot(v, depth + 1) for k, v in attrs.items() if not k.startswith("__")
+            },
+        )
+    try:
+        pickle.dumps(value)
+    except Exception:
+        return Opaque(type_name(value), text=_safe_repr(value))
+    if type(value).__module__ in ("builtins", "numpy", "datetime", "decimal", "fractions"):
+        return value
+    return Opaque(type_name(value), text=_safe_repr(value))
+
+
+def _key(key: Any) -> Any:
+    """Dict keys stay as they are when plain, else become their repr."""
+    return key if isinstance(key, _PLAIN_SCALARS) else _safe_repr(key)
+
+
+def _safe_repr(value: Any) -> str:
+    try:
+        return repr(value)[:2000]
+    except Exception as exc:  # a broken __repr__ must not break the validator
+        return f"<unrepresentable {type_name(value)}: {type(exc).__name__}>"
+
+
+def is_data(value: Any) -> bool:
+    """True for values the equivalence check compares when left in the setup namespace.
+
+    Arrays, numbers, strings and containers are data; modules, functions, classes
+    and other callables are not (a candidate may legitimately add an import).
+    """
+    import types
+
+    if isinstance(value, (types.ModuleType, type)) or callable(value):
+        return False
+    return True

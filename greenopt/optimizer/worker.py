@@ -1,0 +1,150 @@
+"""Child-process side of the executor: `python -m greenopt.optimizer.worker REQUEST RESPONSE`.
+
+Tasks (each prepares the workload with `greenopt.measure.workload.prepare`, so the
+module under test is seeded, imported under its own name and set up exactly as the
+runner does):
+
+* `trace`   — run every call under `sys.setprofile` and report, per call, the
+  inclusive time of each function of the module under test that ran.
+* `outputs` — run every call and report what it returned or raised, and a snapshot
+  of every data value left in the setup namespace (catches in-place mutation).
+
+The answer is a dict `{"status": "ok"|"error"|"oom", "value": ..., "message": ...}`
+pickled to RESPONSE; "error" means the workload code itself failed (setup raised,
+import failed), which for a candidate is a reason to reject it.
+"""
+
+from __future__ import annotations
+
+import pickle
+import sys
+import time
+import types
+from typing import Any
+
+from greenopt.errors import WorkloadError
+from greenopt.measure.workload import Prepared, Workload, prepare
+from greenopt.optimizer.snapshot import Raised, is_data, snapshot, type_name
+
+
+def _qualname(code: types.CodeType) -> str:
+    return getattr(code, "co_qualname", code.co_name)
+
+
+class _CallProfile:
+    """A `sys.setprofile` hook timing the functions of one module during one call.
+
+    Only frames whose code comes from `module_file` are timed; recursion is counted
+    once (outermost activation).
+    """
+
+    def __init__(self, module_file: str) -> None:
+        self.module_file = module_file
+        self.inclusive: dict[str, float] = {}
+        self.active: dict[types.CodeType, int] = {}
+        self.stack: list[tuple[types.CodeType, float]] = []
+
+    def __call__(self, frame: types.FrameType, event: str, arg: Any) -> None:
+        if event == "call":
+            code = frame.f_code
+            if code.co_filename == self.module_file:
+                self.stack.append((code, time.perf_counter()))
+                self.active[code] = self.active.get(code, 0) + 1
+        elif event == "return":
+            code = frame.f_code
+            if code.co_filename == self.module_file and self.stack and self.stack[-1][0] is code:
+                _, t0 = self.stack.pop()
+                self.active[code] -= 1
+                if self.active[code] == 0:
+                    name = _qualname(code)
+                    elapsed = time.perf_counter() - t0
+                    self.inclusive[name] = self.inclusive.get(name, 0.0) + elapsed
+
+
+def trace_calls(prepared: Prepared, module_file: str) -> dict[str, Any]:
+    """Run the prepared calls under a profiler; inclusive seconds per function per call."""
+    per_call: list[dict[str, float]] = []
+    call_seconds: list[float] = []
+    errors: list[str | None] = []
+    for call in prepared.calls:
+        hook = _CallProfile(module_file)
+        start = time.perf_counter()
+        error = None
+        sys.setprofile(hook)
+        try:
+            call()
+        except BaseException as exc:  # the caller turns this into a WorkloadError
+            error = f"{type(exc).__name__}: {exc}"
+        finally:
+            sys.setprofile(None)
+        call_seconds.append(time.perf_counter() - start)
+        per_call.append({k: v for k, v in hook.inclusive.items() if k != "<module>"})
+        errors.append(error)
+    return {"per_call": per_call, "call_seconds": call_seconds, "errors": errors}
+
+
+def collect_outputs(prepared: Prepared) -> dict[str, Any]:
+    """Run the prepared calls; snapshot their results and the namespace afterwards."""
+    results: list[Any] = []
+    for call in prepared.calls:
+        try:
+            value = call()
+        except MemoryError:
+            raise
+        except BaseException as exc:
+            results.append(Raised(type_name(exc), str(exc)[:500]))
+        else:
+            results.append(snapshot(value))
+    namespace: dict[str, Any] = {}
+    for name, value in prepared.namespace.items():
+        if name.startswith("__") or not is_data(value):
+            continue
+        namespace[name] = snapshot(value)
+    return {
+        "results": results,
+        "namespace": namespace,
+        "module_names": sorted(prepared.module_names),
+    }
+
+
+def run_task(request: dict[str, Any]) -> dict[str, Any]:
+    """Execute one request and return the answer dict."""
+    workload: Workload = request["workload"]
+    try:
+        prepared = prepare(workload)
+    except WorkloadError as exc:
+        return {"status": "error", "message": str(exc)}
+    if request["task"] == "trace":
+        module_file = getattr(prepared.module, "__file__", None) or ""
+        return {"status": "ok", "value": trace_calls(prepared, module_file)}
+    if request["task"] == "outputs":
+        return {"status": "ok", "value": collect_outputs(prepared)}
+    return {"status": "error", "message": f"unknown task {request['task']!r}"}
+
+
+def main(argv: list[str]) -> int:
+    """Entry point: read the request, run it, write the answer (MemoryError -> 'oom')."""
+    request_path, response_path = argv[1], argv[2]
+    with open(request_path, "rb") as fh:
+        request = pickle.load(fh)
+    try:
+        answer = run_task(request)
+    except MemoryError:
+        answer = {"status": "oom", "message": "out of memory (MemoryError)"}
+    except RecursionError as exc:
+        answer = {"status": "error", "message": f"RecursionError: {exc}"}
+    try:
+        payload = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
+    except MemoryError:
+        payload = pickle.dumps({"status": "oom", "message": "out of memory pickling outputs"})
+    except Exception as exc:
+        payload = pickle.dumps(
+            {"status": "error", "message": f"outputs cannot be pickled: {type(exc).__name__}"}
+        )
+    with open(response_path, "wb") as fh:
+        fh.write(payload)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
