@@ -1,0 +1,218 @@
+"""Child-process side of the runner: ``python -m greenopt.measure.child SPEC CMD_FD RESULT_FD``.
+
+The parent writes a JSON spec file (workload, meter name, memory limit) and then
+drives this process with one JSON command per line on `CMD_FD`; each answer is one
+JSON line on `RESULT_FD` (stdout and stderr stay free for the user's code).
+Commands:
+
+* ``prepare``: build the meter, seed and run setup (`workload.prepare`), then run
+  the first call round alone under the meter: the *cold* call (imports, JIT).
+* ``calibrate``: `warmup` more rounds, then find how many rounds make a sample
+  last at least `min_sample_s`.
+* ``sample``: run `calls` rounds between meter start and stop: this is the timed
+  region. The meter is read here, inside the child, right around the calls, so
+  that neither process start-up nor IPC latency lands in the interval; the
+  estimate meter needs this anyway (it reads this process's CPU time), and
+  system-wide counters (RAPL, perf, NVML) read the same here as anywhere.
+* ``idle``: sleep `seconds` under the meter (idle baseline).
+* ``exit``.
+
+Failures are answered as ``{"ok": false, "kind": "workload"|"memory"|"meter",
+"message": ...}`` and the child exits; the parent turns them into exceptions.
+"""
+
+from __future__ import annotations
+
+import faulthandler
+import json
+import math
+import os
+import resource
+import sys
+import time
+from collections.abc import Callable
+from typing import IO, Any
+
+from greenopt.errors import GreenoptError, MeterError, WorkloadError
+
+
+class _CallFailed(Exception):
+    """A call expression raised; carries a one-line description."""
+
+
+def _set_memory_limit(memory_mb: int | None) -> None:
+    """Apply RLIMIT_AS (address space) so that a runaway allocation fails in this child only."""
+    if not memory_mb:
+        return
+    limit = int(memory_mb) * 1024 * 1024
+    _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+def _describe(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _make_round(calls: list[Callable[[], Any]], exprs: tuple[str, ...]) -> Callable[[int], None]:
+    """A function running `n` rounds of all calls, turning an exception into `_CallFailed`."""
+
+    def run(n: int) -> None:
+        for _ in range(n):
+            for fn, expr in zip(calls, exprs, strict=True):
+                try:
+                    fn()
+                except MemoryError:
+                    raise
+                except (Exception, SystemExit) as exc:
+                    raise _CallFailed(f"call {expr!r} raised {_describe(exc)}") from exc
+
+    return run
+
+
+def _calibrate(run: Callable[[int], None], min_sample_s: float) -> tuple[int, float]:
+    """Smallest round count whose run lasts about `min_sample_s`; returns (count, seconds per round)."""
+    n = 1
+    while True:
+        t0 = time.perf_counter()
+        run(n)
+        elapsed = time.perf_counter() - t0
+        per_round = elapsed / n
+        if elapsed >= min_sample_s:
+            return n, per_round
+        if elapsed >= min_sample_s / 20 and per_round > 0:
+            return max(1, math.ceil(1.05 * min_sample_s / per_round)), per_round
+        growth = 100 if per_round <= 0 else min(100.0, max(2.0, min_sample_s / 20 / elapsed * 2))
+        n = max(n + 1, int(n * growth))
+
+
+class ChildSession:
+    """The state of one child: the prepared workload and its meter."""
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.spec = spec
+        self.meter: Any = None
+        self.run: Callable[[int], None] | None = None
+
+    def prepare(self) -> dict[str, Any]:
+        """Build the meter, prepare the workload and measure the cold first call round."""
+        from greenopt.measure.meter import get_meter
+        from greenopt.measure.workload import Workload, prepare
+
+        self.meter = get_meter(self.spec["meter"])
+        wl = dict(self.spec["workload"])
+        for key in ("calls", "extra_sys_path"):
+            wl[key] = tuple(wl.get(key) or ())
+        workload = Workload(**wl)
+        prepared = prepare(workload)
+        self.run = _make_round(prepared.calls, workload.calls)
+        self.meter.start()
+        self.run(1)
+        reading = self.meter.stop()
+        return {
+            "meter": self.meter.info.to_dict(),
+            "cold_j": reading.total_j,
+            "cold_s": reading.wall_s,
+        }
+
+    def calibrate(self, min_sample_s: float, warmup: int) -> dict[str, Any]:
+        """Warm up, then choose the number of rounds per sample."""
+        assert self.run is not None
+        if warmup > 0:
+            self.run(warmup)
+        n, per_round = _calibrate(self.run, float(min_sample_s))
+        return {"calls": n, "round_s": per_round}
+
+    def sample(self, calls: int) -> dict[str, Any]:
+        """The timed region: `calls` rounds between meter start and stop."""
+        assert self.run is not None
+        run, meter = self.run, self.meter
+        meter.start()
+        run(calls)
+        reading = meter.stop()
+        return {"joules": reading.joules, "wall_s": reading.wall_s, "cpu_s": reading.cpu_s}
+
+    def idle(self, seconds: float) -> dict[str, Any]:
+        """Idle baseline: the meter around a sleep of `seconds`."""
+        self.meter.start()
+        time.sleep(max(0.0, float(seconds)))
+        reading = self.meter.stop()
+        return {"joules": reading.joules, "wall_s": reading.wall_s, "cpu_s": reading.cpu_s}
+
+    def close(self) -> None:
+        """Release the meter."""
+        if self.meter is not None:
+            self.meter.close()
+
+
+def _dispatch(session: ChildSession, cmd: dict[str, Any]) -> dict[str, Any]:
+    op = cmd.get("op")
+    if op == "prepare":
+        return session.prepare()
+    if op == "calibrate":
+        return session.calibrate(cmd["min_sample_s"], int(cmd.get("warmup", 0)))
+    if op == "sample":
+        return session.sample(int(cmd["calls"]))
+    if op == "idle":
+        return session.idle(float(cmd["seconds"]))
+    raise ValueError(f"unknown command {op!r}")
+
+
+def serve(spec: dict[str, Any], commands: IO[str], results: IO[str]) -> int:
+    """Answer commands until ``exit`` or end of input; returns the exit status."""
+    session = ChildSession(spec)
+    try:
+        for line in commands:
+            cmd = json.loads(line)
+            if cmd.get("op") == "exit":
+                return 0
+            try:
+                reply: dict[str, Any] = {"ok": True, **_dispatch(session, cmd)}
+            except MemoryError as exc:
+                reply = {
+                    "ok": False,
+                    "kind": "memory",
+                    "message": f"MemoryError: {exc}".rstrip(": "),
+                }
+            except _CallFailed as exc:
+                cause = exc.__cause__
+                kind = "memory" if isinstance(cause, MemoryError) else "workload"
+                reply = {"ok": False, "kind": kind, "message": str(exc)}
+            except MeterError as exc:
+                reply = {"ok": False, "kind": "meter", "message": str(exc)}
+            except WorkloadError as exc:
+                cause = exc.__cause__
+                kind = "memory" if isinstance(cause, MemoryError) else "workload"
+                reply = {"ok": False, "kind": kind, "message": str(exc)}
+            except GreenoptError as exc:
+                reply = {"ok": False, "kind": "workload", "message": str(exc)}
+            except (Exception, SystemExit) as exc:
+                reply = {"ok": False, "kind": "workload", "message": _describe(exc)}
+            results.write(json.dumps(reply) + "\n")
+            results.flush()
+            if not reply["ok"]:
+                return 1
+        return 0
+    finally:
+        session.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: read the spec, apply the memory limit, serve commands."""
+    argv = sys.argv[1:] if argv is None else argv
+    spec_path, cmd_fd, res_fd = argv[0], int(argv[1]), int(argv[2])
+    with open(spec_path, encoding="utf-8") as fh:
+        spec = json.load(fh)
+    faulthandler.enable()
+    _set_memory_limit(spec.get("memory_mb"))
+    with (
+        os.fdopen(cmd_fd, "r", encoding="utf-8") as commands,
+        os.fdopen(res_fd, "w", encoding="utf-8") as results,
+    ):
+        return serve(spec, commands, results)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,459 @@
+"""Run workloads in child processes and measure their energy (DESIGN §4 "Measurement").
+
+Each variant runs in its own fresh interpreter (`greenopt.measure.child`), driven
+over a pair of pipes: prepare (seed, setup, the cold first call), warm-up,
+calibration (repeat the call until a sample lasts `min_sample_s`), then N samples.
+`compare` keeps both variants' children alive and interleaves their samples in
+A B B A order, so drift over the run affects both alike and the i-th samples form
+pairs for the ratio's bootstrap. An idle baseline (the meter around a sleep of one
+sample's duration) is taken three times, spread over the run, in the same child.
+
+Every child has a memory limit (RLIMIT_AS) and a time budget: the time it spends
+answering requests (setup, calls, samples) may not exceed `timeout_s`. Failures
+become `WorkloadError` subclasses with one-line reasons: `ChildCrashed`,
+`ChildTimeout`, `ChildOutOfMemory`; the call's own exception type and message are
+in the line when a call raised.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import greenopt
+from greenopt.errors import InputError, MeterError, WorkloadError
+from greenopt.measure.meter import MeterInfo, get_meter, validate_meter_name
+from greenopt.measure.results import Comparison, Measurement
+from greenopt.measure.statistics import median, noise_floor, ratio_ci
+from greenopt.measure.workload import Workload
+
+__all__ = [
+    "ChildCrashed",
+    "ChildOutOfMemory",
+    "ChildTimeout",
+    "Comparison",
+    "Measurement",
+    "RunOptions",
+    "aa_noise",
+    "compare",
+    "measure",
+    "resolve_meter",
+]
+
+#: Default sample length for meters that count hardware energy (RAPL updates ~1 ms, but
+#: short samples are dominated by read jitter and counter granularity).
+HARDWARE_MIN_SAMPLE_S = 1.0
+#: Default sample length for the estimate meter (CPU time has µs resolution).
+ESTIMATE_MIN_SAMPLE_S = 0.2
+#: How many idle-baseline intervals are taken (before, in the middle, after the samples).
+IDLE_INTERVALS = 3
+
+
+class ChildCrashed(WorkloadError):
+    """The child process died without answering (signal, non-zero exit, or a call raised)."""
+
+
+class ChildTimeout(WorkloadError):
+    """The child spent longer than its time budget running the workload."""
+
+
+class ChildOutOfMemory(WorkloadError):
+    """The child ran out of memory (MemoryError under RLIMIT_AS, or killed by the OOM killer)."""
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How to sample: counts, sample length, limits. Validated by `check()`."""
+
+    samples: int = 10
+    min_sample_s: float | None = None  # None: 1.0 s for hardware meters, 0.2 s for estimate
+    warmup: int = 1
+    timeout_s: float = 600.0  # per child process
+    memory_mb: int | None = 4096  # RLIMIT_AS of the child, None = unlimited
+    idle_baseline: bool = True
+
+    def check(self) -> None:
+        """Raise InputError for values that cannot work."""
+        if not isinstance(self.samples, int) or self.samples < 1:
+            raise InputError(f"samples must be an integer >= 1 (got {self.samples!r})")
+        if self.min_sample_s is not None and not (self.min_sample_s > 0):
+            raise InputError(f"min_sample_s must be > 0 (got {self.min_sample_s!r})")
+        if self.warmup < 0:
+            raise InputError(f"warmup must be >= 0 (got {self.warmup!r})")
+        if not (self.timeout_s > 0):
+            raise InputError(f"timeout must be > 0 s (got {self.timeout_s!r})")
+        if self.memory_mb is not None and self.memory_mb < 64:
+            raise InputError(f"memory limit must be >= 64 MB (got {self.memory_mb!r})")
+
+    def sample_seconds(self, meter: MeterInfo) -> float:
+        """The minimum sample length for `meter`."""
+        if self.min_sample_s is not None:
+            return float(self.min_sample_s)
+        return HARDWARE_MIN_SAMPLE_S if meter.measured else ESTIMATE_MIN_SAMPLE_S
+
+
+def resolve_meter(name: str, announce: Callable[[str], None] | None = None) -> MeterInfo:
+    """Check in the parent that meter `name` works here and return what the child will use.
+
+    ``auto`` is resolved to a concrete meter (announced); explicit names never fall back.
+    """
+    validate_meter_name(name)
+    meter = get_meter(name, announce=announce)
+    try:
+        return meter.info
+    finally:
+        meter.close()
+
+
+def _child_env() -> dict[str, str]:
+    """The environment of a child: ours, with greenopt importable from where it is loaded."""
+    env = dict(os.environ)
+    root = str(Path(greenopt.__file__).resolve().parent.parent)
+    parts = [root, *[p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]]
+    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(parts))
+    env.setdefault("PYTHONHASHSEED", "0")
+    return env
+
+
+def _signal_name(num: int) -> str:
+    try:
+        return signal.Signals(num).name
+    except ValueError:
+        return f"signal {num}"
+
+
+class _Child:
+    """One running child and its pipes; every request counts against its time budget."""
+
+    def __init__(
+        self, workload: Workload, meter_name: str, options: RunOptions, workdir: str, tag: str
+    ) -> None:
+        self.label = workload.label or tag
+        self.timeout_s = float(options.timeout_s)
+        self.budget_s = float(options.timeout_s)
+        self.memory_mb = options.memory_mb
+        spec = {"workload": asdict(workload), "meter": meter_name, "memory_mb": options.memory_mb}
+        spec_path = Path(workdir) / f"spec-{tag}.json"
+        spec_path.write_text(json.dumps(spec), encoding="utf-8")
+        self.stderr_path = Path(workdir) / f"stderr-{tag}.txt"
+        cmd_r, self._cmd_w = os.pipe()
+        self._res_r, res_w = os.pipe()
+        with open(self.stderr_path, "wb") as err:
+            self.proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "greenopt.measure.child",
+                    str(spec_path),
+                    str(cmd_r),
+                    str(res_w),
+                ],
+                pass_fds=(cmd_r, res_w),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+                env=_child_env(),
+                start_new_session=True,
+            )
+        os.close(cmd_r)
+        os.close(res_w)
+        self._buffer = b""
+
+    def _prefix(self) -> str:
+        return f"{self.label}: " if self.label else ""
+
+    def _last_stderr_line(self) -> str:
+        try:
+            lines = self.stderr_path.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            return ""
+        for line in reversed(lines):
+            if line.strip():
+                return line.strip()[:300]
+        return ""
+
+    def _died(self) -> WorkloadError:
+        """The exception describing why the child ended without an answer."""
+        try:
+            rc = self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:  # pragma: no cover - closed its pipe but lives on
+            self.kill()
+            rc = self.proc.returncode
+        tail = self._last_stderr_line()
+        detail = f" ({tail})" if tail else ""
+        if rc is not None and rc < 0:
+            name = _signal_name(-rc)
+            if -rc == signal.SIGKILL:
+                return ChildOutOfMemory(
+                    f"{self._prefix()}child process killed by SIGKILL, most likely out of memory"
+                    f"{detail}"
+                )
+            return ChildCrashed(f"{self._prefix()}child process crashed with {name}{detail}")
+        return ChildCrashed(f"{self._prefix()}child process exited with status {rc}{detail}")
+
+    def _read_line(self, deadline: float) -> bytes | None:
+        """One answer line, or None at EOF; raises ChildTimeout past `deadline`."""
+        while b"\n" not in self._buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise self._timeout()
+            ready, _, _ = select.select([self._res_r], [], [], remaining)
+            if not ready:
+                continue
+            chunk = os.read(self._res_r, 65536)
+            if not chunk:
+                return None
+            self._buffer += chunk
+        line, _, self._buffer = self._buffer.partition(b"\n")
+        return line
+
+    def _timeout(self) -> ChildTimeout:
+        self.kill()
+        return ChildTimeout(
+            f"{self._prefix()}workload timed out after {self.timeout_s:g} s (per-child limit, --timeout)"
+        )
+
+    def request(self, op: str, **args: Any) -> dict[str, Any]:
+        """Send one command and wait for its answer within the remaining budget."""
+        started = time.monotonic()
+        try:
+            os.write(self._cmd_w, (json.dumps({"op": op, **args}) + "\n").encode())
+        except BrokenPipeError:
+            raise self._died() from None
+        line = self._read_line(started + self.budget_s)
+        self.budget_s -= time.monotonic() - started
+        if line is None:
+            raise self._died()
+        reply = json.loads(line)
+        if reply.get("ok"):
+            return reply
+        self.close()
+        message = f"{self._prefix()}{reply.get('message', 'failed')}"
+        kind = reply.get("kind")
+        if kind == "meter":
+            raise MeterError(message)
+        if kind == "memory":
+            limit = f" (limit {self.memory_mb} MB, --memory-mb)" if self.memory_mb else ""
+            raise ChildOutOfMemory(f"{message}: out of memory{limit}")
+        raise WorkloadError(message)
+
+    def kill(self) -> None:
+        """Kill the child (and anything it started) now."""
+        if self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                self.proc.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=5)
+
+    def close(self) -> None:
+        """Ask the child to exit, kill it if it does not, and close the pipes."""
+        if self.proc.poll() is None:
+            with contextlib.suppress(OSError):
+                os.write(self._cmd_w, b'{"op": "exit"}\n')
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        for fd in (self._cmd_w, self._res_r):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self._cmd_w = self._res_r = -1
+
+
+@dataclass
+class _Variant:
+    """Book-keeping of one variant during a run."""
+
+    child: _Child
+    meter: MeterInfo
+    calls: int = 1
+    round_s: float = 0.0
+    cold_j: float | None = None
+    cold_s: float | None = None
+
+    def __post_init__(self) -> None:
+        self.energy: list[float] = []
+        self.time: list[float] = []
+        self.cpu: list[float] = []
+
+    def sample(self) -> None:
+        """One timed sample, stored per call."""
+        r = self.child.request("sample", calls=self.calls)
+        joules = sum(float(v) for v in r["joules"].values())
+        self.energy.append(joules / self.calls)
+        self.time.append(float(r["wall_s"]) / self.calls)
+        if r.get("cpu_s") is not None:
+            self.cpu.append(float(r["cpu_s"]) / self.calls)
+
+    def idle_power(self, seconds: float) -> float:
+        """One idle interval's power in watts."""
+        r = self.child.request("idle", seconds=seconds)
+        wall = float(r["wall_s"])
+        return sum(float(v) for v in r["joules"].values()) / wall if wall > 0 else 0.0
+
+    def measurement(self, idle: list[float], label: str) -> Measurement:
+        """The finished Measurement of this variant."""
+        return Measurement(
+            meter=self.meter,
+            energy_j=self.energy,
+            time_s=self.time,
+            calls_per_sample=self.calls,
+            idle_power_w=median(idle) if idle else None,
+            cold_energy_j=self.cold_j,
+            cold_time_s=self.cold_s,
+            cpu_time_s=self.cpu,
+            idle_power_samples_w=list(idle),
+            label=label,
+        )
+
+
+@contextlib.contextmanager
+def _children(
+    workloads: list[Workload], meter_name: str, options: RunOptions
+) -> Iterator[list[_Child]]:
+    """Start one child per workload; always reap them all."""
+    with tempfile.TemporaryDirectory(prefix="greenopt-run-") as workdir:
+        children: list[_Child] = []
+        try:
+            for i, wl in enumerate(workloads):
+                children.append(
+                    _Child(wl, meter_name, options, workdir, tag="AB"[i] if i < 2 else str(i))
+                )
+            yield children
+        finally:
+            for child in children:
+                child.close()
+
+
+def _start_variant(child: _Child, options: RunOptions, fallback: MeterInfo) -> _Variant:
+    reply = child.request("prepare")
+    meter = MeterInfo.from_dict(reply["meter"]) if reply.get("meter") else fallback
+    variant = _Variant(
+        child=child, meter=meter, cold_j=reply.get("cold_j"), cold_s=reply.get("cold_s")
+    )
+    return variant
+
+
+def _calibrate(variant: _Variant, options: RunOptions) -> None:
+    r = variant.child.request(
+        "calibrate", min_sample_s=options.sample_seconds(variant.meter), warmup=options.warmup
+    )
+    variant.calls = int(r["calls"])
+    variant.round_s = float(r["round_s"])
+
+
+def _idle_points(samples: int) -> set[int]:
+    """Sample indices before which an idle interval is taken (index `samples` = after the last)."""
+    if samples <= 1:
+        return {0, samples}
+    return {0, samples // 2, samples}
+
+
+def measure(
+    workload: Workload,
+    meter: str = "auto",
+    options: RunOptions = RunOptions(),  # noqa: B008 - frozen dataclass
+    progress: Callable[[int, int], None] | None = None,
+    *,
+    announce: Callable[[str], None] | None = None,
+) -> Measurement:
+    """Measure `workload` in a fresh child process: cold call, warm-up, N samples, idle baseline.
+
+    `progress(done, total)` is called after every sample; `announce` receives the
+    meter choice and any fallback under ``auto``.
+    """
+    options.check()
+    info = resolve_meter(meter, announce)
+    with _children([workload], info.name, options) as (child,):
+        variant = _start_variant(child, options, info)
+        _calibrate(variant, options)
+        idle: list[float] = []
+        idle_s = max(variant.calls * variant.round_s, 1e-3)
+        points = _idle_points(options.samples) if options.idle_baseline else set()
+        for i in range(options.samples):
+            if i in points:
+                idle.append(variant.idle_power(idle_s))
+            variant.sample()
+            if progress is not None:
+                progress(i + 1, options.samples)
+        if options.samples in points:
+            idle.append(variant.idle_power(idle_s))
+        return variant.measurement(idle, workload.label)
+
+
+def compare(
+    a: Workload,
+    b: Workload,
+    meter: str = "auto",
+    options: RunOptions = RunOptions(),  # noqa: B008 - frozen dataclass
+    progress: Callable[[int, int], None] | None = None,
+    *,
+    announce: Callable[[str], None] | None = None,
+) -> Comparison:
+    """Measure `a` and `b` with interleaved samples (A B, B A, A B, ...) and the ratio E_b / E_a.
+
+    Both children are prepared and calibrated before sampling starts, so the i-th
+    samples of A and B are taken back to back; the ratio's CI resamples those pairs.
+    The idle baseline is taken in A's child and applies to both.
+    """
+    options.check()
+    info = resolve_meter(meter, announce)
+    total = 2 * options.samples
+    with _children([a, b], info.name, options) as (ca, cb):
+        va = _start_variant(ca, options, info)
+        vb = _start_variant(cb, options, info)
+        _calibrate(va, options)
+        _calibrate(vb, options)
+        idle: list[float] = []
+        idle_s = max(0.5 * (va.calls * va.round_s + vb.calls * vb.round_s), 1e-3)
+        points = _idle_points(options.samples) if options.idle_baseline else set()
+        done = 0
+        for i in range(options.samples):
+            if i in points:
+                idle.append(va.idle_power(idle_s))
+            for v in (va, vb) if i % 2 == 0 else (vb, va):
+                v.sample()
+                done += 1
+                if progress is not None:
+                    progress(done, total)
+        if options.samples in points:
+            idle.append(va.idle_power(idle_s))
+        ma = va.measurement(idle, a.label or "A")
+        mb = vb.measurement(idle, b.label or "B")
+    ratio, lo, hi = ratio_ci(ma.energy_j, mb.energy_j, paired=True)
+    t_ratio, t_lo, t_hi = ratio_ci(ma.time_s, mb.time_s, paired=True)
+    return Comparison(
+        a=ma,
+        b=mb,
+        ratio=ratio,
+        ci95=(lo, hi),
+        paired=True,
+        time_ratio=t_ratio,
+        time_ci95=(t_lo, t_hi),
+    )
+
+
+def aa_noise(
+    a: Workload,
+    meter: str = "auto",
+    options: RunOptions = RunOptions(),  # noqa: B008 - frozen dataclass
+    progress: Callable[[int, int], None] | None = None,
+) -> float:
+    """Relative noise floor of `a` on this machine: an A/A `compare`'s ``max(|1-lo|, |hi-1|)``."""
+    comparison = compare(a, a, meter=meter, options=options, progress=progress)
+    value = noise_floor(comparison.ci95)
+    return value if math.isfinite(value) else 1.0
