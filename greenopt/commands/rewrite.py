@@ -1,0 +1,300 @@
+"""`greenopt rewrite FILE`: validated (or, with --static, statically proven) rewrites.
+
+A thin layer over `greenopt.optimize` (validated mode) and
+`greenopt.optimizer.static.rewrite_static` (`--static`): it parses flags, merges
+them with `[tool.greenopt]`, shows progress and the report table on stderr, prints
+the unified diff on stdout, and writes files only at the very end, atomically.
+
+Exit codes: 0 success (whether or not anything changed); 1 with `--fail-on-refused`
+when some exercised function had candidates and none was accepted; 2 bad input or a
+workload that fails on the original; 3 meter unavailable.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from greenopt.errors import InputError
+
+
+def _write_json(path: str, data: dict[str, Any]) -> None:
+    """Write a JSON report (atomically: temp file + rename)."""
+    target = Path(path)
+    tmp = target.with_name(f".{target.name}.greenopt-tmp")
+    try:
+        tmp.write_text(json.dumps(data, indent=2, allow_nan=True) + "\n", encoding="utf-8")
+        os.replace(tmp, target)
+    except OSError as exc:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+        raise InputError(f"{path}: cannot write JSON report: {exc.strerror or exc}") from None
+
+
+def _emit(
+    file: str, original: str, new_code: str, write: bool, output: str | None, quiet: bool
+) -> None:
+    """Print the diff (default), or write `-o OUT` / the file itself atomically."""
+    from greenopt.optimizer.source import atomic_write, unified_diff
+
+    if output is not None:
+        try:
+            atomic_write(output, new_code)
+        except OSError as exc:
+            raise InputError(f"{output}: cannot write: {exc.strerror or exc}") from None
+        if not quiet:
+            click.echo(f"greenopt: wrote {output}", err=True)
+        return
+    if write:
+        if new_code != original:
+            try:
+                atomic_write(file, new_code)
+            except OSError as exc:
+                raise InputError(f"{file}: cannot write: {exc.strerror or exc}") from None
+            if not quiet:
+                click.echo(f"greenopt: rewrote {file}", err=True)
+        elif not quiet:
+            click.echo(f"greenopt: {file} unchanged", err=True)
+        return
+    diff = unified_diff(original, new_code, file)
+    if diff:
+        click.echo(diff, nl=False)
+
+
+class _RichProgress:
+    """Progress on stderr: a spinner with the current stage and a bar of samples."""
+
+    def __init__(self, console: Any) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+
+        self.progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=console,
+            transient=True,
+        )
+        self.task = self.progress.add_task("starting", total=None)
+
+    def __enter__(self) -> _RichProgress:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def status(self, message: str) -> None:
+        """Show a new stage; the bar is indeterminate until samples are reported."""
+        self.progress.update(self.task, description=message, total=None, completed=0)
+
+    def samples(self, label: str, done: int, total: int) -> None:
+        """Advance the bar of measurement samples."""
+        self.progress.update(
+            self.task, description=f"measuring {label}", total=total, completed=done
+        )
+
+
+def _run_static(
+    file: str,
+    passes: str | None,
+    write: bool,
+    output: str | None,
+    json_path: str | None,
+    quiet: bool,
+) -> int:
+    """`--static`: apply only statically proven rewrites; nothing is run or measured."""
+    from rich.console import Console
+    from rich.text import Text
+
+    from greenopt.config import load_config
+    from greenopt.optimizer.report import static_json
+    from greenopt.optimizer.source import SourceModule
+    from greenopt.optimizer.static import rewrite_static
+    from greenopt.passes.registry import parse_pass_list
+
+    module = SourceModule.read(file)
+    config = load_config(Path(file))
+    names = parse_pass_list(passes) if passes is not None else None
+    result = rewrite_static(module, names, config)
+    if json_path:
+        _write_json(json_path, static_json(result))
+    if not quiet:
+        console = Console(stderr=True)
+        console.print(
+            Text.assemble(
+                (f"greenopt rewrite --static {file}: ", ""),
+                ("not measured", "bold"),
+                f" — {len(result.applied)} rewrite(s) proven legal statically, "
+                f"{len(result.skipped)} skipped (need a workload or not provably safe)",
+            )
+        )
+        for opp in result.applied:
+            s = opp.site
+            console.print(
+                Text(f"  applied {opp.code} {s.function or ''} line {s.line}: {opp.message}")
+            )
+        for opp, reason in result.skipped:
+            s = opp.site
+            console.print(
+                Text(
+                    f"  skipped {opp.code} {s.function or ''} line {s.line}: {reason}", style="dim"
+                )
+            )
+    _emit(file, result.original, result.new_code, write, output, quiet)
+    return 0
+
+
+@click.command(
+    "rewrite",
+    context_settings={"help_option_names": ["-h", "--help"]},
+    help=(
+        "Find, validate and apply energy-saving rewrites of FILE.\n\n"
+        "Each exercised function's candidates are checked for identical outputs and "
+        "measured against the original; only significant, validated savings are kept. "
+        "Prints a unified diff (or writes with --write / -o). With --static, applies only "
+        "statically proven rewrites, without running anything (not measured)."
+    ),
+)
+@click.argument("file", type=str)
+@click.option("--setup", "setup", metavar="CODE", help="Setup code run before the calls.")
+@click.option(
+    "--call", "calls", metavar="EXPR", multiple=True, help="Call expression (repeatable)."
+)
+@click.option(
+    "--workload",
+    "workload_files",
+    metavar="FILE.py",
+    multiple=True,
+    help="Workload file whose workload_*() functions set up and call (repeatable).",
+)
+@click.option(
+    "--static", "static", is_flag=True, help="No workload: statically proven rewrites only."
+)
+@click.option("--passes", metavar="LIST", help="Comma-separated passes to try (default: all).")
+@click.option(
+    "--meter", metavar="NAME", help="Energy meter (auto, rapl, pyrapl, perf, nvml, estimate)."
+)
+@click.option("--samples", type=int, help="Samples per variant (default 10 or config).")
+@click.option("--region", metavar="CODE", help="Carbon-intensity region (country code).")
+@click.option("--carbon-intensity", type=float, metavar="G_PER_KWH", help="Override gCO2e/kWh.")
+@click.option("--rtol", type=float, help="Relative tolerance of the equivalence check (1e-9).")
+@click.option("--atol", type=float, help="Absolute tolerance of the equivalence check (0).")
+@click.option(
+    "--top-k", type=int, default=2, show_default=True, help="Candidates measured per function."
+)
+@click.option("--measure-all", is_flag=True, help="Measure every candidate, not only the top-k.")
+@click.option(
+    "--timeout",
+    "timeout_s",
+    type=float,
+    default=600.0,
+    show_default=True,
+    help="Seconds per child process.",
+)
+@click.option(
+    "--memory-mb",
+    type=int,
+    default=4096,
+    show_default=True,
+    help="Memory limit per child (MB, 0 = none).",
+)
+@click.option("--min-sample-s", type=float, help="Minimum seconds per sample (default: meter's).")
+@click.option("--write", "write", is_flag=True, help="Replace FILE atomically with the result.")
+@click.option("-o", "--output", metavar="OUT", help="Write the result to OUT instead.")
+@click.option("--json", "json_path", metavar="PATH", help="Write the JSON report to PATH.")
+@click.option(
+    "--fail-on-refused", is_flag=True, help="Exit 1 when a function's candidates were all refused."
+)
+@click.option("-q", "--quiet", is_flag=True, help="No table or progress on stderr.")
+def rewrite(
+    file: str,
+    setup: str | None,
+    calls: tuple[str, ...],
+    workload_files: tuple[str, ...],
+    static: bool,
+    passes: str | None,
+    meter: str | None,
+    samples: int | None,
+    region: str | None,
+    carbon_intensity: float | None,
+    rtol: float | None,
+    atol: float | None,
+    top_k: int,
+    measure_all: bool,
+    timeout_s: float,
+    memory_mb: int,
+    min_sample_s: float | None,
+    write: bool,
+    output: str | None,
+    json_path: str | None,
+    fail_on_refused: bool,
+    quiet: bool,
+) -> int:
+    """Click entry point of `greenopt rewrite` (see the module docstring)."""
+    if write and output is not None:
+        raise InputError("--write and -o/--output are mutually exclusive")
+    if static:
+        if calls or setup or workload_files:
+            raise InputError(
+                "--static runs nothing: do not combine it with --call/--setup/--workload"
+            )
+        return _run_static(file, passes, write, output, json_path, quiet)
+    from rich.console import Console
+
+    from greenopt.config import load_config
+    from greenopt.optimizer.pipeline import REJECTED, optimize
+    from greenopt.optimizer.report import render_table, result_json
+    from greenopt.optimizer.source import read_source
+    from greenopt.optimizer.workloads import collect_workloads
+
+    read_source(file)  # a missing or unreadable file is reported before anything else
+    module_path = Path(file)
+    config = load_config(module_path)
+    workloads = collect_workloads(
+        module_path,
+        setup=setup,
+        calls=calls,
+        workload_files=[Path(f) for f in workload_files],
+        config=config,
+    )
+    if timeout_s <= 0:
+        raise InputError("--timeout must be positive")
+    if memory_mb < 0:
+        raise InputError("--memory-mb must be >= 0")
+    console = Console(stderr=True)
+    kwargs: dict[str, Any] = dict(
+        passes=passes,
+        rtol=rtol,
+        atol=atol,
+        meter=meter,
+        samples=samples,
+        region=region,
+        carbon_intensity=carbon_intensity,
+        top_k=top_k,
+        measure_all=measure_all,
+        timeout_s=timeout_s,
+        memory_mb=memory_mb or None,
+        min_sample_s=min_sample_s,
+        config=config,
+    )
+    if quiet or not sys.stderr.isatty():
+        result = optimize(module_path, workloads, **kwargs)
+    else:
+        with _RichProgress(console) as progress:
+            result = optimize(module_path, workloads, progress=progress, **kwargs)
+    if json_path:
+        _write_json(json_path, result_json(result))
+    if not quiet:
+        render_table(result, console)
+    _emit(file, result.original_code, result.new_code, write, output, quiet)
+    if fail_on_refused and any(fr.verdict == REJECTED for fr in result.functions):
+        return 1
+    return 0

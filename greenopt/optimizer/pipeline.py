@@ -1,0 +1,673 @@
+"""`greenopt.optimize()`: the validated rewrite of one module, end to end (DESIGN §2, §4).
+
+1. Read the module and its workloads; copy the module to a private temp directory
+   (variants are imported from there, so nothing is ever written next to the user's
+   file until the single atomic write at the very end, done by the caller).
+2. Trace the original on every workload: the functions that ran, by share of time.
+   Functions no workload runs are reported "not exercised" and never changed.
+3. Record the original's outputs (and, for random setups, on a second seed).
+4. For each exercised function: generate candidates (`candidates.py`), rank them
+   with the cost model (`ranking.py`), validate the top-k (or all) by equivalence
+   then measurement (`validation.py`), keep the best accepted.
+5. When several functions were improved, replay their recipes into one module and
+   re-validate it once; if that fails, keep only the single best function.
+
+The CLI (`greenopt.commands.rewrite`) is a thin layer over `optimize`.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from greenopt.config import Config, WorkloadSpec, load_config
+from greenopt.errors import InputError, WorkloadError
+from greenopt.measure.workload import Workload
+from greenopt.optimizer.candidates import (
+    Candidate,
+    RecipeError,
+    apply_recipe,
+    describe_recipe,
+    generate,
+)
+from greenopt.optimizer.equivalence import Tolerance
+from greenopt.optimizer.executor import ChildLimits
+from greenopt.optimizer.functions import function_source, function_sources
+from greenopt.optimizer.ranking import rank
+from greenopt.optimizer.source import SourceModule, unified_diff
+from greenopt.optimizer.tracing import ExerciseProfile, profile
+from greenopt.optimizer.validation import (
+    CandidateVerdict,
+    EnergyVerdict,
+    MeasureBackend,
+    OriginalOutputs,
+    measure_gain,
+    original_outputs,
+    runner_backend,
+    validate_candidate,
+)
+from greenopt.optimizer.workloads import (
+    check_syntax,
+    from_config,
+    from_workload_file,
+    subset,
+    with_module,
+)
+from greenopt.passes.base import Pass
+
+#: verdicts of a function in the report
+ACCEPTED, REJECTED, UNCHANGED, NOT_EXERCISED = "accepted", "rejected", "unchanged", "not exercised"
+
+
+class Progress(Protocol):
+    """What `optimize` tells its caller while it works (the CLI draws a progress bar)."""
+
+    def status(self, message: str) -> None:
+        """A new stage started (tracing, validating a candidate, ...)."""
+
+    def samples(self, label: str, done: int, total: int) -> None:
+        """Measurement progress: `done` of `total` samples of the comparison `label`."""
+
+
+class _Silent:
+    def status(self, message: str) -> None:
+        pass
+
+    def samples(self, label: str, done: int, total: int) -> None:
+        pass
+
+
+@dataclass
+class CandidateResult:
+    """One candidate of one function, as reported (JSON `candidates`)."""
+
+    function: str
+    recipe: str
+    passes: tuple[str, ...]
+    codes: tuple[str, ...]
+    source_hash: str
+    loops_removed: int
+    predicted_ratio: float | None
+    predicted_interval: tuple[float, float] | None
+    prediction_source: str
+    validated: bool = False  # went through the equivalence gate
+    measured: bool = False  # its energy was measured
+    verdict: str = "not measured"  # "accepted" | "rejected" | "not measured"
+    reason: str | None = None
+    ratio: float | None = None
+    ci95: tuple[float, float] | None = None
+    energy_before_j: float | None = None
+    energy_after_j: float | None = None
+    max_abs_error: float | None = None
+    max_rel_error: float | None = None
+    cold_energy_j: float | None = None
+    warm_energy_j: float | None = None
+    break_even_calls: int | None = None
+
+
+@dataclass
+class FunctionResult:
+    """The outcome for one function of the module."""
+
+    name: str
+    verdict: str
+    reason: str | None = None
+    share: float = 0.0  # share of the workloads' time spent in it (inclusive)
+    passes: tuple[str, ...] = ()
+    predicted_ratio: float | None = None
+    energy_before_j: float | None = None
+    energy_after_j: float | None = None
+    ratio: float | None = None
+    ci95: tuple[float, float] | None = None
+    max_abs_error: float | None = None
+    max_rel_error: float | None = None
+    co2e_saved_g: float | None = None
+    cold_energy_j: float | None = None
+    warm_energy_j: float | None = None
+    break_even_calls: int | None = None
+    candidates: list[CandidateResult] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    chosen: Candidate | None = field(default=None, repr=False)
+
+
+@dataclass
+class CombinedResult:
+    """Re-validation of the module with every accepted function rewritten at once."""
+
+    functions: tuple[str, ...]
+    accepted: bool
+    reason: str | None = None
+    ratio: float | None = None
+    ci95: tuple[float, float] | None = None
+    energy_before_j: float | None = None
+    energy_after_j: float | None = None
+
+
+@dataclass
+class OptimizeResult:
+    """Everything `optimize` found, measured and decided; `new_code` is the result."""
+
+    path: str
+    original_code: str
+    new_code: str
+    meter_name: str
+    meter_measured: bool
+    rtol: float
+    atol: float
+    carbon_intensity_g_per_kwh: float
+    carbon_region: str
+    functions: list[FunctionResult]
+    combined: CombinedResult | None = None
+    model_used: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        """True when at least one rewrite was accepted."""
+        return self.new_code != self.original_code
+
+    def diff(self, path: str | None = None) -> str:
+        """Unified diff original -> result (empty when nothing changed)."""
+        return unified_diff(self.original_code, self.new_code, path or self.path)
+
+
+@dataclass(frozen=True)
+class OptimizeOptions:
+    """Settings of one `optimize` run (resolved: flags over config over defaults)."""
+
+    tolerance: Tolerance
+    meter: str
+    samples: int
+    min_sample_s: float | None
+    top_k: int
+    measure_all: bool
+    limits: ChildLimits
+    carbon_intensity: float
+    carbon_region: str
+
+
+def resolve_passes(
+    passes: Sequence[str] | str | Mapping[str, Pass] | None,
+    tolerance: Tolerance,
+    notes: list[str],
+) -> dict[str, Pass]:
+    """Pass instances to try, in canonical order.
+
+    A mapping of instances (e.g. a test-only pass) is used as given. Names go through
+    the registry; `dtype-reduction` is dropped unless the tolerance was loosened, and
+    a pass whose module is not installed is skipped with a note.
+    """
+    if isinstance(passes, Mapping):
+        return dict(passes)
+    from greenopt.passes.registry import get_pass, parse_pass_list
+
+    explicit = passes is not None
+    names = parse_pass_list(passes)
+    out: dict[str, Pass] = {}
+    for name in names:
+        if name == "dtype-reduction" and not tolerance.loosened:
+            if explicit:
+                notes.append(
+                    "dtype-reduction skipped: it is only tried with a loosened --rtol/--atol"
+                )
+            continue
+        try:
+            out[name] = get_pass(name)
+        except ImportError as exc:
+            notes.append(f"pass {name} is not available ({exc})")
+    return out
+
+
+def normalise_workloads(
+    module_path: Path,
+    workloads: Sequence[Workload | WorkloadSpec | os.PathLike[str]] | None,
+    config: Config,
+) -> list[Workload]:
+    """Workload objects against `module_path` from any accepted form (None: config)."""
+    out: list[Workload] = []
+    if workloads is None:
+        out = from_config(module_path, config)
+    else:
+        for i, item in enumerate(workloads):
+            if isinstance(item, Workload):
+                out.append(
+                    Workload(
+                        setup=item.setup,
+                        calls=item.calls,
+                        module_path=str(module_path),
+                        module_name=item.module_name,
+                        extra_sys_path=item.extra_sys_path,
+                        seed=item.seed,
+                        label=item.label or f"workload {i + 1}",
+                    )
+                )
+            elif isinstance(item, WorkloadSpec):
+                out.append(
+                    Workload(
+                        setup=item.setup,
+                        calls=item.calls,
+                        module_path=str(module_path),
+                        label=f"workload {i + 1}",
+                    )
+                )
+            elif isinstance(item, (str, os.PathLike)):
+                out.append(from_workload_file(module_path, Path(item)))
+            else:
+                raise InputError(f"unsupported workload {item!r}")
+    if not out:
+        raise InputError(
+            f"{module_path}: no workload: give --call EXPR (with --setup CODE), "
+            "--workload FILE.py, [tool.greenopt.workloads] in pyproject.toml, or use --static"
+        )
+    for wl in out:
+        check_syntax(wl)
+    return out
+
+
+def optimize(
+    path: str | os.PathLike[str],
+    workloads: Sequence[Workload | WorkloadSpec | os.PathLike[str]] | None = None,
+    *,
+    passes: Sequence[str] | str | Mapping[str, Pass] | None = None,
+    rtol: float | None = None,
+    atol: float | None = None,
+    meter: str | None = None,
+    samples: int | None = None,
+    region: str | None = None,
+    carbon_intensity: float | None = None,
+    top_k: int = 2,
+    measure_all: bool = False,
+    timeout_s: float = 600.0,
+    memory_mb: int | None = 4096,
+    min_sample_s: float | None = None,
+    config: Config | None = None,
+    progress: Progress | None = None,
+    backend: MeasureBackend | None = None,
+) -> OptimizeResult:
+    """Find, validate and measure rewrites of the module at `path`; never writes it.
+
+    `workloads`: `Workload`s, config `WorkloadSpec`s or paths of workload files
+    (None: `[tool.greenopt.workloads]`). `passes`: pass names, a comma list, or a
+    mapping name -> `Pass` instance (lets tests inject a pass without global state).
+    Tolerance, meter, samples and carbon settings default to the config's. `backend`
+    replaces the measurement runner (tests). Returns an `OptimizeResult` whose
+    `new_code` is the original with every accepted rewrite applied.
+
+    Raises InputError / WorkloadError (exit 2) for bad input or a workload that
+    fails on the original, MeterError (exit 3) for an unusable meter.
+    """
+    module_path = Path(path)
+    module = SourceModule.read(module_path)
+    if config is None:
+        config = load_config(module_path)
+    if top_k < 1:
+        raise InputError("--top-k must be at least 1")
+    tolerance = Tolerance(
+        rtol=config.rtol if rtol is None else float(rtol),
+        atol=config.atol if atol is None else float(atol),
+    )
+    if tolerance.rtol < 0 or tolerance.atol < 0:
+        raise InputError("--rtol and --atol must be non-negative")
+    notes: list[str] = []
+    pass_objects = resolve_passes(passes, tolerance, notes)
+    wls = normalise_workloads(module_path, workloads, config)
+    meter_name = meter or config.meter
+    samples = samples or config.samples
+    if samples < 2:
+        raise InputError("--samples must be at least 2")
+    from greenopt.measure.carbon import intensity_for
+    from greenopt.measure.meter import get_meter
+
+    intensity, region_label = intensity_for(
+        region or config.region,
+        carbon_intensity if carbon_intensity is not None else config.carbon_intensity,
+    )
+    meter_obj = get_meter(meter_name)
+    meter_info = meter_obj.info
+    close = getattr(meter_obj, "close", None)
+    if callable(close):
+        close()
+    opts = OptimizeOptions(
+        tolerance=tolerance,
+        meter=meter_name,
+        samples=samples,
+        min_sample_s=min_sample_s,
+        top_k=top_k,
+        measure_all=measure_all,
+        limits=ChildLimits(timeout_s, memory_mb),
+        carbon_intensity=intensity,
+        carbon_region=region_label,
+    )
+    if backend is None:
+        from greenopt.measure.runner import RunOptions
+
+        backend = runner_backend(
+            meter_name,
+            RunOptions(
+                samples=samples,
+                min_sample_s=min_sample_s,
+                timeout_s=timeout_s,
+                memory_mb=memory_mb,
+            ),
+        )
+    with tempfile.TemporaryDirectory(prefix="greenopt-rewrite-") as tmp:
+        run = _Run(
+            module=module,
+            module_path=module_path,
+            workdir=Path(tmp),
+            workloads=wls,
+            passes=pass_objects,
+            options=opts,
+            backend=backend,
+            progress=progress or _Silent(),
+        )
+        functions, combined, new_code, model_used = run.execute()
+    return OptimizeResult(
+        path=str(module_path),
+        original_code=module.code,
+        new_code=new_code,
+        meter_name=meter_info.name,
+        meter_measured=bool(meter_info.measured),
+        rtol=tolerance.rtol,
+        atol=tolerance.atol,
+        carbon_intensity_g_per_kwh=intensity,
+        carbon_region=region_label,
+        functions=functions,
+        combined=combined,
+        model_used=model_used,
+        notes=notes + run.notes,
+    )
+
+
+@dataclass
+class _Run:
+    """State of one `optimize` call: temp dir, traces, reference outputs, noise cache."""
+
+    module: SourceModule
+    module_path: Path
+    workdir: Path
+    workloads: list[Workload]
+    passes: dict[str, Pass]
+    options: OptimizeOptions
+    backend: MeasureBackend
+    progress: Progress
+    notes: list[str] = field(default_factory=list)
+    original_file: Path | None = None
+    base: list[Workload] = field(default_factory=list)  # workloads against the original copy
+    profile: ExerciseProfile | None = None
+    originals: list[OriginalOutputs] = field(default_factory=list)
+    _noise: dict[tuple[int, tuple[int, ...]], float] = field(default_factory=dict)
+    _variants: int = 0
+
+    # -- set-up -------------------------------------------------------------------
+    @property
+    def extra_sys_path(self) -> tuple[str, ...]:
+        """Where the original's sibling modules are importable from."""
+        return (str(self.module_path.resolve().parent),)
+
+    def write_variant(self, code: str, tag: str) -> Path:
+        """Write a variant to its own temp directory under the module's file name."""
+        self._variants += 1
+        d = self.workdir / f"{self._variants:03d}-{tag}"
+        d.mkdir()
+        target = d / self.module_path.name
+        target.write_text(code, encoding="utf-8")
+        return target
+
+    def against(self, workload: Workload, module_file: Path) -> Workload:
+        """`workload` running against the module copy at `module_file`."""
+        return with_module(workload, str(module_file), self.extra_sys_path)
+
+    # -- main ---------------------------------------------------------------------
+    def execute(self) -> tuple[list[FunctionResult], CombinedResult | None, str, bool]:
+        """Run steps 2-5 of the module docstring; return functions, combination, code."""
+        original_file = self.write_variant(self.module.code, "original")
+        self.original_file = original_file
+        self.base = [self.against(w, original_file) for w in self.workloads]
+        self.progress.status("tracing the workloads on the original module")
+        prof = self.profile = profile(self.base, self.options.limits)
+        defined = function_sources(self.module)
+        exercised = [f for f in prof.functions if f in defined]
+        self.progress.status("recording the original's outputs")
+        self.originals = [
+            original_outputs(w, self.options.limits, tr.total_s)
+            for w, tr in zip(self.base, prof.traces, strict=True)
+        ]
+        results: list[FunctionResult] = []
+        model_used = False
+        for name in exercised:
+            fr, used = self.optimize_function(name, prof.shares.get(name, 0.0))
+            model_used = model_used or used
+            results.append(fr)
+        for name in defined:
+            if name not in exercised:
+                results.append(
+                    FunctionResult(
+                        name=name,
+                        verdict=NOT_EXERCISED,
+                        reason="no workload executes it; never changed",
+                    )
+                )
+        combined, new_code = self.combine(results)
+        return results, combined, new_code, model_used
+
+    # -- one function -------------------------------------------------------------
+    def optimize_function(self, name: str, share: float) -> tuple[FunctionResult, bool]:
+        """Generate, rank and validate candidates of `name`; keep the best accepted."""
+        fr = FunctionResult(name=name, verdict=UNCHANGED, share=share)
+        self.progress.status(f"{name}: generating candidates")
+        cands = generate(self.module, name, self.passes)
+        fr.notes.extend(cands.notes)
+        if not cands.candidates:
+            fr.reason = "no applicable rewrite" + (f" ({cands.notes[0]})" if cands.notes else "")
+            return fr, False
+        ranking = rank(self.module, cands.candidates, model=None)
+        if ranking.note and ranking.note not in self.notes:
+            self.notes.append(ranking.note)
+        measure_n = (
+            len(ranking.ranked)
+            if self.options.measure_all or not ranking.model_used
+            else self.options.top_k
+        )
+        best: tuple[Candidate, CandidateResult] | None = None
+        for pos, r in enumerate(ranking.ranked):
+            c = r.candidate
+            cr = CandidateResult(
+                function=name,
+                recipe=describe_recipe(c.steps),
+                passes=c.passes,
+                codes=c.codes,
+                source_hash=c.source_hash,
+                loops_removed=c.loops_removed,
+                predicted_ratio=r.predicted_ratio,
+                predicted_interval=(
+                    (r.predicted_lo, r.predicted_hi)
+                    if r.predicted_lo is not None and r.predicted_hi is not None
+                    else None
+                ),
+                prediction_source=r.source,
+            )
+            fr.candidates.append(cr)
+            if pos >= measure_n:
+                cr.reason = f"not in the top {measure_n} predicted candidates"
+                continue
+            self.progress.status(f"{name}: validating {cr.recipe}")
+            verdict = self.validate(c, name)
+            _fill_candidate(cr, verdict)
+            if verdict.accepted and (best is None or (cr.ratio or 1.0) < (best[1].ratio or 1.0)):
+                best = (c, cr)
+        if best is not None:
+            c, cr = best
+            fr.chosen = c
+            fr.verdict = ACCEPTED
+            _copy_figures(fr, cr)
+            fr.reason = f"{cr.recipe}: measured ratio {cr.ratio:.3f}"
+        else:
+            fr.verdict = REJECTED
+            shown = next((x for x in fr.candidates if x.validated), fr.candidates[0])
+            _copy_figures(fr, shown)
+            fr.reason = f"{shown.recipe}: {shown.reason}" if shown.reason else shown.recipe
+        fr.predicted_ratio = (
+            (best[1] if best else fr.candidates[0]).predicted_ratio if fr.candidates else None
+        )
+        if fr.energy_before_j is not None and fr.energy_after_j is not None:
+            from greenopt.measure.carbon import co2e_grams
+
+            fr.co2e_saved_g = co2e_grams(
+                fr.energy_before_j - fr.energy_after_j, self.options.carbon_intensity
+            )
+        return fr, ranking.model_used
+
+    def measurement_workloads(self, functions: Sequence[str]) -> list[tuple[int, list[int]]]:
+        """(workload index, calls) to measure `functions` on: the calls exercising them.
+
+        For a single function, the workload where it takes the most time; for a
+        combination, every workload that exercises any of them.
+        """
+        out: list[tuple[int, list[int]]] = []
+        assert self.profile is not None
+        if len(functions) == 1:
+            main = self.profile.main_trace(functions[0])
+            traces = [main] if main is not None else []
+        else:
+            traces = list(enumerate(self.profile.traces))
+        for idx, tr in traces:
+            calls = sorted({i for f in functions for i in tr.calls_exercising(f)})
+            if calls:
+                out.append((idx, calls))
+        return out
+
+    def noise(self, idx: int, calls: list[int], workload: Workload) -> float:
+        """A/A noise floor of a measurement workload (measured once, then cached)."""
+        key = (idx, tuple(calls))
+        if key not in self._noise:
+            self.progress.status(f"measuring the A/A noise floor of {workload.label or 'workload'}")
+            self._noise[key] = float(
+                self.backend.aa_noise(workload, self.backend.meter, self.backend.options)
+            )
+        return self._noise[key]
+
+    def measure(self, functions: Sequence[str], variant_file: Path, jit: bool) -> EnergyVerdict:
+        """Measure the variant against the original on the calls exercising `functions`.
+
+        With several measurement workloads the verdict is the least favourable one.
+        """
+        worst: EnergyVerdict | None = None
+        for idx, calls in self.measurement_workloads(functions):
+            a = subset(self.base[idx], calls)
+            b = self.against(a, variant_file)
+            eps = self.noise(idx, calls, a)
+            label = ", ".join(functions)
+            verdict = measure_gain(
+                a,
+                b,
+                self.backend,
+                eps,
+                jit,
+                lambda done, total, label=label: self.progress.samples(label, done, total),
+            )
+            if worst is None or verdict.ci95[1] + verdict.epsilon > worst.ci95[1] + worst.epsilon:
+                worst = verdict
+        if worst is None:
+            raise WorkloadError("no workload call exercises the rewritten function(s)")
+        return worst
+
+    def validate(self, candidate: Candidate, name: str) -> CandidateVerdict:
+        """Equivalence on every workload, then measurement on the exercising calls."""
+        variant_file = self.write_variant(candidate.module.code, candidate.source_hash)
+        return validate_candidate(
+            variant_file,
+            self.extra_sys_path,
+            self.originals,
+            self.options.tolerance,
+            self.options.limits,
+            lambda: self.measure([name], variant_file, "jit" in candidate.passes),
+        )
+
+    # -- combination --------------------------------------------------------------
+    def combine(self, results: list[FunctionResult]) -> tuple[CombinedResult | None, str]:
+        """The final module: every accepted function, re-validated together once."""
+        accepted = [fr for fr in results if fr.verdict == ACCEPTED and fr.chosen is not None]
+        if not accepted:
+            return None, self.module.code
+        if len(accepted) == 1:
+            return None, accepted[0].chosen.module.code  # type: ignore[union-attr]
+        names = tuple(fr.name for fr in accepted)
+        self.progress.status("re-validating the combined module")
+        combined = CombinedResult(functions=names, accepted=False)
+        code, reason = self.replay(accepted)
+        verdict: CandidateVerdict | None = None
+        if reason is None:
+            variant_file = self.write_variant(code, "combined")
+            jit = any("jit" in fr.passes for fr in accepted)
+            verdict = validate_candidate(
+                variant_file,
+                self.extra_sys_path,
+                self.originals,
+                self.options.tolerance,
+                self.options.limits,
+                lambda: self.measure(list(names), variant_file, jit),
+            )
+            reason = None if verdict.accepted else verdict.reason
+        if verdict is not None and verdict.energy is not None:
+            e = verdict.energy
+            combined.ratio, combined.ci95 = e.ratio, e.ci95
+            combined.energy_before_j, combined.energy_after_j = e.energy_before_j, e.energy_after_j
+        if reason is None:
+            combined.accepted = True
+            return combined, code
+        combined.reason = reason
+        best = min(accepted, key=lambda fr: fr.ratio if fr.ratio is not None else 1.0)
+        for fr in accepted:
+            if fr is not best:
+                fr.verdict = REJECTED
+                fr.reason = (
+                    f"accepted alone, but the combined module failed re-validation ({reason}); "
+                    f"kept only {best.name}"
+                )
+                fr.chosen = None
+        return combined, best.chosen.module.code  # type: ignore[union-attr]
+
+    def replay(self, accepted: Sequence[FunctionResult]) -> tuple[str, str | None]:
+        """Apply each accepted function's recipe in turn; (code, None) or (_, reason)."""
+        current = self.module
+        for fr in accepted:
+            chosen = fr.chosen
+            assert chosen is not None
+            try:
+                current, _ = apply_recipe(current, fr.name, chosen.steps, self.passes)
+            except RecipeError as exc:
+                return "", f"replaying {fr.name}: {exc}"
+        for fr in accepted:
+            assert fr.chosen is not None
+            if function_source(current, fr.name) != fr.chosen.function_code:
+                return "", f"{fr.name} differs when rewritten together with the others"
+        return current.code, None
+
+
+def _fill_candidate(cr: CandidateResult, verdict: CandidateVerdict) -> None:
+    cr.validated = True
+    cr.verdict = "accepted" if verdict.accepted else "rejected"
+    cr.reason = verdict.reason
+    cr.max_abs_error = verdict.equivalence.max_abs_error
+    cr.max_rel_error = verdict.equivalence.max_rel_error
+    e = verdict.energy
+    if e is not None:
+        cr.measured = True
+        cr.ratio, cr.ci95 = e.ratio, e.ci95
+        cr.energy_before_j, cr.energy_after_j = e.energy_before_j, e.energy_after_j
+        cr.cold_energy_j, cr.warm_energy_j = e.cold_energy_j, e.warm_energy_j
+        cr.break_even_calls = e.break_even_calls
+
+
+def _copy_figures(fr: FunctionResult, cr: CandidateResult) -> None:
+    fr.passes = cr.passes
+    fr.energy_before_j, fr.energy_after_j = cr.energy_before_j, cr.energy_after_j
+    fr.ratio, fr.ci95 = cr.ratio, cr.ci95
+    fr.max_abs_error, fr.max_rel_error = cr.max_abs_error, cr.max_rel_error
+    fr.cold_energy_j, fr.warm_energy_j = cr.cold_energy_j, cr.warm_energy_j
+    fr.break_even_calls = cr.break_even_calls

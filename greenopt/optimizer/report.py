@@ -1,0 +1,222 @@
+"""Reports of a validated rewrite: the JSON document and the human table.
+
+JSON (`--json PATH`): `meter` {name, measured}; `functions`, each with the fields of
+issue 4 (name, passes, verdict, reason, energy_before_j, energy_after_j, ratio,
+ci95, max_abs_error, max_rel_error, co2e_saved_g) plus `predicted_ratio` and
+`candidates` (every candidate generated: source hash, passes, prediction, whether
+it was measured, its measured ratio, and for `jit` its cold/warm energy and
+break-even number of calls). Energies are joules per execution of the workload's
+calls that exercise the function, gross (idle power included), medians.
+
+The table goes to stderr so stdout stays a clean diff; when the meter is an
+estimate the title says so in bold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from greenopt.optimizer.pipeline import (
+    ACCEPTED,
+    NOT_EXERCISED,
+    REJECTED,
+    CandidateResult,
+    FunctionResult,
+    OptimizeResult,
+)
+
+SCHEMA_VERSION = 1
+
+
+def _num(x: float | None) -> float | None:
+    return None if x is None else float(x)
+
+
+def candidate_json(cr: CandidateResult) -> dict[str, Any]:
+    """One candidate in the JSON report."""
+    return {
+        "source_hash": cr.source_hash,
+        "recipe": cr.recipe,
+        "passes": list(cr.passes),
+        "codes": list(cr.codes),
+        "loops_removed": cr.loops_removed,
+        "predicted_ratio": _num(cr.predicted_ratio),
+        "predicted_interval": list(cr.predicted_interval) if cr.predicted_interval else None,
+        "prediction_source": cr.prediction_source,
+        "validated": cr.validated,
+        "measured": cr.measured,
+        "verdict": cr.verdict,
+        "reason": cr.reason,
+        "ratio": _num(cr.ratio),
+        "ci95": list(cr.ci95) if cr.ci95 else None,
+        "energy_before_j": _num(cr.energy_before_j),
+        "energy_after_j": _num(cr.energy_after_j),
+        "max_abs_error": _num(cr.max_abs_error),
+        "max_rel_error": _num(cr.max_rel_error),
+        "cold_energy_j": _num(cr.cold_energy_j),
+        "warm_energy_j": _num(cr.warm_energy_j),
+        "break_even_calls": cr.break_even_calls,
+    }
+
+
+def function_json(fr: FunctionResult) -> dict[str, Any]:
+    """One function in the JSON report (issue 4 fields + predicted_ratio + candidates)."""
+    return {
+        "name": fr.name,
+        "passes": list(fr.passes),
+        "verdict": fr.verdict,
+        "reason": fr.reason,
+        "energy_before_j": _num(fr.energy_before_j),
+        "energy_after_j": _num(fr.energy_after_j),
+        "ratio": _num(fr.ratio),
+        "ci95": list(fr.ci95) if fr.ci95 else None,
+        "max_abs_error": _num(fr.max_abs_error),
+        "max_rel_error": _num(fr.max_rel_error),
+        "co2e_saved_g": _num(fr.co2e_saved_g),
+        "predicted_ratio": _num(fr.predicted_ratio),
+        "candidates": [candidate_json(c) for c in fr.candidates],
+    }
+
+
+def result_json(result: OptimizeResult) -> dict[str, Any]:
+    """The whole JSON report of `greenopt rewrite` (see module docstring)."""
+    return {
+        "schema": SCHEMA_VERSION,
+        "mode": "validated",
+        "path": result.path,
+        "changed": result.changed,
+        "meter": {"name": result.meter_name, "measured": result.meter_measured},
+        "tolerance": {"rtol": result.rtol, "atol": result.atol},
+        "carbon": {
+            "g_per_kwh": result.carbon_intensity_g_per_kwh,
+            "region": result.carbon_region,
+        },
+        "cost_model_used": result.model_used,
+        "time_share": {fr.name: fr.share for fr in result.functions if fr.share},
+        "functions": [function_json(fr) for fr in result.functions],
+        "combined": asdict(result.combined) if result.combined else None,
+        "notes": list(result.notes),
+    }
+
+
+def static_json(rewrite: Any) -> dict[str, Any]:
+    """JSON report of `rewrite --static` (a `greenopt.optimizer.static.StaticRewrite`)."""
+    return {
+        "schema": SCHEMA_VERSION,
+        "mode": "static",
+        "path": rewrite.path,
+        "changed": rewrite.new_code != rewrite.original,
+        "measured": False,
+        "label": "not measured",
+        "applied": [_opportunity_json(o) for o in rewrite.applied],
+        "skipped": [{**_opportunity_json(o), "reason": reason} for o, reason in rewrite.skipped],
+    }
+
+
+def _opportunity_json(o: Any) -> dict[str, Any]:
+    s = o.site
+    return {
+        "pass": o.pass_name,
+        "code": o.code,
+        "message": o.message,
+        "function": s.function,
+        "line": s.line,
+        "col": s.col,
+    }
+
+
+def _energy(j: float | None) -> str:
+    if j is None:
+        return "-"
+    if j == 0:
+        return "0 J"
+    if abs(j) < 1e-3:
+        return f"{j * 1e6:.3g} µJ"
+    if abs(j) < 1:
+        return f"{j * 1e3:.3g} mJ"
+    return f"{j:.3g} J"
+
+
+def _ratio(fr: FunctionResult) -> str:
+    if fr.ratio is None:
+        return "-"
+    if fr.ci95:
+        return f"{fr.ratio:.3f} [{fr.ci95[0]:.3f}, {fr.ci95[1]:.3f}]"
+    return f"{fr.ratio:.3f}"
+
+
+_VERDICT_STYLE = {ACCEPTED: "green", REJECTED: "red", NOT_EXERCISED: "dim"}
+
+
+def render_table(result: OptimizeResult, console: Console) -> None:
+    """Print the human report: one row per function, meter and carbon in the title."""
+    kind = "measured" if result.meter_measured else "estimated"
+    title = Text(f"greenopt rewrite {result.path} — energy meter: {result.meter_name} (")
+    title.append(kind, style="bold" if not result.meter_measured else "")
+    title.append(")")
+    table = Table(title=title, title_justify="left", show_lines=False)
+    for col, justify in (
+        ("function", "left"),
+        ("verdict", "left"),
+        ("passes", "left"),
+        ("time share", "right"),
+        ("energy before", "right"),
+        ("energy after", "right"),
+        ("ratio [95% CI]", "right"),
+        ("max rel err", "right"),
+        ("CO2e saved", "right"),
+        ("reason", "left"),
+    ):
+        table.add_column(col, justify=justify, overflow="fold")
+    for fr in result.functions:
+        table.add_row(
+            Text(fr.name),
+            Text(fr.verdict, style=_VERDICT_STYLE.get(fr.verdict, "")),
+            ", ".join(fr.passes) or "-",
+            f"{fr.share:.0%}" if fr.share else "-",
+            _energy(fr.energy_before_j),
+            _energy(fr.energy_after_j),
+            _ratio(fr),
+            "-" if fr.max_rel_error is None else f"{fr.max_rel_error:.2g}",
+            "-" if fr.co2e_saved_g is None else f"{fr.co2e_saved_g:.3g} g",
+            Text(fr.reason or ""),
+        )
+    console.print(table)
+    if not result.meter_measured:
+        console.print(
+            Text.assemble(
+                ("estimated", "bold"),
+                f": no hardware energy counter was used; joules come from the "
+                f"'{result.meter_name}' power model (CPU and wall time), so ratios are "
+                "meaningful, absolute joules are approximate.",
+            )
+        )
+    console.print(
+        Text(
+            f"energies are medians per execution of the calls that exercise each function; "
+            f"CO2e at {result.carbon_intensity_g_per_kwh:g} g/kWh ({result.carbon_region}); "
+            f"tolerance rtol={result.rtol:g} atol={result.atol:g}"
+        )
+    )
+    if result.combined is not None:
+        c = result.combined
+        state = "accepted" if c.accepted else f"failed ({c.reason})"
+        ratio = f", ratio {c.ratio:.3f}" if c.ratio is not None else ""
+        console.print(Text(f"combined module ({', '.join(c.functions)}): {state}{ratio}"))
+    for fr in result.functions:
+        for cr in fr.candidates:
+            if cr.break_even_calls is not None:
+                console.print(
+                    Text(
+                        f"{fr.name} [{cr.recipe}]: cold call {_energy(cr.cold_energy_j)} "
+                        f"(with compilation), warm {_energy(cr.warm_energy_j)}; pays back "
+                        f"after {cr.break_even_calls} call(s)"
+                    )
+                )
+    for note in result.notes:
+        console.print(Text(f"note: {note}", style="dim"))
