@@ -1,0 +1,89 @@
+"""Function definitions of a module with their qualified names and source positions.
+
+Opportunities name their enclosing function by its Python `__qualname__`
+("f", "Cls.method", "outer.<locals>.inner"), which is what the validator uses to
+find the function again in a child process. Positions are libcst's (1-based lines,
+0-based columns).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import libcst as cst
+from libcst.metadata import CodeRange, PositionProvider
+
+from greenopt.optimizer.source import SourceModule
+
+
+@dataclass(frozen=True)
+class FunctionInfo:
+    """One `def` of a module.
+
+    `top_level` is True for functions defined directly in the module body (the only
+    ones Numba can decorate without changing how they are bound); `in_class` for methods.
+    """
+
+    qualname: str
+    node: cst.FunctionDef
+    top_level: bool
+    in_class: bool
+
+
+def iter_functions(module: cst.Module) -> list[FunctionInfo]:
+    """Every function definition of `module` in source order, with its qualified name."""
+    found: list[FunctionInfo] = []
+
+    def walk(body: object, prefix: str, kind: str) -> None:
+        for stmt in _statements(body):
+            if isinstance(stmt, cst.FunctionDef):
+                qual = f"{prefix}{stmt.name.value}"
+                found.append(
+                    FunctionInfo(qual, stmt, top_level=kind == "module", in_class=kind == "class")
+                )
+                walk(stmt.body, f"{qual}.<locals>.", "function")
+            elif isinstance(stmt, cst.ClassDef):
+                walk(stmt.body, f"{prefix}{stmt.name.value}.", "class")
+            else:
+                for child in _compound_bodies(stmt):
+                    walk(child, prefix, kind)
+
+    walk(module, "", "module")
+    return found
+
+
+def _statements(body: object) -> Iterator[cst.CSTNode]:
+    """The statements of a module, an indented block or a one-line suite."""
+    if isinstance(body, cst.Module):
+        yield from body.body
+    elif isinstance(body, (cst.IndentedBlock, cst.SimpleStatementSuite)):
+        yield from body.body
+
+
+def _compound_bodies(stmt: cst.CSTNode) -> Iterator[cst.BaseSuite]:
+    """Bodies of if/for/while/try/with statements (functions may be defined inside them)."""
+    if isinstance(stmt, (cst.If, cst.For, cst.While, cst.With, cst.Try, cst.TryStar)):
+        yield stmt.body
+        orelse = getattr(stmt, "orelse", None)
+        while orelse is not None:
+            yield orelse.body
+            orelse = getattr(orelse, "orelse", None) if isinstance(orelse, cst.If) else None
+        for handler in getattr(stmt, "handlers", ()):
+            yield handler.body
+        final = getattr(stmt, "finalbody", None)
+        if final is not None:
+            yield final.body
+
+
+def positions(module: SourceModule) -> dict[cst.CSTNode, CodeRange]:
+    """Node -> code range for every node of `module.tree` (computed once per SourceModule)."""
+    return dict(module.metadata().resolve(PositionProvider))
+
+
+def function_by_qualname(module: cst.Module, qualname: str) -> FunctionInfo | None:
+    """The function called `qualname` in `module`, or None."""
+    for info in iter_functions(module):
+        if info.qualname == qualname:
+            return info
+    return None

@@ -1,0 +1,854 @@
+"""The `jit` pass (GO4xx): compile loop-heavy functions with Numba in nopython mode.
+
+What it rewrites: a module-level function whose Python loops do element-level work
+gets `@numba.njit(cache=True)` (and `import numba`, once). Variants, offered as
+separate opportunities on the same function so the validator can measure each:
+
+- GO401 `plain`:    `@numba.njit(cache=True)`
+- GO402 `parallel`: `@numba.njit(cache=True, parallel=True)` and `range` -> `numba.prange`
+  on the function's top-level loops whose iterations are independent or a recognised
+  `+=`/`-=`/`*=` reduction (`legality.parallel_blockers`);
+- GO403 `fastmath`: `@numba.njit(cache=True, fastmath=True)` (reassociation, no NaN/Inf
+  guarantees: kept only if results stay within the user's tolerance).
+
+Module-level functions of the same file that the function calls are jitted with it
+(same options, without `parallel`); if one of them cannot be, the function is not
+proposed. GO490 reports, without a fix, why a loop-carrying function is not jitted.
+
+Legality and profitability conditions (static; the validator then compiles the
+candidate against the workload's argument types in a child process, see
+`numba_check.check_compiles`, runs it and compares outputs):
+
+- module-level `def`, no decorator other than Numba's (methods, nested functions and
+  decorated functions are reported with GO490);
+- at least one loop does element-level work: it indexes arrays with a loop variable,
+  or does pure scalar Python (no NumPy calls). Functions without loops, or whose
+  loops only apply whole-array NumPy operations, are already vectorised: Numba
+  would gain nothing and costs compile energy, so they are skipped silently;
+- not all loops are single, un-nested `range(<small literal>)` loops (too little work
+  to repay compilation);
+- no construct Numba cannot compile in nopython mode: `with`, `global`/`nonlocal`,
+  nested classes, `async`, built-ins such as `open`/`getattr`/`eval`, calls into
+  modules other than numpy/math/cmath/random/numba/operator;
+- no visible int64 overflow: Python ints never overflow, Numba's int64 does, so
+  multiplicative accumulations of integers in a loop (`p *= i`, `h = h * 31 + c`
+  without a small modulus) and `**` with a variable integer exponent are refused.
+
+The pass never executes code; `static_safe` is always False (a jit candidate is
+only accepted through the validated rewrite).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import libcst as cst
+
+from greenopt.optimizer.source import SourceModule
+from greenopt.passes.base import Example, Opportunity, Pass, Site
+from greenopt.passes.function_defs import FunctionInfo, iter_functions, positions
+from greenopt.passes.import_edits import ImportedNames, ensure_import
+from greenopt.passes.legality import (
+    binding_sites,
+    fresh_arrays,
+    names_in,
+    names_outside,
+    parallel_blockers,
+    range_args,
+    simple_range_loop,
+)
+
+#: loops whose trip count is a literal at most this large (and not nested) are too small
+SMALL_TRIP_COUNT = 16
+#: modules whose functions Numba can compile (nopython mode)
+NUMBA_MODULES = frozenset({"numpy", "math", "cmath", "random", "numba", "operator"})
+#: built-ins Numba cannot compile in nopython mode
+UNSUPPORTED_BUILTINS = frozenset(
+    {
+        "open",
+        "input",
+        "eval",
+        "exec",
+        "getattr",
+        "setattr",
+        "hasattr",
+        "delattr",
+        "globals",
+        "locals",
+        "vars",
+        "dir",
+        "id",
+        "object",
+        "super",
+        "type",
+        "__import__",
+        "compile",
+        "memoryview",
+        "bytearray",
+        "breakpoint",
+        "help",
+    }
+)
+VARIANTS = ("plain", "parallel", "fastmath")
+_CODES_BY_VARIANT = {"plain": "GO401", "parallel": "GO402", "fastmath": "GO403"}
+
+
+@dataclass(frozen=True)
+class JitAnalysis:
+    """What the jit pass concluded about one function.
+
+    `skip` is "" for a candidate; "silent" when the function is not worth reporting
+    (no loops, already vectorised); otherwise the GO490 reason.
+    """
+
+    skip: str
+    helpers: tuple[str, ...] = ()
+    prange_loops: tuple[int, ...] = ()  # pre-order indices of loops that may become prange
+    parallel_note: str = ""
+    fastmath: bool = False
+
+
+def _loops(node: cst.CSTNode) -> list[cst.For | cst.While]:
+    """All for/while loops in `node`, pre-order, not entering nested functions or classes."""
+    found: list[cst.For | cst.While] = []
+
+    class Collect(cst.CSTVisitor):
+        def visit_For(self, loop: cst.For) -> None:
+            found.append(loop)
+
+        def visit_While(self, loop: cst.While) -> None:
+            found.append(loop)
+
+        def visit_FunctionDef(self, inner: cst.FunctionDef) -> bool:
+            return inner is node
+
+        def visit_ClassDef(self, inner: cst.ClassDef) -> bool:
+            return False
+
+        def visit_Lambda(self, inner: cst.Lambda) -> bool:
+            return False
+
+    node.visit(Collect())
+    return found
+
+
+def is_numba_decorated(func: cst.FunctionDef, imports: ImportedNames) -> bool:
+    """True if one of `func`'s decorators is a Numba decorator (`njit`, `jit`, `vectorize`...)."""
+    for decorator in func.decorators:
+        expr = decorator.decorator
+        target = expr.func if isinstance(expr, cst.Call) else expr
+        qualified = imports.qualify(target)
+        if qualified is not None and qualified.split(".")[0] == "numba":
+            return True
+    return False
+
+
+class _Prescreen(cst.CSTVisitor):
+    """Finds constructs Numba cannot compile, calls to same-module functions, and
+    whether loops do element-level work or float arithmetic."""
+
+    def __init__(
+        self,
+        func: cst.FunctionDef,
+        imports: ImportedNames,
+        module_functions: set[str],
+        module_classes: set[str],
+    ) -> None:
+        self.func = func
+        self.imports = imports
+        self.module_functions = module_functions
+        self.module_classes = module_classes
+        self.problems: list[str] = []
+        self.calls_local: set[str] = set()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        if node is self.func:
+            if node.asynchronous is not None:
+                self.problems.append("`async def` cannot be compiled by Numba")
+            return True
+        self.problems.append(f"defines the nested function `{node.name.value}`")
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        self.problems.append(f"defines the class `{node.name.value}`")
+        return False
+
+    def visit_With(self, node: cst.With) -> bool:
+        self.problems.append("uses a `with` statement (unsupported in nopython mode)")
+        return False
+
+    def visit_Global(self, node: cst.Global) -> bool:
+        self.problems.append("uses `global` (Numba freezes globals as constants)")
+        return False
+
+    def visit_Nonlocal(self, node: cst.Nonlocal) -> bool:
+        self.problems.append("uses `nonlocal`")
+        return False
+
+    def visit_Await(self, node: cst.Await) -> bool:
+        self.problems.append("uses `await`")
+        return False
+
+    def visit_Call(self, node: cst.Call) -> None:
+        qualified = self.imports.qualify(node.func)
+        if qualified is not None:
+            root = qualified.split(".")[0]
+            if root not in NUMBA_MODULES:
+                self.problems.append(f"calls `{qualified}`, which Numba cannot compile")
+            return
+        if isinstance(node.func, cst.Name):
+            name = node.func.value
+            if name in UNSUPPORTED_BUILTINS:
+                self.problems.append(f"calls the built-in `{name}` (unsupported in nopython mode)")
+            elif name in self.module_classes:
+                self.problems.append(f"instantiates the class `{name}`")
+            elif name in self.module_functions:
+                self.calls_local.add(name)
+
+
+def _element_level(loop: cst.For | cst.While, loop_vars: set[str], imports: ImportedNames) -> bool:
+    """True if `loop` does interpreted per-element work (what Numba speeds up)."""
+    if isinstance(loop, cst.While):
+        return True
+    indexed = False
+    numpy_calls = False
+
+    class Look(cst.CSTVisitor):
+        def visit_Subscript(self, node: cst.Subscript) -> None:
+            nonlocal indexed
+            for element in node.slice:
+                if names_in(element.slice) & loop_vars:
+                    indexed = True
+
+        def visit_Call(self, node: cst.Call) -> None:
+            nonlocal numpy_calls
+            qualified = imports.qualify(node.func)
+            if qualified is not None and qualified.startswith("numpy"):
+                numpy_calls = True
+            elif isinstance(node.func, cst.Attribute) and qualified is None:
+                numpy_calls = True  # array methods: a.sum(), a.dot(b)
+
+    loop.body.visit(Look())
+    return indexed or not numpy_calls
+
+
+def _small_literal_trip(loop: cst.For | cst.While) -> int | None:
+    """Trip count of `for x in range(<literals>)`, or None if unknown."""
+    if not isinstance(loop, cst.For) or not simple_range_loop(loop):
+        return None
+    bounds = range_args(loop)
+    assert bounds is not None
+    try:
+        start, stop, step = (int(b, 0) for b in bounds)
+    except ValueError:
+        return None
+    return len(range(start, stop, step))
+
+
+def _int_names(func: cst.FunctionDef) -> set[str]:
+    """Names that are provably Python ints in `func` (literals, len(), range targets...)."""
+    sites = binding_sites(func)
+    ints: set[str] = set()
+
+    def int_expr(expr: cst.BaseExpression | None) -> bool:
+        if expr is None:
+            return False
+        if isinstance(expr, cst.Integer):
+            return True
+        if isinstance(expr, cst.Name):
+            return expr.value in ints
+        if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name):
+            return expr.func.value in ("len", "int", "ord")
+        if isinstance(expr, cst.UnaryOperation):
+            return int_expr(expr.expression)
+        if isinstance(expr, cst.BinaryOperation) and isinstance(
+            expr.operator,
+            (
+                cst.Add,
+                cst.Subtract,
+                cst.Multiply,
+                cst.FloorDivide,
+                cst.Modulo,
+                cst.Power,
+                cst.LeftShift,
+                cst.RightShift,
+                cst.BitAnd,
+                cst.BitOr,
+                cst.BitXor,
+            ),
+        ):
+            return int_expr(expr.left) and int_expr(expr.right)
+        return False
+
+    changed = True
+    while changed:
+        changed = False
+        for name, nodes in sites.items():
+            if name in ints:
+                continue
+            ok = True
+            for node in nodes:
+                if isinstance(node, cst.For):
+                    ok = ok and simple_range_loop(node) and isinstance(node.target, cst.Name)
+                elif isinstance(node, cst.Assign):
+                    ok = (
+                        ok
+                        and len(node.targets) == 1
+                        and isinstance(node.targets[0].target, cst.Name)
+                        and int_expr(node.value)
+                    )
+                elif isinstance(node, cst.AugAssign):
+                    ok = (
+                        ok
+                        and not isinstance(node.operator, cst.DivideAssign)
+                        and int_expr(node.value)
+                    )
+                else:
+                    ok = False
+            if ok:
+                ints.add(name)
+                changed = True
+    return ints
+
+
+def _small_modulus(expr: cst.BaseExpression) -> bool:
+    """`(...) % M` with a literal M below 2**31: the product of two such values fits int64."""
+    return (
+        isinstance(expr, cst.BinaryOperation)
+        and isinstance(expr.operator, cst.Modulo)
+        and isinstance(expr.right, cst.Integer)
+        and int(expr.right.value, 0) < 2**31
+    )
+
+
+def overflow_risk(func: cst.FunctionDef) -> str | None:
+    """A visible int64 overflow risk in `func`, described, or None.
+
+    Flags, for names that are provably ints: multiplicative updates inside a loop
+    (`p *= k`, `p = p * k + c`, `p <<= 1`, `p **= 2`) unless reduced by a small literal
+    modulus, and `**` whose exponent is a variable int.
+    """
+    ints = _int_names(func)
+    loops = _loops(func)
+    in_loop: set[int] = set()
+    for loop in loops:
+        for stmt in _small_statements_of(loop.body):
+            in_loop.add(id(stmt))
+    risk: str | None = None
+
+    class Find(cst.CSTVisitor):
+        def visit_AugAssign(self, node: cst.AugAssign) -> None:
+            nonlocal risk
+            if (
+                risk is None
+                and id(node) in in_loop
+                and isinstance(node.target, cst.Name)
+                and node.target.value in ints
+                and isinstance(
+                    node.operator, (cst.MultiplyAssign, cst.PowerAssign, cst.LeftShiftAssign)
+                )
+            ):
+                risk = f"`{_code(node)}` multiplies Python ints in a loop (int64 under Numba may overflow)"
+
+        def visit_Assign(self, node: cst.Assign) -> None:
+            nonlocal risk
+            if risk is not None or id(node) not in in_loop or len(node.targets) != 1:
+                return
+            target = node.targets[0].target
+            if not (isinstance(target, cst.Name) and target.value in ints):
+                return
+            if _small_modulus(node.value):
+                return
+            if _multiplies(node.value, target.value):
+                risk = f"`{_code(node)}` grows a Python int multiplicatively in a loop (int64 under Numba may overflow)"
+
+        def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
+            nonlocal risk
+            if (
+                risk is None
+                and isinstance(node.operator, cst.Power)
+                and isinstance(node.right, cst.Name)
+                and node.right.value in ints
+                and (
+                    isinstance(node.left, cst.Integer)
+                    or (isinstance(node.left, cst.Name) and node.left.value in ints)
+                )
+            ):
+                risk = f"`{_code(node)}` raises an int to a variable power (int64 under Numba may overflow)"
+
+    func.visit(Find())
+    return risk
+
+
+def _multiplies(expr: cst.BaseExpression, name: str) -> bool:
+    """True if `expr` contains `name` as an operand of `*`, `**` or `<<`."""
+    found = False
+
+    class Look(cst.CSTVisitor):
+        def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
+            nonlocal found
+            if isinstance(node.operator, (cst.Multiply, cst.Power, cst.LeftShift)):
+                for side in (node.left, node.right):
+                    if isinstance(side, cst.Name) and side.value == name:
+                        found = True
+
+    expr.visit(Look())
+    return found
+
+
+def _small_statements_of(node: cst.CSTNode) -> list[cst.BaseSmallStatement]:
+    found: list[cst.BaseSmallStatement] = []
+
+    class Collect(cst.CSTVisitor):
+        def visit_SimpleStatementLine(self, line: cst.SimpleStatementLine) -> None:
+            found.extend(line.body)
+
+        def visit_SimpleStatementSuite(self, suite: cst.SimpleStatementSuite) -> None:
+            found.extend(suite.body)
+
+    node.visit(Collect())
+    return found
+
+
+def _code(node: cst.CSTNode) -> str:
+    return cst.Module(body=[]).code_for_node(node).strip()
+
+
+def _float_work(loops: Sequence[cst.For | cst.While]) -> bool:
+    """True if the loops do arithmetic that fastmath could reassociate (floats, subscripts)."""
+    found = False
+
+    class Look(cst.CSTVisitor):
+        def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
+            nonlocal found
+            if isinstance(node.operator, (cst.Add, cst.Subtract, cst.Multiply, cst.Divide)):
+                for side in (node.left, node.right):
+                    if isinstance(side, (cst.Float, cst.Subscript, cst.Call)):
+                        found = True
+            if isinstance(node.operator, cst.Divide):
+                found = True
+
+        def visit_AugAssign(self, node: cst.AugAssign) -> None:
+            nonlocal found
+            if isinstance(node.value, (cst.Float, cst.Subscript, cst.BinaryOperation, cst.Call)):
+                found = True
+
+    for loop in loops:
+        loop.body.visit(Look())
+    return found
+
+
+class JitPass(Pass):
+    """Numba JIT: `@numba.njit(cache=True)` on loop-heavy functions (see the module docstring).
+
+    `variants` selects which opportunities `find` returns (default: all three).
+    """
+
+    name = "jit"
+    needs_workload = True
+    codes = {
+        "GO401": "loop-heavy function can be compiled with @numba.njit(cache=True)",
+        "GO402": "independent loop iterations: @numba.njit(parallel=True) with numba.prange",
+        "GO403": "floating-point loop: @numba.njit(fastmath=True) (within tolerance only)",
+        "GO490": "function with loops not jitted (reason given; report only)",
+    }
+
+    EXAMPLES = (
+        Example(
+            before=(
+                "import numpy as np\n\n\n"
+                "def dot(x, y):\n"
+                "    s = 0.0\n"
+                "    for i in range(len(x)):\n"
+                "        s += x[i] * y[i]\n"
+                "    return s\n"
+            ),
+            after=(
+                "import numpy as np\n"
+                "import numba\n\n\n"
+                "@numba.njit(cache=True)\n"
+                "def dot(x, y):\n"
+                "    s = 0.0\n"
+                "    for i in range(len(x)):\n"
+                "        s += x[i] * y[i]\n"
+                "    return s\n"
+            ),
+            options={"variants": ("plain",)},
+        ),
+        Example(
+            before=(
+                "import numpy as np\n\n\n"
+                "def scale(x, a):\n"
+                "    # one pass over x\n"
+                "    out = np.empty_like(x)\n"
+                "    for i in range(len(x)):\n"
+                "        out[i] = a * x[i]\n"
+                "    return out\n"
+            ),
+            after=(
+                "import numpy as np\n"
+                "import numba\n\n\n"
+                "@numba.njit(cache=True, parallel=True)\n"
+                "def scale(x, a):\n"
+                "    # one pass over x\n"
+                "    out = np.empty_like(x)\n"
+                "    for i in numba.prange(len(x)):\n"
+                "        out[i] = a * x[i]\n"
+                "    return out\n"
+            ),
+            options={"variants": ("parallel",)},
+        ),
+        Example(
+            before=(
+                "import math\n\n\n"
+                "def norm(x):\n"
+                "    s = 0.0\n"
+                "    for i in range(len(x)):\n"
+                "        s += x[i] * x[i]\n"
+                "    return math.sqrt(s)\n"
+            ),
+            after=(
+                "import math\n"
+                "import numba\n\n\n"
+                "@numba.njit(cache=True, fastmath=True)\n"
+                "def norm(x):\n"
+                "    s = 0.0\n"
+                "    for i in range(len(x)):\n"
+                "        s += x[i] * x[i]\n"
+                "    return math.sqrt(s)\n"
+            ),
+            options={"variants": ("fastmath",)},
+        ),
+        Example(
+            before=(
+                "import numba as nb\n\n\n"
+                "def sq(v):\n"
+                "    return v * v\n\n\n"
+                "def total(x):\n"
+                "    s = 0.0\n"
+                "    for i in range(len(x)):\n"
+                "        s += sq(x[i])\n"
+                "    return s\n"
+            ),
+            after=(
+                "import numba as nb\n\n\n"
+                "@nb.njit(cache=True)\n"
+                "def sq(v):\n"
+                "    return v * v\n\n\n"
+                "@nb.njit(cache=True)\n"
+                "def total(x):\n"
+                "    s = 0.0\n"
+                "    for i in range(len(x)):\n"
+                "        s += sq(x[i])\n"
+                "    return s\n"
+            ),
+            options={"variants": ("plain",)},
+        ),
+    )
+    UNCHANGED = (
+        # already vectorised NumPy: no Python-level loop over elements
+        "import numpy as np\n\n\ndef f(x, y):\n    return np.sqrt(x * x + y * y)\n",
+        # loops only over whole-array operations (time steps)
+        "import numpy as np\n\n\ndef heat(u, steps):\n    for _ in range(steps):\n"
+        "        u = u + 0.1 * (np.roll(u, 1) - 2 * u + np.roll(u, -1))\n    return u\n",
+        # too small to repay compilation
+        "def tiny(x):\n    s = 0.0\n    for i in range(3):\n        s += x[i]\n    return s\n",
+        # Python ints never overflow, int64 does
+        "def factorial(n):\n    r = 1\n    for i in range(2, n + 1):\n        r *= i\n    return r\n",
+        # already jitted
+        "import numba\n\n\n@numba.njit(cache=True)\ndef f(x):\n    s = 0.0\n"
+        "    for i in range(len(x)):\n        s += x[i]\n    return s\n",
+        # a method
+        "class A:\n    def f(self, x):\n        s = 0.0\n        for i in range(len(x)):\n"
+        "            s += x[i]\n        return s\n",
+        # calls a library Numba cannot compile
+        "import scipy.special\n\n\ndef f(x):\n    s = 0.0\n    for i in range(len(x)):\n"
+        "        s += scipy.special.gamma(x[i])\n    return s\n",
+    )
+
+    def __init__(self, variants: Sequence[str] = VARIANTS) -> None:
+        unknown = [v for v in variants if v not in VARIANTS]
+        if unknown:
+            raise ValueError(f"unknown jit variant(s) {unknown}; known: {list(VARIANTS)}")
+        self.variants = tuple(variants)
+
+    # --- analysis -----------------------------------------------------------------------------
+
+    def analyse(self, info: FunctionInfo, module: cst.Module) -> JitAnalysis:
+        """Decide whether `info` is a jit candidate (see the module docstring)."""
+        imports = ImportedNames.of(module)
+        functions = {f.qualname: f for f in iter_functions(module) if f.top_level}
+        classes = {s.name.value for s in module.body if isinstance(s, cst.ClassDef)}
+        func = info.node
+        loops = _loops(func)
+        if not loops:
+            return JitAnalysis("silent")
+        loop_vars = {
+            loop.target.value
+            for loop in loops
+            if isinstance(loop, cst.For) and isinstance(loop.target, cst.Name)
+        }
+        if not any(_element_level(loop, loop_vars, imports) for loop in loops):
+            return JitAnalysis("silent")
+        if not info.top_level:
+            kind = "a method" if info.in_class else "a nested function"
+            return JitAnalysis(
+                f"`{info.qualname}` is {kind}; only module-level functions are jitted"
+            )
+        if func.decorators:
+            return JitAnalysis(
+                f"`{info.qualname}` has the decorator `@{_code(func.decorators[0].decorator)}`"
+            )
+        trips = [_small_literal_trip(loop) for loop in loops]
+        nested = any(_loops(loop.body) for loop in loops)
+        if not nested and all(t is not None and t <= SMALL_TRIP_COUNT for t in trips):
+            return JitAnalysis(
+                f"its loops run at most {max(t or 0 for t in trips)} iterations: "
+                "too little work to repay compilation"
+            )
+        helpers: list[str] = []
+        pending = [info.qualname]
+        seen: set[str] = set()
+        while pending:
+            current = pending.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            node = functions[current].node
+            screen = _Prescreen(node, imports, set(functions), classes)
+            node.visit(screen)
+            where = "" if current == info.qualname else f"helper `{current}` "
+            if screen.problems:
+                return JitAnalysis(f"{where}{screen.problems[0]}")
+            risk = overflow_risk(node)
+            if risk:
+                return JitAnalysis(f"{where}{risk}")
+            if current != info.qualname:
+                if is_numba_decorated(node, imports):
+                    continue
+                if node.decorators:
+                    return JitAnalysis(f"helper `{current}` has a decorator")
+                helpers.append(current)
+            pending.extend(sorted(screen.calls_local - seen))
+        prange: list[int] = []
+        notes: list[str] = []
+        fresh = fresh_arrays(func, imports)
+        body_statements = func.body.body if isinstance(func.body, cst.IndentedBlock) else ()
+        for stmt in body_statements:
+            if not isinstance(stmt, cst.For):
+                continue
+            verdict = parallel_blockers(
+                stmt, imports, fresh, names_outside(func, [stmt]), set(functions)
+            )
+            if verdict.reason is None:
+                prange.append(next(k for k, loop in enumerate(loops) if loop is stmt))
+                if verdict.reductions:
+                    notes.append("reduction on " + ", ".join(f"`{r}`" for r in verdict.reductions))
+                for a, b in verdict.assumes_no_overlap:
+                    notes.append(f"assumes `{a}` and `{b}` do not overlap")
+        return JitAnalysis(
+            "",
+            helpers=tuple(sorted(helpers)),
+            prange_loops=tuple(prange),
+            parallel_note="; ".join(notes),
+            fastmath=_float_work(loops),
+        )
+
+    def find(self, module: SourceModule) -> list[Opportunity]:
+        """Jit opportunities (GO401-403) and reasons for not jitting (GO490)."""
+        tree = module.tree
+        imports = ImportedNames.of(tree)
+        where = positions(module)
+        path = module.path or "<string>"
+        found: list[Opportunity] = []
+        for info in iter_functions(tree):
+            if is_numba_decorated(info.node, imports):
+                continue
+            analysis = self.analyse(info, tree)
+            if analysis.skip == "silent":
+                continue
+            span = where[info.node.name]
+            start = where[info.node]
+            site = Site(
+                path,
+                start.start.line,
+                start.start.column,
+                span.end.line,
+                span.end.column,
+                info.qualname,
+            )
+            if analysis.skip:
+                found.append(
+                    Opportunity(
+                        self.name,
+                        "GO490",
+                        f"`{info.qualname}` not jitted: {analysis.skip}",
+                        analysis.skip,
+                        site,
+                        fixable=False,
+                        static_safe=False,
+                        data={"function": info.qualname},
+                    )
+                )
+                continue
+            helper_text = (
+                f"; jits its helper(s) {', '.join(f'`{h}`' for h in analysis.helpers)} too"
+                if analysis.helpers
+                else ""
+            )
+            base = {"function": info.qualname, "helpers": list(analysis.helpers)}
+            for variant in self.variants:
+                if variant == "parallel" and not analysis.prange_loops:
+                    continue
+                if variant == "fastmath" and not analysis.fastmath:
+                    continue
+                if variant == "plain":
+                    message = f"compile `{info.qualname}` with @numba.njit(cache=True)"
+                    rationale = (
+                        "interpreted per-element loops; Numba compiles them to machine code "
+                        "(checked against the workload's argument types)" + helper_text
+                    )
+                    options: dict[str, bool] = {}
+                elif variant == "parallel":
+                    message = (
+                        f"compile `{info.qualname}` with @numba.njit(parallel=True) and "
+                        f"numba.prange on {len(analysis.prange_loops)} loop(s)"
+                    )
+                    rationale = (
+                        "iterations are independent"
+                        + (f" ({analysis.parallel_note})" if analysis.parallel_note else "")
+                        + helper_text
+                    )
+                    options = {"parallel": True}
+                else:
+                    message = f"compile `{info.qualname}` with @numba.njit(fastmath=True)"
+                    rationale = (
+                        "floating-point loop: fastmath lets LLVM reassociate and vectorise "
+                        "reductions; results may differ in the last bits, kept only within "
+                        "tolerance" + helper_text
+                    )
+                    options = {"fastmath": True}
+                found.append(
+                    Opportunity(
+                        self.name,
+                        _CODES_BY_VARIANT[variant],
+                        message,
+                        rationale,
+                        site,
+                        fixable=True,
+                        static_safe=False,
+                        data={
+                            **base,
+                            "variant": variant,
+                            "options": options,
+                            "prange_loops": list(analysis.prange_loops)
+                            if variant == "parallel"
+                            else [],
+                        },
+                    )
+                )
+        return found
+
+    # --- rewrite --------------------------------------------------------------------------------
+
+    def apply(self, module: SourceModule, opportunities: Sequence[Opportunity]) -> SourceModule:
+        """Decorate the chosen functions (and their helpers) and add `import numba` once.
+
+        Several opportunities for one function merge their options (parallel and
+        fastmath together). Functions already decorated by Numba are left alone, so
+        applying twice changes nothing.
+        """
+        plan: dict[str, dict[str, object]] = {}
+        for opp in opportunities:
+            if opp.pass_name != self.name or not opp.fixable:
+                continue
+            name = str(opp.data.get("function") or opp.site.function)
+            entry = plan.setdefault(name, {"options": {}, "prange": set(), "helper_of": None})
+            entry["options"].update(opp.data.get("options", {}))  # type: ignore[union-attr]
+            entry["prange"].update(opp.data.get("prange_loops", ()))  # type: ignore[union-attr]
+            for helper in opp.data.get("helpers", ()):
+                helper_entry = plan.setdefault(
+                    helper, {"options": {}, "prange": set(), "helper_of": name}
+                )
+                if opp.data.get("options", {}).get("fastmath"):
+                    helper_entry["options"]["fastmath"] = True  # type: ignore[index]
+        if not plan:
+            return module
+        tree = module.tree
+        imports = ImportedNames.of(tree)
+        alias = imports.alias_of("numba") or "numba"
+        transformer = _Decorate(plan, alias, imports)
+        new_tree = tree.visit(transformer)
+        if not transformer.changed:
+            return module
+        new_tree, _ = ensure_import(new_tree, "numba")
+        return module.with_tree(new_tree)
+
+
+class _Decorate(cst.CSTTransformer):
+    """Adds the njit decorator to planned module-level functions and swaps in prange."""
+
+    def __init__(
+        self, plan: dict[str, dict[str, object]], alias: str, imports: ImportedNames
+    ) -> None:
+        super().__init__()
+        self.plan = plan
+        self.alias = alias
+        self.imports = imports
+        self.depth = 0
+        self.changed = False
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        self.depth += 1
+        return False  # handled whole in leave_FunctionDef
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        self.depth += 1
+        return False
+
+    def leave_ClassDef(self, original: cst.ClassDef, updated: cst.ClassDef) -> cst.ClassDef:
+        self.depth -= 1
+        return updated
+
+    def leave_FunctionDef(
+        self, original: cst.FunctionDef, updated: cst.FunctionDef
+    ) -> cst.FunctionDef:
+        self.depth -= 1
+        entry = self.plan.get(original.name.value)
+        if self.depth != 0 or entry is None or is_numba_decorated(original, self.imports):
+            return updated
+        options = dict(entry["options"])  # type: ignore[call-overload]
+        prange = set(entry["prange"])  # type: ignore[call-overload]
+        if entry["helper_of"] is not None:
+            options.pop("parallel", None)
+            prange = set()
+        text = ", ".join(
+            ["cache=True"] + [f"{k}=True" for k in ("parallel", "fastmath") if options.get(k)]
+        )
+        decorator = cst.Decorator(decorator=cst.parse_expression(f"{self.alias}.njit({text})"))
+        result = updated.with_changes(decorators=[decorator, *updated.decorators])
+        if prange:
+            loops = _loops(original)
+            chosen = {id(loops[k]) for k in prange if k < len(loops)}
+            result = result.with_changes(body=original.body.visit(_Prange(chosen, self.alias)))
+        self.changed = True
+        return result
+
+
+class _Prange(cst.CSTTransformer):
+    """Replaces `range` by `<numba>.prange` in the iterators of the chosen loops."""
+
+    def __init__(self, chosen: set[int], alias: str) -> None:
+        super().__init__()
+        self.chosen = chosen
+        self.alias = alias
+
+    def leave_For(self, original: cst.For, updated: cst.For) -> cst.For:
+        if id(original) not in self.chosen or not isinstance(updated.iter, cst.Call):
+            return updated
+        func = cst.parse_expression(f"{self.alias}.prange")
+        return updated.with_changes(iter=updated.iter.with_changes(func=func))
+
+
+__all__ = ["JitPass", "JitAnalysis", "overflow_risk", "is_numba_decorated"]

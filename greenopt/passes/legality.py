@@ -1,0 +1,1084 @@
+"""Loop legality for the loop-fusion and jit passes: accesses, dependences, effects, aliasing.
+
+This is the part of the analysis that decides *whether* a loop rewrite keeps the
+program's meaning; the passes decide *how* to rewrite. It is deliberately
+conservative: anything it does not understand is a reason to refuse.
+
+- `scan_loop_body` summarises the body of a `for` loop: subscript accesses with
+  their normalised index components, scalars bound, names read, names used as
+  whole objects, and every construct that has side effects or leaves the loop early.
+- `affine_coefficient` recognises index components that are affine in the loop
+  variable (`i`, `i + 1`, `2*i - k`), whose non-zero coefficient makes the access
+  injective in the iteration: two iterations never touch the same element.
+- `fresh_arrays` finds arrays allocated in the function that no other name can
+  alias (no views taken, never stored), so that different names are different memory.
+- `fusion_blockers` applies the conditions of Numba's parfors `try_fuse` (equal
+  bounds, no fusion-preventing dependence, no use in the first loop of values the
+  second defines, no side effects) to two adjacent loops.
+- `parallel_blockers` decides whether one loop's iterations are independent (or a
+  recognised `+=`/`-=`/`*=` reduction), the condition for Numba `prange`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from greenopt.passes.import_edits import ImportedNames
+
+_EMPTY = cst.Module(body=[])
+
+#: builtins without side effects on their arguments
+PURE_BUILTINS = frozenset(
+    {
+        "abs",
+        "min",
+        "max",
+        "len",
+        "float",
+        "int",
+        "bool",
+        "round",
+        "range",
+        "pow",
+        "complex",
+        "divmod",
+        "sum",
+        "any",
+        "all",
+        "isinstance",
+        "tuple",
+    }
+)
+#: numpy functions that may return a view of an argument (so the argument is aliased)
+NUMPY_VIEW_FUNCTIONS = frozenset(
+    {
+        "asarray",
+        "asanyarray",
+        "ascontiguousarray",
+        "asfortranarray",
+        "reshape",
+        "ravel",
+        "transpose",
+        "squeeze",
+        "swapaxes",
+        "moveaxis",
+        "expand_dims",
+        "atleast_1d",
+        "atleast_2d",
+        "atleast_3d",
+        "broadcast_to",
+        "broadcast_arrays",
+        "diagonal",
+        "real",
+        "imag",
+        "flip",
+        "fliplr",
+        "flipud",
+        "rot90",
+        "split",
+        "array_split",
+        "hsplit",
+        "vsplit",
+        "require",
+        "frombuffer",
+        "roll",
+        "view",
+        "take_along_axis",
+    }
+)
+#: numpy sub-modules / functions with side effects (RNG state, I/O, in-place)
+NUMPY_IMPURE_PREFIXES = (
+    "numpy.random",
+    "numpy.save",
+    "numpy.load",
+    "numpy.savetxt",
+    "numpy.loadtxt",
+    "numpy.copyto",
+    "numpy.put",
+    "numpy.place",
+    "numpy.putmask",
+    "numpy.fill_diagonal",
+    "numpy.add.at",
+    "numpy.subtract.at",
+    "numpy.multiply.at",
+    "numpy.testing",
+    "numpy.seterr",
+    "numpy.set_printoptions",
+    "numpy.fromfile",
+    "numpy.tofile",
+    "numpy.memmap",
+    "numpy.genfromtxt",
+)
+#: array methods that leave their object unchanged
+PURE_METHODS = frozenset(
+    {
+        "sum",
+        "mean",
+        "min",
+        "max",
+        "prod",
+        "std",
+        "var",
+        "copy",
+        "astype",
+        "dot",
+        "conj",
+        "conjugate",
+        "any",
+        "all",
+        "argmin",
+        "argmax",
+        "cumsum",
+        "cumprod",
+        "round",
+        "clip",
+        "item",
+        "tolist",
+        "nonzero",
+        "trace",
+    }
+)
+#: numpy allocation functions whose result is new memory
+NUMPY_ALLOCATORS = frozenset(
+    {
+        "zeros",
+        "empty",
+        "ones",
+        "full",
+        "zeros_like",
+        "empty_like",
+        "ones_like",
+        "full_like",
+        "array",
+        "copy",
+        "arange",
+        "linspace",
+        "logspace",
+        "geomspace",
+        "eye",
+        "identity",
+        "concatenate",
+        "stack",
+        "hstack",
+        "vstack",
+        "tile",
+        "repeat",
+        "outer",
+        "dot",
+        "matmul",
+    }
+)
+
+
+def code_of(node: cst.CSTNode) -> str:
+    """Source text of `node`, whitespace removed (a normal form for comparing expressions)."""
+    return re.sub(r"\s+", "", _EMPTY.code_for_node(node))
+
+
+@dataclass(frozen=True)
+class Access:
+    """One subscript access `array[c0, c1, ...]` inside a loop body."""
+
+    array: str
+    index: tuple[str, ...]  # normalised text of each index component
+    exprs: tuple[cst.BaseExpression | None, ...]  # the component expressions (None for slices)
+    write: bool
+
+
+@dataclass
+class LoopSummary:
+    """What a loop body touches; see `scan_loop_body`."""
+
+    accesses: list[Access] = field(default_factory=list)
+    bound: set[str] = field(default_factory=set)  # names bound (assignments, for targets)
+    read: set[str] = field(default_factory=set)  # every Name read (arrays included)
+    whole: set[str] = field(default_factory=set)  # names used other than as `name[...]`
+    effects: list[str] = field(default_factory=list)  # why the body is not side-effect free
+    inner_targets: set[str] = field(default_factory=set)  # targets of nested for loops
+
+    @property
+    def names(self) -> set[str]:
+        """Every name the body mentions."""
+        return self.read | self.bound
+
+    def arrays_written(self) -> set[str]:
+        """Names of arrays stored to with `name[...] = ...`."""
+        return {a.array for a in self.accesses if a.write}
+
+    def accesses_to(self, array: str) -> list[Access]:
+        """All accesses to `array`."""
+        return [a for a in self.accesses if a.array == array]
+
+
+class _BodyScanner(cst.CSTVisitor):
+    """Collects a LoopSummary; see `scan_loop_body`."""
+
+    def __init__(self, imports: ImportedNames, local_functions: frozenset[str]) -> None:
+        self.summary = LoopSummary()
+        self.imports = imports
+        self.local_functions = local_functions
+        self.loop_depth = 0
+
+    # --- bindings -------------------------------------------------------------------------
+    def _bind_target(self, target: cst.BaseExpression, also_read: bool = False) -> None:
+        if isinstance(target, cst.Name):
+            self.summary.bound.add(target.value)
+            if also_read:
+                self.summary.read.add(target.value)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self._bind_target(element.value, also_read)
+        elif isinstance(target, cst.Subscript):
+            self._record_subscript(target, write=True, also_read=also_read)
+        elif isinstance(target, cst.StarredElement):
+            self._bind_target(target.value, also_read)
+        else:  # attribute store: obj.x = ... mutates an object
+            self.summary.effects.append(f"stores to attribute `{code_of(target)}`")
+            target.visit(self)
+
+    def visit_Assign(self, node: cst.Assign) -> bool:
+        for target in node.targets:
+            self._bind_target(target.target)
+        node.value.visit(self)
+        return False
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> bool:
+        self._bind_target(node.target)
+        if node.value is not None:
+            node.value.visit(self)
+        return False
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> bool:
+        self._bind_target(node.target, also_read=True)
+        node.value.visit(self)
+        return False
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> bool:
+        self._bind_target(node.target)
+        node.value.visit(self)
+        return False
+
+    def visit_For(self, node: cst.For) -> bool:
+        if isinstance(node.target, cst.Name):
+            self.summary.inner_targets.add(node.target.value)
+        self._bind_target(node.target)
+        node.iter.visit(self)
+        self.loop_depth += 1
+        node.body.visit(self)
+        if node.orelse is not None:
+            node.orelse.visit(self)
+        self.loop_depth -= 1
+        return False
+
+    def visit_While(self, node: cst.While) -> bool:
+        node.test.visit(self)
+        self.loop_depth += 1
+        node.body.visit(self)
+        if node.orelse is not None:
+            node.orelse.visit(self)
+        self.loop_depth -= 1
+        return False
+
+    # --- reads ----------------------------------------------------------------------------
+    def _record_subscript(self, node: cst.Subscript, write: bool, also_read: bool = False) -> None:
+        components: list[str] = []
+        exprs: list[cst.BaseExpression | None] = []
+        value: cst.BaseExpression = node
+        chain: list[cst.Subscript] = []
+        while isinstance(value, cst.Subscript):
+            chain.append(value)
+            value = value.value
+        for sub in reversed(chain):
+            for element in sub.slice:
+                components.append(code_of(element.slice))
+                if isinstance(element.slice, cst.Index):
+                    exprs.append(element.slice.value)
+                    element.slice.value.visit(self)
+                else:
+                    exprs.append(None)
+                    element.slice.visit(self)
+        if isinstance(value, cst.Name):
+            self.summary.read.add(value.value)
+            self.summary.accesses.append(
+                Access(value.value, tuple(components), tuple(exprs), write=write)
+            )
+            if also_read:
+                self.summary.accesses.append(
+                    Access(value.value, tuple(components), tuple(exprs), write=False)
+                )
+        else:
+            if write:
+                self.summary.effects.append(f"stores through `{code_of(node)}`")
+            value.visit(self)
+
+    def visit_Subscript(self, node: cst.Subscript) -> bool:
+        self._record_subscript(node, write=False)
+        return False
+
+    def visit_Name(self, node: cst.Name) -> bool:
+        self.summary.read.add(node.value)
+        self.summary.whole.add(node.value)
+        return False
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        node.value.visit(self)
+        return False
+
+    def visit_Arg(self, node: cst.Arg) -> bool:
+        node.value.visit(self)
+        return False
+
+    def visit_Call(self, node: cst.Call) -> bool:
+        reason = self._call_effect(node)
+        if reason:
+            self.summary.effects.append(reason)
+        if isinstance(node.func, cst.Attribute):
+            # `a.sum()`: a method on a name is a whole use of it; `np.sqrt(...)` is not
+            if self.imports.qualify(node.func) is None:
+                node.func.value.visit(self)
+        elif not isinstance(node.func, cst.Name):
+            node.func.visit(self)
+        for arg in node.args:
+            if arg.star:
+                self.summary.effects.append("unpacks arguments with `*`")
+            arg.value.visit(self)
+        return False
+
+    def _call_effect(self, node: cst.Call) -> str | None:
+        qualified = self.imports.qualify(node.func)
+        if qualified is not None:
+            root = qualified.split(".")[0]
+            if root in ("math", "cmath"):
+                return None
+            if root == "numpy":
+                if qualified.startswith(NUMPY_IMPURE_PREFIXES):
+                    return f"calls `{qualified}` (side effects)"
+                if any(kw.keyword is not None and kw.keyword.value == "out" for kw in node.args):
+                    return f"calls `{qualified}` with `out=`"
+                return None
+            return f"calls `{qualified}` (not known to be free of side effects)"
+        if isinstance(node.func, cst.Name):
+            name = node.func.value
+            if name in PURE_BUILTINS:
+                return None
+            if name in self.local_functions:
+                return f"calls `{name}` (module function, not known to be pure)"
+            return f"calls `{name}` (not known to be free of side effects)"
+        if isinstance(node.func, cst.Attribute):
+            if node.func.attr.value in PURE_METHODS:
+                return None
+            return f"calls method `.{node.func.attr.value}()` (may mutate its object)"
+        return "calls a computed function"
+
+    # --- effects and early exits ------------------------------------------------------------
+    def visit_Break(self, node: cst.Break) -> bool:
+        if self.loop_depth == 0:
+            self.summary.effects.append("`break` leaves the loop early")
+        return False
+
+    def visit_Continue(self, node: cst.Continue) -> bool:
+        if self.loop_depth == 0:
+            self.summary.effects.append("`continue` skips the rest of the body")
+        return False
+
+    def visit_Return(self, node: cst.Return) -> bool:
+        self.summary.effects.append("`return` inside the loop")
+        return False
+
+    def visit_Raise(self, node: cst.Raise) -> bool:
+        self.summary.effects.append("`raise` inside the loop")
+        return False
+
+    def visit_Yield(self, node: cst.Yield) -> bool:
+        self.summary.effects.append("`yield` inside the loop")
+        return False
+
+    def visit_Await(self, node: cst.Await) -> bool:
+        self.summary.effects.append("`await` inside the loop")
+        return False
+
+    def visit_Global(self, node: cst.Global) -> bool:
+        self.summary.effects.append("`global` statement")
+        return False
+
+    def visit_Nonlocal(self, node: cst.Nonlocal) -> bool:
+        self.summary.effects.append("`nonlocal` statement")
+        return False
+
+    def visit_Del(self, node: cst.Del) -> bool:
+        self.summary.effects.append("`del` statement")
+        return False
+
+    def visit_Try(self, node: cst.Try) -> bool:
+        self.summary.effects.append("`try` statement")
+        return False
+
+    def visit_With(self, node: cst.With) -> bool:
+        self.summary.effects.append("`with` statement")
+        return False
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        self.summary.effects.append("defines a function")
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        self.summary.effects.append("defines a class")
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        self.summary.effects.append("defines a lambda")
+        return False
+
+    def visit_Import(self, node: cst.Import) -> bool:
+        self.summary.effects.append("imports inside the loop")
+        return False
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+        self.summary.effects.append("imports inside the loop")
+        return False
+
+
+def scan_loop_body(
+    body: cst.BaseSuite,
+    imports: ImportedNames,
+    local_functions: Iterable[str] = (),
+) -> LoopSummary:
+    """Summarise a loop body (statements only; the loop's own target is not included)."""
+    scanner = _BodyScanner(imports, frozenset(local_functions))
+    body.visit(scanner)
+    return scanner.summary
+
+
+def affine_coefficient(expr: cst.BaseExpression, var: str, variant: set[str]) -> int | None:
+    """Integer coefficient of `var` if `expr` is affine in `var` with loop-invariant rest.
+
+    Returns None when `expr` is not affine in `var` or mentions a name in `variant`
+    (a name that changes inside the loop) outside the `var` term.
+    """
+    if isinstance(expr, cst.Name):
+        if expr.value == var:
+            return 1
+        return None if expr.value in variant else 0
+    if isinstance(expr, cst.Integer):
+        return 0
+    if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Minus):
+        inner = affine_coefficient(expr.expression, var, variant)
+        return None if inner is None else -inner
+    if isinstance(expr, cst.BinaryOperation):
+        left = affine_coefficient(expr.left, var, variant)
+        right = affine_coefficient(expr.right, var, variant)
+        if left is None or right is None:
+            return None
+        if isinstance(expr.operator, cst.Add):
+            return left + right
+        if isinstance(expr.operator, cst.Subtract):
+            return left - right
+        if isinstance(expr.operator, cst.Multiply):
+            if left == 0 and right == 0:
+                return 0
+            if right == 0 and isinstance(expr.right, cst.Integer):
+                return left * int(expr.right.value, 0)
+            if left == 0 and isinstance(expr.left, cst.Integer):
+                return right * int(expr.left.value, 0)
+            return None
+        return 0 if left == 0 and right == 0 else None
+    names = _names_in(expr)
+    if var in names or names & variant:
+        return None
+    return 0
+
+
+def _names_in(node: cst.CSTNode) -> set[str]:
+    """Names read in `node` (attribute names and keywords excluded)."""
+    scanner = _BodyScanner(ImportedNames(), frozenset())
+    node.visit(scanner)
+    return scanner.summary.read | scanner.summary.bound
+
+
+def names_in(node: cst.CSTNode) -> set[str]:
+    """Every variable name `node` mentions (reads and bindings; not attribute names)."""
+    return _names_in(node)
+
+
+def injective_dims(accesses: Sequence[Access], var: str, variant: set[str]) -> set[int]:
+    """Index positions where every access has the same component, affine-injective in `var`."""
+    if not accesses:
+        return set()
+    common: set[int] | None = None
+    for access in accesses:
+        dims: set[int] = set()
+        for position, expr in enumerate(access.exprs):
+            if expr is None:
+                continue
+            coefficient = affine_coefficient(expr, var, variant - {var})
+            if coefficient:
+                dims.add(position)
+        common = dims if common is None else common & dims
+    assert common is not None
+    first = accesses[0]
+    return {
+        d
+        for d in common
+        if all(len(a.index) > d and a.index[d] == first.index[d] for a in accesses)
+    }
+
+
+# --- functions: freshness of arrays, names outside a statement ------------------------------
+
+
+def _binding_sites(func: cst.FunctionDef) -> dict[str, list[cst.CSTNode]]:
+    """name -> the nodes that bind it in `func` (parameters, assignments, for targets...)."""
+    sites: dict[str, list[cst.CSTNode]] = {}
+
+    class Binder(cst.CSTVisitor):
+        def _add(self, target: cst.BaseExpression, site: cst.CSTNode) -> None:
+            if isinstance(target, cst.Name):
+                sites.setdefault(target.value, []).append(site)
+            elif isinstance(target, (cst.Tuple, cst.List)):
+                for element in target.elements:
+                    self._add(element.value, site)
+            elif isinstance(target, cst.StarredElement):
+                self._add(target.value, site)
+
+        def visit_Param(self, node: cst.Param) -> None:
+            sites.setdefault(node.name.value, []).append(node)
+
+        def visit_Assign(self, node: cst.Assign) -> None:
+            for target in node.targets:
+                self._add(target.target, node)
+
+        def visit_AugAssign(self, node: cst.AugAssign) -> None:
+            self._add(node.target, node)
+
+        def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+            self._add(node.target, node)
+
+        def visit_For(self, node: cst.For) -> None:
+            self._add(node.target, node)
+
+        def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+            self._add(node.target, node)
+
+        def visit_WithItem(self, node: cst.WithItem) -> None:
+            if node.asname is not None:
+                self._add(node.asname.name, node)
+
+        def visit_Global(self, node: cst.Global) -> None:
+            for item in node.names:
+                sites.setdefault(item.name.value, []).extend([node, node])
+
+        def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
+            for item in node.names:
+                sites.setdefault(item.name.value, []).extend([node, node])
+
+    func.visit(Binder())
+    return sites
+
+
+def binding_sites(func: cst.FunctionDef) -> dict[str, list[cst.CSTNode]]:
+    """name -> nodes binding it in `func`; a `global`/`nonlocal` name counts as bound twice."""
+    return _binding_sites(func)
+
+
+def _allocation_call(value: cst.BaseExpression, imports: ImportedNames) -> bool:
+    """True if `value` is `np.<allocator>(...)` or `x.copy()`: new memory."""
+    if not isinstance(value, cst.Call):
+        return False
+    qualified = imports.qualify(value.func)
+    if qualified is not None:
+        parts = qualified.split(".")
+        return parts[0] == "numpy" and len(parts) == 2 and parts[1] in NUMPY_ALLOCATORS
+    return (
+        isinstance(value.func, cst.Attribute) and value.func.attr.value == "copy" and not value.args
+    )
+
+
+def fresh_arrays(func: cst.FunctionDef, imports: ImportedNames) -> set[str]:
+    """Names of arrays allocated in `func` that no other name can refer to.
+
+    A name is fresh when it is bound exactly once, by an allocation (`np.zeros(...)`,
+    `np.empty_like(x)`, `x.copy()`, ...), and every other use of it is an element
+    access `name[...]` that is not itself bound to a name, `len(name)`, an attribute
+    such as `.shape`, a non-view numpy call argument, or `return name`. Anything else
+    (`b = a`, `b = a[1:]`, `b = a.T`, `g(a)`) could create a second name for it.
+    """
+    sites = _binding_sites(func)
+    candidates: set[str] = set()
+    for name, nodes in sites.items():
+        if len(nodes) == 1 and isinstance(nodes[0], cst.Assign):
+            assign = nodes[0]
+            if len(assign.targets) == 1 and _allocation_call(assign.value, imports):
+                candidates.add(name)
+    if not candidates:
+        return set()
+    escaped: set[str] = set()
+
+    class Escapes(cst.CSTVisitor):
+        def visit_Assign(self, node: cst.Assign) -> None:
+            value = node.value
+            root = value
+            while isinstance(root, (cst.Subscript, cst.Attribute)):
+                root = root.value
+            if isinstance(root, cst.Call) and isinstance(root.func, cst.Attribute):
+                inner = root.func.value
+                while isinstance(inner, (cst.Subscript, cst.Attribute)):
+                    inner = inner.value
+                if isinstance(inner, cst.Name) and inner.value in candidates:
+                    if root.func.attr.value not in PURE_METHODS - {"item"}:
+                        escaped.add(inner.value)
+            if isinstance(root, cst.Name) and root.value in candidates and root is not value:
+                escaped.add(root.value)
+            if isinstance(value, cst.Name) and value.value in candidates:
+                escaped.add(value.value)
+            if isinstance(value, (cst.Tuple, cst.List)):
+                for element in value.elements:
+                    if isinstance(element.value, cst.Name) and element.value.value in candidates:
+                        escaped.add(element.value.value)
+
+        def visit_Call(self, node: cst.Call) -> None:
+            qualified = imports.qualify(node.func)
+            is_numpy = qualified is not None and qualified.split(".")[0] in ("numpy", "math")
+            view = qualified is not None and qualified.split(".")[-1] in NUMPY_VIEW_FUNCTIONS
+            is_builtin = isinstance(node.func, cst.Name) and node.func.value in PURE_BUILTINS
+            for arg in node.args:
+                if isinstance(arg.value, cst.Name) and arg.value.value in candidates:
+                    if view or not (is_numpy or is_builtin):
+                        escaped.add(arg.value.value)
+
+        def visit_Yield(self, node: cst.Yield) -> None:
+            if isinstance(node.value, cst.Name) and node.value.value in candidates:
+                escaped.add(node.value.value)
+
+        def visit_Lambda(self, node: cst.Lambda) -> None:
+            escaped.update(_names_in(node.body) & candidates)
+
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+            if node is not func:
+                escaped.update(_names_in(node) & candidates)
+                return False
+            return True
+
+    func.visit(Escapes())
+    return candidates - escaped
+
+
+def range_args(loop: cst.For) -> tuple[str, str, str] | None:
+    """(start, stop, step) normalised texts of `for x in range(...)`, or None.
+
+    `range(n)`, `range(0, n)` and `range(0, n, 1)` all give ("0", "n", "1").
+    """
+    call = loop.iter
+    if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Name)):
+        return None
+    if call.func.value != "range" or any(a.keyword or a.star for a in call.args):
+        return None
+    args = [code_of(a.value) for a in call.args]
+    if len(args) == 1:
+        return ("0", args[0], "1")
+    if len(args) == 2:
+        return (args[0], args[1], "1")
+    if len(args) == 3:
+        return (args[0], args[1], args[2])
+    return None
+
+
+def simple_range_loop(stmt: cst.CSTNode) -> bool:
+    """True for `for <name> in range(...):` without `else` or `async`."""
+    return (
+        isinstance(stmt, cst.For)
+        and stmt.asynchronous is None
+        and stmt.orelse is None
+        and isinstance(stmt.target, cst.Name)
+        and range_args(stmt) is not None
+    )
+
+
+def pure_expression(expr: cst.BaseExpression, imports: ImportedNames) -> bool:
+    """True if evaluating `expr` has no side effects (names, literals, arithmetic, pure calls)."""
+    scanner = _BodyScanner(imports, frozenset())
+    expr.visit(scanner)
+    return not scanner.summary.effects
+
+
+# --- fusion -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FusionVerdict:
+    """Outcome of `fusion_blockers`: `reason` is None when the loops may be fused.
+
+    `assumes_no_overlap` lists pairs of distinct array names (parameters, say) that
+    are accessed at different indices and that static analysis cannot prove to be
+    different memory; fusion is then legal only if they do not overlap, so it is not
+    statically safe.
+    """
+
+    reason: str | None
+    assumes_no_overlap: tuple[tuple[str, str], ...] = ()
+    rename: tuple[str, str] | None = None  # (second loop's target, first loop's target)
+
+
+def fusion_blockers(
+    first: cst.For,
+    second: cst.For,
+    imports: ImportedNames,
+    fresh: set[str],
+    used_elsewhere: set[str],
+    local_functions: Iterable[str] = (),
+) -> FusionVerdict:
+    """Decide whether two adjacent `for` loops can become one (Numba parfors `try_fuse`).
+
+    `used_elsewhere`: names the enclosing function mentions outside the two loops
+    (needed to rename the second loop's variable safely). Conditions, in order:
+    both loops are `for x in range(...)` with identical normalised bounds that the
+    first loop does not change; no side effects or early exits; no scalar written by
+    one loop is mentioned by the other; every array written by either loop and
+    touched by both is accessed, in both loops, at one index component that is the
+    same affine, injective function of the loop variable (so iteration i of the
+    second loop only touches what iteration i of the first loop wrote); arrays used
+    whole in one loop are not written by the other; distinct names that may alias
+    are reported in `assumes_no_overlap`.
+    """
+    if not (simple_range_loop(first) and simple_range_loop(second)):
+        return FusionVerdict("not both `for x in range(...)` loops without `else`")
+    bounds_first, bounds_second = range_args(first), range_args(second)
+    if bounds_first != bounds_second:
+        return FusionVerdict(f"different bounds: range{bounds_first} vs range{bounds_second}")
+    assert isinstance(first.target, cst.Name) and isinstance(second.target, cst.Name)
+    var, var2 = first.target.value, second.target.value
+    s1 = scan_loop_body(first.body, imports, local_functions)
+    s2 = scan_loop_body(second.body, imports, local_functions)
+    rename: tuple[str, str] | None = None
+    if var2 != var:
+        if var in s2.names:
+            return FusionVerdict(f"the second loop already uses `{var}`")
+        if var2 in s1.names or var2 in used_elsewhere:
+            return FusionVerdict(f"`{var2}` is used outside the second loop")
+        second_body = second.body.visit(RenameName(var2, var))
+        assert isinstance(second_body, cst.BaseSuite)
+        s2 = scan_loop_body(second_body, imports, local_functions)
+        rename = (var2, var)
+    for summary, which in ((s1, "first"), (s2, "second")):
+        if summary.effects:
+            return FusionVerdict(f"{which} loop {summary.effects[0]}")
+    bound_names = names_in(second.iter)
+    changed = (s1.bound | {var}) & bound_names
+    if changed:
+        return FusionVerdict(f"the first loop changes `{sorted(changed)[0]}` used in the bounds")
+    if not pure_expression(second.iter, imports):
+        return FusionVerdict("the bounds of the second loop have side effects")
+    scalars1 = s1.bound - {var}
+    scalars2 = s2.bound - {var}
+    crossing = scalars1 & s2.names
+    if crossing:
+        return FusionVerdict(
+            f"`{sorted(crossing)[0]}` is written by the first loop and used by the second"
+        )
+    crossing = scalars2 & s1.names
+    if crossing:
+        return FusionVerdict(
+            f"the first loop uses `{sorted(crossing)[0]}`, which the second loop defines"
+        )
+    written1, written2 = s1.arrays_written(), s2.arrays_written()
+    variant = (s1.bound | s2.bound) - {var}
+    for array in sorted(written1 | written2):
+        in1, in2 = s1.accesses_to(array), s2.accesses_to(array)
+        whole1, whole2 = array in s1.whole, array in s2.whole
+        if (whole1 and (in2 or whole2)) or (whole2 and (in1 or whole1)):
+            return FusionVerdict(
+                f"`{array}` is used as a whole array in one loop and written in the other"
+            )
+        if not (in1 and in2):
+            continue
+        if not injective_dims(in1 + in2, var, variant):
+            example = next(
+                (a for a in in1 + in2 if a.index != (in1 + in2)[0].index), (in1 + in2)[0]
+            )
+            return FusionVerdict(
+                f"fusion-preventing dependence on `{array}`: accessed as "
+                f"`{array}[{', '.join((in1 + in2)[0].index)}]` and `{array}[{', '.join(example.index)}]`"
+            )
+    overlaps: set[tuple[str, str]] = set()
+    arrays1 = {a.array for a in s1.accesses} | (s1.whole & s1.read)
+    arrays2 = {a.array for a in s2.accesses} | (s2.whole & s2.read)
+    for writes, other, other_summary, own_summary in (
+        (written1, arrays2, s2, s1),
+        (written2, arrays1, s1, s2),
+    ):
+        for w in writes:
+            for r in other:
+                if (
+                    r == w
+                    or w in fresh
+                    or r in fresh
+                    or r in own_summary.bound | other_summary.bound
+                ):
+                    continue
+                if r not in {a.array for a in other_summary.accesses}:
+                    continue  # used whole only: a scalar or a whole-array read
+                if _same_injective_access(
+                    own_summary.accesses_to(w) + other_summary.accesses_to(r), var, variant
+                ):
+                    continue
+                overlaps.add(tuple(sorted((w, r))))  # type: ignore[arg-type]
+    return FusionVerdict(None, tuple(sorted(overlaps)), rename)
+
+
+def _same_injective_access(accesses: list[Access], var: str, variant: set[str]) -> bool:
+    """True if all accesses (to possibly different names) use one identical index tuple,
+    affine-injective in `var`: then even an exact alias only meets itself in the same iteration."""
+    if not accesses:
+        return True
+    first = accesses[0].index
+    if any(a.index != first for a in accesses):
+        return False
+    return bool(injective_dims(accesses, var, variant))
+
+
+class RenameName(cst.CSTTransformer):
+    """Rename every variable `old` to `new` (attribute names and keywords untouched)."""
+
+    def __init__(self, old: str, new: str) -> None:
+        super().__init__()
+        self.old, self.new = old, new
+
+    def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.Attribute:
+        return updated.with_changes(attr=original.attr)
+
+    def leave_Arg(self, original: cst.Arg, updated: cst.Arg) -> cst.Arg:
+        return updated.with_changes(keyword=original.keyword)
+
+    def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.Name:
+        return updated.with_changes(value=self.new) if original.value == self.old else updated
+
+
+# --- parallel (prange) ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ParallelVerdict:
+    """Outcome of `parallel_blockers`: `reason` is None when iterations are independent."""
+
+    reason: str | None
+    reductions: tuple[str, ...] = ()
+    assumes_no_overlap: tuple[tuple[str, str], ...] = ()
+
+
+_REDUCTION_OPS = (cst.AddAssign, cst.SubtractAssign, cst.MultiplyAssign)
+
+
+def _reduction_statement(stmt: cst.BaseSmallStatement, name: str) -> bool:
+    """`name += e`, `name -= e`, `name *= e`, `name = name + e`, `name = name * e` with e free of name."""
+    if isinstance(stmt, cst.AugAssign):
+        return (
+            isinstance(stmt.target, cst.Name)
+            and stmt.target.value == name
+            and isinstance(stmt.operator, _REDUCTION_OPS)
+            and name not in names_in(stmt.value)
+        )
+    if isinstance(stmt, cst.Assign) and len(stmt.targets) == 1:
+        target = stmt.targets[0].target
+        value = stmt.value
+        return (
+            isinstance(target, cst.Name)
+            and target.value == name
+            and isinstance(value, cst.BinaryOperation)
+            and isinstance(value.operator, (cst.Add, cst.Multiply))
+            and isinstance(value.left, cst.Name)
+            and value.left.value == name
+            and name not in names_in(value.right)
+        )
+    return False
+
+
+def _first_occurrence_is_binding(body: cst.BaseSuite, name: str) -> bool:
+    """True if the first statement of `body` mentioning `name` is an unconditional
+    top-level `name = <expr without name>` or a nested `for name in ...` loop."""
+    statements = (
+        body.body if isinstance(body, (cst.IndentedBlock, cst.SimpleStatementSuite)) else ()
+    )
+    for stmt in statements:
+        if name not in names_in(stmt):
+            continue
+        if isinstance(stmt, cst.SimpleStatementLine):
+            first = stmt.body[0]
+            if (
+                len(stmt.body) == 1
+                and isinstance(first, (cst.Assign, cst.AnnAssign))
+                and name not in names_in(first.value or cst.Name("None"))
+            ):
+                targets = (
+                    [t.target for t in first.targets]
+                    if isinstance(first, cst.Assign)
+                    else [first.target]
+                )
+                return any(isinstance(t, cst.Name) and t.value == name for t in targets)
+            return False
+        if isinstance(stmt, cst.For) and isinstance(stmt.target, cst.Name):
+            return stmt.target.value == name and name not in names_in(stmt.iter)
+        return False
+    return False
+
+
+def _small_statements(node: cst.CSTNode) -> list[cst.BaseSmallStatement]:
+    found: list[cst.BaseSmallStatement] = []
+
+    class Collect(cst.CSTVisitor):
+        def visit_SimpleStatementLine(self, line: cst.SimpleStatementLine) -> None:
+            found.extend(line.body)
+
+        def visit_SimpleStatementSuite(self, suite: cst.SimpleStatementSuite) -> None:
+            found.extend(suite.body)
+
+    node.visit(Collect())
+    return found
+
+
+def _header_names(body: cst.CSTNode) -> set[str]:
+    """Names mentioned in the headers of compound statements (if/while tests, for targets...)."""
+    found: set[str] = set()
+
+    class Headers(cst.CSTVisitor):
+        def visit_If(self, node: cst.If) -> None:
+            found.update(names_in(node.test))
+
+        def visit_While(self, node: cst.While) -> None:
+            found.update(names_in(node.test))
+
+        def visit_For(self, node: cst.For) -> None:
+            found.update(names_in(node.target) | names_in(node.iter))
+
+        def visit_IfExp(self, node: cst.IfExp) -> None:
+            found.update(names_in(node.test))
+
+    body.visit(Headers())
+    return found
+
+
+def parallel_blockers(
+    loop: cst.For,
+    imports: ImportedNames,
+    fresh: set[str],
+    used_elsewhere: set[str],
+    local_functions: Iterable[str] = (),
+) -> ParallelVerdict:
+    """Decide whether the iterations of `loop` may run in any order (Numba `prange`).
+
+    Legal when: the loop is `for i in range(...)` with no side effects or early exits;
+    every scalar it binds is either private (bound unconditionally at the top of the
+    body before any use, and not used outside the loop) or a recognised reduction
+    (`s += e`, `s -= e`, `s *= e`, `s = s + e`, `s = s * e`, the only mentions of `s`
+    in the body); every array it writes is accessed everywhere in the loop at one
+    index component that is the same affine, injective function of `i`, and not
+    used as a whole; the loop variable is not used after the loop.
+    """
+    if not simple_range_loop(loop):
+        return ParallelVerdict("not a `for x in range(...)` loop without `else`")
+    assert isinstance(loop.target, cst.Name)
+    var = loop.target.value
+    if var in used_elsewhere:
+        return ParallelVerdict(f"the loop variable `{var}` is used outside the loop")
+    summary = scan_loop_body(loop.body, imports, local_functions)
+    if summary.effects:
+        return ParallelVerdict(f"the loop {summary.effects[0]}")
+    reductions: list[str] = []
+    statements = _small_statements(loop.body)
+    headers = _header_names(loop.body)
+    for name in sorted(summary.bound - {var}):
+        mentions = [s for s in statements if name in names_in(s)]
+        if (
+            mentions
+            and name not in headers
+            and all(_reduction_statement(s, name) for s in mentions)
+        ):
+            if name in summary.inner_targets:
+                return ParallelVerdict(f"`{name}` is both a loop variable and a reduction")
+            reductions.append(name)
+            continue
+        if name in used_elsewhere:
+            return ParallelVerdict(f"`{name}` is carried out of the loop")
+        if name in summary.inner_targets or _first_occurrence_is_binding(loop.body, name):
+            continue
+        return ParallelVerdict(f"`{name}` carries a value from one iteration to the next")
+    variant = summary.bound - {var}
+    written = summary.arrays_written()
+    for array in sorted(written):
+        if array in summary.whole:
+            return ParallelVerdict(f"`{array}` is written and also used as a whole array")
+        if array in summary.bound:
+            return ParallelVerdict(f"`{array}` is rebound inside the loop")
+        if not injective_dims(summary.accesses_to(array), var, variant):
+            indices = sorted({", ".join(a.index) for a in summary.accesses_to(array)})
+            return ParallelVerdict(
+                f"loop-carried dependence on `{array}` (accessed as "
+                + ", ".join(f"`{array}[{i}]`" for i in indices)
+                + ")"
+            )
+    overlaps: set[tuple[str, str]] = set()
+    accessed = {a.array for a in summary.accesses}
+    for w in written:
+        for r in accessed - {w}:
+            if w in fresh or r in fresh or r in summary.bound:
+                continue
+            if _same_injective_access(
+                summary.accesses_to(w) + summary.accesses_to(r), var, variant
+            ):
+                continue
+            overlaps.add(tuple(sorted((w, r))))  # type: ignore[arg-type]
+    return ParallelVerdict(None, tuple(reductions), tuple(sorted(overlaps)))
+
+
+def names_outside(func: cst.FunctionDef, excluded: Sequence[cst.CSTNode]) -> set[str]:
+    """Names whose values `func` may read outside the statements in `excluded` (by identity).
+
+    Parameters count. Inside another `for x in ...` loop, `x` is not counted: that loop
+    binds it before reading it, so it never sees a value left by an excluded statement.
+    """
+    excluded_ids = {id(n) for n in excluded}
+    found: set[str] = set()
+
+    def walk(node: cst.CSTNode, shadowed: frozenset[str]) -> None:
+        if id(node) in excluded_ids:
+            return
+        if isinstance(node, cst.Name):
+            if node.value not in shadowed:
+                found.add(node.value)
+            return
+        if isinstance(node, cst.Attribute):
+            walk(node.value, shadowed)
+            return
+        if isinstance(node, cst.Arg):
+            walk(node.value, shadowed)
+            return
+        if isinstance(node, cst.For) and isinstance(node.target, cst.Name):
+            walk(node.iter, shadowed)
+            inner = shadowed | {node.target.value}
+            walk(node.body, inner)
+            if node.orelse is not None:
+                walk(node.orelse, inner)
+            return
+        for child in node.children:
+            walk(child, shadowed)
+
+    walk(func.body, frozenset())
+    found.update(_params(func))
+    return found
+
+
+def _params(func: cst.FunctionDef) -> list[str]:
+    params = func.params
+    every = [*params.posonly_params, *params.params, *params.kwonly_params]
+    names = [p.name.value for p in every]
+    for star in (params.star_arg, params.star_kwarg):
+        if isinstance(star, cst.Param):
+            names.append(star.name.value)
+    return names
+
+
+def parameter_names(func: cst.FunctionDef) -> list[str]:
+    """All parameter names of `func`, in order."""
+    return _params(func)
