@@ -59,15 +59,23 @@ def _describe(exc: BaseException) -> str:
 def _make_round(calls: list[Callable[[], Any]], exprs: tuple[str, ...]) -> Callable[[int], None]:
     """A function running `n` rounds of all calls, turning an exception into `_CallFailed`."""
 
+    from greenopt.measure.script import SCRIPT_CALL
+
+    names = ["script" if expr == SCRIPT_CALL else f"call {expr!r}" for expr in exprs]
+
     def run(n: int) -> None:
         for _ in range(n):
-            for fn, expr in zip(calls, exprs, strict=True):
+            for fn, name in zip(calls, names, strict=True):
                 try:
                     fn()
                 except MemoryError:
                     raise
-                except (Exception, SystemExit) as exc:
-                    raise _CallFailed(f"call {expr!r} raised {_describe(exc)}") from exc
+                except SystemExit as exc:
+                    if exc.code in (None, 0):
+                        continue
+                    raise _CallFailed(f"{name} exited with status {exc.code}") from exc
+                except Exception as exc:
+                    raise _CallFailed(f"{name} raised {_describe(exc)}") from exc
 
     return run
 

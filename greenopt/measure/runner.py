@@ -145,9 +145,10 @@ class _Child:
         self.budget_s = float(options.timeout_s)
         self.memory_mb = options.memory_mb
         spec = {"workload": asdict(workload), "meter": meter_name, "memory_mb": options.memory_mb}
-        spec_path = Path(workdir) / f"spec-{tag}.json"
+        name = tag.replace(" ", "-") or "child"
+        spec_path = Path(workdir) / f"spec-{name}.json"
         spec_path.write_text(json.dumps(spec), encoding="utf-8")
-        self.stderr_path = Path(workdir) / f"stderr-{tag}.txt"
+        self.stderr_path = Path(workdir) / f"stderr-{name}.txt"
         cmd_r, self._cmd_w = os.pipe()
         self._res_r, res_w = os.pipe()
         with open(self.stderr_path, "wb") as err:
@@ -330,9 +331,8 @@ def _children(
         children: list[_Child] = []
         try:
             for i, wl in enumerate(workloads):
-                children.append(
-                    _Child(wl, meter_name, options, workdir, tag="AB"[i] if i < 2 else str(i))
-                )
+                tag = "" if len(workloads) == 1 else f"variant {'AB'[i] if i < 2 else i}"
+                children.append(_Child(wl, meter_name, options, workdir, tag=tag))
             yield children
         finally:
             for child in children:

@@ -1,0 +1,373 @@
+"""``greenopt measure``: the energy of a call or a script, with the best available meter.
+
+Two forms::
+
+    greenopt measure [OPTIONS] --setup CODE --call EXPR [--call EXPR ...] [--module FILE]
+    greenopt measure [OPTIONS] script.py [ARGS...]
+
+Options come before the script (everything after it is passed to the script).
+Prints a table (J/call, time/call, W, Wh, gCO2e, 95% CI, meter) with a bold
+"estimated" label when no hardware counter was read; ``--json PATH`` writes the
+same figures as JSON (``-`` for stdout). Exit codes: 0 success, 2 usage or workload
+error (setup/call raised, script exited non-zero, timeout, out of memory),
+3 meter unavailable or unreadable.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from greenopt.errors import InputError
+from greenopt.measure.workload import Workload
+
+_SI = [(1e-9, "n"), (1e-6, "µ"), (1e-3, "m"), (1.0, ""), (1e3, "k"), (1e6, "M")]
+
+
+def format_si(value: float | None, unit: str, digits: int = 3) -> str:
+    """``0.0000173, "J"`` -> ``17.3 µJ``; None or NaN -> ``-``."""
+    if value is None or not math.isfinite(value):
+        return "-"
+    if value == 0:
+        return f"0 {unit}"
+    mag = abs(value)
+    scale, prefix = _SI[0]
+    for s, p in _SI:
+        if mag >= s:
+            scale, prefix = s, p
+    return f"{value / scale:.{digits}g} {prefix}{unit}"
+
+
+def _build_workload(
+    script: str | None,
+    script_args: tuple[str, ...],
+    setup: str,
+    calls: tuple[str, ...],
+    module: str | None,
+    seed: int,
+) -> Workload:
+    """The workload described by the command line (InputError when it describes none or two)."""
+    if script is not None:
+        if calls or setup or module:
+            raise InputError("give either a script or --call/--setup/--module, not both")
+        from greenopt.measure.script import script_workload
+
+        return script_workload(script, script_args, seed=seed)
+    if not calls:
+        raise InputError(
+            "nothing to measure: give --call EXPR (with optional --setup CODE) or a script path"
+        )
+    module_path = None
+    if module is not None:
+        mp = Path(module)
+        if not mp.is_file():
+            raise InputError(f"module file not found: {module}")
+        if mp.suffix != ".py":
+            raise InputError(f"--module must be a .py file: {module}")
+        module_path = str(mp.resolve())
+    for expr in calls:
+        if not expr.strip():
+            raise InputError("--call must not be empty")
+    return Workload(setup=setup, calls=tuple(calls), module_path=module_path, seed=seed)
+
+
+def _report(
+    m: Any,
+    g_per_kwh: float,
+    region: str,
+    workload: Workload,
+    machine: dict[str, Any],
+    store_id: int | None,
+) -> dict[str, Any]:
+    """The JSON report (see docs/measure.md for every field)."""
+    from greenopt.measure.carbon import co2e_grams, watt_hours
+
+    data = m.to_dict()
+    data.update(
+        {
+            "energy_wh": watt_hours(m.energy_median_j),
+            "co2e_g": co2e_grams(m.energy_median_j, g_per_kwh),
+            "co2e_net_g": co2e_grams(m.energy_net_median_j, g_per_kwh),
+            "carbon_intensity_g_per_kwh": g_per_kwh,
+            "region": region,
+            "workload": {
+                "setup": workload.setup,
+                "calls": list(workload.calls),
+                "module_path": workload.module_path,
+                "seed": workload.seed,
+                "label": workload.label,
+                "hash": workload.digest(),
+            },
+            "machine": machine,
+            "store_id": store_id,
+        }
+    )
+    return data
+
+
+def _print_table(m: Any, g_per_kwh: float, region: str, title: str) -> None:
+    """The human-readable table on stdout: one column per figure kind (gross, net, cold)."""
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from greenopt.measure.carbon import co2e_grams, watt_hours
+
+    console = Console(highlight=False)
+    kind = (
+        Text("measured", style="green") if m.meter.measured else Text("estimated", style="bold red")
+    )
+    meter_cell = Text(f"{m.meter.name} (") + kind + Text(")")
+    columns: list[tuple[str, float | None, float | None, tuple[float, float] | None]] = [
+        ("gross", m.energy_median_j, m.time_median_s, m.ci95)
+    ]
+    if m.idle_power_w is not None:
+        columns.append(("net of idle", m.energy_net_median_j, m.time_median_s, m.net_ci95))
+    if m.cold_energy_j is not None:
+        columns.append(("first call (cold)", m.cold_energy_j, m.cold_time_s, None))
+    table = Table(title=title, title_justify="left")
+    table.add_column("per call")
+    for name, *_ in columns:
+        table.add_column(name, justify="right")
+
+    def cells(fn: Any) -> list[Any]:
+        return [fn(j, t, ci) for _name, j, t, ci in columns]
+
+    table.add_row("energy (J)", *cells(lambda j, t, ci: format_si(j, "J")))
+    table.add_row(
+        "95% CI (J)",
+        *cells(
+            lambda j, t, ci: f"{format_si(ci[0], 'J')} – {format_si(ci[1], 'J')}" if ci else "-"
+        ),
+    )
+    table.add_row("time", *cells(lambda j, t, ci: format_si(t, "s")))
+    table.add_row(
+        "power (W)", *cells(lambda j, t, ci: format_si(j / t if j is not None and t else None, "W"))
+    )
+    table.add_row(
+        "energy (Wh)",
+        *cells(lambda j, t, ci: format_si(watt_hours(j) if j is not None else None, "Wh")),
+    )
+    table.add_row(
+        "carbon (gCO2e)",
+        *cells(
+            lambda j, t, ci: format_si(co2e_grams(j, g_per_kwh) if j is not None else None, "g")
+        ),
+    )
+    table.add_row("meter", *cells(lambda j, t, ci: meter_cell))
+    console.print(table)
+    idle = (
+        f"idle {format_si(m.idle_power_w, 'W')}"
+        if m.idle_power_w is not None
+        else "no idle baseline"
+    )
+    console.print(
+        f"{m.samples} samples x {m.calls_per_sample} calls; {idle}; domains {', '.join(m.meter.domains)}; "
+        f"carbon intensity {g_per_kwh:g} gCO2e/kWh ({region})"
+    )
+    if not m.meter.measured:
+        console.print(
+            Text("estimated: ", style="bold red")
+            + Text(
+                "no hardware energy counter was read; joules come from CPU time and wall time "
+                "with a TDP-based power model (docs/measure.md)."
+            )
+        )
+
+
+@click.command(
+    "measure",
+    context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
+)
+@click.argument("script", required=False)
+@click.argument("script_args", nargs=-1, type=click.UNPROCESSED)
+@click.option("--setup", default="", help="Setup code run once per child before the calls.")
+@click.option(
+    "--call",
+    "calls",
+    multiple=True,
+    help="Call expression to measure (repeatable; one call = all of them).",
+)
+@click.option(
+    "--module",
+    "module",
+    default=None,
+    help="Python file importable under its own name in setup and calls.",
+)
+@click.option(
+    "--meter", default=None, help="auto|rapl|pyrapl|perf|nvml|estimate (default: config or auto)."
+)
+@click.option(
+    "--samples", type=int, default=None, help="Number of samples (default: config or 10)."
+)
+@click.option(
+    "--min-sample-s",
+    type=float,
+    default=None,
+    help="Minimum seconds per sample (default 1.0 hardware, 0.2 estimate).",
+)
+@click.option(
+    "--warmup", type=int, default=1, show_default=True, help="Warm-up calls after the cold call."
+)
+@click.option(
+    "--timeout",
+    type=float,
+    default=600.0,
+    show_default=True,
+    help="Seconds the child may spend running the workload.",
+)
+@click.option(
+    "--memory-mb",
+    type=int,
+    default=4096,
+    show_default=True,
+    help="Child address-space limit in MB (0: unlimited).",
+)
+@click.option("--no-idle", is_flag=True, help="Skip the idle baseline (no net figure).")
+@click.option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Seed for random, numpy.random and default_rng.",
+)
+@click.option(
+    "--json", "json_path", default=None, help="Write the result as JSON to PATH ('-' for stdout)."
+)
+@click.option(
+    "--region",
+    default=None,
+    help="ISO 3166-1 alpha-3 country for the carbon intensity (default: world average).",
+)
+@click.option(
+    "--carbon-intensity",
+    type=float,
+    default=None,
+    help="Grid intensity in gCO2e/kWh (overrides --region's table value).",
+)
+@click.option(
+    "--store", "store_path", default=None, help="SQLite measurement store (default: user data dir)."
+)
+@click.option("--no-store", is_flag=True, help="Do not record the measurement.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar or meter announcements.")
+def measure(
+    script: str | None,
+    script_args: tuple[str, ...],
+    setup: str,
+    calls: tuple[str, ...],
+    module: str | None,
+    meter: str | None,
+    samples: int | None,
+    min_sample_s: float | None,
+    warmup: int,
+    timeout: float,
+    memory_mb: int,
+    no_idle: bool,
+    seed: int,
+    json_path: str | None,
+    region: str | None,
+    carbon_intensity: float | None,
+    store_path: str | None,
+    no_store: bool,
+    quiet: bool,
+) -> int:
+    """Measure the energy of a call (--setup/--call) or of a script (SCRIPT [ARGS]...)."""
+    from greenopt.config import load_config
+    from greenopt.measure.carbon import intensity_for
+    from greenopt.measure.machine import machine_fingerprint
+    from greenopt.measure.meter import validate_meter_name
+    from greenopt.measure.runner import RunOptions
+    from greenopt.measure.runner import measure as run_measure
+
+    config = load_config(script or module or Path.cwd())
+    meter_name = validate_meter_name(meter or config.meter)
+    if config.region is not None and region is None:
+        region = config.region
+    if carbon_intensity is None:
+        carbon_intensity = config.carbon_intensity
+    g_per_kwh, region_label = intensity_for(region, carbon_intensity)
+    options = RunOptions(
+        samples=samples if samples is not None else config.samples,
+        min_sample_s=min_sample_s,
+        warmup=warmup,
+        timeout_s=timeout,
+        memory_mb=memory_mb or None,
+        idle_baseline=not no_idle,
+    )
+    options.check()
+    workload = _build_workload(script, script_args, setup, calls, module, seed)
+    if json_path not in (None, "-"):
+        parent = Path(json_path).resolve().parent
+        if not parent.is_dir():
+            raise InputError(f"--json: directory does not exist: {parent}")
+
+    store = None
+    if not no_store:
+        from greenopt.store import Store
+
+        if store_path is not None:
+            store = Store(store_path)
+        else:
+            try:
+                store = Store()
+            except InputError as exc:
+                click.echo(f"greenopt: warning: {exc}; not recording", err=True)
+
+    def announce(message: str) -> None:
+        if not quiet:
+            click.echo(f"greenopt: {message}", err=True)
+
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    progress_bar = Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+        disable=quiet,
+    )
+    try:
+        with progress_bar:
+            task = progress_bar.add_task(
+                "measuring (setup, cold call, calibration)", total=options.samples
+            )
+
+            def on_progress(done: int, total: int) -> None:
+                progress_bar.update(task, completed=done, total=total, description="sampling")
+
+            result = run_measure(workload, meter_name, options, on_progress, announce=announce)
+        fingerprint = machine_fingerprint()
+        store_id = None
+        if store is not None:
+            code_hash = None
+            if script is not None:
+                from greenopt.store import hash_file
+
+                code_hash = hash_file(script)
+            store_id = store.record_measurement(
+                result, workload=workload, code_hash=code_hash, kind="measure", machine=fingerprint
+            )
+    finally:
+        if store is not None:
+            store.close()
+
+    report = _report(result, g_per_kwh, region_label, workload, fingerprint.to_dict(), store_id)
+    if json_path == "-":
+        sys.stdout.write(json.dumps(report, indent=2) + "\n")
+        return 0
+    title = f"greenopt measure: {workload.label or ' ; '.join(workload.calls)}"
+    _print_table(result, g_per_kwh, region_label, title)
+    if json_path is not None:
+        try:
+            Path(json_path).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"--json: cannot write {json_path}: {exc}") from None
+    return 0
