@@ -154,69 +154,71 @@ _VERDICT_STYLE = {ACCEPTED: "green", REJECTED: "red", NOT_EXERCISED: "dim"}
 
 
 def render_table(result: OptimizeResult, console: Console) -> None:
-    """Print the human report: one row per function, meter and carbon in the title."""
+    """Print the human report: one row per function, then reasons, meter and carbon notes."""
     kind = "measured" if result.meter_measured else "estimated"
-    title = Text(f"greenopt rewrite {result.path} — energy meter: {result.meter_name} (")
+    title = Text(f"greenopt rewrite {result.path} — meter: {result.meter_name} (")
     title.append(kind, style="bold" if not result.meter_measured else "")
     title.append(")")
-    table = Table(title=title, title_justify="left", show_lines=False)
+    table = Table(title=title, title_justify="left")
     for col, justify in (
         ("function", "left"),
         ("verdict", "left"),
         ("passes", "left"),
-        ("time share", "right"),
-        ("energy before", "right"),
-        ("energy after", "right"),
+        ("time", "right"),
+        ("energy before→after", "right"),
         ("ratio [95% CI]", "right"),
         ("max rel err", "right"),
         ("CO2e saved", "right"),
-        ("reason", "left"),
     ):
-        table.add_column(col, justify=justify, overflow="fold")
+        table.add_column(col, justify=justify)
     for fr in result.functions:
+        energies = (
+            f"{_energy(fr.energy_before_j)}→{_energy(fr.energy_after_j)}"
+            if fr.energy_before_j is not None
+            else "-"
+        )
         table.add_row(
             Text(fr.name),
             Text(fr.verdict, style=_VERDICT_STYLE.get(fr.verdict, "")),
             ", ".join(fr.passes) or "-",
             f"{fr.share:.0%}" if fr.share else "-",
-            _energy(fr.energy_before_j),
-            _energy(fr.energy_after_j),
+            energies,
             _ratio(fr),
             "-" if fr.max_rel_error is None else f"{fr.max_rel_error:.2g}",
-            "-" if fr.co2e_saved_g is None else f"{fr.co2e_saved_g:.3g} g",
-            Text(fr.reason or ""),
+            "-" if fr.co2e_saved_g is None else f"{fr.co2e_saved_g:.2g} g",
         )
     console.print(table)
-    if not result.meter_measured:
-        console.print(
-            Text.assemble(
-                ("estimated", "bold"),
-                f": no hardware energy counter was used; joules come from the "
-                f"'{result.meter_name}' power model (CPU and wall time), so ratios are "
-                "meaningful, absolute joules are approximate.",
+    for fr in result.functions:
+        if fr.reason and fr.verdict != NOT_EXERCISED:
+            console.print(Text(f"  {fr.name}: {fr.reason}"))
+        if fr.verdict == ACCEPTED and fr.break_even_calls is not None:
+            console.print(
+                Text(
+                    f"  {fr.name}: first call {_energy(fr.cold_energy_j)} (with JIT "
+                    f"compilation), then {_energy(fr.warm_energy_j)} per call; pays back "
+                    f"after {fr.break_even_calls} call(s)"
+                )
             )
-        )
-    console.print(
-        Text(
-            f"energies are medians per execution of the calls that exercise each function; "
-            f"CO2e at {result.carbon_intensity_g_per_kwh:g} g/kWh ({result.carbon_region}); "
-            f"tolerance rtol={result.rtol:g} atol={result.atol:g}"
-        )
-    )
     if result.combined is not None:
         c = result.combined
         state = "accepted" if c.accepted else f"failed ({c.reason})"
         ratio = f", ratio {c.ratio:.3f}" if c.ratio is not None else ""
-        console.print(Text(f"combined module ({', '.join(c.functions)}): {state}{ratio}"))
-    for fr in result.functions:
-        for cr in fr.candidates:
-            if cr.break_even_calls is not None:
-                console.print(
-                    Text(
-                        f"{fr.name} [{cr.recipe}]: cold call {_energy(cr.cold_energy_j)} "
-                        f"(with compilation), warm {_energy(cr.warm_energy_j)}; pays back "
-                        f"after {cr.break_even_calls} call(s)"
-                    )
-                )
+        console.print(Text(f"  combined module ({', '.join(c.functions)}): {state}{ratio}"))
+    if not result.meter_measured:
+        console.print(
+            Text.assemble(
+                ("estimated", "bold"),
+                f": no hardware energy counter; joules come from the '{result.meter_name}' "
+                "power model (CPU and wall time): ratios are meaningful, absolute joules "
+                "approximate.",
+            )
+        )
+    console.print(
+        Text(
+            "Energies: median joules per run of the calls exercising each function; "
+            f"CO2e at {result.carbon_intensity_g_per_kwh:g} g/kWh ({result.carbon_region}); "
+            f"tolerance rtol={result.rtol:g} atol={result.atol:g}."
+        )
+    )
     for note in result.notes:
         console.print(Text(f"note: {note}", style="dim"))

@@ -1,0 +1,103 @@
+"""Candidate generation: per-function restriction, combinations, dedup, containment."""
+
+from __future__ import annotations
+
+from greenopt.optimizer.candidates import Step, apply_recipe, generate, recipes
+from greenopt.optimizer.functions import count_loops, function_source, function_sources
+from greenopt.optimizer.source import SourceModule
+
+from .fakepasses import ReplaceBodyPass, ScaleReturnsPass
+
+CODE = '''import numpy as np
+
+
+def f(x):
+    """Doc."""
+    s = 0.0
+    for i in range(len(x)):
+        s += x[i]
+    return s
+
+
+class K:
+    def g(self, x):
+        def inner(y):
+            return y + 1
+        return inner(x)
+'''
+
+
+def test_function_names_are_qualified_like_python() -> None:
+    module = SourceModule.parse(CODE)
+    assert list(function_sources(module)) == ["f", "K.g", "K.g.<locals>.inner"]
+    assert count_loops(function_source(module, "f") or "") == 1
+
+
+def test_recipes_are_singles_then_all_pass_subsets_in_canonical_order() -> None:
+    rs = recipes(["a", "b"], {"a": 2, "b": 1})
+    assert rs == [
+        (Step("a", 0),),
+        (Step("a", 1),),
+        (Step("b", 0),),
+        (Step("a"),),
+        (Step("b"),),
+        (Step("a"), Step("b")),
+    ]
+
+
+def test_candidates_only_touch_their_function_and_are_deduplicated() -> None:
+    module = SourceModule.parse(CODE)
+    good = ReplaceBodyPass({"f": "return float(np.sum(x))\n"})
+    passes = {"replace-body": good, "scale-returns": ScaleReturnsPass()}
+    cs = generate(module, "f", passes)
+    texts = [c.module.code for c in cs.candidates]
+    assert len(texts) == len(set(texts)) and module.code not in texts
+    # replace alone, scale alone, and both (replace then scale)
+    assert [c.passes for c in cs.candidates] == [
+        ("replace-body",),
+        ("scale-returns",),
+        ("replace-body", "scale-returns"),
+    ]
+    for c in cs.candidates:
+        assert c.function == "f"
+        assert function_source(c.module, "K.g") == function_source(module, "K.g")
+    assert cs.candidates[0].loops_removed == 1
+    assert "1.000001 * (float(np.sum(x)))" in cs.candidates[2].function_code
+
+
+def test_a_pass_that_edits_another_function_is_dropped() -> None:
+    class Leaky(ScaleReturnsPass):
+        """Claims an opportunity in f but rewrites every function."""
+
+        name = "leaky"
+
+        def find(self, module):  # type: ignore[no-untyped-def]
+            return [o for o in super().find(module) if o.site.function == "f"]
+
+        def apply(self, module, opportunities):  # type: ignore[no-untyped-def]
+            return super().apply(module, super().find(module))
+
+    cs = generate(SourceModule.parse(CODE), "f", {"leaky": Leaky()})
+    assert cs.candidates == []
+    assert any("also changes K.g" in n for n in cs.notes)
+
+
+def test_a_failing_pass_is_a_note_not_a_crash() -> None:
+    class Broken(ScaleReturnsPass):
+        name = "broken"
+
+        def apply(self, module, opportunities):  # type: ignore[no-untyped-def]
+            raise RuntimeError("boom")
+
+    cs = generate(SourceModule.parse(CODE), "f", {"broken": Broken()})
+    assert cs.candidates == [] and any("boom" in n for n in cs.notes)
+
+
+def test_recipes_replay_on_a_module_where_another_function_changed() -> None:
+    module = SourceModule.parse(CODE)
+    passes = {"scale-returns": ScaleReturnsPass()}
+    first, _ = apply_recipe(module, "K.g.<locals>.inner", (Step("scale-returns", 0),), passes)
+    both, codes = apply_recipe(first, "f", (Step("scale-returns", 0),), passes)
+    assert codes == ("GO999",)
+    assert "1.000001 * (s)" in (function_source(both, "f") or "")
+    assert "1.000001 * (y + 1)" in (function_source(both, "K.g.<locals>.inner") or "")
