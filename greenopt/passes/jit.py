@@ -50,8 +50,8 @@ from greenopt.passes.base import Example, Opportunity, Pass, Site
 from greenopt.passes.function_defs import FunctionInfo, iter_functions, positions
 from greenopt.passes.import_edits import ImportedNames, ensure_import
 from greenopt.passes.legality import (
+    array_relations,
     binding_sites,
-    fresh_arrays,
     names_in,
     names_outside,
     parallel_blockers,
@@ -575,8 +575,9 @@ class JitPass(Pass):
 
     # --- analysis -----------------------------------------------------------------------------
 
-    def analyse(self, info: FunctionInfo, module: cst.Module) -> JitAnalysis:
-        """Decide whether `info` is a jit candidate (see the module docstring)."""
+    def analyse(self, info: FunctionInfo, source: SourceModule) -> JitAnalysis:
+        """Decide whether `info` (a function of `source`) is a jit candidate (module docstring)."""
+        module = source.tree
         imports = ImportedNames.of(module)
         functions = {f.qualname: f for f in iter_functions(module) if f.top_level}
         classes = {s.name.value for s in module.body if isinstance(s, cst.ClassDef)}
@@ -633,13 +634,13 @@ class JitPass(Pass):
             pending.extend(sorted(screen.calls_local - seen))
         prange: list[int] = []
         notes: list[str] = []
-        fresh = fresh_arrays(func, imports)
+        relation = array_relations(source, func, info.qualname)
         body_statements = func.body.body if isinstance(func.body, cst.IndentedBlock) else ()
         for stmt in body_statements:
             if not isinstance(stmt, cst.For):
                 continue
             verdict = parallel_blockers(
-                stmt, imports, fresh, names_outside(func, [stmt]), set(functions)
+                stmt, imports, relation, names_outside(func, [stmt]), set(functions)
             )
             if verdict.reason is None:
                 prange.append(next(k for k, loop in enumerate(loops) if loop is stmt))
@@ -665,7 +666,7 @@ class JitPass(Pass):
         for info in iter_functions(tree):
             if is_numba_decorated(info.node, imports):
                 continue
-            analysis = self.analyse(info, tree)
+            analysis = self.analyse(info, module)
             if analysis.skip == "silent":
                 continue
             span = where[info.node.name]

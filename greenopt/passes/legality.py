@@ -10,8 +10,8 @@ conservative: anything it does not understand is a reason to refuse.
 - `affine_coefficient` recognises index components that are affine in the loop
   variable (`i`, `i + 1`, `2*i - k`), whose non-zero coefficient makes the access
   injective in the iteration: two iterations never touch the same element.
-- `fresh_arrays` finds arrays allocated in the function that no other name can
-  alias (no views taken, never stored), so that different names are different memory.
+- `array_relations` wraps `greenopt.optimizer.aliasing` (arrays allocated in the
+  function are distinct from everything else; parameters may alias each other).
 - `fusion_blockers` applies the conditions of Numba's parfors `try_fuse` (equal
   bounds, no fusion-preventing dependence, no use in the first loop of values the
   second defines, no side effects) to two adjacent loops.
@@ -22,12 +22,19 @@ conservative: anything it does not understand is a reason to refuse.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
 
+from greenopt.optimizer.aliasing import ArrayFacts, Relation
+from greenopt.optimizer.name_facts import function_facts
+from greenopt.optimizer.numpy_names import NameResolver
+from greenopt.optimizer.source import SourceModule
 from greenopt.passes.import_edits import ImportedNames
+
+#: may-alias oracle: relation between the memory of two array names of one function
+Relation_fn = Callable[[str, str], Relation]
 
 _EMPTY = cst.Module(body=[])
 
@@ -584,86 +591,16 @@ def binding_sites(func: cst.FunctionDef) -> dict[str, list[cst.CSTNode]]:
     return _binding_sites(func)
 
 
-def _allocation_call(value: cst.BaseExpression, imports: ImportedNames) -> bool:
-    """True if `value` is `np.<allocator>(...)` or `x.copy()`: new memory."""
-    if not isinstance(value, cst.Call):
-        return False
-    qualified = imports.qualify(value.func)
-    if qualified is not None:
-        parts = qualified.split(".")
-        return parts[0] == "numpy" and len(parts) == 2 and parts[1] in NUMPY_ALLOCATORS
-    return (
-        isinstance(value.func, cst.Attribute) and value.func.attr.value == "copy" and not value.args
-    )
+def array_relations(module: SourceModule, func: cst.FunctionDef, qualname: str) -> Relation_fn:
+    """A may-alias oracle for the arrays of `func`, from the static engineer's aliasing analysis.
 
-
-def fresh_arrays(func: cst.FunctionDef, imports: ImportedNames) -> set[str]:
-    """Names of arrays allocated in `func` that no other name can refer to.
-
-    A name is fresh when it is bound exactly once, by an allocation (`np.zeros(...)`,
-    `np.empty_like(x)`, `x.copy()`, ...), and every other use of it is an element
-    access `name[...]` that is not itself bound to a name, `len(name)`, an attribute
-    such as `.shape`, a non-view numpy call argument, or `return name`. Anything else
-    (`b = a`, `b = a[1:]`, `b = a.T`, `g(a)`) could create a second name for it.
+    `relation(a, b)` is `Relation.DISJOINT` when one of them is (an alias of) an array
+    allocated in the function and the other is not a view of it, `SAME` for two
+    names of one array indexed identically, `UNKNOWN` otherwise (two parameters may
+    be the same array or overlapping views).
     """
-    sites = _binding_sites(func)
-    candidates: set[str] = set()
-    for name, nodes in sites.items():
-        if len(nodes) == 1 and isinstance(nodes[0], cst.Assign):
-            assign = nodes[0]
-            if len(assign.targets) == 1 and _allocation_call(assign.value, imports):
-                candidates.add(name)
-    if not candidates:
-        return set()
-    escaped: set[str] = set()
-
-    class Escapes(cst.CSTVisitor):
-        def visit_Assign(self, node: cst.Assign) -> None:
-            value = node.value
-            root = value
-            while isinstance(root, (cst.Subscript, cst.Attribute)):
-                root = root.value
-            if isinstance(root, cst.Call) and isinstance(root.func, cst.Attribute):
-                inner = root.func.value
-                while isinstance(inner, (cst.Subscript, cst.Attribute)):
-                    inner = inner.value
-                if isinstance(inner, cst.Name) and inner.value in candidates:
-                    if root.func.attr.value not in PURE_METHODS - {"item"}:
-                        escaped.add(inner.value)
-            if isinstance(root, cst.Name) and root.value in candidates and root is not value:
-                escaped.add(root.value)
-            if isinstance(value, cst.Name) and value.value in candidates:
-                escaped.add(value.value)
-            if isinstance(value, (cst.Tuple, cst.List)):
-                for element in value.elements:
-                    if isinstance(element.value, cst.Name) and element.value.value in candidates:
-                        escaped.add(element.value.value)
-
-        def visit_Call(self, node: cst.Call) -> None:
-            qualified = imports.qualify(node.func)
-            is_numpy = qualified is not None and qualified.split(".")[0] in ("numpy", "math")
-            view = qualified is not None and qualified.split(".")[-1] in NUMPY_VIEW_FUNCTIONS
-            is_builtin = isinstance(node.func, cst.Name) and node.func.value in PURE_BUILTINS
-            for arg in node.args:
-                if isinstance(arg.value, cst.Name) and arg.value.value in candidates:
-                    if view or not (is_numpy or is_builtin):
-                        escaped.add(arg.value.value)
-
-        def visit_Yield(self, node: cst.Yield) -> None:
-            if isinstance(node.value, cst.Name) and node.value.value in candidates:
-                escaped.add(node.value.value)
-
-        def visit_Lambda(self, node: cst.Lambda) -> None:
-            escaped.update(_names_in(node.body) & candidates)
-
-        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-            if node is not func:
-                escaped.update(_names_in(node) & candidates)
-                return False
-            return True
-
-    func.visit(Escapes())
-    return candidates - escaped
+    facts = ArrayFacts.build(function_facts(func, qualname), NameResolver(module.metadata()))
+    return facts.relation
 
 
 def range_args(loop: cst.For) -> tuple[str, str, str] | None:
@@ -726,7 +663,7 @@ def fusion_blockers(
     first: cst.For,
     second: cst.For,
     imports: ImportedNames,
-    fresh: set[str],
+    relation: Relation_fn,
     used_elsewhere: set[str],
     local_functions: Iterable[str] = (),
 ) -> FusionVerdict:
@@ -773,12 +710,21 @@ def fusion_blockers(
         return FusionVerdict("the bounds of the second loop have side effects")
     scalars1 = s1.bound - {var}
     scalars2 = s2.bound - {var}
-    crossing = scalars1 & s2.names
+    body2 = second.body if rename is None else second.body.visit(RenameName(*rename))
+    assert isinstance(body2, cst.BaseSuite)
+
+    def private(name: str) -> bool:
+        # bound afresh at the top of each iteration in both loops: no value flows between them
+        return _first_occurrence_is_binding(first.body, name) and _first_occurrence_is_binding(
+            body2, name
+        )
+
+    crossing = {x for x in scalars1 & s2.names if not private(x)}
     if crossing:
         return FusionVerdict(
             f"`{sorted(crossing)[0]}` is written by the first loop and used by the second"
         )
-    crossing = scalars2 & s1.names
+    crossing = {x for x in scalars2 & s1.names if not private(x)}
     if crossing:
         return FusionVerdict(
             f"the first loop uses `{sorted(crossing)[0]}`, which the second loop defines"
@@ -811,19 +757,19 @@ def fusion_blockers(
     ):
         for w in writes:
             for r in other:
-                if (
-                    r == w
-                    or w in fresh
-                    or r in fresh
-                    or r in own_summary.bound | other_summary.bound
-                ):
+                if r == w or r in own_summary.bound | other_summary.bound:
                     continue
                 if r not in {a.array for a in other_summary.accesses}:
                     continue  # used whole only: a scalar or a whole-array read
-                if _same_injective_access(
+                kind = relation(w, r)
+                if kind is Relation.DISJOINT or _same_injective_access(
                     own_summary.accesses_to(w) + other_summary.accesses_to(r), var, variant
                 ):
                     continue
+                if kind is Relation.SAME:
+                    return FusionVerdict(
+                        f"`{w}` and `{r}` name the same array at different indices"
+                    )
                 overlaps.add(tuple(sorted((w, r))))  # type: ignore[arg-type]
     return FusionVerdict(None, tuple(sorted(overlaps)), rename)
 
@@ -962,7 +908,7 @@ def _header_names(body: cst.CSTNode) -> set[str]:
 def parallel_blockers(
     loop: cst.For,
     imports: ImportedNames,
-    fresh: set[str],
+    relation: Relation_fn,
     used_elsewhere: set[str],
     local_functions: Iterable[str] = (),
 ) -> ParallelVerdict:
@@ -1022,12 +968,15 @@ def parallel_blockers(
     accessed = {a.array for a in summary.accesses}
     for w in written:
         for r in accessed - {w}:
-            if w in fresh or r in fresh or r in summary.bound:
+            if r in summary.bound:
                 continue
-            if _same_injective_access(
+            kind = relation(w, r)
+            if kind is Relation.DISJOINT or _same_injective_access(
                 summary.accesses_to(w) + summary.accesses_to(r), var, variant
             ):
                 continue
+            if kind is Relation.SAME:
+                return ParallelVerdict(f"`{w}` and `{r}` name the same array at different indices")
             overlaps.add(tuple(sorted((w, r))))  # type: ignore[arg-type]
     return ParallelVerdict(None, tuple(reductions), tuple(sorted(overlaps)))
 

@@ -1,0 +1,802 @@
+"""The `loop-fusion` pass (GO2xx): fewer passes over memory.
+
+GO201 — adjacent loops. Two `for` loops that follow each other in the same block
+(hence at the same depth) become one loop whose body is the first body followed by
+the second, so each element is loaded once while it is still in cache. Legal when
+(`legality.fusion_blockers`, after Numba parfors' `try_fuse`):
+
+- both are `for x in range(...)` without `else`, with the same normalised bounds
+  (`range(n)` == `range(0, n, 1)`), and the first loop does not change a name used
+  in the second loop's bounds; the second loop's variable is renamed to the first's
+  only if it is not used anywhere else;
+- neither body has side effects or leaves early (`break`, `continue`, `return`,
+  `raise`, `yield`, calls not known to be pure, attribute stores...);
+- no scalar written by one loop is mentioned by the other (no use in the first loop
+  of values the second defines, no partial values seen by the second);
+- no fusion-preventing dependence: every array written by either loop and touched
+  by both is accessed, in both loops, at one index component that is the same
+  affine, injective function of the loop variable (`a[i]`, `a[i, j]`, `a[2*i+1, :]`),
+  so iteration i of the second loop touches only what iteration i of the first
+  loop wrote; `a[i] = ...` then `b[i] = a[i + 1]` is refused;
+- arrays written by one loop are not used as whole arrays by the other; two
+  different names that may be the same memory (two parameters) are either accessed
+  at the same index or the opportunity is not statically safe (the rationale names
+  the assumption and the validator decides).
+
+GO202 — temporaries chain. `t = a * b; u = t + c; return np.sqrt(u)` allocates
+three arrays; with in-place ufuncs (`u = np.add(t, c, out=t)`,
+`return np.sqrt(u, out=u)`) it allocates one, and writes each result into memory
+that is already in cache. Legal when each temporary is the fresh result of an
+arithmetic operation or ufunc (never a parameter or a view), is bound once, and is
+read exactly once, by the next statement of the chain. Statically safe only when
+the shape and dtype of the in-place target provably do not change (operands are
+arrays allocated in the function with the same shape text and dtype, or Python
+number literals with a float array); otherwise it is offered for validation only
+(broadcasting or type promotion would make `out=` wrong, and the validator's
+equality check would reject it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import libcst as cst
+
+from greenopt.optimizer.numpy_names import alias_for_rewrite, ensure_numpy_import
+from greenopt.optimizer.source import SourceModule
+from greenopt.passes.base import Example, Opportunity, Pass, Site
+from greenopt.passes.function_defs import FunctionInfo, iter_functions, positions
+from greenopt.passes.import_edits import ImportedNames
+from greenopt.passes.legality import (
+    RenameName,
+    array_relations,
+    binding_sites,
+    code_of,
+    fusion_blockers,
+    names_in,
+    names_outside,
+)
+
+#: binary operators with an in-place ufunc spelling
+UFUNC_OF_OPERATOR: dict[type[cst.BaseBinaryOp], str] = {
+    cst.Add: "add",
+    cst.Subtract: "subtract",
+    cst.Multiply: "multiply",
+    cst.Divide: "divide",
+    cst.Power: "power",
+}
+#: numpy ufuncs whose float result has the dtype of their float inputs (usable with out=)
+FLOAT_UFUNCS = frozenset(
+    {"absolute", "fabs", "negative", "sqrt", "cbrt", "square", "exp", "exp2", "expm1", "log",
+     "log2", "log10", "log1p", "sin", "cos", "tan", "arcsin", "arccos", "arctan", "arctan2",
+     "sinh", "cosh", "tanh", "hypot", "floor", "ceil", "trunc", "rint", "minimum", "maximum",
+     "fmin", "fmax", "add", "subtract", "multiply", "divide", "true_divide", "power",
+     "reciprocal"}
+)  # fmt: skip
+_ALLOCATORS = frozenset({"zeros", "ones", "empty", "full"})
+
+
+def _blocks(node: cst.CSTNode) -> list[cst.IndentedBlock]:
+    """Every indented block of a function (its body, loop and if bodies), not nested defs."""
+    found: list[cst.IndentedBlock] = []
+
+    class Collect(cst.CSTVisitor):
+        def visit_IndentedBlock(self, block: cst.IndentedBlock) -> None:
+            found.append(block)
+
+        def visit_FunctionDef(self, inner: cst.FunctionDef) -> bool:
+            return inner is node
+
+        def visit_ClassDef(self, inner: cst.ClassDef) -> bool:
+            return False
+
+    node.visit(Collect())
+    return found
+
+
+@dataclass(frozen=True)
+class _Step:
+    """One consumer of a temporaries chain: statement `stmt` uses `temp` once."""
+
+    stmt: cst.SimpleStatementLine
+    temp: str
+
+
+class LoopFusionPass(Pass):
+    """Loop fusion and in-place temporaries chains (see the module docstring)."""
+
+    name = "loop-fusion"
+    codes = {
+        "GO201": "adjacent loops over the same range can be fused into one pass over memory",
+        "GO202": "chain of array temporaries can reuse one buffer with in-place ufuncs (out=)",
+    }
+
+    EXAMPLES = (
+        Example(
+            before=(
+                "import numpy as np\n\n\n"
+                "def f(a, b):\n"
+                "    n = len(a)\n"
+                "    c = np.empty(n)\n"
+                "    d = np.empty(n)\n"
+                "    for i in range(n):\n"
+                "        c[i] = a[i] * 2.0\n"
+                "    # second sweep\n"
+                "    for j in range(0, n):\n"
+                "        d[j] = c[j] + b[j]  # uses c\n"
+                "    return d\n"
+            ),
+            after=(
+                "import numpy as np\n\n\n"
+                "def f(a, b):\n"
+                "    n = len(a)\n"
+                "    c = np.empty(n)\n"
+                "    d = np.empty(n)\n"
+                "    for i in range(n):\n"
+                "        c[i] = a[i] * 2.0\n"
+                "        # second sweep\n"
+                "        d[i] = c[i] + b[i]  # uses c\n"
+                "    return d\n"
+            ),
+        ),
+        Example(
+            before=(
+                "import numpy as np\n\n\n"
+                "def hyp(a, b, c):\n"
+                "    t = a * b\n"
+                "    u = t + c\n"
+                "    return np.sqrt(u)\n"
+            ),
+            after=(
+                "import numpy as np\n\n\n"
+                "def hyp(a, b, c):\n"
+                "    t = a * b\n"
+                "    u = np.add(t, c, out=t)\n"
+                "    return np.sqrt(u, out=u)\n"
+            ),
+        ),
+        Example(
+            before=(
+                "import numpy as np\n\n\n"
+                "def energy(n):\n"
+                "    x = np.linspace(0.0, 1.0, n)\n"
+                "    y = np.linspace(1.0, 2.0, n)\n"
+                "    s = 0.0\n"
+                "    for i in range(n):\n"
+                "        x[i] = x[i] * x[i]\n"
+                "    for i in range(n):\n"
+                "        s += x[i] * y[i]\n"
+                "    return s\n"
+            ),
+            after=(
+                "import numpy as np\n\n\n"
+                "def energy(n):\n"
+                "    x = np.linspace(0.0, 1.0, n)\n"
+                "    y = np.linspace(1.0, 2.0, n)\n"
+                "    s = 0.0\n"
+                "    for i in range(n):\n"
+                "        x[i] = x[i] * x[i]\n"
+                "        s += x[i] * y[i]\n"
+                "    return s\n"
+            ),
+        ),
+    )
+    UNCHANGED = (
+        # fusion-preventing dependence: iteration i of the second loop reads a[i + 1]
+        "def f(a, b, n):\n    for i in range(n - 1):\n        a[i] = a[i] * 2\n"
+        "    for i in range(n - 1):\n        b[i] = a[i + 1]\n",
+        # different bounds
+        "def f(a, b, n):\n    for i in range(n):\n        a[i] = 1.0\n"
+        "    for i in range(n - 1):\n        b[i] = a[i]\n",
+        # side effect in a body
+        "def f(a, b, n):\n    for i in range(n):\n        a[i] = 1.0\n"
+        "    for i in range(n):\n        print(a[i])\n",
+        # the second loop needs the first loop's finished reduction
+        "def f(a, b, n):\n    s = 0.0\n    for i in range(n):\n        s += a[i]\n"
+        "    for i in range(n):\n        b[i] = a[i] / s\n",
+        # early exit
+        "def f(a, b, n):\n    for i in range(n):\n        if a[i] < 0:\n            break\n"
+        "        a[i] = 1.0\n    for i in range(n):\n        b[i] = a[i]\n",
+        # the temporary is a parameter (the caller's array), not fresh
+        "import numpy as np\n\n\ndef f(a, c):\n    u = a + c\n    v = u * 2.0\n    return v, u\n",
+        # the temporary is a view
+        "import numpy as np\n\n\ndef f(a, c):\n    t = a[1:]\n    u = t + c\n    return u\n",
+    )
+
+    # --- find --------------------------------------------------------------------------------
+
+    def find(self, module: SourceModule) -> list[Opportunity]:
+        """GO201 fusable loop pairs and GO202 temporaries chains."""
+        tree = module.tree
+        imports = ImportedNames.of(tree)
+        where = positions(module)
+        local_functions = {f.qualname for f in iter_functions(tree) if f.top_level}
+        path = module.path or "<string>"
+        found: list[Opportunity] = []
+        for info in iter_functions(tree):
+            relation = array_relations(module, info.node, info.qualname)
+            for block in _blocks(info.node):
+                statements = list(block.body)
+                for k in range(len(statements) - 1):
+                    first, second = statements[k], statements[k + 1]
+                    if not (isinstance(first, cst.For) and isinstance(second, cst.For)):
+                        continue
+                    verdict = fusion_blockers(
+                        first,
+                        second,
+                        imports,
+                        relation,
+                        names_outside(info.node, [first, second]),
+                        local_functions,
+                    )
+                    if verdict.reason is not None:
+                        continue
+                    start, end = where[first], where[second]
+                    site = Site(
+                        path,
+                        start.start.line,
+                        start.start.column,
+                        end.end.line,
+                        end.end.column,
+                        info.qualname,
+                    )
+                    note = ""
+                    if verdict.assumes_no_overlap:
+                        note = "; assumes " + ", ".join(
+                            f"`{a}` and `{b}` do not overlap" for a, b in verdict.assumes_no_overlap
+                        )
+                    found.append(
+                        Opportunity(
+                            self.name,
+                            "GO201",
+                            f"fuse the loops at lines {start.start.line} and "
+                            f"{end.start.line}: one pass over memory instead of two",
+                            "same bounds, no fusion-preventing dependence, no side effects" + note,
+                            site,
+                            fixable=True,
+                            static_safe=not verdict.assumes_no_overlap,
+                            data={
+                                "kind": "loops",
+                                "function": info.qualname,
+                                "first": (start.start.line, start.start.column),
+                                "second": (end.start.line, end.start.column),
+                                "rename": list(verdict.rename) if verdict.rename else None,
+                            },
+                        )
+                    )
+            found.extend(self._chains(module, info, imports, where, path))
+        return sorted(found, key=lambda o: (o.site.line, o.site.col, o.code))
+
+    def _chains(
+        self,
+        module: SourceModule,
+        info: FunctionInfo,
+        imports: ImportedNames,
+        where: dict,
+        path: str,
+    ) -> list[Opportunity]:
+        """GO202: statement chains `t = <fresh>; u = op(t, x); ...` in one block."""
+        sites = binding_sites(info.node)
+        loads = _load_counts(info.node)
+        known = _known_arrays(info.node, imports)
+        found: list[Opportunity] = []
+        for block in _blocks(info.node):
+            statements = list(block.body)
+            k = 0
+            while k < len(statements) - 1:
+                temp = _fresh_temp(statements[k], imports)
+                if temp is None or len(sites.get(temp, ())) != 1 or loads.get(temp, 0) != 1:
+                    k += 1
+                    continue
+                steps: list[_Step] = []
+                proven = known.get(temp) is not None
+                current = temp
+                j = k + 1
+                while j < len(statements):
+                    step = _consumer(statements[j], current, imports)
+                    if step is None:
+                        break
+                    expr, target = step
+                    proven = proven and _keeps_shape_dtype(expr, current, known)
+                    steps.append(_Step(statements[j], current))  # type: ignore[arg-type]
+                    if (
+                        target is None
+                        or len(sites.get(target, ())) != 1
+                        or loads.get(target, 0) != 1
+                    ):
+                        break
+                    if known.get(current) is not None:
+                        known.setdefault(target, known[current])
+                    current = target
+                    j += 1
+                if not steps:
+                    k += 1
+                    continue
+                first = where[statements[k]]
+                last = where[steps[-1].stmt]
+                site = Site(
+                    path,
+                    first.start.line,
+                    first.start.column,
+                    last.end.line,
+                    last.end.column,
+                    info.qualname,
+                )
+                found.append(
+                    Opportunity(
+                        self.name,
+                        "GO202",
+                        f"reuse the buffer of `{temp}` for {len(steps)} more array "
+                        f"operation(s) with out=: {len(steps)} fewer temporaries",
+                        "each temporary is a fresh array read exactly once by the next step"
+                        + (
+                            ""
+                            if proven
+                            else "; shapes/dtypes not provable statically, needs validation"
+                        ),
+                        site,
+                        fixable=True,
+                        static_safe=proven,
+                        data={
+                            "kind": "chain",
+                            "function": info.qualname,
+                            "steps": [
+                                [where[s.stmt].start.line, where[s.stmt].start.column, s.temp]
+                                for s in steps
+                            ],
+                        },
+                    )
+                )
+                k += len(steps) + 1
+        return found
+
+    # --- apply ------------------------------------------------------------------------------
+
+    def apply(self, module: SourceModule, opportunities: Sequence[Opportunity]) -> SourceModule:
+        """Fuse the chosen loop pairs (chains of pairs merge into one loop) and rewrite
+        the chosen temporaries chains in place."""
+        mine = [o for o in opportunities if o.pass_name == self.name and o.fixable]
+        if not mine:
+            return module
+        where = positions(module)
+        fuse_at: dict[tuple[int, int], tuple[str, str] | None] = {}
+        chain_steps: dict[tuple[int, int], str] = {}
+        for opp in mine:
+            if opp.data.get("kind") == "loops":
+                rename = opp.data.get("rename")
+                fuse_at[tuple(opp.data["first"])] = tuple(rename) if rename else None  # type: ignore[index]
+            elif opp.data.get("kind") == "chain":
+                for line, col, temp in opp.data["steps"]:
+                    chain_steps[(line, col)] = temp
+        tree = module.tree
+        alias = alias_for_rewrite(tree) or "np"
+        transformer = _Rewrite(module, where, fuse_at, chain_steps, alias)
+        new_tree = tree.visit(transformer)
+        if not transformer.changed:
+            return module
+        if chain_steps and transformer.used_numpy:
+            new_tree = ensure_numpy_import(new_tree, alias)
+        return module.with_tree(new_tree)
+
+
+# --- chains -----------------------------------------------------------------------------------
+
+
+def _load_counts(func: cst.FunctionDef) -> dict[str, int]:
+    """How many times each name is read in `func` (attribute names and keywords excluded)."""
+    counts: dict[str, int] = {}
+
+    class Count(cst.CSTVisitor):
+        def visit_Name(self, node: cst.Name) -> None:
+            counts[node.value] = counts.get(node.value, 0) + 1
+
+        def visit_Attribute(self, node: cst.Attribute) -> bool:
+            node.value.visit(self)
+            return False
+
+        def visit_Arg(self, node: cst.Arg) -> bool:
+            node.value.visit(self)
+            return False
+
+        def visit_Param(self, node: cst.Param) -> bool:
+            return False
+
+        def visit_AssignTarget(self, node: cst.AssignTarget) -> bool:
+            if not isinstance(node.target, cst.Name):
+                node.target.visit(self)
+            return False
+
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+            if node is not func:
+                for name in names_in(node):
+                    counts[name] = counts.get(name, 0) + 2  # a closure: never a temporary
+                return False
+            return True
+
+    func.body.visit(Count())
+    return counts
+
+
+def _single_assign(stmt: cst.CSTNode) -> tuple[str, cst.BaseExpression] | None:
+    """(name, value) of `name = value`, or None."""
+    if not (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1):
+        return None
+    small = stmt.body[0]
+    if (
+        isinstance(small, cst.Assign)
+        and len(small.targets) == 1
+        and isinstance(small.targets[0].target, cst.Name)
+    ):
+        return small.targets[0].target.value, small.value
+    return None
+
+
+def _ufunc_call(expr: cst.BaseExpression, imports: ImportedNames) -> str | None:
+    """The ufunc name of `np.<ufunc>(args)` with positional arguments only, or None."""
+    if not isinstance(expr, cst.Call):
+        return None
+    qualified = imports.qualify(expr.func)
+    if qualified is None or not qualified.startswith("numpy."):
+        return None
+    name = qualified[len("numpy.") :]
+    if name not in FLOAT_UFUNCS or not expr.args or len(expr.args) > 2:
+        return None
+    if any(arg.keyword is not None or arg.star for arg in expr.args):
+        return None
+    return name
+
+
+def _fresh_temp(stmt: cst.CSTNode, imports: ImportedNames) -> str | None:
+    """`t` for `t = <binary arithmetic>` or `t = np.<ufunc>(...)`: a new array (or scalar)."""
+    assigned = _single_assign(stmt)
+    if assigned is None:
+        return None
+    name, value = assigned
+    if isinstance(value, cst.BinaryOperation) and type(value.operator) in UFUNC_OF_OPERATOR:
+        return name
+    if _ufunc_call(value, imports) is not None:
+        return name
+    return None
+
+
+def _operation(expr: cst.BaseExpression, temp: str, imports: ImportedNames) -> bool:
+    """True if `expr` is one elementwise operation with `temp` as a direct operand."""
+    if isinstance(expr, cst.BinaryOperation) and type(expr.operator) in UFUNC_OF_OPERATOR:
+        operands = (expr.left, expr.right)
+    elif _ufunc_call(expr, imports) is not None:
+        operands = tuple(arg.value for arg in expr.args)  # type: ignore[union-attr]
+    else:
+        return False
+    direct = [o for o in operands if isinstance(o, cst.Name) and o.value == temp]
+    return len(direct) == 1
+
+
+def _consumer(
+    stmt: cst.CSTNode, temp: str, imports: ImportedNames
+) -> tuple[cst.BaseExpression, str | None] | None:
+    """(operation, name it is bound to or None for `return`) if `stmt` consumes `temp`."""
+    assigned = _single_assign(stmt)
+    if assigned is not None:
+        name, value = assigned
+        if name != temp and _operation(value, temp, imports):
+            return value, name
+        return None
+    if (
+        isinstance(stmt, cst.SimpleStatementLine)
+        and len(stmt.body) == 1
+        and isinstance(stmt.body[0], cst.Return)
+        and stmt.body[0].value is not None
+        and _operation(stmt.body[0].value, temp, imports)
+    ):
+        return stmt.body[0].value, None
+    return None
+
+
+def _known_arrays(func: cst.FunctionDef, imports: ImportedNames) -> dict[str, tuple[str, str]]:
+    """name -> (shape text, dtype) for arrays whose shape and dtype the function shows.
+
+    Allocations `np.zeros/ones/empty(shape[, dtype])`, `np.full(shape, <float literal>)`,
+    `np.linspace(a, b, n)`, and elementwise arithmetic of such arrays with the same
+    (shape, dtype) or with Python number literals (float dtypes only).
+    """
+    sites = binding_sites(func)
+    known: dict[str, tuple[str, str]] = {}
+    for _ in range(3):
+        for name, nodes in sites.items():
+            if len(nodes) != 1 or not isinstance(nodes[0], cst.Assign):
+                continue
+            value = nodes[0].value
+            info = _shape_dtype(value, imports, known)
+            if info is not None:
+                known[name] = info
+    return known
+
+
+def _dtype_text(expr: cst.BaseExpression | None, imports: ImportedNames) -> str | None:
+    if expr is None:
+        return "float64"
+    qualified = imports.qualify(expr)
+    if qualified in ("numpy.float64", "numpy.double") or (
+        isinstance(expr, cst.Name) and expr.value == "float" and qualified is None
+    ):
+        return "float64"
+    if qualified == "numpy.float32":
+        return "float32"
+    if isinstance(expr, cst.SimpleString) and expr.evaluated_value in ("float64", "float32"):
+        return str(expr.evaluated_value)
+    return None
+
+
+def _shape_dtype(
+    value: cst.BaseExpression, imports: ImportedNames, known: dict[str, tuple[str, str]]
+) -> tuple[str, str] | None:
+    if isinstance(value, cst.Name):
+        return known.get(value.value)
+    if isinstance(value, cst.Call):
+        qualified = imports.qualify(value.func)
+        positional = [a.value for a in value.args if a.keyword is None]
+        dtype_arg = next(
+            (a.value for a in value.args if a.keyword and a.keyword.value == "dtype"), None
+        )
+        if qualified is not None and qualified.startswith("numpy.") and positional:
+            name = qualified[len("numpy.") :]
+            if name in _ALLOCATORS:
+                if name == "full":
+                    if dtype_arg is None and not (
+                        len(positional) > 1 and isinstance(positional[1], cst.Float)
+                    ):
+                        return None
+                elif dtype_arg is None and len(positional) > 1:
+                    dtype_arg = positional[1]
+                dtype = _dtype_text(dtype_arg, imports)
+                return (code_of(positional[0]), dtype) if dtype else None
+            if name == "linspace" and len(positional) == 3 and dtype_arg is None:
+                return (code_of(positional[2]), "float64")
+            if name in FLOAT_UFUNCS:
+                infos = [_operand_info(p, imports, known) for p in positional]
+                return _combine(infos)
+        return None
+    if isinstance(value, cst.BinaryOperation) and type(value.operator) in UFUNC_OF_OPERATOR:
+        return _combine(
+            [_operand_info(value.left, imports, known), _operand_info(value.right, imports, known)]
+        )
+    return None
+
+
+def _operand_info(
+    expr: cst.BaseExpression, imports: ImportedNames, known: dict[str, tuple[str, str]]
+) -> tuple[str, str] | str | None:
+    """(shape, dtype) of an array operand, "literal" for a Python number, None if unknown."""
+    if isinstance(expr, (cst.Float, cst.Integer)):
+        return "literal"
+    if isinstance(expr, cst.UnaryOperation) and isinstance(
+        expr.expression, (cst.Float, cst.Integer)
+    ):
+        return "literal"
+    return _shape_dtype(expr, imports, known)
+
+
+def _combine(infos: list[tuple[str, str] | str | None]) -> tuple[str, str] | None:
+    arrays = [i for i in infos if isinstance(i, tuple)]
+    if not arrays or any(i is None for i in infos):
+        return None
+    if any(a != arrays[0] for a in arrays):
+        return None
+    return arrays[0]
+
+
+def _keeps_shape_dtype(
+    expr: cst.BaseExpression, temp: str, known: dict[str, tuple[str, str]]
+) -> bool:
+    """True if `out=temp` provably receives a result of temp's own shape and dtype."""
+    target = known.get(temp)
+    if target is None:
+        return False
+    if isinstance(expr, cst.BinaryOperation):
+        operands: list[cst.BaseExpression] = [expr.left, expr.right]
+    elif isinstance(expr, cst.Call):
+        operands = [a.value for a in expr.args]
+    else:
+        return False
+    for operand in operands:
+        if isinstance(operand, (cst.Float, cst.Integer)) or (
+            isinstance(operand, cst.UnaryOperation)
+            and isinstance(operand.expression, (cst.Float, cst.Integer))
+        ):
+            continue
+        if isinstance(operand, cst.Name) and known.get(operand.value) == target:
+            continue
+        return False
+    return True
+
+
+# --- the rewrite ------------------------------------------------------------------------------
+
+
+def _as_lines(body: cst.BaseSuite) -> list[cst.BaseStatement]:
+    """The statements of a suite as full statement lines (one-line suites expanded)."""
+    if isinstance(body, cst.IndentedBlock):
+        return list(body.body)
+    assert isinstance(body, cst.SimpleStatementSuite)
+    return [cst.SimpleStatementLine(body=[small]) for small in body.body]
+
+
+class _Rewrite(cst.CSTTransformer):
+    """Fuses loop pairs and turns chain steps into `out=` ufunc calls."""
+
+    def __init__(
+        self,
+        module: SourceModule,
+        where: dict,
+        fuse_at: dict,
+        chain_steps: dict[tuple[int, int], str],
+        alias: str,
+    ) -> None:
+        super().__init__()
+        self.module = module
+        self.imports = ImportedNames.of(module.tree)
+        self.local_functions = {f.qualname for f in iter_functions(module.tree) if f.top_level}
+        self.functions: list[tuple[cst.FunctionDef, str]] = []
+        self.where = where
+        self.fuse_at = fuse_at
+        self.chain_steps = chain_steps
+        self.alias = alias
+        self.changed = False
+        self.used_numpy = False
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        parent = self.functions[-1][1] + ".<locals>." if self.functions else ""
+        self.functions.append((node, f"{parent}{node.name.value}"))
+
+    def leave_FunctionDef(
+        self, original: cst.FunctionDef, updated: cst.FunctionDef
+    ) -> cst.FunctionDef:
+        self.functions.pop()
+        return updated
+
+    def _pos(self, node: cst.CSTNode) -> tuple[int, int] | None:
+        rng = self.where.get(node)
+        return None if rng is None else (rng.start.line, rng.start.column)
+
+    def leave_IndentedBlock(
+        self, original: cst.IndentedBlock, updated: cst.IndentedBlock
+    ) -> cst.IndentedBlock:
+        if not self.fuse_at:
+            return updated
+        new_body: list[cst.BaseStatement] = []
+        originals = list(original.body)
+        updated_body = list(updated.body)
+        k = 0
+        while k < len(updated_body):
+            stmt = updated_body[k]
+            pos = self._pos(originals[k])
+            while (
+                pos in self.fuse_at
+                and isinstance(stmt, cst.For)
+                and k + 1 < len(updated_body)
+                and isinstance(updated_body[k + 1], cst.For)
+            ):
+                rename = self.fuse_at[pos]
+                second = updated_body[k + 1]
+                assert isinstance(second, cst.For)
+                stmt = self._merge(stmt, second, rename, (originals[k], originals[k + 1]))
+                k += 1
+                pos = self._pos(originals[k])
+                self.changed = True
+            new_body.append(stmt)
+            k += 1
+        return updated.with_changes(body=new_body)
+
+    def _merge(
+        self,
+        first: cst.For,
+        second: cst.For,
+        rename: tuple[str, str] | None,
+        originals: tuple[cst.CSTNode, cst.CSTNode],
+    ) -> cst.For:
+        """One loop with `first`'s header and both bodies; loops that become adjacent
+        at the junction are fused too when that is legal (so the result is a fixpoint)."""
+        second_body = second.body
+        if rename is not None:
+            visited = second_body.visit(RenameName(rename[0], rename[1]))
+            assert isinstance(visited, cst.BaseSuite)
+            second_body = visited
+        tail = _as_lines(second_body)
+        moved = [line for line in second.leading_lines if line.comment is not None]
+        header_comment = (
+            second.body.header.comment if isinstance(second.body, cst.IndentedBlock) else None
+        )
+        if header_comment is not None:
+            moved.append(cst.EmptyLine(comment=header_comment))
+        if tail and moved:
+            tail[0] = tail[0].with_changes(leading_lines=[*moved, *tail[0].leading_lines])
+        head = _as_lines(first.body)
+        if head and tail and isinstance(head[-1], cst.For) and isinstance(tail[0], cst.For):
+            inner = self._fuse_inner(head[-1], tail[0], head[:-1] + tail[1:], originals)
+            if inner is not None:
+                head, tail = head[:-1], [inner, *tail[1:]]
+        block = (
+            first.body.with_changes(body=[*head, *tail])
+            if isinstance(first.body, cst.IndentedBlock)
+            else cst.IndentedBlock(body=[*head, *tail])
+        )
+        return first.with_changes(body=block)
+
+    def _fuse_inner(
+        self,
+        first: cst.For,
+        second: cst.For,
+        rest: list[cst.BaseStatement],
+        originals: tuple[cst.CSTNode, cst.CSTNode],
+    ) -> cst.For | None:
+        """`first` and `second` fused when they are a legal pair inside a new loop."""
+        if not self.functions:
+            return None
+        func, qualname = self.functions[-1]
+        relation = array_relations(self.module, func, qualname)
+        elsewhere = names_outside(func, list(originals))
+        for stmt in rest:
+            elsewhere |= names_in(stmt)
+        verdict = fusion_blockers(
+            first, second, self.imports, relation, elsewhere, self.local_functions
+        )
+        if verdict.reason is not None or verdict.assumes_no_overlap:
+            return None
+        return self._merge(first, second, verdict.rename, (first, second))
+
+    def leave_SimpleStatementLine(
+        self, original: cst.SimpleStatementLine, updated: cst.SimpleStatementLine
+    ) -> cst.SimpleStatementLine:
+        pos = self._pos(original)
+        if pos is None or pos not in self.chain_steps:
+            return updated
+        temp = self.chain_steps[pos]
+        small = updated.body[0]
+        if isinstance(small, cst.Assign):
+            new_value = self._in_place(small.value, temp)
+            if new_value is None:
+                return updated
+            small = small.with_changes(value=new_value)
+        elif isinstance(small, cst.Return) and small.value is not None:
+            new_value = self._in_place(small.value, temp)
+            if new_value is None:
+                return updated
+            small = small.with_changes(value=new_value)
+        else:
+            return updated
+        self.changed = True
+        self.used_numpy = True
+        return updated.with_changes(body=[small, *updated.body[1:]])
+
+    def _in_place(self, expr: cst.BaseExpression, temp: str) -> cst.BaseExpression | None:
+        out = cst.Arg(
+            keyword=cst.Name("out"),
+            value=cst.Name(temp),
+            equal=cst.AssignEqual(
+                whitespace_before=cst.SimpleWhitespace(""),
+                whitespace_after=cst.SimpleWhitespace(""),
+            ),
+        )
+        if isinstance(expr, cst.BinaryOperation):
+            ufunc = UFUNC_OF_OPERATOR.get(type(expr.operator))
+            if ufunc is None:
+                return None
+            func = cst.parse_expression(f"{self.alias}.{ufunc}")
+            return cst.Call(
+                func=func,
+                args=[cst.Arg(_strip_parens(expr.left)), cst.Arg(_strip_parens(expr.right)), out],
+            )
+        if isinstance(expr, cst.Call):
+            args = list(expr.args)
+            if args:
+                args[-1] = args[-1].with_changes(
+                    comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+                )
+            return expr.with_changes(args=[*args, out])
+        return None
+
+
+def _strip_parens(expr: cst.BaseExpression) -> cst.BaseExpression:
+    """An operand becomes a call argument: its grouping parentheses are not needed."""
+    return expr.with_changes(lpar=[], rpar=[])
