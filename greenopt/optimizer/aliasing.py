@@ -1,0 +1,248 @@
+"""May-alias analysis of array names inside one function, plus what is known of each array.
+
+Two names may denote overlapping memory when one is a second name for the other
+(`b = a`), a view of it (`a[1:]`, `a.T`, `a.reshape(...)`, `np.asarray(a)`), or
+when both come from outside the function: two parameters may be the same array
+(`saxpy(a, x, x)`) or overlapping views of one (`f(a[1:], a)`). Only locally
+allocated arrays (`np.empty_like(x)`, `x.copy()`, `np.zeros(n)`) are known to be
+distinct from everything else. The answer is one of `SAME` (the same memory with
+the same indexing), `DISJOINT` and `UNKNOWN`.
+
+Rank (number of dimensions) and "is float64" are recorded where an allocation in
+the function makes them visible, so passes can avoid rewrites whose result
+depends on them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+import libcst as cst
+
+from greenopt.optimizer.name_facts import FunctionFacts, is_nonneg_size
+from greenopt.optimizer.numpy_names import FRESH_ALLOCATORS, VIEW_MAKERS, VIEW_METHODS, NameResolver
+
+
+class Relation(Enum):
+    """How the memory of two array names relates."""
+
+    SAME = "same"  # provably the same array, indexed identically
+    DISJOINT = "disjoint"  # provably no shared memory
+    UNKNOWN = "unknown"  # may overlap, with unknown offsets/strides
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a name's value comes from: `kind` in fresh|param|alias|view|scalar|unknown."""
+
+    kind: str
+    base: str | None = None  # for alias/view: the name it aliases / views
+
+
+_SHAPE_ALLOC = {"empty", "zeros", "ones", "full"}
+_LIKE_ALLOC = {"empty_like", "zeros_like", "ones_like", "full_like", "copy"}
+_FLOAT64_RANDOM = {"random.rand", "random.randn", "random.random", "random.random_sample",
+                   "random.standard_normal", "random.uniform", "random.normal"}  # fmt: skip
+
+
+@dataclass
+class ArrayFacts:
+    """Origins, ranks and float64-ness of the names of one function."""
+
+    facts: FunctionFacts
+    resolver: NameResolver
+    origins: dict[str, Origin] = field(default_factory=dict)
+    ranks: dict[str, int] = field(default_factory=dict)
+    float64: set[str] = field(default_factory=set)
+
+    @classmethod
+    def build(cls, facts: FunctionFacts, resolver: NameResolver) -> ArrayFacts:
+        """Analyse every name stored in or passed to the function."""
+        self = cls(facts=facts, resolver=resolver)
+        for name in facts.params:
+            self.origins[name] = Origin("param")
+        for name in facts.stores:
+            if name in facts.params:
+                continue
+            self.origins[name] = self._origin_of(name)
+        # ranks / float64 need the origins of bases, iterate to a fixed point (chains are short)
+        for _ in range(4):
+            for name in facts.stores:
+                values = facts.stored_only_from(name)
+                if not values or name in facts.params:
+                    continue
+                ranks = {self._rank_of(v) for v in values}
+                if len(ranks) == 1 and None not in ranks:
+                    self.ranks[name] = ranks.pop()  # type: ignore[assignment]
+                if all(self._is_float64(v) for v in values):
+                    self.float64.add(name)
+        return self
+
+    # -- origins ---------------------------------------------------------------------------
+
+    def _origin_of(self, name: str) -> Origin:
+        if name in self.facts.declared_nonlocal:
+            return Origin("unknown")
+        values = self.facts.stored_only_from(name)
+        if not values:
+            return Origin("unknown")
+        kinds = [self._classify(v) for v in values]
+        if all(k.kind == "fresh" for k in kinds):
+            return Origin("fresh")
+        if all(k.kind == "scalar" for k in kinds):
+            return Origin("scalar")
+        if len(kinds) == 1:
+            return kinds[0]
+        return Origin("unknown")
+
+    def _classify(self, value: cst.BaseExpression) -> Origin:
+        if isinstance(value, (cst.Integer, cst.Float, cst.Imaginary)):
+            return Origin("scalar")
+        if isinstance(value, cst.Name):
+            return Origin("alias", value.value)
+        if isinstance(value, cst.Subscript) and isinstance(value.value, cst.Name):
+            return Origin("view", value.value.value)
+        if isinstance(value, cst.Attribute) and value.attr.value in VIEW_METHODS:
+            base = value.value
+            return Origin("view", base.value) if isinstance(base, cst.Name) else Origin("unknown")
+        if isinstance(value, cst.Call):
+            np_name = self.resolver.numpy_name(value.func)
+            if np_name is not None:
+                if np_name in FRESH_ALLOCATORS:
+                    return Origin("fresh")
+                if np_name in VIEW_MAKERS and value.args:
+                    first = value.args[0].value
+                    if isinstance(first, cst.Name):
+                        return Origin("view", first.value)
+                return Origin("unknown")
+            func = value.func
+            if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
+                if func.attr.value == "copy":
+                    return Origin("fresh")
+                if func.attr.value in VIEW_METHODS:
+                    return Origin("view", func.value.value)
+        if isinstance(value, cst.BinaryOperation):
+            # arithmetic on arrays makes a new array; on scalars a scalar: never a view
+            return Origin("fresh")
+        return Origin("unknown")
+
+    def root(self, name: str) -> tuple[str, bool]:
+        """(the name `name` ultimately denotes, whether a view was crossed on the way)."""
+        seen: set[str] = set()
+        viewed = False
+        while name not in seen:
+            seen.add(name)
+            origin = self.origins.get(name)
+            if origin is None or origin.base is None:
+                return name, viewed
+            if origin.kind == "view":
+                viewed = True
+            name = origin.base
+        return name, True  # a cycle: be conservative
+
+    def relation(self, a: str, b: str) -> Relation:
+        """May `a` and `b` share memory?"""
+        if a == b:
+            return Relation.SAME
+        ra, va = self.root(a)
+        rb, vb = self.root(b)
+        if ra == rb:
+            return Relation.SAME if not (va or vb) else Relation.UNKNOWN
+        ka = self.origins.get(ra, Origin("unknown")).kind
+        kb = self.origins.get(rb, Origin("unknown")).kind
+        if ka in ("fresh", "scalar") or kb in ("fresh", "scalar"):
+            return Relation.DISJOINT
+        return Relation.UNKNOWN
+
+    def is_local_fresh(self, name: str) -> bool:
+        """True when `name` is (an alias of) an array allocated in this function."""
+        root, viewed = self.root(name)
+        return not viewed and self.origins.get(root, Origin("unknown")).kind == "fresh"
+
+    # -- ranks and dtypes ---------------------------------------------------------------------
+
+    def rank(self, name: str) -> int | None:
+        """Number of dimensions of `name` when an allocation in the function shows it."""
+        root, viewed = self.root(name)
+        if viewed:
+            return None
+        return self.ranks.get(root)
+
+    def is_float64(self, name: str) -> bool:
+        """True when `name` is provably a float64 array allocated here."""
+        root, viewed = self.root(name)
+        return not viewed and root in self.float64
+
+    def _rank_of(self, value: cst.BaseExpression) -> int | None:
+        if isinstance(value, cst.Name):
+            return self.ranks.get(value.value)
+        if not isinstance(value, cst.Call):
+            return None
+        np_name = self.resolver.numpy_name(value.func)
+        if np_name in _SHAPE_ALLOC and value.args:
+            shape = value.args[0].value
+            if isinstance(shape, (cst.Tuple, cst.List)):
+                return len(shape.elements)
+            if isinstance(shape, (cst.Integer, cst.BinaryOperation)):
+                return 1
+            if isinstance(shape, (cst.Name, cst.Call, cst.Subscript)) and self._is_size(shape):
+                return 1
+            return None
+        if np_name in _LIKE_ALLOC and value.args:
+            first = value.args[0].value
+            return self.ranks.get(first.value) if isinstance(first, cst.Name) else None
+        if np_name in ("arange", "linspace", "logspace"):
+            return 1
+        if np_name in ("random.rand", "random.randn"):
+            return len(value.args) if value.args else 0
+        func = value.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "copy":
+            base = func.value
+            return self.ranks.get(base.value) if isinstance(base, cst.Name) else None
+        return None
+
+    def _is_size(self, node: cst.BaseExpression) -> bool:
+        """An integer size (not a shape tuple): `len(x)`, `x.shape[0]`, a name bound to one."""
+        if isinstance(node, cst.Name):
+            values = self.facts.stored_only_from(node.value)
+            return (
+                bool(values)
+                and node.value not in self.facts.params
+                and all(is_nonneg_size(v, self.resolver) for v in values)
+            )
+        return is_nonneg_size(node, self.resolver)
+
+    def _is_float64(self, value: cst.BaseExpression) -> bool:
+        if isinstance(value, cst.Name):
+            return value.value in self.float64
+        if not isinstance(value, cst.Call):
+            return False
+        np_name = self.resolver.numpy_name(value.func)
+        dtype = next(
+            (a.value for a in value.args if a.keyword is not None and a.keyword.value == "dtype"),
+            None,
+        )
+        if np_name in _SHAPE_ALLOC or np_name in ("linspace", "logspace"):
+            if np_name == "full" and dtype is None:
+                return False  # dtype follows the fill value
+            return dtype is None or self._means_float64(dtype)
+        if np_name in _FLOAT64_RANDOM:
+            return True
+        if np_name in _LIKE_ALLOC and value.args:
+            first = value.args[0].value
+            if dtype is not None:
+                return self._means_float64(dtype)
+            return isinstance(first, cst.Name) and first.value in self.float64
+        func = value.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "copy":
+            base = func.value
+            return isinstance(base, cst.Name) and base.value in self.float64
+        return False
+
+    def _means_float64(self, dtype: cst.BaseExpression) -> bool:
+        if isinstance(dtype, cst.Name) and self.resolver.is_builtin(dtype, "float"):
+            return True
+        if self.resolver.numpy_name(dtype) in ("float64", "double"):
+            return True
+        return isinstance(dtype, cst.SimpleString) and dtype.evaluated_value in ("float64", "f8")

@@ -1,0 +1,198 @@
+"""Side effects and early exits in loop bodies, each explained in one phrase.
+
+A loop may only be rewritten when running its body for all iterations at once
+cannot be told apart from running it one iteration at a time. That rules out
+early exits (`break`, `continue`, `return`, `raise`, `assert`, `yield`), I/O
+(`print`, `open`, ...), calls of unknown functions (they may do anything),
+mutation of objects through methods (`lst.append`), writes to attributes or
+globals, and exceptions handled inside the loop. The functions here return the
+first reason found, or None when the code is free of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+import libcst as cst
+
+from greenopt.optimizer.numpy_names import ELEMENTWISE_UFUNCS, NameResolver
+
+#: builtins a vectorised expression may contain (translated by the pass)
+PURE_BUILTINS = frozenset({"abs", "min", "max"})
+
+#: builtins that do I/O
+IO_BUILTINS = frozenset({"print", "open", "input", "exec", "eval", "breakpoint", "__import__"})
+
+#: attributes that are plain data of an array (no side effects, cheap)
+ARRAY_ATTRIBUTES = frozenset({"shape", "size", "ndim", "dtype", "T", "real", "imag"})
+
+#: numpy constants usable in vectorised expressions
+NUMPY_CONSTANTS = frozenset({"pi", "e", "inf", "nan", "newaxis", "euler_gamma"})
+
+_EXIT_REASONS: dict[type[cst.CSTNode], str] = {
+    cst.Break: "early exit (break)",
+    cst.Continue: "early exit (continue)",
+    cst.Return: "early exit (return)",
+    cst.Raise: "may raise (raise)",
+    cst.Assert: "may raise (assert)",
+    cst.Yield: "yields inside the loop",
+    cst.Await: "awaits inside the loop",
+    cst.Global: "declares a global",
+    cst.Nonlocal: "declares a nonlocal",
+    cst.Del: "deletes names or items",
+    cst.Try: "handles exceptions inside the loop",
+    cst.With: "uses a context manager inside the loop",
+    cst.While: "contains a while loop",
+    cst.Import: "imports inside the loop",
+    cst.ImportFrom: "imports inside the loop",
+    cst.FunctionDef: "defines a function inside the loop",
+    cst.ClassDef: "defines a class inside the loop",
+    cst.Lambda: "creates a lambda inside the loop",
+}
+
+
+class _ExitFinder(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.reason: str | None = None
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if self.reason is not None:
+            return False
+        for kind, reason in _EXIT_REASONS.items():
+            if isinstance(node, kind):
+                self.reason = reason
+                return False
+        return True
+
+
+def early_exit(body: cst.CSTNode) -> str | None:
+    """The first early exit or control-flow construct in `body` that blocks a rewrite."""
+    finder = _ExitFinder()
+    body.visit(finder)
+    return finder.reason
+
+
+class _EffectFinder(cst.CSTVisitor):
+    def __init__(self, resolver: NameResolver, allowed_numpy: Collection[str]) -> None:
+        self.resolver = resolver
+        self.allowed_numpy = allowed_numpy
+        self.reason: str | None = None
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if self.reason is not None:
+            return False
+        if isinstance(node, cst.Call):
+            self.reason = self._call_problem(node)
+            if self.reason is None:
+                for arg in node.args:  # the callee itself is a checked name
+                    arg.visit(self)
+            return False
+        if isinstance(node, cst.Attribute):
+            np_name = self.resolver.numpy_name(node)
+            if np_name is not None:
+                if np_name not in NUMPY_CONSTANTS and np_name not in self.allowed_numpy:
+                    self.reason = f"uses numpy.{np_name}"
+                return False
+            if node.attr.value not in ARRAY_ATTRIBUTES:
+                self.reason = f"reads attribute .{node.attr.value} (may run code)"
+            return self.reason is None
+        if isinstance(node, (cst.NamedExpr,)):
+            self.reason = "assignment expression (:=)"
+        elif isinstance(node, (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)):
+            self.reason = "comprehension inside the loop"
+        elif isinstance(node, (cst.Yield, cst.Await, cst.Lambda)):
+            self.reason = _EXIT_REASONS[type(node)]
+        return self.reason is None
+
+    def _call_problem(self, node: cst.Call) -> str | None:
+        func = node.func
+        np_name = self.resolver.numpy_name(func)
+        if np_name is not None:
+            if np_name in self.allowed_numpy:
+                if any(a.keyword is not None and a.keyword.value == "out" for a in node.args):
+                    return f"numpy.{np_name}(out=...) writes its output"
+                return None
+            return f"calls numpy.{np_name}, not an elementwise function"
+        builtin = self.resolver.builtin_name(func)
+        if builtin in IO_BUILTINS:
+            return f"does I/O ({builtin})"
+        if builtin in PURE_BUILTINS:
+            return None
+        if isinstance(func, cst.Attribute):
+            return f"calls method .{func.attr.value}() (may mutate or have side effects)"
+        name = func.value if isinstance(func, cst.Name) else "a computed callable"
+        return f"calls {name}(), which may have side effects"
+
+
+def expression_effect(
+    expr: cst.CSTNode,
+    resolver: NameResolver,
+    allowed_numpy: Collection[str] = ELEMENTWISE_UFUNCS,
+) -> str | None:
+    """Why evaluating `expr` once for all iterations might differ (None: it is pure)."""
+    finder = _EffectFinder(resolver, allowed_numpy)
+    expr.visit(finder)
+    return finder.reason
+
+
+def statement_effect(stmt: cst.BaseSmallStatement, resolver: NameResolver) -> str | None:
+    """Why a simple statement of a loop body cannot be vectorised (None: it is an
+    assignment to a name or a subscript of a name with a pure value)."""
+    if isinstance(stmt, cst.Expr):
+        value = stmt.value
+        if isinstance(value, cst.Call):
+            return expression_effect(value, resolver) or "a bare call statement"
+        return "an expression statement"
+    if isinstance(stmt, cst.Pass):
+        return None
+    if isinstance(stmt, cst.AnnAssign):
+        return "an annotated assignment"
+    if isinstance(stmt, cst.Assign):
+        if len(stmt.targets) != 1:
+            return "a chained assignment"
+        targets = [stmt.targets[0].target]
+        value: cst.CSTNode = stmt.value
+    elif isinstance(stmt, cst.AugAssign):
+        targets = [stmt.target]
+        value = stmt.value
+    else:
+        return early_exit(stmt) or f"a {type(stmt).__name__} statement"
+    for target in targets:
+        problem = target_effect(target)
+        if problem:
+            return problem
+        if isinstance(target, cst.Subscript):
+            problem = expression_effect(_subscript_indices(target), resolver)
+            if problem:
+                return problem
+    return expression_effect(value, resolver)
+
+
+def target_effect(target: cst.BaseExpression) -> str | None:
+    """Why writing to `target` is not a local array or scalar write (None when it is)."""
+    if isinstance(target, cst.Name):
+        return None
+    if isinstance(target, cst.Attribute):
+        return f"writes attribute .{target.attr.value}"
+    if isinstance(target, cst.Subscript):
+        base: cst.BaseExpression = target
+        while isinstance(base, cst.Subscript):
+            base = base.value
+        if isinstance(base, cst.Name):
+            return None
+        if isinstance(base, cst.Attribute):
+            return f"writes into attribute .{base.attr.value}"
+        return "writes into a computed object"
+    return "unpacks into several targets"
+
+
+def _subscript_indices(target: cst.Subscript) -> cst.CSTNode:
+    """A Tuple holding the index expressions of a (chained) subscript, for checking."""
+    elements: list[cst.Element] = []
+    current: cst.BaseExpression = target
+    while isinstance(current, cst.Subscript):
+        for el in current.slice:
+            if isinstance(el.slice, cst.Index):
+                elements.append(cst.Element(el.slice.value))
+        current = current.value
+    return cst.Tuple(elements=elements) if elements else cst.Tuple(elements=[])
