@@ -1,0 +1,191 @@
+"""`greenopt measure` end to end: labels, JSON, exit codes, script mode, a fake RAPL at known power."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from greenopt.cli import main
+from greenopt.store import Store
+
+from .powercap_fake import FakePowercap, PowerWriter
+
+QUICK = ["--samples", "3", "--min-sample-s", "0.03"]
+
+
+def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    rc = main(["measure", *args])
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+@pytest.fixture(autouse=True)
+def _no_hardware(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make `auto` deterministic: no RAPL, no perf (this machine has neither anyway)."""
+    monkeypatch.setenv("GREENOPT_POWERCAP_ROOT", str(tmp_path / "no-powercap"))
+    monkeypatch.setenv("GREENOPT_PERF", str(tmp_path / "no-perf"))
+    monkeypatch.chdir(tmp_path)
+
+
+def test_estimate_is_labelled_and_json_has_the_contract_fields(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out_json = tmp_path / "m.json"
+    store = tmp_path / "s.sqlite"
+    rc, out, err = run(
+        [
+            *QUICK,
+            "--store",
+            str(store),
+            "--json",
+            str(out_json),
+            "--region",
+            "FRA",
+            "--setup",
+            "import numpy as np; a = np.random.rand(1000)",
+            "--call",
+            "a.sum()",
+        ],
+        capsys,
+    )
+    assert rc == 0, err
+    assert "estimated" in out and "estimate" in out
+    assert "using meter estimate" in err
+    data = json.loads(out_json.read_text())
+    assert data["meter"] == {"name": "estimate", "measured": False, "domains": ["cpu"]}
+    for key in ("energy_j", "energy_net_j", "time_s", "co2e_g", "carbon_intensity_g_per_kwh"):
+        assert isinstance(data[key], float) and data[key] >= 0, key
+    assert data["samples"] == 3 and data["region"] == "FRA"
+    lo, hi = data["ci95"]
+    assert lo <= data["energy_j"] <= hi
+    assert data["co2e_g"] == pytest.approx(
+        data["energy_j"] / 3.6e6 * data["carbon_intensity_g_per_kwh"]
+    )
+    with Store(store) as s:
+        rows = s.measurements()
+    assert len(rows) == 1 and rows[0]["id"] == data["store_id"] and rows[0]["meter"] == "estimate"
+
+
+def test_json_to_stdout(capsys: pytest.CaptureFixture[str]) -> None:
+    rc, out, _ = run(
+        [*QUICK, "--no-store", "-q", "--json", "-", "--carbon-intensity", "100", "--call", "1+1"],
+        capsys,
+    )
+    assert rc == 0
+    data = json.loads(out)
+    assert data["carbon_intensity_g_per_kwh"] == 100.0 and data["region"] == "custom"
+
+
+def test_module_option_imports_the_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    mod = tmp_path / "kern.py"
+    mod.write_text("def twice(x):\n    return 2 * x\n")
+    rc, _, err = run(
+        [
+            *QUICK,
+            "--no-store",
+            "--module",
+            str(mod),
+            "--call",
+            "twice(21)",
+            "--call",
+            "kern.twice(1)",
+        ],
+        capsys,
+    )
+    assert rc == 0, err
+
+
+def test_script_mode(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    script = tmp_path / "job.py"
+    script.write_text("import sys\nassert sys.argv[1:] == ['a', '--flag'], sys.argv\n")
+    rc, out, err = run([*QUICK, "--no-store", str(script), "a", "--flag"], capsys)
+    assert rc == 0, err
+    assert "job.py" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--meter", "joulemeter", "--call", "1"], "unknown meter"),
+        (
+            ["--setup", "raise ValueError('bad setup')", "--call", "1"],
+            "setup raised ValueError: bad setup",
+        ),
+        (["--call", "undefined_name"], "NameError"),
+        ([], "nothing to measure"),
+        (["--region", "XYZ", "--call", "1"], "unknown carbon region"),
+        (["--module", "missing.py", "--call", "1"], "module file not found"),
+        (["--samples", "0", "--call", "1"], "samples"),
+        (["--json", "/nonexistent-dir/x.json", "--call", "1"], "directory does not exist"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2(
+    args: list[str], needle: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rc, out, err = run([*QUICK, "--no-store", "-q", *args], capsys)
+    assert rc == 2
+    assert needle in err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("greenopt: error:")
+    assert "Traceback" not in err and out == ""
+
+
+def test_script_exit_status_is_reported(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    script = tmp_path / "bad.py"
+    script.write_text("raise SystemExit(4)\n")
+    rc, _, err = run([*QUICK, "--no-store", "-q", str(script)], capsys)
+    assert rc == 2 and "bad.py: script exited with status 4" in err
+
+
+def test_explicit_rapl_without_counters_is_exit_3(capsys: pytest.CaptureFixture[str]) -> None:
+    rc, _, err = run([*QUICK, "--no-store", "--meter", "rapl", "--call", "1"], capsys)
+    assert rc == 3 and "rapl" in err and "Traceback" not in err
+    assert "estimate" not in err  # never a silent (or any) fallback
+
+
+def test_unreadable_store_path_is_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    rc, _, err = run([*QUICK, "--store", str(blocker / "s.sqlite"), "--call", "1"], capsys)
+    assert rc == 2 and "measurement store" in err
+
+
+def test_fake_rapl_tree_at_known_power_is_reported_within_ten_percent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake = FakePowercap(tmp_path / "powercap")
+    fake.zone("intel-rapl:0", "package-0")
+    fake.zone("intel-rapl:0:0", "core")
+    fake.zone("intel-rapl:0:2", "dram")
+    monkeypatch.setenv("GREENOPT_POWERCAP_ROOT", str(fake.root))  # inherited by the child
+    out_json = tmp_path / "rapl.json"
+    with PowerWriter(fake, {"intel-rapl:0": 12.0, "intel-rapl:0:0": 9.0, "intel-rapl:0:2": 3.0}):
+        rc, out, err = run(
+            [
+                "--samples",
+                "3",
+                "--min-sample-s",
+                "0.2",
+                "--no-store",
+                "--meter",
+                "rapl",
+                "--json",
+                str(out_json),
+                "--call",
+                "sum(range(1000))",
+            ],
+            capsys,
+        )
+    assert rc == 0, err
+    data = json.loads(out_json.read_text())
+    assert data["meter"] == {"name": "rapl", "measured": True, "domains": ["package-0", "dram-0"]}
+    assert data["power_w"] == pytest.approx(
+        15.0, rel=0.1
+    )  # package 12 W + dram 3 W, core not added
+    assert data["energy_j"] / data["time_s"] == pytest.approx(15.0, rel=0.1)
+    assert data["idle_power_w"] == pytest.approx(15.0, rel=0.1)
+    assert "measured" in out

@@ -1,0 +1,123 @@
+"""The SQLite measurement store: record, query, cache look-up, round trip, schema guard."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from greenopt.errors import InputError
+from greenopt.measure.machine import MachineFingerprint
+from greenopt.measure.meter import MeterInfo
+from greenopt.measure.results import Measurement
+from greenopt.measure.workload import Workload
+from greenopt.store import SCHEMA_VERSION, Store, hash_code
+
+MACHINE = MachineFingerprint(
+    cpu_model="Test CPU",
+    logical_cpus=4,
+    physical_cores=2,
+    sockets=1,
+    governor="performance",
+    system="Linux",
+    arch="x86_64",
+    python="3.12.0",
+)
+
+
+def sample_measurement(scale: float = 1.0) -> Measurement:
+    return Measurement(
+        meter=MeterInfo("rapl", True, ("package-0", "dram-0")),
+        energy_j=[1.0 * scale, 1.1 * scale, 0.9 * scale, 1.05 * scale],
+        time_s=[0.1, 0.11, 0.09, 0.1],
+        calls_per_sample=7,
+        idle_power_w=2.0,
+        cold_energy_j=5.0,
+        cold_time_s=0.4,
+        label="v1",
+    )
+
+
+def test_record_and_query_round_trip(tmp_path: Path) -> None:
+    module = tmp_path / "mod.py"
+    module.write_text("def f(): pass\n")
+    wl = Workload(setup="x = 1", calls=("f()",), module_path=str(module))
+    with Store(tmp_path / "s.sqlite") as store:
+        assert store.schema_version == SCHEMA_VERSION
+        row_id = store.record_measurement(
+            sample_measurement(), workload=wl, machine=MACHINE, extra={"pass": "jit"}
+        )
+        rows = store.measurements(workload_hash=wl.digest())
+    assert len(rows) == 1
+    row = rows[0]
+    assert row["id"] == row_id
+    assert row["code_hash"] == hash_code(module.read_text())
+    assert (
+        row["meter"] == "rapl"
+        and row["measured"] is True
+        and row["domains"] == ["package-0", "dram-0"]
+    )
+    assert row["cpu_model"] == "Test CPU" and row["governor"] == "performance"
+    assert row["machine_id"] == MACHINE.machine_id
+    assert row["samples"] == 4 and row["calls_per_sample"] == 7
+    assert row["energy_j"] == pytest.approx(1.025)
+    assert row["extra"] == {"pass": "jit"} and row["workload"]["calls"] == ["f()"]
+    m = Store.to_measurement(row)
+    assert m.energy_j == sample_measurement().energy_j and m.meter == sample_measurement().meter
+    assert m.energy_net_median_j == pytest.approx(sample_measurement().energy_net_median_j)
+
+
+def test_filters_and_newest_first(tmp_path: Path) -> None:
+    with Store(tmp_path / "s.sqlite") as store:
+        store.record_measurement(
+            sample_measurement(1.0), code_hash="c1", workload_hash="w", machine=MACHINE
+        )
+        store.record_measurement(
+            sample_measurement(2.0), code_hash="c1", workload_hash="w", machine=MACHINE
+        )
+        store.record_measurement(
+            sample_measurement(3.0),
+            code_hash="c2",
+            workload_hash="w",
+            machine=MACHINE,
+            kind="train",
+        )
+        assert [r["energy_j"] for r in store.measurements(code_hash="c1")] == pytest.approx(
+            [2.05, 1.025]
+        )
+        assert len(store.measurements(kind="train")) == 1
+        assert len(store.measurements(meter="estimate")) == 0
+        assert len(store.measurements(limit=2)) == 2
+        hit = store.get_cached("c1", "w", "rapl", machine_id=MACHINE.machine_id)
+        assert hit is not None and hit["energy_j"] == pytest.approx(2.05)
+        assert store.get_cached("c1", "w", "rapl", machine_id="other-machine") is None
+        assert store.get_cached("c1", "w", machine_id=MACHINE.machine_id, min_samples=5) is None
+        assert store.get_cached("c9", "w", machine_id=MACHINE.machine_id) is None
+
+
+def test_results_table(tmp_path: Path) -> None:
+    with Store(tmp_path / "s.sqlite") as store:
+        store.record_result("analysis", "file.py", {"opportunities": 3})
+        assert store.results("analysis")[0]["data"] == {"opportunities": 3}
+        assert store.results("analysis", key="other.py") == []
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    Store(path).close()
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute(
+            "UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION + 1),)
+        )
+    conn.close()
+    with pytest.raises(InputError, match="newer"):
+        Store(path)
+
+
+def test_unopenable_path_is_an_input_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "f"
+    blocker.write_text("")
+    with pytest.raises(InputError, match="cannot open measurement store"):
+        Store(blocker / "sub" / "s.sqlite")
