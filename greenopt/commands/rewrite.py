@@ -270,6 +270,8 @@ def rewrite(
     if memory_mb < 0:
         raise InputError("--memory-mb must be >= 0")
     console = Console(stderr=True)
+    if not console.is_terminal:
+        console.width = max(console.width, 132)  # logs and CI: do not fold the table
     kwargs: dict[str, Any] = dict(
         passes=passes,
         rtol=rtol,

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -159,7 +160,7 @@ def render_table(result: OptimizeResult, console: Console) -> None:
     title = Text(f"greenopt rewrite {result.path} — meter: {result.meter_name} (")
     title.append(kind, style="bold" if not result.meter_measured else "")
     title.append(")")
-    table = Table(title=title, title_justify="left")
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     for col, justify in (
         ("function", "left"),
         ("verdict", "left"),
