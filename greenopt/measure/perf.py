@@ -6,7 +6,9 @@ for each interval. Interval mode is what makes the start exact: perf needs some
 milliseconds to open its counters, and its first interval line proves they are
 counting; `start()` returns at that line and the energy of that first interval is
 discarded, so the figure covers (first line, SIGINT] ≈ the timed region. `stop()`
-sends SIGINT, and perf prints the last partial interval before exiting.
+sends SIGINT; should perf not print the last partial interval, the energy of the
+covered intervals is scaled to the sample's wall time (at most one interval of
+100 ms is extrapolated, hence the ≥ 1 s default sample for hardware meters).
 
 The perf binary is ``$GREENOPT_PERF`` or ``perf`` on PATH. System-wide events need
 ``kernel.perf_event_paranoid`` <= 0 or root / CAP_PERFMON; the MeterError says so.
@@ -190,14 +192,26 @@ class PerfMeter(Meter):
         if self._reader is not None:
             self._reader.join(timeout=5)
         self._proc = None
-        return Reading(joules=self.sum_lines(self._lines), wall_s=wall)
+        return Reading(joules=self.sum_lines(self._lines, wall), wall_s=wall)
 
-    def sum_lines(self, lines: list[str]) -> dict[str, float]:
-        """Joules per domain from interval lines, excluding the first interval."""
+    def sum_lines(self, lines: list[str], wall_s: float | None = None) -> dict[str, float]:
+        """Joules per domain from interval lines, excluding the first interval.
+
+        If perf did not print the last partial interval (the lines cover less than
+        `wall_s`), the covered energy is scaled up to `wall_s`: the missing tail is at
+        most one interval, charged at the run's average power.
+        """
         parsed = [p for p in (parse_line(line, interval=True) for line in lines) if p is not None]
         if not parsed:
             raise MeterError("perf: no counter output")
-        first_t = min(p.time_s for p in parsed if p.time_s is not None)
+        times = [p.time_s for p in parsed if p.time_s is not None]
+        first_t, last_t = min(times), max(times)
+        if last_t <= first_t:
+            raise MeterError(
+                f"perf: no complete {INTERVAL_MS} ms interval inside the sample; use longer samples (--min-sample-s)"
+            )
+        covered = last_t - first_t
+        scale = wall_s / covered if wall_s is not None and wall_s > covered else 1.0
         out = {f"{d}-all": 0.0 for d in self.domains}
         for p in parsed:
             if p.time_s is None or p.time_s <= first_t:
@@ -209,7 +223,7 @@ class PerfMeter(Meter):
                     event.strip("/").split("/")[-1]
                 ):
                     out[f"{d}-all"] += _to_joules(p.value, p.unit)
-        return out
+        return {k: v * scale for k, v in out.items()}
 
     def close(self) -> None:
         """Kill a perf process left running."""
