@@ -6,7 +6,7 @@ import numpy as np
 
 FAMILY = "ai"
 KERNEL = "attention_naive"
-SETUP = "import numpy as np\nrng = np.random.default_rng(4)\nq = rng.standard_normal(({t}, {d}))\nk = rng.standard_normal(({t}, {d}))\nv = rng.standard_normal(({t}, {d}))"
+SETUP = "import numpy as np\nrng = np.random.default_rng(4)\nq = rng.standard_normal(({t}, {d}))\nk = rng.standard_normal(({t}, {d}))\nv = rng.standard_normal(({t}, {d}))\ndel rng"
 CALL = "attention_naive(q, k, v)"
 SIZES = {"small": {"t": 16, "d": 8}, "medium": {"t": 28, "d": 12}, "large": {"t": 40, "d": 16}}
 SHAPES = {"q": ["t", "d"], "k": ["t", "d"], "v": ["t", "d"]}

@@ -4,7 +4,7 @@ import numpy as np
 
 FAMILY = "ai"
 KERNEL = "conv2d_naive"
-SETUP = "import numpy as np\nrng = np.random.default_rng(1)\nimg = rng.random(({n}, {n}))\nw = rng.random((3, 3))"
+SETUP = "import numpy as np\nrng = np.random.default_rng(1)\nimg = rng.random(({n}, {n}))\nw = rng.random((3, 3))\ndel rng"
 CALL = "conv2d_naive(img, w)"
 SIZES = {"small": {"n": 32}, "medium": {"n": 64}, "large": {"n": 110}}
 SHAPES = {"img": ["n", "n"], "w": [3, 3]}

@@ -4,7 +4,7 @@ import numpy as np
 
 FAMILY = "ai"
 KERNEL = "kmeans_assign"
-SETUP = "import numpy as np\nrng = np.random.default_rng(7)\npts = rng.random(({n}, 2))\ncen = rng.random(({k}, 2))"
+SETUP = "import numpy as np\nrng = np.random.default_rng(7)\npts = rng.random(({n}, 2))\ncen = rng.random(({k}, 2))\ndel rng"
 CALL = "kmeans_assign(pts, cen)"
 SIZES = {"small": {"n": 800, "k": 8}, "medium": {"n": 2500, "k": 8}, "large": {"n": 6000, "k": 12}}
 SHAPES = {"pts": ["n", 2], "cen": ["k", 2]}

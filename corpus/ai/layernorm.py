@@ -6,7 +6,7 @@ import numpy as np
 
 FAMILY = "ai"
 KERNEL = "layernorm"
-SETUP = "import numpy as np\nrng = np.random.default_rng(10)\nx = rng.standard_normal(({r}, {c}))"
+SETUP = "import numpy as np\nrng = np.random.default_rng(10)\nx = rng.standard_normal(({r}, {c}))\ndel rng"
 CALL = "layernorm(x)"
 SIZES = {"small": {"r": 20, "c": 256}, "medium": {"r": 40, "c": 512}, "large": {"r": 80, "c": 1024}}
 SHAPES = {"x": ["r", "c"]}

@@ -6,7 +6,7 @@ import numpy as np
 
 FAMILY = "ai"
 KERNEL = "logreg_grad"
-SETUP = "import numpy as np\nrng = np.random.default_rng(8)\nx = rng.standard_normal(({n}, {d}))\ny = (rng.random({n}) > 0.5).astype(np.float64)\nw = rng.standard_normal({d}) * 0.1"
+SETUP = "import numpy as np\nrng = np.random.default_rng(8)\nx = rng.standard_normal(({n}, {d}))\ny = (rng.random({n}) > 0.5).astype(np.float64)\nw = rng.standard_normal({d}) * 0.1\ndel rng"
 CALL = "logreg_grad(x, y, w)"
 SIZES = {"small": {"n": 400, "d": 10}, "medium": {"n": 1200, "d": 16}, "large": {"n": 3000, "d": 20}}
 SHAPES = {"x": ["n", "d"], "y": ["n"], "w": ["d"]}

@@ -4,7 +4,7 @@ import numpy as np
 
 FAMILY = "ai"
 KERNEL = "matmul_naive"
-SETUP = "import numpy as np\nrng = np.random.default_rng(0)\na = rng.random(({n}, {n}))\nb = rng.random(({n}, {n}))"
+SETUP = "import numpy as np\nrng = np.random.default_rng(0)\na = rng.random(({n}, {n}))\nb = rng.random(({n}, {n}))\ndel rng"
 CALL = "matmul_naive(a, b)"
 SIZES = {"small": {"n": 16}, "medium": {"n": 26}, "large": {"n": 40}}
 SHAPES = {"a": ["n", "n"], "b": ["n", "n"]}

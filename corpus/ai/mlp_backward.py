@@ -4,7 +4,7 @@ import numpy as np
 
 FAMILY = "ai"
 KERNEL = "mlp_backward"
-SETUP = "import numpy as np\nrng = np.random.default_rng(6)\nx = rng.standard_normal(({n}, {d}))\nw = rng.standard_normal(({d}, 3))\ny = rng.standard_normal(({n}, 3))"
+SETUP = "import numpy as np\nrng = np.random.default_rng(6)\nx = rng.standard_normal(({n}, {d}))\nw = rng.standard_normal(({d}, 3))\ny = rng.standard_normal(({n}, 3))\ndel rng"
 CALL = "mlp_backward(x, w, y)"
 SIZES = {"small": {"n": 64, "d": 12}, "medium": {"n": 160, "d": 16}, "large": {"n": 400, "d": 20}}
 SHAPES = {"x": ["n", "d"], "w": ["d", 3], "y": ["n", 3]}

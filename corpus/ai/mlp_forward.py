@@ -6,7 +6,7 @@ import numpy as np
 
 FAMILY = "ai"
 KERNEL = "mlp_forward"
-SETUP = "import numpy as np\nrng = np.random.default_rng(5)\nx = rng.standard_normal(({b}, {i}))\nw1 = rng.standard_normal(({i}, {h})) * 0.1\nw2 = rng.standard_normal(({h}, 4)) * 0.1"
+SETUP = "import numpy as np\nrng = np.random.default_rng(5)\nx = rng.standard_normal(({b}, {i}))\nw1 = rng.standard_normal(({i}, {h})) * 0.1\nw2 = rng.standard_normal(({h}, 4)) * 0.1\ndel rng"
 CALL = "mlp_forward(x, w1, w2)"
 SIZES = {"small": {"b": 8, "i": 16, "h": 16}, "medium": {"b": 16, "i": 24, "h": 24}, "large": {"b": 32, "i": 32, "h": 32}}
 SHAPES = {"x": ["b", "i"], "w1": ["i", "h"], "w2": ["h", 4]}

@@ -4,7 +4,7 @@ import numpy as np
 
 FAMILY = "ai"
 KERNEL = "relu_naive"
-SETUP = "import numpy as np\nrng = np.random.default_rng(11)\nx = rng.standard_normal({n})"
+SETUP = "import numpy as np\nrng = np.random.default_rng(11)\nx = rng.standard_normal({n})\ndel rng"
 CALL = "relu_naive(x)"
 SIZES = {"small": {"n": 20000}, "medium": {"n": 80000}, "large": {"n": 250000}}
 SHAPES = {"x": ["n"]}

@@ -4,7 +4,7 @@ import numpy as np
 
 FAMILY = "ai"
 KERNEL = "sgd_update"
-SETUP = "import numpy as np\nrng = np.random.default_rng(13)\nw = rng.standard_normal({n})\ng = rng.standard_normal({n})\nv = np.zeros({n})"
+SETUP = "import numpy as np\nrng = np.random.default_rng(13)\nw = rng.standard_normal({n})\ng = rng.standard_normal({n})\nv = np.zeros({n})\ndel rng"
 CALL = "sgd_update(w, g, v, 0.01, 0.9)"
 SIZES = {"small": {"n": 15000}, "medium": {"n": 60000}, "large": {"n": 200000}}
 SHAPES = {"w": ["n"], "g": ["n"], "v": ["n"]}

@@ -6,7 +6,7 @@ import numpy as np
 
 FAMILY = "ai"
 KERNEL = "sigmoid_naive"
-SETUP = "import numpy as np\nrng = np.random.default_rng(12)\nx = rng.standard_normal({n})"
+SETUP = "import numpy as np\nrng = np.random.default_rng(12)\nx = rng.standard_normal({n})\ndel rng"
 CALL = "sigmoid_naive(x)"
 SIZES = {"small": {"n": 15000}, "medium": {"n": 60000}, "large": {"n": 200000}}
 SHAPES = {"x": ["n"]}

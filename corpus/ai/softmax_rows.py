@@ -6,7 +6,7 @@ import numpy as np
 
 FAMILY = "ai"
 KERNEL = "softmax_rows"
-SETUP = "import numpy as np\nrng = np.random.default_rng(2)\nx = rng.standard_normal(({r}, {c}))"
+SETUP = "import numpy as np\nrng = np.random.default_rng(2)\nx = rng.standard_normal(({r}, {c}))\ndel rng"
 CALL = "softmax_rows(x)"
 SIZES = {"small": {"r": 20, "c": 200}, "medium": {"r": 50, "c": 400}, "large": {"r": 100, "c": 800}}
 SHAPES = {"x": ["r", "c"]}

@@ -4,7 +4,7 @@ import numpy as np
 
 FAMILY = "ai"
 KERNEL = "softmax_vec"
-SETUP = "import numpy as np\nrng = np.random.default_rng(3)\nx = rng.standard_normal(({r}, {c}))"
+SETUP = "import numpy as np\nrng = np.random.default_rng(3)\nx = rng.standard_normal(({r}, {c}))\ndel rng"
 CALL = "softmax_vec(x)"
 SIZES = {"small": {"r": 100, "c": 500}, "medium": {"r": 300, "c": 1000}, "large": {"r": 600, "c": 2000}}
 SHAPES = {"x": ["r", "c"]}

@@ -4,7 +4,7 @@ import numpy as np
 
 FAMILY = "fluid"
 KERNEL = "cavity_step"
-SETUP = "import numpy as np\nrng = np.random.default_rng(25)\npsi = rng.random(({n}, {n})) * 0.01\nw = rng.random(({n}, {n})) * 0.01"
+SETUP = "import numpy as np\nrng = np.random.default_rng(25)\npsi = rng.random(({n}, {n})) * 0.01\nw = rng.random(({n}, {n})) * 0.01\ndel rng"
 CALL = "cavity_step(psi, w, 0.001, 0.01)"
 SIZES = {"small": {"n": 50}, "medium": {"n": 100}, "large": {"n": 180}}
 SHAPES = {"psi": ["n", "n"], "w": ["n", "n"]}

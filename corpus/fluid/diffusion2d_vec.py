@@ -4,7 +4,7 @@ import numpy as np
 
 FAMILY = "fluid"
 KERNEL = "diffusion2d_vec"
-SETUP = "import numpy as np\nrng = np.random.default_rng(27)\nu = rng.random(({n}, {n}))"
+SETUP = "import numpy as np\nrng = np.random.default_rng(27)\nu = rng.random(({n}, {n}))\ndel rng"
 CALL = "diffusion2d_vec(u, 0.1)"
 SIZES = {"small": {"n": 200}, "medium": {"n": 500}, "large": {"n": 1000}}
 SHAPES = {"u": ["n", "n"]}

@@ -4,7 +4,7 @@ import numpy as np
 
 FAMILY = "fluid"
 KERNEL = "heat1d"
-SETUP = "import numpy as np\nrng = np.random.default_rng(20)\nu = rng.random({n})"
+SETUP = "import numpy as np\nrng = np.random.default_rng(20)\nu = rng.random({n})\ndel rng"
 CALL = "heat1d(u, 0.2, 10)"
 SIZES = {"small": {"n": 1500}, "medium": {"n": 6000}, "large": {"n": 20000}}
 SHAPES = {"u": ["n"]}

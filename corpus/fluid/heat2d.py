@@ -4,7 +4,7 @@ import numpy as np
 
 FAMILY = "fluid"
 KERNEL = "heat2d"
-SETUP = "import numpy as np\nrng = np.random.default_rng(21)\nu = rng.random(({n}, {n}))"
+SETUP = "import numpy as np\nrng = np.random.default_rng(21)\nu = rng.random(({n}, {n}))\ndel rng"
 CALL = "heat2d(u, 0.1)"
 SIZES = {"small": {"n": 100}, "medium": {"n": 200}, "large": {"n": 400}}
 SHAPES = {"u": ["n", "n"]}

@@ -4,7 +4,7 @@ import numpy as np
 
 FAMILY = "fluid"
 KERNEL = "jacobi2d"
-SETUP = "import numpy as np\nrng = np.random.default_rng(22)\nf = rng.random(({n}, {n}))"
+SETUP = "import numpy as np\nrng = np.random.default_rng(22)\nf = rng.random(({n}, {n}))\ndel rng"
 CALL = "jacobi2d(f, 3)"
 SIZES = {"small": {"n": 60}, "medium": {"n": 120}, "large": {"n": 220}}
 SHAPES = {"f": ["n", "n"]}

@@ -4,7 +4,7 @@ import numpy as np
 
 FAMILY = "fluid"
 KERNEL = "lbm_d1q3"
-SETUP = "import numpy as np\nrng = np.random.default_rng(24)\nrho0 = 1.0 + 0.1 * rng.random({n})"
+SETUP = "import numpy as np\nrng = np.random.default_rng(24)\nrho0 = 1.0 + 0.1 * rng.random({n})\ndel rng"
 CALL = "lbm_d1q3(rho0, 0.8, 5)"
 SIZES = {"small": {"n": 800}, "medium": {"n": 3000}, "large": {"n": 10000}}
 SHAPES = {"rho0": ["n"]}

@@ -6,7 +6,7 @@ import numpy as np
 
 FAMILY = "fluid"
 KERNEL = "poisson_residual"
-SETUP = "import numpy as np\nrng = np.random.default_rng(26)\nu = rng.random(({n}, {n}))\nf = rng.random(({n}, {n}))"
+SETUP = "import numpy as np\nrng = np.random.default_rng(26)\nu = rng.random(({n}, {n}))\nf = rng.random(({n}, {n}))\ndel rng"
 CALL = "poisson_residual(u, f)"
 SIZES = {"small": {"n": 80}, "medium": {"n": 160}, "large": {"n": 320}}
 SHAPES = {"u": ["n", "n"], "f": ["n", "n"]}

@@ -4,7 +4,7 @@ import numpy as np
 
 FAMILY = "fluid"
 KERNEL = "velocity_magnitude"
-SETUP = "import numpy as np\nrng = np.random.default_rng(28)\nu = rng.standard_normal(({n}, {n}))\nv = rng.standard_normal(({n}, {n}))"
+SETUP = "import numpy as np\nrng = np.random.default_rng(28)\nu = rng.standard_normal(({n}, {n}))\nv = rng.standard_normal(({n}, {n}))\ndel rng"
 CALL = "velocity_magnitude(u, v)"
 SIZES = {"small": {"n": 300}, "medium": {"n": 700}, "large": {"n": 1400}}
 SHAPES = {"u": ["n", "n"], "v": ["n", "n"]}

@@ -4,7 +4,7 @@ import numpy as np
 
 FAMILY = "image"
 KERNEL = "box_blur"
-SETUP = "import numpy as np\nrng = np.random.default_rng(30)\nimg = rng.random(({n}, {n}))"
+SETUP = "import numpy as np\nrng = np.random.default_rng(30)\nimg = rng.random(({n}, {n}))\ndel rng"
 CALL = "box_blur(img)"
 SIZES = {"small": {"n": 60}, "medium": {"n": 120}, "large": {"n": 240}}
 SHAPES = {"img": ["n", "n"]}

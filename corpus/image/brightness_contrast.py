@@ -4,7 +4,7 @@ import numpy as np
 
 FAMILY = "image"
 KERNEL = "brightness_contrast"
-SETUP = "import numpy as np\nrng = np.random.default_rng(41)\npix = rng.random({n})"
+SETUP = "import numpy as np\nrng = np.random.default_rng(41)\npix = rng.random({n})\ndel rng"
 CALL = "brightness_contrast(pix, 1.3, 0.05)"
 SIZES = {"small": {"n": 15000}, "medium": {"n": 60000}, "large": {"n": 200000}}
 SHAPES = {"pix": ["n"]}

@@ -4,7 +4,7 @@ import numpy as np
 
 FAMILY = "image"
 KERNEL = "dilate"
-SETUP = "import numpy as np\nrng = np.random.default_rng(35)\nimg = rng.random(({n}, {n}))"
+SETUP = "import numpy as np\nrng = np.random.default_rng(35)\nimg = rng.random(({n}, {n}))\ndel rng"
 CALL = "dilate(img)"
 SIZES = {"small": {"n": 80}, "medium": {"n": 160}, "large": {"n": 300}}
 SHAPES = {"img": ["n", "n"]}

@@ -4,7 +4,7 @@ import numpy as np
 
 FAMILY = "image"
 KERNEL = "downsample2x"
-SETUP = "import numpy as np\nrng = np.random.default_rng(38)\nimg = rng.random(({n}, {n}))"
+SETUP = "import numpy as np\nrng = np.random.default_rng(38)\nimg = rng.random(({n}, {n}))\ndel rng"
 CALL = "downsample2x(img)"
 SIZES = {"small": {"n": 120}, "medium": {"n": 240}, "large": {"n": 480}}
 SHAPES = {"img": ["n", "n"]}

@@ -4,7 +4,7 @@ import numpy as np
 
 FAMILY = "image"
 KERNEL = "erode"
-SETUP = "import numpy as np\nrng = np.random.default_rng(34)\nimg = rng.random(({n}, {n}))"
+SETUP = "import numpy as np\nrng = np.random.default_rng(34)\nimg = rng.random(({n}, {n}))\ndel rng"
 CALL = "erode(img)"
 SIZES = {"small": {"n": 50}, "medium": {"n": 100}, "large": {"n": 200}}
 SHAPES = {"img": ["n", "n"]}

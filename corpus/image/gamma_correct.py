@@ -4,7 +4,7 @@ import numpy as np
 
 FAMILY = "image"
 KERNEL = "gamma_correct"
-SETUP = "import numpy as np\nrng = np.random.default_rng(40)\npix = rng.random({n})"
+SETUP = "import numpy as np\nrng = np.random.default_rng(40)\npix = rng.random({n})\ndel rng"
 CALL = "gamma_correct(pix, 2.2)"
 SIZES = {"small": {"n": 15000}, "medium": {"n": 60000}, "large": {"n": 200000}}
 SHAPES = {"pix": ["n"]}

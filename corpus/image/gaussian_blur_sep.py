@@ -4,7 +4,7 @@ import numpy as np
 
 FAMILY = "image"
 KERNEL = "gaussian_blur_sep"
-SETUP = "import numpy as np\nrng = np.random.default_rng(31)\nimg = rng.random(({n}, {n}))"
+SETUP = "import numpy as np\nrng = np.random.default_rng(31)\nimg = rng.random(({n}, {n}))\ndel rng"
 CALL = "gaussian_blur_sep(img)"
 SIZES = {"small": {"n": 60}, "medium": {"n": 110}, "large": {"n": 200}}
 SHAPES = {"img": ["n", "n"]}

@@ -4,7 +4,7 @@ import numpy as np
 
 FAMILY = "image"
 KERNEL = "hist_equalise"
-SETUP = "import numpy as np\nrng = np.random.default_rng(33)\nimg = (rng.random(({n}, {n})) ** 2 * 255).astype(np.int64)"
+SETUP = "import numpy as np\nrng = np.random.default_rng(33)\nimg = (rng.random(({n}, {n})) ** 2 * 255).astype(np.int64)\ndel rng"
 CALL = "hist_equalise(img)"
 SIZES = {"small": {"n": 80}, "medium": {"n": 160}, "large": {"n": 300}}
 SHAPES = {"img": ["n", "n"]}

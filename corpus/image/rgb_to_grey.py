@@ -4,7 +4,7 @@ import numpy as np
 
 FAMILY = "image"
 KERNEL = "rgb_to_grey"
-SETUP = "import numpy as np\nrng = np.random.default_rng(36)\nrgb = rng.random(({n}, {n}, 3))"
+SETUP = "import numpy as np\nrng = np.random.default_rng(36)\nrgb = rng.random(({n}, {n}, 3))\ndel rng"
 CALL = "rgb_to_grey(rgb)"
 SIZES = {"small": {"n": 80}, "medium": {"n": 160}, "large": {"n": 300}}
 SHAPES = {"rgb": ["n", "n", 3]}

@@ -6,7 +6,7 @@ import numpy as np
 
 FAMILY = "image"
 KERNEL = "sobel"
-SETUP = "import numpy as np\nrng = np.random.default_rng(32)\nimg = rng.random(({n}, {n}))"
+SETUP = "import numpy as np\nrng = np.random.default_rng(32)\nimg = rng.random(({n}, {n}))\ndel rng"
 CALL = "sobel(img)"
 SIZES = {"small": {"n": 60}, "medium": {"n": 120}, "large": {"n": 230}}
 SHAPES = {"img": ["n", "n"]}

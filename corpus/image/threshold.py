@@ -4,7 +4,7 @@ import numpy as np
 
 FAMILY = "image"
 KERNEL = "threshold"
-SETUP = "import numpy as np\nrng = np.random.default_rng(37)\npix = rng.random({n})"
+SETUP = "import numpy as np\nrng = np.random.default_rng(37)\npix = rng.random({n})\ndel rng"
 CALL = "threshold(pix, 0.5)"
 SIZES = {"small": {"n": 20000}, "medium": {"n": 80000}, "large": {"n": 250000}}
 SHAPES = {"pix": ["n"]}

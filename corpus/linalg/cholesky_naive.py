@@ -6,7 +6,7 @@ import numpy as np
 
 FAMILY = "linalg"
 KERNEL = "cholesky_naive"
-SETUP = "import numpy as np\nrng = np.random.default_rng(55)\nm = rng.random(({n}, {n}))\na = m @ m.T + {n} * np.eye({n})"
+SETUP = "import numpy as np\nrng = np.random.default_rng(55)\nm = rng.random(({n}, {n}))\na = m @ m.T + {n} * np.eye({n})\ndel rng"
 CALL = "cholesky_naive(a)"
 SIZES = {"small": {"n": 25}, "medium": {"n": 45}, "large": {"n": 75}}
 SHAPES = {"a": ["n", "n"]}

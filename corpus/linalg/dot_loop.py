@@ -2,7 +2,7 @@
 
 FAMILY = "linalg"
 KERNEL = "dot_loop"
-SETUP = "import numpy as np\nrng = np.random.default_rng(50)\nx = rng.random({n})\ny = rng.random({n})"
+SETUP = "import numpy as np\nrng = np.random.default_rng(50)\nx = rng.random({n})\ny = rng.random({n})\ndel rng"
 CALL = "dot_loop(x, y)"
 SIZES = {"small": {"n": 30000}, "medium": {"n": 100000}, "large": {"n": 300000}}
 SHAPES = {"x": ["n"], "y": ["n"]}

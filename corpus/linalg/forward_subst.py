@@ -4,7 +4,7 @@ import numpy as np
 
 FAMILY = "linalg"
 KERNEL = "forward_subst"
-SETUP = "import numpy as np\nrng = np.random.default_rng(56)\nlow = np.tril(rng.random(({n}, {n}))) + {n} * np.eye({n})\nb = rng.random({n})"
+SETUP = "import numpy as np\nrng = np.random.default_rng(56)\nlow = np.tril(rng.random(({n}, {n}))) + {n} * np.eye({n})\nb = rng.random({n})\ndel rng"
 CALL = "forward_subst(low, b)"
 SIZES = {"small": {"n": 120}, "medium": {"n": 250}, "large": {"n": 500}}
 SHAPES = {"low": ["n", "n"], "b": ["n"]}

@@ -4,7 +4,7 @@ import math
 
 FAMILY = "linalg"
 KERNEL = "frobenius_norm"
-SETUP = "import numpy as np\nrng = np.random.default_rng(57)\na = rng.random(({n}, {n}))"
+SETUP = "import numpy as np\nrng = np.random.default_rng(57)\na = rng.random(({n}, {n}))\ndel rng"
 CALL = "frobenius_norm(a)"
 SIZES = {"small": {"n": 100}, "medium": {"n": 200}, "large": {"n": 400}}
 SHAPES = {"a": ["n", "n"]}

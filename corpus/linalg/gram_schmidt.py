@@ -6,7 +6,7 @@ import numpy as np
 
 FAMILY = "linalg"
 KERNEL = "gram_schmidt"
-SETUP = "import numpy as np\nrng = np.random.default_rng(59)\na = rng.random(({m}, {k}))"
+SETUP = "import numpy as np\nrng = np.random.default_rng(59)\na = rng.random(({m}, {k}))\ndel rng"
 CALL = "gram_schmidt(a)"
 SIZES = {"small": {"m": 60, "k": 10}, "medium": {"m": 120, "k": 16}, "large": {"m": 250, "k": 24}}
 SHAPES = {"a": ["m", "k"]}

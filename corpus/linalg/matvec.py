@@ -4,7 +4,7 @@ import numpy as np
 
 FAMILY = "linalg"
 KERNEL = "matvec"
-SETUP = "import numpy as np\nrng = np.random.default_rng(52)\na = rng.random(({n}, {n}))\nx = rng.random({n})"
+SETUP = "import numpy as np\nrng = np.random.default_rng(52)\na = rng.random(({n}, {n}))\nx = rng.random({n})\ndel rng"
 CALL = "matvec(a, x)"
 SIZES = {"small": {"n": 100}, "medium": {"n": 200}, "large": {"n": 400}}
 SHAPES = {"a": ["n", "n"], "x": ["n"]}

@@ -4,7 +4,7 @@ import numpy as np
 
 FAMILY = "linalg"
 KERNEL = "outer_product"
-SETUP = "import numpy as np\nrng = np.random.default_rng(53)\nx = rng.random({n})\ny = rng.random({n})"
+SETUP = "import numpy as np\nrng = np.random.default_rng(53)\nx = rng.random({n})\ny = rng.random({n})\ndel rng"
 CALL = "outer_product(x, y)"
 SIZES = {"small": {"n": 100}, "medium": {"n": 220}, "large": {"n": 450}}
 SHAPES = {"x": ["n"], "y": ["n"]}

@@ -4,7 +4,7 @@ import numpy as np
 
 FAMILY = "linalg"
 KERNEL = "power_iteration_vec"
-SETUP = "import numpy as np\nrng = np.random.default_rng(58)\nm = rng.random(({n}, {n}))\na = m + m.T"
+SETUP = "import numpy as np\nrng = np.random.default_rng(58)\nm = rng.random(({n}, {n}))\na = m + m.T\ndel rng"
 CALL = "power_iteration_vec(a, 20)"
 SIZES = {"small": {"n": 100}, "medium": {"n": 300}, "large": {"n": 600}}
 SHAPES = {"a": ["n", "n"]}

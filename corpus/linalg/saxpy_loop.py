@@ -4,7 +4,7 @@ import numpy as np
 
 FAMILY = "linalg"
 KERNEL = "saxpy_loop"
-SETUP = "import numpy as np\nrng = np.random.default_rng(51)\nx = rng.random({n})\ny = rng.random({n})"
+SETUP = "import numpy as np\nrng = np.random.default_rng(51)\nx = rng.random({n})\ny = rng.random({n})\ndel rng"
 CALL = "saxpy_loop(2.5, x, y)"
 SIZES = {"small": {"n": 20000}, "medium": {"n": 80000}, "large": {"n": 250000}}
 SHAPES = {"x": ["n"], "y": ["n"]}

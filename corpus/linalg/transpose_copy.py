@@ -4,7 +4,7 @@ import numpy as np
 
 FAMILY = "linalg"
 KERNEL = "transpose_copy"
-SETUP = "import numpy as np\nrng = np.random.default_rng(54)\na = rng.random(({n}, {n}))"
+SETUP = "import numpy as np\nrng = np.random.default_rng(54)\na = rng.random(({n}, {n}))\ndel rng"
 CALL = "transpose_copy(a)"
 SIZES = {"small": {"n": 100}, "medium": {"n": 220}, "large": {"n": 450}}
 SHAPES = {"a": ["n", "n"]}

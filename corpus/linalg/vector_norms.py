@@ -4,7 +4,7 @@ import math
 
 FAMILY = "linalg"
 KERNEL = "vector_norms"
-SETUP = "import numpy as np\nrng = np.random.default_rng(61)\nx = rng.standard_normal({n})"
+SETUP = "import numpy as np\nrng = np.random.default_rng(61)\nx = rng.standard_normal({n})\ndel rng"
 CALL = "vector_norms(x)"
 SIZES = {"small": {"n": 10000}, "medium": {"n": 40000}, "large": {"n": 120000}}
 SHAPES = {"x": ["n"]}

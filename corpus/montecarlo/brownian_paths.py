@@ -6,7 +6,7 @@ import numpy as np
 
 FAMILY = "montecarlo"
 KERNEL = "brownian_paths"
-SETUP = "import numpy as np\nrng = np.random.default_rng(95)\nz = rng.standard_normal(({p}, {t}))"
+SETUP = "import numpy as np\nrng = np.random.default_rng(95)\nz = rng.standard_normal(({p}, {t}))\ndel rng"
 CALL = "brownian_paths(z, 100.0, 0.05, 0.2, 0.01)"
 SIZES = {"small": {"p": 50, "t": 200}, "medium": {"p": 100, "t": 400}, "large": {"p": 200, "t": 600}}
 SHAPES = {"z": ["p", "t"]}

@@ -2,7 +2,7 @@
 
 FAMILY = "montecarlo"
 KERNEL = "ising_energy"
-SETUP = "import numpy as np\nrng = np.random.default_rng(100)\nspins = rng.choice(np.array([-1.0, 1.0]), ({n}, {n}))"
+SETUP = "import numpy as np\nrng = np.random.default_rng(100)\nspins = rng.choice(np.array([-1.0, 1.0]), ({n}, {n}))\ndel rng"
 CALL = "ising_energy(spins)"
 SIZES = {"small": {"n": 80}, "medium": {"n": 160}, "large": {"n": 320}}
 SHAPES = {"spins": ["n", "n"]}

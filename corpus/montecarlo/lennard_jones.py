@@ -2,7 +2,7 @@
 
 FAMILY = "montecarlo"
 KERNEL = "lennard_jones"
-SETUP = "import numpy as np\nrng = np.random.default_rng(94)\npos = rng.random(({n}, 3)) * 10.0"
+SETUP = "import numpy as np\nrng = np.random.default_rng(94)\npos = rng.random(({n}, 3)) * 10.0\ndel rng"
 CALL = "lennard_jones(pos)"
 SIZES = {"small": {"n": 60}, "medium": {"n": 120}, "large": {"n": 220}}
 SHAPES = {"pos": ["n", 3]}

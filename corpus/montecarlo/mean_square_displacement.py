@@ -4,7 +4,7 @@ import numpy as np
 
 FAMILY = "montecarlo"
 KERNEL = "mean_square_displacement"
-SETUP = "import numpy as np\nrng = np.random.default_rng(101)\ntraj = np.cumsum(rng.standard_normal(({p}, {t})), axis=1)"
+SETUP = "import numpy as np\nrng = np.random.default_rng(101)\ntraj = np.cumsum(rng.standard_normal(({p}, {t})), axis=1)\ndel rng"
 CALL = "mean_square_displacement(traj)"
 SIZES = {"small": {"p": 40, "t": 300}, "medium": {"p": 80, "t": 600}, "large": {"p": 160, "t": 1000}}
 SHAPES = {"traj": ["p", "t"]}

@@ -6,7 +6,7 @@ import numpy as np
 
 FAMILY = "montecarlo"
 KERNEL = "nbody_forces"
-SETUP = "import numpy as np\nrng = np.random.default_rng(92)\npos = rng.random(({n}, 3))\nmass = rng.random({n})"
+SETUP = "import numpy as np\nrng = np.random.default_rng(92)\npos = rng.random(({n}, 3))\nmass = rng.random({n})\ndel rng"
 CALL = "nbody_forces(pos, mass)"
 SIZES = {"small": {"n": 60}, "medium": {"n": 120}, "large": {"n": 220}}
 SHAPES = {"pos": ["n", 3], "mass": ["n"]}

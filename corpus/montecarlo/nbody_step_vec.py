@@ -4,7 +4,7 @@ import numpy as np
 
 FAMILY = "montecarlo"
 KERNEL = "nbody_step_vec"
-SETUP = "import numpy as np\nrng = np.random.default_rng(93)\npos = rng.random(({n}, 3))\nmass = rng.random({n})"
+SETUP = "import numpy as np\nrng = np.random.default_rng(93)\npos = rng.random(({n}, 3))\nmass = rng.random({n})\ndel rng"
 CALL = "nbody_step_vec(pos, mass)"
 SIZES = {"small": {"n": 150}, "medium": {"n": 400}, "large": {"n": 800}}
 SHAPES = {"pos": ["n", 3], "mass": ["n"]}

@@ -4,7 +4,7 @@ import math
 
 FAMILY = "montecarlo"
 KERNEL = "option_payoff_loop"
-SETUP = "import numpy as np\nrng = np.random.default_rng(97)\nz = rng.standard_normal({n})"
+SETUP = "import numpy as np\nrng = np.random.default_rng(97)\nz = rng.standard_normal({n})\ndel rng"
 CALL = "option_payoff_loop(z, 100.0, 105.0, 0.01, 0.2, 1.0)"
 SIZES = {"small": {"n": 15000}, "medium": {"n": 60000}, "large": {"n": 200000}}
 SHAPES = {"z": ["n"]}

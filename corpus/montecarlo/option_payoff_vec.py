@@ -4,7 +4,7 @@ import numpy as np
 
 FAMILY = "montecarlo"
 KERNEL = "option_payoff_vec"
-SETUP = "import numpy as np\nrng = np.random.default_rng(96)\nz = rng.standard_normal({n})"
+SETUP = "import numpy as np\nrng = np.random.default_rng(96)\nz = rng.standard_normal({n})\ndel rng"
 CALL = "option_payoff_vec(z, 100.0, 105.0, 0.01, 0.2, 1.0)"
 SIZES = {"small": {"n": 100000}, "medium": {"n": 500000}, "large": {"n": 2000000}}
 SHAPES = {"z": ["n"]}

@@ -4,7 +4,7 @@ import numpy as np
 
 FAMILY = "montecarlo"
 KERNEL = "particle_box"
-SETUP = "import numpy as np\nrng = np.random.default_rng(98)\nx = rng.random({n})\nv = rng.standard_normal({n})"
+SETUP = "import numpy as np\nrng = np.random.default_rng(98)\nx = rng.random({n})\nv = rng.standard_normal({n})\ndel rng"
 CALL = "particle_box(x, v, 0.05)"
 SIZES = {"small": {"n": 15000}, "medium": {"n": 60000}, "large": {"n": 200000}}
 SHAPES = {"x": ["n"], "v": ["n"]}

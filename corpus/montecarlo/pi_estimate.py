@@ -2,7 +2,7 @@
 
 FAMILY = "montecarlo"
 KERNEL = "pi_estimate"
-SETUP = "import numpy as np\nrng = np.random.default_rng(90)\nxs = rng.random({n})\nys = rng.random({n})"
+SETUP = "import numpy as np\nrng = np.random.default_rng(90)\nxs = rng.random({n})\nys = rng.random({n})\ndel rng"
 CALL = "pi_estimate(xs, ys)"
 SIZES = {"small": {"n": 20000}, "medium": {"n": 80000}, "large": {"n": 250000}}
 SHAPES = {"xs": ["n"], "ys": ["n"]}

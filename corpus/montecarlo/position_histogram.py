@@ -4,7 +4,7 @@ import numpy as np
 
 FAMILY = "montecarlo"
 KERNEL = "position_histogram"
-SETUP = "import numpy as np\nrng = np.random.default_rng(99)\nx = rng.random({n})"
+SETUP = "import numpy as np\nrng = np.random.default_rng(99)\nx = rng.random({n})\ndel rng"
 CALL = "position_histogram(x, 64)"
 SIZES = {"small": {"n": 20000}, "medium": {"n": 80000}, "large": {"n": 250000}}
 SHAPES = {"x": ["n"]}

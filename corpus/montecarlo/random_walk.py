@@ -4,7 +4,7 @@ import numpy as np
 
 FAMILY = "montecarlo"
 KERNEL = "random_walk"
-SETUP = "import numpy as np\nrng = np.random.default_rng(91)\nsteps = rng.choice(np.array([-1.0, 1.0]), {n})"
+SETUP = "import numpy as np\nrng = np.random.default_rng(91)\nsteps = rng.choice(np.array([-1.0, 1.0]), {n})\ndel rng"
 CALL = "random_walk(steps)"
 SIZES = {"small": {"n": 20000}, "medium": {"n": 80000}, "large": {"n": 250000}}
 SHAPES = {"steps": ["n"]}

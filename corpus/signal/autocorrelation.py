@@ -4,7 +4,7 @@ import numpy as np
 
 FAMILY = "signal"
 KERNEL = "autocorrelation"
-SETUP = "import numpy as np\nrng = np.random.default_rng(72)\nx = rng.standard_normal({n})"
+SETUP = "import numpy as np\nrng = np.random.default_rng(72)\nx = rng.standard_normal({n})\ndel rng"
 CALL = "autocorrelation(x, 20)"
 SIZES = {"small": {"n": 600}, "medium": {"n": 2000}, "large": {"n": 7000}}
 SHAPES = {"x": ["n"]}

@@ -4,7 +4,7 @@ import numpy as np
 
 FAMILY = "signal"
 KERNEL = "convolve_full"
-SETUP = "import numpy as np\nrng = np.random.default_rng(75)\na = rng.standard_normal({n})\nb = rng.standard_normal({m})"
+SETUP = "import numpy as np\nrng = np.random.default_rng(75)\na = rng.standard_normal({n})\nb = rng.standard_normal({m})\ndel rng"
 CALL = "convolve_full(a, b)"
 SIZES = {"small": {"n": 400, "m": 30}, "medium": {"n": 1200, "m": 40}, "large": {"n": 3000, "m": 50}}
 SHAPES = {"a": ["n"], "b": ["m"]}

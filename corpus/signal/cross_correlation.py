@@ -4,7 +4,7 @@ import numpy as np
 
 FAMILY = "signal"
 KERNEL = "cross_correlation"
-SETUP = "import numpy as np\nrng = np.random.default_rng(81)\na = rng.standard_normal({n})\nb = rng.standard_normal({n})"
+SETUP = "import numpy as np\nrng = np.random.default_rng(81)\na = rng.standard_normal({n})\nb = rng.standard_normal({n})\ndel rng"
 CALL = "cross_correlation(a, b, 16)"
 SIZES = {"small": {"n": 500}, "medium": {"n": 1800}, "large": {"n": 6000}}
 SHAPES = {"a": ["n"], "b": ["n"]}

@@ -4,7 +4,7 @@ import numpy as np
 
 FAMILY = "signal"
 KERNEL = "fir_filter"
-SETUP = "import numpy as np\nrng = np.random.default_rng(70)\nx = rng.standard_normal({n})\nh = np.hanning(16) / 8.0"
+SETUP = "import numpy as np\nrng = np.random.default_rng(70)\nx = rng.standard_normal({n})\nh = np.hanning(16) / 8.0\ndel rng"
 CALL = "fir_filter(x, h)"
 SIZES = {"small": {"n": 1000}, "medium": {"n": 4000}, "large": {"n": 12000}}
 SHAPES = {"x": ["n"], "h": [16]}

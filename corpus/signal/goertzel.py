@@ -4,7 +4,7 @@ import math
 
 FAMILY = "signal"
 KERNEL = "goertzel"
-SETUP = "import numpy as np\nrng = np.random.default_rng(79)\nx = rng.standard_normal({n})"
+SETUP = "import numpy as np\nrng = np.random.default_rng(79)\nx = rng.standard_normal({n})\ndel rng"
 CALL = "goertzel(x, 0.1)"
 SIZES = {"small": {"n": 20000}, "medium": {"n": 80000}, "large": {"n": 250000}}
 SHAPES = {"x": ["n"]}

@@ -4,7 +4,7 @@ import numpy as np
 
 FAMILY = "signal"
 KERNEL = "iir_lowpass"
-SETUP = "import numpy as np\nrng = np.random.default_rng(74)\nx = rng.standard_normal({n})"
+SETUP = "import numpy as np\nrng = np.random.default_rng(74)\nx = rng.standard_normal({n})\ndel rng"
 CALL = "iir_lowpass(x, 0.1)"
 SIZES = {"small": {"n": 20000}, "medium": {"n": 80000}, "large": {"n": 250000}}
 SHAPES = {"x": ["n"]}

@@ -4,7 +4,7 @@ import numpy as np
 
 FAMILY = "signal"
 KERNEL = "moving_average"
-SETUP = "import numpy as np\nrng = np.random.default_rng(73)\nx = rng.standard_normal({n})"
+SETUP = "import numpy as np\nrng = np.random.default_rng(73)\nx = rng.standard_normal({n})\ndel rng"
 CALL = "moving_average(x, 5)"
 SIZES = {"small": {"n": 2000}, "medium": {"n": 8000}, "large": {"n": 25000}}
 SHAPES = {"x": ["n"]}

@@ -6,7 +6,7 @@ import numpy as np
 
 FAMILY = "signal"
 KERNEL = "naive_dft"
-SETUP = "import numpy as np\nrng = np.random.default_rng(71)\nx = rng.standard_normal({n})"
+SETUP = "import numpy as np\nrng = np.random.default_rng(71)\nx = rng.standard_normal({n})\ndel rng"
 CALL = "naive_dft(x)"
 SIZES = {"small": {"n": 80}, "medium": {"n": 160}, "large": {"n": 300}}
 SHAPES = {"x": ["n"]}

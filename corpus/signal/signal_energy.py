@@ -4,7 +4,7 @@ import numpy as np
 
 FAMILY = "signal"
 KERNEL = "signal_energy"
-SETUP = "import numpy as np\nrng = np.random.default_rng(77)\nx = rng.standard_normal({n})"
+SETUP = "import numpy as np\nrng = np.random.default_rng(77)\nx = rng.standard_normal({n})\ndel rng"
 CALL = "signal_energy(x, 64)"
 SIZES = {"small": {"n": 16384}, "medium": {"n": 65536}, "large": {"n": 196608}}
 SHAPES = {"x": ["n"]}

@@ -4,7 +4,7 @@ import numpy as np
 
 FAMILY = "signal"
 KERNEL = "spectrum_vec"
-SETUP = "import numpy as np\nrng = np.random.default_rng(80)\nx = rng.standard_normal({n})"
+SETUP = "import numpy as np\nrng = np.random.default_rng(80)\nx = rng.standard_normal({n})\ndel rng"
 CALL = "spectrum_vec(x)"
 SIZES = {"small": {"n": 16384}, "medium": {"n": 131072}, "large": {"n": 1048576}}
 SHAPES = {"x": ["n"]}

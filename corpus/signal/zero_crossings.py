@@ -2,7 +2,7 @@
 
 FAMILY = "signal"
 KERNEL = "zero_crossings"
-SETUP = "import numpy as np\nrng = np.random.default_rng(76)\nx = rng.standard_normal({n})"
+SETUP = "import numpy as np\nrng = np.random.default_rng(76)\nx = rng.standard_normal({n})\ndel rng"
 CALL = "zero_crossings(x)"
 SIZES = {"small": {"n": 20000}, "medium": {"n": 80000}, "large": {"n": 250000}}
 SHAPES = {"x": ["n"]}

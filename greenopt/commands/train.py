@@ -1,0 +1,209 @@
+"""``greenopt train``: measure the corpus and fit the energy cost model.
+
+::
+
+    greenopt train [--corpus DIR] [--store PATH] [--samples N] [--families ai,fluid]
+                   [--limit N] [--passes vectorize,jit] [--meter NAME] [--out DIR]
+                   [--fit-only | --measure-only]
+
+Generates every candidate of every corpus kernel with the registered passes,
+checks each once for equivalence, measures each (candidate, size) against the
+original with interleaved samples, records every row in the measurement store
+(so an interrupted run resumes), then exports the training table
+(`training_table.json` + `.csv`) and the model (`cost_model.json`) to `--out`
+(default: the package's shipped data directory) and prints the cross-validated
+figures. Exit codes: 0 done, 2 bad input (unknown family, empty corpus, no
+measured rows), 3 meter unavailable.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from greenopt.errors import InputError
+
+#: the package's shipped data directory (default of --out)
+DATA_DIR = Path(__file__).resolve().parents[1] / "models" / "data"
+
+
+def _split(values: tuple[str, ...]) -> list[str] | None:
+    """`--families a,b --families c` -> ['a', 'b', 'c'] (None when not given)."""
+    out = [v.strip() for item in values for v in item.split(",") if v.strip()]
+    return out or None
+
+
+def _measure(kernels: list, store, options, passes_spec, quiet: bool) -> list[str]:  # type: ignore[no-untyped-def]
+    """Plan and measure; returns notes for the table."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from greenopt.measure.machine import machine_fingerprint
+    from greenopt.measure.runner import resolve_meter
+    from greenopt.models.collect import Collector, load_passes, plan
+
+    console = Console(stderr=True, quiet=quiet)
+    passes, notes = load_passes(passes_spec)
+    for note in notes:
+        console.print(f"[yellow]note:[/] {note}")
+    if not passes:
+        raise InputError("no pass is available to generate candidates")
+    the_plan = plan(kernels, passes)
+    info = resolve_meter(options.meter, announce=lambda msg: console.print(msg))
+    machine_id = machine_fingerprint().machine_id
+    collector = Collector(store, options, info.name, info.measured, machine_id)
+    try:
+        pending = [t for t in the_plan.tasks if collector.pending(t)]
+        total = sum(len(collector.pending(t)) for t in pending)
+        console.print(
+            f"{len(kernels)} kernels, {len(the_plan.tasks)} candidates, "
+            f"{the_plan.measurements()} comparisons ({total} still to measure) "
+            f"with meter {info.name} ({'measured' if info.measured else 'estimated'})"
+        )
+        with Progress(
+            TextColumn("[progress.description]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        ) as progress:
+            bar = progress.add_task("measuring", total=total)
+            for task in pending:
+                todo = len(collector.pending(task))
+                rows = collector.run_task(
+                    task, on_measure=lambda label: progress.update(bar, description=label[:60])
+                )
+                progress.advance(bar, max(todo, len(rows)))
+    finally:
+        collector.close()
+    return notes + the_plan.notes
+
+
+@click.command(help="Measure the corpus and fit the energy cost model.")
+@click.option(
+    "--corpus",
+    "corpus_dir",
+    type=click.Path(),
+    default=None,
+    help="Corpus directory (default: the bundled corpus/).",
+)
+@click.option(
+    "--store",
+    "store_path",
+    type=click.Path(),
+    default=None,
+    help="Measurement store (SQLite) to record and resume from.",
+)
+@click.option(
+    "--samples",
+    type=int,
+    default=5,
+    show_default=True,
+    help="Interleaved samples per variant and comparison.",
+)
+@click.option(
+    "--min-sample-s",
+    type=float,
+    default=0.05,
+    show_default=True,
+    help="Minimum seconds per sample (calls are repeated to fill it).",
+)
+@click.option("--meter", default="auto", show_default=True, help="Energy meter.")
+@click.option("--families", multiple=True, help="Only these families (comma-separated).")
+@click.option("--limit", type=int, default=None, help="At most N kernels per family.")
+@click.option("--passes", "passes_spec", default=None, help="Passes to generate candidates with.")
+@click.option(
+    "--timeout",
+    "timeout_s",
+    type=float,
+    default=300.0,
+    show_default=True,
+    help="Seconds per child process.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(),
+    default=None,
+    help="Where to write training_table.{json,csv} and cost_model.json.",
+)
+@click.option("--fit-only", is_flag=True, help="Do not measure; fit from the store's rows.")
+@click.option("--measure-only", is_flag=True, help="Measure and record; do not export or fit.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+def train(
+    corpus_dir: str | None,
+    store_path: str | None,
+    samples: int,
+    min_sample_s: float,
+    meter: str,
+    families: tuple[str, ...],
+    limit: int | None,
+    passes_spec: str | None,
+    timeout_s: float,
+    out_dir: str | None,
+    fit_only: bool,
+    measure_only: bool,
+    quiet: bool,
+) -> int:
+    """Entry point of `greenopt train` (see the module docstring)."""
+    from greenopt.models.collect import CollectOptions
+    from greenopt.models.corpus import default_corpus_dir, load_corpus
+    from greenopt.models.table import store_rows, write_table
+    from greenopt.passes.registry import parse_pass_list
+    from greenopt.store import Store
+
+    if fit_only and measure_only:
+        raise InputError("--fit-only and --measure-only exclude each other")
+    if samples < 1:
+        raise InputError("--samples must be >= 1")
+    if limit is not None and limit < 1:
+        raise InputError("--limit must be >= 1")
+    if not min_sample_s > 0:
+        raise InputError("--min-sample-s must be > 0")
+    wanted = _split(families)
+    kernels = load_corpus(corpus_dir or default_corpus_dir(), wanted, limit)
+    if wanted:
+        unknown = sorted(set(wanted) - {k.family for k in kernels})
+        if unknown:
+            raise InputError(f"unknown or empty families: {', '.join(unknown)}")
+    pass_names = parse_pass_list(passes_spec) if passes_spec else None
+    options = CollectOptions(
+        meter=meter, samples=samples, min_sample_s=min_sample_s, timeout_s=timeout_s
+    )
+    store = Store(store_path)
+    try:
+        notes: list[str] = []
+        if not fit_only:
+            notes = _measure(kernels, store, options, pass_names, quiet)
+        if measure_only:
+            return 0
+        from greenopt.measure.machine import machine_fingerprint
+        from greenopt.models.training import build_model, make_table, save_model
+
+        fingerprint = machine_fingerprint()
+        keys = {k.key for k in kernels}
+        rows = [
+            r
+            for r in store_rows(store)
+            if r.kernel in keys and r.machine_id == fingerprint.machine_id
+        ]
+        if not any(r.usable for r in rows):
+            raise InputError(
+                "no measured training rows for this corpus on this machine; run without --fit-only"
+            )
+        table = make_table(rows, fingerprint.to_dict(), notes)
+        out = Path(out_dir) if out_dir else DATA_DIR
+        write_table(table, out / "training_table.json", out / "training_table.csv")
+        document = build_model(table)
+        save_model(document, out / "cost_model.json")
+    finally:
+        store.close()
+    from greenopt.commands.model import print_report
+
+    print_report(document["cv"])
+    click.echo(
+        f"wrote {out / 'training_table.json'}, {out / 'training_table.csv'}, {out / 'cost_model.json'}"
+    )
+    return 0

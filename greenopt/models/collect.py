@@ -1,0 +1,307 @@
+"""Measuring the corpus for training: candidates, equivalence, interleaved A/B ratios.
+
+For each corpus kernel the candidates are produced by the validated-rewrite
+machinery (`greenopt.optimizer.candidates.generate` over the registered passes),
+each candidate is checked once for equivalence with the original in child
+processes (`greenopt.optimizer.executor` + `equivalence`, on the smallest size),
+and each equivalent candidate × size is measured against the original with
+`greenopt.measure.runner.compare` (interleaved samples, the same runner that
+`rewrite` uses). Every outcome, including rejections, is recorded
+in the measurement store (`greenopt.store.Store`), so an interrupted run resumes
+where it stopped.
+
+The parent never imports corpus code: candidates are written to a temporary
+directory under the kernel's own module name and only children run them.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from greenopt.errors import InputError, MeterError, WorkloadError
+from greenopt.measure.workload import Workload
+from greenopt.models.corpus import CorpusKernel, CorpusWorkload
+from greenopt.models.features import candidate_features, function_features
+from greenopt.models.table import TrainingRow, record_row, store_rows
+from greenopt.optimizer.source import SourceModule
+from greenopt.passes.base import Pass
+from greenopt.store import Store
+
+#: tolerance for dtype-reduction candidates in training (float32 cannot pass rtol 1e-9)
+DTYPE_RTOL = 1e-3
+DTYPE_ATOL = 1e-6
+
+
+@dataclass(frozen=True)
+class CollectOptions:
+    """How to measure: meter, samples per variant, sample length, limits."""
+
+    meter: str = "auto"
+    samples: int = 5
+    min_sample_s: float = 0.05
+    timeout_s: float = 300.0
+    memory_mb: int | None = 4096
+
+
+@dataclass(frozen=True)
+class CandidateTask:
+    """One candidate of one kernel, to be checked once and measured at every size."""
+
+    kernel: CorpusKernel
+    function: str
+    candidate_hash: str
+    candidate_code: str  # the whole candidate module
+    original_function: str  # source of the original function
+    candidate_function: str  # source of the candidate function
+    passes: tuple[str, ...]
+    recipe: str
+
+
+@dataclass
+class Plan:
+    """Everything a training run will measure, and what could not be generated."""
+
+    tasks: list[CandidateTask] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def measurements(self) -> int:
+        """Number of (candidate, size) comparisons in the plan."""
+        return sum(len(t.kernel.workloads) for t in self.tasks)
+
+
+def load_passes(names: Sequence[str] | None = None) -> tuple[dict[str, Pass], list[str]]:
+    """Instantiate the registered passes (in canonical order); missing ones become notes."""
+    from greenopt.passes.registry import PASSES, get_pass
+
+    passes: dict[str, Pass] = {}
+    notes: list[str] = []
+    for name in PASSES:
+        if names is not None and name not in names:
+            continue
+        try:
+            passes[name] = get_pass(name)
+        except InputError:
+            raise
+        except Exception as exc:  # a pass not written yet, or broken
+            notes.append(f"pass {name} unavailable ({type(exc).__name__}: {exc})")
+    return passes, notes
+
+
+def plan(kernels: Iterable[CorpusKernel], passes: Mapping[str, Pass]) -> Plan:
+    """Generate the candidates of every kernel's entry function (static, no execution)."""
+    from greenopt.optimizer.candidates import generate
+    from greenopt.optimizer.functions import function_source
+
+    result = Plan()
+    for kernel in kernels:
+        try:
+            module = SourceModule.parse(kernel.code, kernel.path)
+            cset = generate(module, kernel.kernel, passes)
+        except Exception as exc:
+            result.notes.append(f"{kernel.key}: candidate generation failed: {exc}")
+            continue
+        result.notes.extend(f"{kernel.key}: {n}" for n in cset.notes)
+        original_function = function_source(module, kernel.kernel) or ""
+        for cand in cset.candidates:
+            result.tasks.append(
+                CandidateTask(
+                    kernel=kernel,
+                    function=kernel.kernel,
+                    candidate_hash=cand.source_hash,
+                    candidate_code=cand.module.code,
+                    original_function=original_function,
+                    candidate_function=cand.function_code,
+                    passes=tuple(cand.passes),
+                    recipe=describe_recipe(cand.steps),
+                )
+            )
+    return result
+
+
+def describe_recipe(steps: Iterable[object]) -> str:
+    """`vectorize#1 + jit` style label of a candidate's recipe steps."""
+    parts = []
+    for step in steps:
+        name = getattr(step, "pass_name", str(step))
+        index = getattr(step, "index", None)
+        parts.append(name if index is None else f"{name}#{index + 1}")
+    return " + ".join(parts)
+
+
+def corpus_workload(kernel: CorpusKernel, wl: CorpusWorkload, module_path: str) -> Workload:
+    """The runner's Workload for one size of a kernel, against `module_path`."""
+    return Workload(
+        setup=wl.setup,
+        calls=(wl.call,),
+        module_path=module_path,
+        module_name=kernel.stem,
+        label=f"{kernel.key}@{wl.size}",
+    )
+
+
+def check_equivalent(
+    original: Workload, candidate: Workload, dtype: bool, timeout_s: float
+) -> str | None:
+    """None when the candidate's outputs equal the original's, else the reason."""
+    from greenopt.optimizer.equivalence import Tolerance, compare_outputs
+    from greenopt.optimizer.executor import ChildLimits, run_child
+
+    limits = ChildLimits(timeout_s=timeout_s)
+    a = run_child("outputs", {"workload": original}, limits)
+    if not a.ok:
+        return f"original failed: {a.status}: {a.message}"
+    b = run_child("outputs", {"workload": candidate}, limits)
+    if not b.ok:
+        return f"candidate failed: {b.status}: {b.message}"
+    tol = Tolerance(DTYPE_RTOL, DTYPE_ATOL) if dtype else Tolerance()
+    verdict = compare_outputs(a.value, b.value, tol)
+    return None if verdict.equal else (verdict.reason or "outputs differ")
+
+
+def _write_module(root: Path, tag: str, stem: str, code: str) -> str:
+    """Write `code` as `<root>/<tag>/<stem>.py` and return the path."""
+    folder = root / tag
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{stem}.py"
+    path.write_text(code, encoding="utf-8")
+    return str(path)
+
+
+class Collector:
+    """Runs a Plan, recording one row per (candidate, size) in the store."""
+
+    def __init__(
+        self,
+        store: Store,
+        options: CollectOptions,
+        meter_name: str,
+        meter_measured: bool,
+        machine_id: str,
+        workdir: str | None = None,
+    ) -> None:
+        self.store = store
+        self.options = options
+        self.meter_name = meter_name
+        self.meter_measured = meter_measured
+        self.machine_id = machine_id
+        self._tmp = tempfile.TemporaryDirectory(prefix="greenopt-train-", dir=workdir)
+        self.root = Path(self._tmp.name)
+        self.done = {r.key for r in store_rows(store)}
+
+    def close(self) -> None:
+        """Remove the temporary candidate files."""
+        self._tmp.cleanup()
+
+    def pending(self, task: CandidateTask) -> list[CorpusWorkload]:
+        """The sizes of `task` not yet in the store."""
+        return [
+            wl
+            for wl in task.kernel.workloads
+            if (task.kernel.key, wl.size, task.candidate_hash, self.meter_name, self.machine_id)
+            not in self.done
+        ]
+
+    def _row(
+        self, task: CandidateTask, wl: CorpusWorkload, status: str, **kw: object
+    ) -> TrainingRow:
+        return TrainingRow(
+            kernel=task.kernel.key,
+            family=task.kernel.family,
+            size=wl.size,
+            function=task.function,
+            candidate=task.candidate_hash,
+            passes=list(task.passes),
+            recipe=task.recipe,
+            status=status,
+            meter=self.meter_name,
+            measured=self.meter_measured,
+            machine_id=self.machine_id,
+            sizes=dict(wl.sizes),
+            original_code=task.original_function,
+            candidate_code=task.candidate_function,
+            **kw,  # type: ignore[arg-type]
+        )
+
+    def _record(self, row: TrainingRow) -> TrainingRow:
+        record_row(self.store, row)
+        self.done.add(row.key)
+        return row
+
+    def run_task(
+        self, task: CandidateTask, on_measure: Callable[[str], None] | None = None
+    ) -> list[TrainingRow]:
+        """Check and measure one candidate at every pending size; return the new rows."""
+        from greenopt.measure.runner import RunOptions, compare
+
+        sizes = self.pending(task)
+        if not sizes:
+            return []
+        orig_path = _write_module(
+            self.root, "original-" + task.kernel.stem, task.kernel.stem, task.kernel.code
+        )
+        cand_path = _write_module(
+            self.root, task.candidate_hash, task.kernel.stem, task.candidate_code
+        )
+        smallest = task.kernel.workloads[0]
+        reason = check_equivalent(
+            corpus_workload(task.kernel, smallest, orig_path),
+            corpus_workload(task.kernel, smallest, cand_path),
+            dtype="dtype-reduction" in task.passes,
+            timeout_s=self.options.timeout_s,
+        )
+        if reason is not None:
+            return [
+                self._record(self._row(task, wl, "not-equivalent", reason=reason[:300]))
+                for wl in sizes
+            ]
+        options = RunOptions(
+            samples=self.options.samples,
+            min_sample_s=self.options.min_sample_s,
+            warmup=1,
+            timeout_s=self.options.timeout_s,
+            memory_mb=self.options.memory_mb,
+            idle_baseline=False,
+        )
+        rows: list[TrainingRow] = []
+        for wl in sizes:
+            if on_measure is not None:
+                on_measure(f"{task.kernel.key}@{wl.size} {task.recipe}")
+            original = function_features(task.kernel.code, wl.sizes, task.function)
+            variant = function_features(task.candidate_code, wl.sizes, task.function)
+            feats = candidate_features(original, variant, task.passes)
+            try:
+                cmp = compare(
+                    corpus_workload(task.kernel, wl, orig_path),
+                    corpus_workload(task.kernel, wl, cand_path),
+                    meter=self.meter_name,
+                    options=options,
+                )
+            except MeterError:
+                raise
+            except WorkloadError as exc:
+                rows.append(
+                    self._record(
+                        self._row(task, wl, "failed", reason=str(exc)[:300], features=feats)
+                    )
+                )
+                continue
+            rows.append(
+                self._record(
+                    self._row(
+                        task,
+                        wl,
+                        "measured",
+                        ratio=float(cmp.ratio),
+                        ci95=(float(cmp.ci95[0]), float(cmp.ci95[1])),
+                        time_ratio=float(cmp.time_ratio),
+                        orig_energy_j=float(cmp.a.energy_median_j),
+                        cand_energy_j=float(cmp.b.energy_median_j),
+                        samples=self.options.samples,
+                        features=feats,
+                    )
+                )
+            )
+        return rows

@@ -1,0 +1,126 @@
+"""Accuracy of energy-ratio predictions, as used to decide what to measure.
+
+All metrics take predicted and measured **log** ratios (log E_candidate/E_original)
+and the ranking group of each sample (the same kernel at the same size: the
+candidates that compete in one `rewrite`). Definitions (also in docs/model.md):
+
+* `spearman`: Spearman rank correlation of predicted vs measured ratio over all
+  samples (average ranks for ties; 0 when either side is constant).
+* `pairwise_accuracy`: over every pair of candidates in the same group whose
+  measured ratios differ by more than the noise floor `NOISE_EPS` (2%), the
+  fraction the prediction orders the same way; a predicted tie counts one half.
+* `top1_regret_*`: per group with >= 2 candidates, measured ratio of the
+  predicted-best candidate / measured ratio of the truly best one − 1; mean and
+  90th percentile.
+* `best_in_top2`: per group with >= 2 candidates, fraction in which the truly best
+  candidate is among the two with the lowest predictions.
+* `harm_rate`: per group, the fraction in which the predicted-best candidate is
+  predicted to save energy (ratio < 1) but measures worse than the original by
+  more than the noise floor (ratio > 1 + `NOISE_EPS`).
+* `mape_ratio`: mean |predicted ratio − measured ratio| / measured ratio.
+
+Predicted ties are broken by sample order, so a constant predictor (the
+no-change baseline) picks an arbitrary but deterministic candidate.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+#: relative difference below which two energies count as equal (DESIGN §4's minimum ε)
+NOISE_EPS = 0.02
+
+
+def _ranks(values: np.ndarray) -> np.ndarray:
+    """Average ranks (1-based) of `values`, ties sharing their mean rank."""
+    order = np.argsort(values, kind="mergesort")
+    ranks = np.empty(len(values), dtype=np.float64)
+    sorted_vals = values[order]
+    i = 0
+    while i < len(values):
+        j = i
+        while j + 1 < len(values) and sorted_vals[j + 1] == sorted_vals[i]:
+            j += 1
+        ranks[order[i : j + 1]] = (i + j) / 2.0 + 1.0
+        i = j + 1
+    return ranks
+
+
+def spearman(a: Sequence[float], b: Sequence[float]) -> float:
+    """Spearman's rank correlation (Pearson of average ranks); 0 if either is constant."""
+    x, y = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if len(x) < 2:
+        return 0.0
+    rx, ry = _ranks(x), _ranks(y)
+    rx -= rx.mean()
+    ry -= ry.mean()
+    denom = math.sqrt(float((rx * rx).sum()) * float((ry * ry).sum()))
+    return float((rx * ry).sum() / denom) if denom > 0 else 0.0
+
+
+def _groups(groups: Sequence[str]) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = defaultdict(list)
+    for i, g in enumerate(groups):
+        out[g].append(i)
+    return dict(out)
+
+
+def ranking_metrics(
+    predicted_log: Sequence[float], measured_log: Sequence[float], groups: Sequence[str]
+) -> dict[str, Any]:
+    """All metrics of the module docstring for one set of predictions."""
+    pred = np.asarray(predicted_log, dtype=np.float64)
+    true = np.asarray(measured_log, dtype=np.float64)
+    if pred.shape != true.shape or len(pred) != len(groups):
+        raise ValueError("predictions, measurements and groups differ in length")
+    eps_log = math.log1p(NOISE_EPS)
+    pairs = correct = 0.0
+    regrets: list[float] = []
+    top2_hits: list[float] = []
+    harms: list[float] = []
+    for members in _groups(groups).values():
+        idx = np.asarray(members)
+        p, t = pred[idx], true[idx]
+        for a in range(len(idx)):
+            for b in range(a + 1, len(idx)):
+                if abs(t[a] - t[b]) <= eps_log:
+                    continue
+                pairs += 1
+                if p[a] == p[b]:
+                    correct += 0.5
+                elif (p[a] < p[b]) == (t[a] < t[b]):
+                    correct += 1
+        order = np.argsort(p, kind="mergesort")
+        chosen = order[0]
+        harms.append(1.0 if p[chosen] < 0 and t[chosen] > eps_log else 0.0)
+        if len(idx) >= 2:
+            best = int(np.argmin(t))
+            regrets.append(math.exp(t[chosen] - t[best]) - 1.0)
+            top2_hits.append(1.0 if best in set(order[:2].tolist()) else 0.0)
+    return {
+        "spearman": spearman(pred, true),
+        "pairwise_accuracy": (correct / pairs) if pairs else None,
+        "top1_regret_mean": float(np.mean(regrets)) if regrets else None,
+        "top1_regret_p90": float(np.percentile(regrets, 90)) if regrets else None,
+        "best_in_top2": float(np.mean(top2_hits)) if top2_hits else None,
+        "harm_rate": float(np.mean(harms)) if harms else None,
+        "mape_ratio": float(np.mean(np.abs(np.exp(pred) - np.exp(true)) / np.exp(true)))
+        if len(pred)
+        else None,
+        "n_samples": int(len(pred)),
+        "n_groups": len(harms),
+        "n_groups_multi": len(regrets),
+        "n_pairs": int(pairs),
+    }
+
+
+def mean_abs_log_error(predicted_log: Sequence[float], measured_log: Sequence[float]) -> float:
+    """Mean |log predicted − log measured| (the per-pass policy's selection criterion)."""
+    p = np.asarray(predicted_log, dtype=np.float64)
+    t = np.asarray(measured_log, dtype=np.float64)
+    return float(np.mean(np.abs(p - t))) if len(p) else math.inf

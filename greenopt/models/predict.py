@@ -1,0 +1,226 @@
+"""Predicted energy ratios for candidates and opportunities (the shipped cost model).
+
+Imports without scikit-learn (only numpy and the stdlib) and never unpickles: the
+shipped model is a JSON document of boosted trees (`greenopt.models.trees`)
+written by `greenopt train` to `greenopt/models/data/cost_model.json`. Which
+predictor answers is decided per pass combination by the document's `policy`
+(the learned model only where it beat the baselines in cross-validation), and
+is reported in `Prediction.source`: "model", or "baseline" (roofline or no-change;
+also when no model is shipped or the features lie far outside the training range).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import textwrap
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from greenopt.errors import InputError
+from greenopt.models.baselines import roofline_log_ratio
+from greenopt.models.delta import approximate
+from greenopt.models.features import (
+    CANDIDATE_FEATURE_NAMES,
+    candidate_features,
+    profile_code,
+)
+
+if TYPE_CHECKING:
+    from greenopt.models.trees import Ensemble
+    from greenopt.passes.base import Opportunity
+
+#: the shipped model document
+DEFAULT_MODEL_PATH = Path(__file__).resolve().parent / "data" / "cost_model.json"
+#: format tag accepted by `load_model`
+MODEL_FORMAT = "greenopt-cost-model"
+#: interval (log units) around a baseline prediction when no cross-validated residuals exist
+DEFAULT_SPREAD_LOG = (-0.7, 0.7)
+#: how far (log units) beyond the training range a feature may lie before the model abstains
+RANGE_SLACK = 1.5
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """Predicted E_variant / E_original with an 80% interval and who predicted it."""
+
+    ratio: float  # point estimate
+    lo: float  # 10% quantile
+    hi: float  # 90% quantile
+    source: str  # "model" | "baseline"
+
+    @property
+    def saving(self) -> float:
+        """Predicted fraction of energy saved (negative when the variant costs more)."""
+        return 1.0 - self.ratio
+
+
+def _pass_key(passes: Sequence[str]) -> str:
+    return "+".join(sorted(passes)) or "none"
+
+
+def _parse_function(code: str) -> str:
+    """`code` dedented, so a method's source parses on its own."""
+    return textwrap.dedent(code)
+
+
+class CostModel:
+    """Predicts energy ratios from static features; see the module docstring.
+
+    Built by `load_model`; `document` is None when no model is shipped, in which case
+    every prediction is the roofline baseline.
+    """
+
+    def __init__(self, document: Mapping[str, Any] | None = None, path: str | None = None) -> None:
+        self.document = document
+        self.path = path
+        self._ensembles: dict[str, Ensemble] | None = None
+
+    # -- model parts ---------------------------------------------------------
+    @property
+    def available(self) -> bool:
+        """True when a fitted model is loaded."""
+        return self.document is not None
+
+    def _models(self) -> dict[str, Ensemble]:
+        """The ensembles, rebuilt from JSON on first use."""
+        if self._ensembles is None:
+            from greenopt.models.trees import Ensemble
+
+            assert self.document is not None
+            try:
+                self._ensembles = {
+                    name: Ensemble.from_dict(data) for name, data in self.document["models"].items()
+                }
+            except (KeyError, TypeError, ValueError) as exc:
+                raise InputError(f"{self.path}: malformed cost model: {exc}") from None
+        return self._ensembles
+
+    def _choice(self, passes: Sequence[str]) -> str:
+        if self.document is None:
+            return "roofline"
+        policy = self.document.get("policy", {})
+        return str(
+            policy.get("by_passes", {}).get(_pass_key(passes), policy.get("default", "model"))
+        )
+
+    def _in_range(self, vector: Sequence[float]) -> bool:
+        assert self.document is not None
+        ranges = self.document.get("feature_ranges")
+        if not ranges:
+            return True
+        for v, lo, hi in zip(vector, ranges["min"], ranges["max"], strict=True):
+            if v < lo - RANGE_SLACK or v > hi + RANGE_SLACK:
+                return False
+        return True
+
+    def _spread(self, name: str) -> tuple[float, float]:
+        residuals = (self.document or {}).get("residuals", {}).get(name)
+        if residuals and len(residuals) == 2:
+            return float(residuals[0]), float(residuals[1])
+        return DEFAULT_SPREAD_LOG
+
+    # -- predictions -----------------------------------------------------------
+    def predict_features(self, features: Mapping[str, float], passes: Sequence[str]) -> Prediction:
+        """Prediction from a candidate feature dict (`features.candidate_features`)."""
+        names = (
+            list(self.document.get("feature_names", CANDIDATE_FEATURE_NAMES))
+            if self.document is not None
+            else list(CANDIDATE_FEATURE_NAMES)
+        )
+        vector = [float(features.get(n, 0.0)) for n in names]
+        choice = self._choice(passes)
+        if choice == "model" and self.document is not None and self._in_range(vector):
+            models = self._models()
+            point = models["point"].predict_one(vector)
+            lo = models["q10"].predict_one(vector) if "q10" in models else point
+            hi = models["q90"].predict_one(vector) if "q90" in models else point
+            lo, mid, hi = sorted((lo, point, hi))
+            return Prediction(math.exp(mid), math.exp(lo), math.exp(hi), "model")
+        if choice == "no-change":
+            center = 0.0
+            spread = self._spread("no-change")
+        else:
+            center = roofline_log_ratio(features)
+            spread = self._spread("roofline")
+        lo, hi = center + min(spread[0], 0.0), center + max(spread[1], 0.0)
+        return Prediction(math.exp(center), math.exp(lo), math.exp(hi), "baseline")
+
+    def predict_candidate(
+        self,
+        original_code: str,
+        candidate_code: str,
+        function: str,
+        passes: Sequence[str],
+        sizes: Mapping[str, int] | None = None,
+    ) -> Prediction:
+        """Predicted E_candidate / E_original of `function` in two versions of a module.
+
+        `original_code` / `candidate_code` may be whole modules or just the function;
+        `function` is its qualified name; `sizes` binds parameter sizes when known.
+        """
+        try:
+            original = profile_code(_parse_function(original_code), sizes, function)
+            candidate = profile_code(_parse_function(candidate_code), sizes, function)
+        except SyntaxError as exc:
+            raise InputError(f"cannot predict for {function}: syntax error: {exc.msg}") from None
+        feats = candidate_features(original.features(), candidate.features(), passes)
+        return self.predict_features(feats, passes)
+
+    def predict_opportunity(self, function_code: str, opportunity: Opportunity) -> Prediction:
+        """Predicted ratio if `opportunity` alone were applied to its function.
+
+        `function_code` is the enclosing function's source (or the whole module);
+        the candidate is approximated from the opportunity's pass and site.
+        """
+        try:
+            profile = profile_code(_parse_function(function_code), None, opportunity.site.function)
+        except SyntaxError as exc:
+            raise InputError(
+                f"cannot predict for {opportunity.site.function}: syntax error: {exc.msg}"
+            ) from None
+        variant = approximate(profile, opportunity.pass_name, opportunity.site.line)
+        passes = [opportunity.pass_name]
+        feats = candidate_features(profile.features(), variant.features(), passes)
+        return self.predict_features(feats, passes)
+
+    def info(self) -> dict[str, Any]:
+        """What is loaded: path, training summary, policy and cross-validated figures."""
+        if self.document is None:
+            return {"path": self.path, "available": False, "source": "baseline (roofline)"}
+        doc = self.document
+        return {
+            "path": self.path,
+            "available": True,
+            "version": doc.get("version"),
+            "training": doc.get("training", {}),
+            "policy": doc.get("policy", {}),
+            "cv": doc.get("cv", {}),
+            "n_trees": {name: len(m.get("trees", [])) for name, m in doc.get("models", {}).items()},
+        }
+
+
+def load_model(path: str | None = None) -> CostModel:
+    """The shipped model (default) or the model document at `path`.
+
+    Without a shipped model the result predicts with the roofline baseline
+    (`source="baseline"`); an explicit `path` that is missing or malformed is an
+    InputError.
+    """
+    target = Path(path) if path is not None else DEFAULT_MODEL_PATH
+    if not target.exists():
+        if path is not None:
+            raise InputError(f"{target}: no such cost model")
+        return CostModel(None, None)
+    try:
+        document = json.loads(target.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"{target}: cannot read cost model: {exc}") from None
+    if not isinstance(document, dict) or document.get("format") != MODEL_FORMAT:
+        raise InputError(f"{target}: not a greenopt cost model")
+    for key in ("models", "feature_names"):
+        if key not in document:
+            raise InputError(f"{target}: malformed cost model: missing {key!r}")
+    return CostModel(document, str(target))

@@ -1,0 +1,253 @@
+"""The training table: one row per corpus kernel × size × candidate, with its measurement.
+
+Rows are recorded in the measurement store (`greenopt.store.Store`, kind
+`STORE_KIND`) while `greenopt train` measures, which is what makes training
+resumable: a row already stored for the same kernel, size, candidate text, meter
+and machine is not measured again. The **exported table** (`training_table.json` + a flat `training_table.csv`),
+  versioned, shipped under `greenopt/models/data/`, from which the shipped model is
+  built. Every row carries its meter name and whether the energy was measured or
+  estimated; the table carries the machine fingerprint.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from greenopt.errors import InputError
+
+#: format version of the exported table (bump when columns change meaning)
+TABLE_VERSION = 1
+#: `Store.record_result` kind of training rows
+STORE_KIND = "cost-model-training-row"
+
+
+@dataclass
+class TrainingRow:
+    """One measured (or rejected) candidate of one kernel at one size."""
+
+    kernel: str  # "family/stem"
+    family: str
+    size: str
+    function: str
+    candidate: str  # source hash of the candidate module
+    passes: list[str]
+    recipe: str
+    status: str  # "measured" | "not-equivalent" | "failed"
+    meter: str
+    measured: bool  # False when the meter is an estimate
+    machine_id: str
+    ratio: float | None = None  # median E_candidate / median E_original
+    ci95: tuple[float, float] | None = None
+    time_ratio: float | None = None
+    orig_energy_j: float | None = None  # per call, median
+    cand_energy_j: float | None = None
+    samples: int = 0
+    reason: str = ""
+    features: dict[str, float] = field(default_factory=dict)
+    sizes: dict[str, int] = field(default_factory=dict)  # bound sizes of this workload
+    original_code: str = ""  # source of the original function
+    candidate_code: str = ""  # source of the candidate function
+
+    @property
+    def key(self) -> tuple[str, str, str, str, str]:
+        """Resume key: a row with the same key is not measured again."""
+        return (self.kernel, self.size, self.candidate, self.meter, self.machine_id)
+
+    @property
+    def store_key(self) -> str:
+        """`key` as one string, the Store's result key."""
+        return "|".join(self.key)
+
+    @property
+    def group(self) -> str:
+        """The ranking group: candidates of the same kernel at the same size compete."""
+        return f"{self.kernel}@{self.size}"
+
+    @property
+    def usable(self) -> bool:
+        """True for a measured row with a finite positive ratio."""
+        return (
+            self.status == "measured"
+            and self.ratio is not None
+            and math.isfinite(self.ratio)
+            and self.ratio > 0
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        data = asdict(self)
+        data["ci95"] = list(self.ci95) if self.ci95 is not None else None
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TrainingRow:
+        """Rebuild a row; unknown keys are ignored, missing required ones are an error."""
+        names = {f for f in cls.__dataclass_fields__}
+        values = {k: v for k, v in data.items() if k in names}
+        ci = values.get("ci95")
+        values["ci95"] = (float(ci[0]), float(ci[1])) if ci else None
+        values["features"] = {str(k): float(v) for k, v in (values.get("features") or {}).items()}
+        values["passes"] = [str(p) for p in values.get("passes") or []]
+        values["sizes"] = {str(k): int(v) for k, v in (values.get("sizes") or {}).items()}
+        try:
+            return cls(**values)
+        except TypeError as exc:
+            raise InputError(f"malformed training row: {exc}") from None
+
+
+@dataclass
+class TrainingTable:
+    """Exported training data plus what it was measured with."""
+
+    rows: list[TrainingRow]
+    feature_names: list[str]
+    machine: dict[str, Any] = field(default_factory=dict)
+    created: str = ""
+    greenopt_version: str = ""
+    notes: list[str] = field(default_factory=list)
+    version: int = TABLE_VERSION
+
+    def usable_rows(self) -> list[TrainingRow]:
+        """Measured rows with a valid ratio (what the model is fitted on)."""
+        return [r for r in self.rows if r.usable]
+
+    def matrix(self) -> tuple[list[list[float]], list[float], list[str], list[str]]:
+        """(X, y = log ratio, family per row, group per row) of the usable rows."""
+        rows = self.usable_rows()
+        x = [[float(r.features.get(n, 0.0)) for n in self.feature_names] for r in rows]
+        y = [math.log(float(r.ratio)) for r in rows]  # type: ignore[arg-type]
+        return x, y, [r.family for r in rows], [r.group for r in rows]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return {
+            "version": self.version,
+            "created": self.created,
+            "greenopt_version": self.greenopt_version,
+            "machine": self.machine,
+            "notes": self.notes,
+            "feature_names": self.feature_names,
+            "rows": [r.to_dict() for r in self.rows],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TrainingTable:
+        """Rebuild from `to_dict` output; a newer format version is refused."""
+        version = int(data.get("version", 0))
+        if version > TABLE_VERSION:
+            raise InputError(f"training table version {version} is newer than this greenopt")
+        return cls(
+            rows=[TrainingRow.from_dict(r) for r in data.get("rows", [])],
+            feature_names=[str(n) for n in data.get("feature_names", [])],
+            machine=dict(data.get("machine", {})),
+            created=str(data.get("created", "")),
+            greenopt_version=str(data.get("greenopt_version", "")),
+            notes=[str(n) for n in data.get("notes", [])],
+            version=version,
+        )
+
+
+def store_rows(store: Any) -> list[TrainingRow]:
+    """The training rows recorded in `store` (newest wins for a repeated key)."""
+    seen: dict[str, TrainingRow] = {}
+    for item in store.results(STORE_KIND):  # newest first
+        try:
+            row = TrainingRow.from_dict(item["data"])
+        except (InputError, TypeError, KeyError):
+            continue
+        seen.setdefault(row.store_key, row)
+    return sorted(seen.values(), key=lambda r: r.key)
+
+
+def record_row(store: Any, row: TrainingRow) -> None:
+    """Record one training row in `store`."""
+    store.record_result(STORE_KIND, row.store_key, row.to_dict())
+
+
+def read_table(path: str | Path) -> TrainingTable:
+    """Read an exported table (`.json`); bad files are InputErrors."""
+    p = Path(path)
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{p}: no such training table") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"{p}: cannot read training table: {exc}") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{p}: not a training table")
+    return TrainingTable.from_dict(data)
+
+
+def write_table(table: TrainingTable, json_path: str | Path, csv_path: str | Path | None) -> None:
+    """Write the table as JSON (full) and optionally as flat CSV (one column per feature)."""
+    jp = Path(json_path)
+    jp.parent.mkdir(parents=True, exist_ok=True)
+    tmp = jp.with_suffix(jp.suffix + ".tmp")
+    tmp.write_text(json.dumps(table.to_dict(), indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    tmp.replace(jp)
+    if csv_path is not None:
+        write_csv(table.rows, table.feature_names, csv_path)
+
+
+#: the non-feature CSV columns, in order
+CSV_COLUMNS = (
+    "kernel",
+    "family",
+    "size",
+    "function",
+    "candidate",
+    "passes",
+    "recipe",
+    "status",
+    "meter",
+    "measured",
+    "machine_id",
+    "ratio",
+    "ci95_lo",
+    "ci95_hi",
+    "time_ratio",
+    "orig_energy_j",
+    "cand_energy_j",
+    "samples",
+)
+
+
+def write_csv(rows: Iterable[TrainingRow], feature_names: Sequence[str], path: str | Path) -> None:
+    """Flat CSV of the rows: metadata columns then one column per feature."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    with open(p, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow([*CSV_COLUMNS, *feature_names])
+        for r in rows:
+            lo, hi = r.ci95 if r.ci95 is not None else (None, None)
+            meta = [
+                r.kernel,
+                r.family,
+                r.size,
+                r.function,
+                r.candidate,
+                "+".join(r.passes),
+                r.recipe,
+                r.status,
+                r.meter,
+                int(r.measured),
+                r.machine_id,
+                r.ratio,
+                lo,
+                hi,
+                r.time_ratio,
+                r.orig_energy_j,
+                r.cand_energy_j,
+                r.samples,
+            ]
+            writer.writerow(
+                [("" if v is None else v) for v in meta]
+                + [r.features.get(n, 0.0) for n in feature_names]
+            )

@@ -1,0 +1,302 @@
+"""Fitting and cross-validating the cost model from a training table (needs scikit-learn).
+
+Three `HistGradientBoostingRegressor`s on the candidate feature vector predict
+log(E_candidate / E_original): squared error for the point estimate, quantile
+loss at 0.1 and 0.9 for the interval. They are evaluated with GroupKFold by
+kernel family (a family is never in both the training and the test fold), next to
+the two baselines (no change, roofline). The model is kept only where it beats
+them: per pass combination, the predictor with the lowest cross-validated mean
+absolute log error is chosen (`policy`); predictions then say which one answered
+(`Prediction.source`). The result is one JSON document (trees as data, no pickle)
+that `greenopt.models.predict` evaluates without scikit-learn.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import math
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from greenopt.errors import InputError
+from greenopt.models.baselines import roofline_log_ratio
+from greenopt.models.evaluation import mean_abs_log_error, ranking_metrics
+from greenopt.models.features import CANDIDATE_FEATURE_NAMES, candidate_features, function_features
+from greenopt.models.table import TrainingRow, TrainingTable
+from greenopt.models.trees import Ensemble, from_sklearn
+
+#: format tag and version of the shipped model document
+MODEL_FORMAT = "greenopt-cost-model"
+MODEL_VERSION = 1
+
+#: hyper-parameters of the boosted trees (small data: shallow trees, strong shrinkage)
+HGB_PARAMS: dict[str, Any] = {
+    "max_iter": 200,
+    "learning_rate": 0.05,
+    "max_leaf_nodes": 15,
+    "min_samples_leaf": 4,
+    "l2_regularization": 1.0,
+    "early_stopping": False,
+    "random_state": 0,
+}
+#: quantiles of the interval
+QUANTILES = (0.1, 0.9)
+#: pass combinations with fewer cross-validated samples than this use the global choice
+MIN_POLICY_SAMPLES = 8
+#: the predictors a policy may choose
+PREDICTORS = ("model", "roofline", "no-change")
+
+
+def fit_ensembles(x: np.ndarray, y: np.ndarray) -> dict[str, Ensemble]:
+    """Fit the point and quantile models and export them as JSON-able ensembles."""
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    models: dict[str, Ensemble] = {}
+    point = HistGradientBoostingRegressor(loss="squared_error", **HGB_PARAMS).fit(x, y)
+    models["point"] = from_sklearn(point)
+    for q in QUANTILES:
+        est = HistGradientBoostingRegressor(loss="quantile", quantile=q, **HGB_PARAMS).fit(x, y)
+        models[f"q{int(round(q * 100)):02d}"] = from_sklearn(est)
+    return models
+
+
+def pass_key(passes: Sequence[str]) -> str:
+    """Policy key of a pass combination ('jit', 'loop-fusion+vectorize', ...)."""
+    return "+".join(sorted(passes)) or "none"
+
+
+@dataclass
+class CrossValidation:
+    """Out-of-fold predictions (log ratios) of the model and the baselines."""
+
+    rows: list[TrainingRow]
+    measured: np.ndarray
+    model: np.ndarray
+    roofline: np.ndarray
+    no_change: np.ndarray
+    folds: np.ndarray  # fold index of each row
+    n_splits: int
+    fold_families: list[list[str]] = field(default_factory=list)
+
+    def predictions(self, name: str) -> np.ndarray:
+        """Out-of-fold predictions of predictor `name` (see `PREDICTORS`)."""
+        return {"model": self.model, "roofline": self.roofline, "no-change": self.no_change}[name]
+
+    def groups(self) -> list[str]:
+        """Ranking group of each row."""
+        return [r.group for r in self.rows]
+
+
+def _matrix(table: TrainingTable) -> tuple[list[TrainingRow], np.ndarray, np.ndarray]:
+    rows = table.usable_rows()
+    if not rows:
+        raise InputError("the training table has no measured rows")
+    x = np.array(
+        [[float(r.features.get(n, 0.0)) for n in table.feature_names] for r in rows],
+        dtype=np.float64,
+    )
+    y = np.array([math.log(float(r.ratio)) for r in rows], dtype=np.float64)  # type: ignore[arg-type]
+    return rows, x, y
+
+
+def cross_validate(
+    table: TrainingTable,
+    n_splits: int | None = None,
+    fit: Callable[[np.ndarray, np.ndarray], Ensemble] | None = None,
+) -> CrossValidation:
+    """GroupKFold by family: out-of-fold predictions of the model and both baselines."""
+    from sklearn.model_selection import GroupKFold
+
+    rows, x, y = _matrix(table)
+    families = np.array([r.family for r in rows])
+    distinct = sorted(set(families.tolist()))
+    if len(distinct) < 2:
+        raise InputError("GroupKFold by family needs at least 2 families in the training table")
+    k = min(n_splits or len(distinct), len(distinct))
+    fit = fit or (lambda a, b: fit_ensembles(a, b)["point"])
+    model_pred = np.zeros(len(rows))
+    folds = np.zeros(len(rows), dtype=np.int64)
+    fold_families: list[list[str]] = []
+    for i, (train, test) in enumerate(GroupKFold(n_splits=k).split(x, y, groups=families)):
+        ens = fit(x[train], y[train])
+        model_pred[test] = ens.predict(x[test])
+        folds[test] = i
+        fold_families.append(sorted(set(families[test].tolist())))
+    roof = np.array([roofline_log_ratio(r.features) for r in rows])
+    return CrossValidation(
+        rows=rows,
+        measured=y,
+        model=model_pred,
+        roofline=roof,
+        no_change=np.zeros(len(rows)),
+        folds=folds,
+        n_splits=k,
+        fold_families=fold_families,
+    )
+
+
+def choose_policy(cv: CrossValidation) -> dict[str, Any]:
+    """Per pass combination, the predictor with the lowest CV mean absolute log error."""
+    errors_all = {
+        name: mean_abs_log_error(cv.predictions(name), cv.measured) for name in PREDICTORS
+    }
+    default = min(PREDICTORS, key=lambda n: (errors_all[n], PREDICTORS.index(n)))
+    by_key: dict[str, list[int]] = defaultdict(list)
+    for i, r in enumerate(cv.rows):
+        by_key[pass_key(r.passes)].append(i)
+    by_passes: dict[str, str] = {}
+    detail: dict[str, dict[str, float]] = {}
+    for key, idx in sorted(by_key.items()):
+        errs = {
+            name: mean_abs_log_error(cv.predictions(name)[idx], cv.measured[idx])
+            for name in PREDICTORS
+        }
+        detail[key] = {**errs, "n": float(len(idx))}
+        if len(idx) >= MIN_POLICY_SAMPLES:
+            by_passes[key] = min(PREDICTORS, key=lambda n: (errs[n], PREDICTORS.index(n)))
+    return {
+        "default": default,
+        "by_passes": by_passes,
+        "mae_log": detail,
+        "mae_log_all": errors_all,
+    }
+
+
+def policy_predictions(cv: CrossValidation, policy: dict[str, Any]) -> np.ndarray:
+    """Out-of-fold predictions of the shipped combination (model where it wins)."""
+    out = np.empty(len(cv.rows))
+    for i, r in enumerate(cv.rows):
+        name = policy["by_passes"].get(pass_key(r.passes), policy["default"])
+        out[i] = cv.predictions(name)[i]
+    return out
+
+
+def evaluate(cv: CrossValidation, policy: dict[str, Any]) -> dict[str, Any]:
+    """The eval report: the model's metrics at top level, baselines and the shipped mix below."""
+    groups = cv.groups()
+    kernels = {r.kernel for r in cv.rows}
+    families = {r.family for r in cv.rows}
+    model = ranking_metrics(cv.model, cv.measured, groups)
+    report: dict[str, Any] = dict(model)
+    report.update(
+        {
+            "n_kernels": len(kernels),
+            "n_families": len(families),
+            "n_samples": len(cv.rows),
+            "cv": "GroupKFold",
+            "cv_splits": cv.n_splits,
+            "cv_group": "family",
+            "fold_families": cv.fold_families,
+            "baselines": {
+                "no_change": ranking_metrics(cv.no_change, cv.measured, groups),
+                "roofline": ranking_metrics(cv.roofline, cv.measured, groups),
+            },
+            "shipped": ranking_metrics(policy_predictions(cv, policy), cv.measured, groups),
+            "policy": {"default": policy["default"], "by_passes": policy["by_passes"]},
+            "mae_log": policy["mae_log_all"],
+            "meters": sorted(
+                {f"{r.meter} ({'measured' if r.measured else 'estimated'})" for r in cv.rows}
+            ),
+        }
+    )
+    return report
+
+
+def _residual_quantiles(pred: np.ndarray, true: np.ndarray) -> list[float]:
+    """10% and 90% quantiles of (measured − predicted) log ratio."""
+    resid = true - pred
+    return [float(np.quantile(resid, QUANTILES[0])), float(np.quantile(resid, QUANTILES[1]))]
+
+
+def table_digest(table: TrainingTable) -> str:
+    """SHA-256 of the table's canonical JSON (ties a model to its data)."""
+    blob = json.dumps(table.to_dict(), sort_keys=True).encode()
+    return hashlib.sha256(blob).hexdigest()
+
+
+def build_model(table: TrainingTable, n_splits: int | None = None) -> dict[str, Any]:
+    """Cross-validate, choose the policy, fit on all rows and return the model document."""
+    rows, x, y = _matrix(table)
+    cv = cross_validate(table, n_splits)
+    policy = choose_policy(cv)
+    report = evaluate(cv, policy)
+    ensembles = fit_ensembles(x, y)
+    return {
+        "format": MODEL_FORMAT,
+        "version": MODEL_VERSION,
+        "feature_names": list(table.feature_names),
+        "models": {name: ens.to_dict() for name, ens in ensembles.items()},
+        "policy": {"default": policy["default"], "by_passes": policy["by_passes"]},
+        "residuals": {
+            "model": _residual_quantiles(cv.model, cv.measured),
+            "roofline": _residual_quantiles(cv.roofline, cv.measured),
+            "no-change": _residual_quantiles(cv.no_change, cv.measured),
+        },
+        "feature_ranges": {
+            "min": x.min(axis=0).tolist(),
+            "max": x.max(axis=0).tolist(),
+        },
+        "training": {
+            "n_samples": len(rows),
+            "n_kernels": len({r.kernel for r in rows}),
+            "n_families": len({r.family for r in rows}),
+            "meters": sorted({r.meter for r in rows}),
+            "measured": all(r.measured for r in rows),
+            "machine": table.machine,
+            "table_sha256": table_digest(table),
+            "hgb_params": HGB_PARAMS,
+            "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        },
+        "cv": report,
+    }
+
+
+def refeaturize(row: TrainingRow) -> dict[str, float]:
+    """The row's features recomputed from its stored code with the current extractor.
+
+    Rows carry the original and candidate function sources and the bound sizes, so
+    improving `greenopt.models.features` never requires measuring again. Rows
+    without code keep the features they were recorded with.
+    """
+    if not (row.original_code and row.candidate_code):
+        return dict(row.features)
+    original = function_features(row.original_code, row.sizes, row.function)
+    variant = function_features(row.candidate_code, row.sizes, row.function)
+    return candidate_features(original, variant, row.passes)
+
+
+def make_table(
+    rows: Sequence[TrainingRow], machine: dict[str, Any], notes: Sequence[str] = ()
+) -> TrainingTable:
+    """An exportable table of `rows` with freshly computed features."""
+    from greenopt import __version__
+
+    fresh: list[TrainingRow] = []
+    for row in rows:
+        copy = TrainingRow.from_dict(row.to_dict())
+        copy.features = refeaturize(row)
+        fresh.append(copy)
+    return TrainingTable(
+        rows=fresh,
+        feature_names=list(CANDIDATE_FEATURE_NAMES),
+        machine=machine,
+        created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        greenopt_version=__version__,
+        notes=list(notes),
+    )
+
+
+def save_model(document: dict[str, Any], path: str | Path) -> None:
+    """Write the model document as compact JSON (atomically)."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    tmp = p.with_suffix(p.suffix + ".tmp")
+    tmp.write_text(json.dumps(document, separators=(",", ":")), encoding="utf-8")
+    tmp.replace(p)
