@@ -1,0 +1,796 @@
+"""The `dtype-reduction` pass (GO3xx): float64 -> float32 inside a function.
+
+Half the bytes per element halves memory traffic and doubles SIMD width, at the
+cost of precision. So the pass is never applied statically and the pipeline only
+tries it when the user loosened the tolerance (`--rtol/--atol`); the validator then
+reports the worst relative and absolute error it saw.
+
+What it rewrites, for one function at a time (one opportunity per function, so the
+function is converted consistently):
+
+- allocations that produce float64: `np.zeros/empty/ones(shape)` without dtype or
+  with a float64 dtype, `np.full(shape, <float literal>)`, `np.arange` with float
+  arguments, `np.linspace/logspace/geomspace`, `np.eye/identity`, the `*_like`
+  functions and `np.array/asarray` given a float64 dtype, `np.array([...])` constants
+  of number literals containing a float: `dtype=np.float32` is added or replaces
+  the float64 one;
+- float64 random draws (`np.random.rand/randn/random/uniform/normal/...`): the draw
+  is unchanged (same stream) and cast, `np.random.rand(n).astype(np.float32)`;
+- `x.astype(np.float64)` (or `float`, `"float64"`, `"f8"`) -> `x.astype(np.float32)`;
+- NumPy 2 promotion: a Python float is "weak" and keeps float32, but a
+  `np.float64(...)` scalar is not and would widen the result back to float64, so
+  `np.float64(...)`/`np.double(...)` calls become `np.float32(...)`;
+- array parameters (subscripted or passed to NumPy, never written to, never used as
+  an index) are converted once on entry: `x = np.asarray(x, dtype=np.float32)`;
+- results are cast back on exit so callers see the same dtypes: a returned array
+  allocated in the function gets `.astype(np.float64)`, another float result
+  `np.float64(...)`; with `DtypeReductionPass(propagate=True)` results stay float32.
+
+Not converted: parameters that are written to (the caller would not see the
+writes), index arrays, module-level globals (a float64 global read in the function
+still widens the arithmetic where it appears), integer arrays. Integer narrowing is
+not done at all: it needs a proven value range, which a static pass does not have.
+
+Codes: GO301 float64 allocations/conversions in a function; GO302 the same in a
+function with loops (float64 arithmetic in a hot loop). Never `static_safe`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from greenopt.optimizer.numpy_names import (
+    ELEMENTWISE_UFUNCS,
+    alias_for_rewrite,
+    ensure_numpy_import,
+)
+from greenopt.optimizer.source import SourceModule
+from greenopt.passes.base import Example, Opportunity, Pass, Site
+from greenopt.passes.function_defs import FunctionInfo, iter_functions, positions
+from greenopt.passes.import_edits import ImportedNames
+from greenopt.passes.legality import binding_sites, names_in, parameter_names
+
+#: allocation -> index of the positional `dtype` parameter
+DTYPE_POSITION = {
+    "zeros": 1, "empty": 1, "ones": 1, "full": 2, "arange": 3, "linspace": 5,
+    "logspace": 6, "geomspace": 5, "eye": 3, "identity": 1, "array": 1, "asarray": 1,
+    "zeros_like": 1, "empty_like": 1, "ones_like": 1, "full_like": 2,
+}  # fmt: skip
+#: float64 by default (no dtype given)
+DEFAULT_FLOAT64 = frozenset(
+    {"zeros", "empty", "ones", "linspace", "logspace", "geomspace", "eye", "identity"}
+)
+#: legacy `numpy.random` functions returning float64 arrays
+FLOAT64_RANDOM = frozenset(
+    {"rand", "randn", "random", "random_sample", "ranf", "sample", "standard_normal",
+     "uniform", "normal", "exponential", "standard_exponential", "gamma", "beta",
+     "standard_gamma", "lognormal", "laplace", "logistic", "rayleigh", "triangular"}
+)  # fmt: skip
+#: numpy functions whose array arguments are data (evidence that a parameter is a float array)
+ARRAY_CONSUMERS = ELEMENTWISE_UFUNCS | frozenset(
+    {"sum", "mean", "std", "var", "prod", "dot", "vdot", "inner", "matmul", "convolve",
+     "correlate", "cumsum", "cumprod", "max", "min", "amax", "amin", "outer", "gradient",
+     "diff", "interp", "trapezoid", "linalg.norm", "fft.fft", "fft.rfft"}
+)  # fmt: skip
+_FLOAT64_STRINGS = frozenset({"float64", "f8", "d", "float", "double", "<f8"})
+#: calls whose result is an integer (not tainted by float inputs)
+_INT_RESULTS = frozenset(
+    {
+        "len",
+        "int",
+        "argmax",
+        "argmin",
+        "argsort",
+        "searchsorted",
+        "count_nonzero",
+        "round",
+        "shape",
+        "size",
+        "ndim",
+        "nonzero",
+        "where",
+        "isnan",
+        "isinf",
+        "isfinite",
+        "bool",
+    }
+)
+
+
+@dataclass
+class _Plan:
+    """What to rewrite in one function."""
+
+    qualname: str
+    calls: list[cst.Call] = field(default_factory=list)  # allocation/astype/np.float64 sites
+    params: list[str] = field(default_factory=list)  # parameters converted on entry
+    returns: list[cst.Return] = field(default_factory=list)  # returns to cast back
+    arrays: set[str] = field(default_factory=set)  # names known to be arrays here
+    tainted: set[str] = field(default_factory=set)  # names that may hold float32 results
+
+    @property
+    def empty(self) -> bool:
+        return not (self.calls or self.params)
+
+
+class _Sites(cst.CSTVisitor):
+    """Collects the float64-producing calls of one function (not nested defs)."""
+
+    def __init__(self, func: cst.FunctionDef, imports: ImportedNames) -> None:
+        self.func = func
+        self.imports = imports
+        self.calls: list[cst.Call] = []
+        self.already_cast: set[int] = set()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return node is self.func
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "astype":
+            self.already_cast.add(id(func.value))  # `draw(...).astype(...)`: cast already
+        kind = classify_call(node, self.imports)
+        if kind is not None and not (kind == "random" and id(node) in self.already_cast):
+            self.calls.append(node)
+
+
+def _means_float64(expr: cst.BaseExpression, imports: ImportedNames) -> bool:
+    """True for `np.float64`, `np.double`, `float`, `"float64"`, `"f8"`..."""
+    qualified = imports.qualify(expr)
+    if qualified in ("numpy.float64", "numpy.double", "numpy.float_"):
+        return True
+    if isinstance(expr, cst.Name) and expr.value == "float" and qualified is None:
+        return True
+    return isinstance(expr, cst.SimpleString) and expr.evaluated_value in _FLOAT64_STRINGS
+
+
+def _dtype_arg(call: cst.Call, name: str) -> tuple[int, cst.Arg] | None:
+    """(index in call.args, arg) of the dtype argument, keyword or positional."""
+    for index, arg in enumerate(call.args):
+        if arg.keyword is not None and arg.keyword.value == "dtype":
+            return index, arg
+    position = DTYPE_POSITION.get(name)
+    positional = [(i, a) for i, a in enumerate(call.args) if a.keyword is None and not a.star]
+    if position is not None and len(positional) > position:
+        return positional[position]
+    return None
+
+
+def _float_literal(expr: cst.BaseExpression) -> bool:
+    if isinstance(expr, cst.UnaryOperation):
+        expr = expr.expression
+    return isinstance(expr, cst.Float)
+
+
+def _number_literals(expr: cst.BaseExpression) -> list[cst.BaseExpression] | None:
+    """The leaves of a (nested) list/tuple of number literals, or None if anything else."""
+    if isinstance(expr, (cst.List, cst.Tuple)):
+        leaves: list[cst.BaseExpression] = []
+        for element in expr.elements:
+            sub = _number_literals(element.value)
+            if sub is None:
+                return None
+            leaves.extend(sub)
+        return leaves
+    inner = expr.expression if isinstance(expr, cst.UnaryOperation) else expr
+    if isinstance(inner, (cst.Integer, cst.Float)):
+        return [expr]
+    return None
+
+
+def classify_call(call: cst.Call, imports: ImportedNames) -> str | None:
+    """How a call produces float64, or None: "dtype" (add/replace dtype), "random"
+    (cast the draw), "astype" (replace the argument), "scalar" (np.float64(...))."""
+    qualified = imports.qualify(call.func)
+    if qualified is not None and qualified.startswith("numpy."):
+        name = qualified[len("numpy.") :]
+        if name in ("float64", "double"):
+            return "scalar"
+        if name.startswith("random.") and name[len("random.") :] in FLOAT64_RANDOM:
+            dtype = _dtype_arg(call, "")
+            return "random" if dtype is None else None
+        if name in DTYPE_POSITION:
+            found = _dtype_arg(call, name)
+            if found is not None:
+                return "dtype" if _means_float64(found[1].value, imports) else None
+            positional = [a.value for a in call.args if a.keyword is None]
+            if name in DEFAULT_FLOAT64:
+                return "dtype"
+            if name == "full" and len(positional) > 1 and _float_literal(positional[1]):
+                return "dtype"
+            if name == "arange" and any(_float_literal(p) for p in positional):
+                return "dtype"
+            if name == "array" and positional:
+                leaves = _number_literals(positional[0])
+                if leaves and any(_float_literal(leaf) for leaf in leaves):
+                    return "dtype"
+        return None
+    if (
+        isinstance(call.func, cst.Attribute)
+        and call.func.attr.value == "astype"
+        and imports.qualify(call.func) is None
+        and call.args
+        and call.args[0].keyword is None
+        and _means_float64(call.args[0].value, imports)
+    ):
+        return "astype"
+    return None
+
+
+def _array_params(func: cst.FunctionDef, imports: ImportedNames) -> list[str]:
+    """Parameters used as float arrays: read as `p[...]` or passed whole to NumPy, and
+    never written, rebound, used as an index, a bound or a shape."""
+    params = [p for p in parameter_names(func) if p not in ("self", "cls")]
+    sites = binding_sites(func)
+    evidence: set[str] = set()
+    excluded: set[str] = set()
+
+    class Look(cst.CSTVisitor):
+        def visit_Subscript(self, node: cst.Subscript) -> None:
+            if isinstance(node.value, cst.Name):
+                evidence.add(node.value.value)
+            for element in node.slice:
+                excluded.update(names_in(element.slice))
+
+        def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+            target = node.target
+            while isinstance(target, (cst.Subscript, cst.Attribute)):
+                target = target.value
+            if isinstance(target, cst.Name) and target is not node.target:
+                excluded.add(target.value)
+
+        def visit_AugAssign(self, node: cst.AugAssign) -> None:
+            target = node.target
+            while isinstance(target, (cst.Subscript, cst.Attribute)):
+                target = target.value
+            if isinstance(target, cst.Name):
+                excluded.add(target.value)
+
+        def visit_Call(self, node: cst.Call) -> None:
+            qualified = imports.qualify(node.func)
+            if isinstance(node.func, cst.Name) and node.func.value == "range":
+                for arg in node.args:
+                    excluded.update(_scalar_names(arg.value))
+            if qualified is not None and qualified.startswith("numpy."):
+                name = qualified[len("numpy.") :]
+                for arg in node.args:
+                    if arg.keyword is not None and arg.keyword.value in ("out", "dtype", "shape"):
+                        excluded.update(names_in(arg.value))
+                    elif name in ARRAY_CONSUMERS and isinstance(arg.value, cst.Name):
+                        evidence.add(arg.value.value)
+                    else:
+                        excluded.update(_scalar_names(arg.value))
+            if isinstance(node.func, cst.Attribute) and isinstance(node.func.value, cst.Name):
+                if node.func.attr.value in ("fill", "sort", "put", "resize", "itemset", "setflags"):
+                    excluded.add(node.func.value.value)
+
+    func.body.visit(Look())
+    return [
+        p
+        for p in params
+        if p in evidence
+        and p not in excluded
+        and len(sites.get(p, ())) == 1
+        and not _annotated_scalar(func, p)
+    ]
+
+
+def _scalar_names(expr: cst.BaseExpression) -> set[str]:
+    """Names used as scalars in `expr`: not inside `len(...)`, an attribute or a subscript."""
+    found: set[str] = set()
+
+    class Look(cst.CSTVisitor):
+        def visit_Name(self, node: cst.Name) -> None:
+            found.add(node.value)
+
+        def visit_Call(self, node: cst.Call) -> bool:
+            if isinstance(node.func, cst.Name) and node.func.value == "len":
+                return False
+            for arg in node.args:
+                arg.value.visit(self)
+            return False
+
+        def visit_Attribute(self, node: cst.Attribute) -> bool:
+            return False
+
+        def visit_Subscript(self, node: cst.Subscript) -> bool:
+            for element in node.slice:
+                element.slice.visit(self)
+            return False
+
+    expr.visit(Look())
+    return found
+
+
+def _annotated_scalar(func: cst.FunctionDef, name: str) -> bool:
+    """True if parameter `name` is annotated with a scalar type (int, float, bool, complex)."""
+    every = [*func.params.posonly_params, *func.params.params, *func.params.kwonly_params]
+    for param in every:
+        if param.name.value == name and param.annotation is not None:
+            text = cst.Module(body=[]).code_for_node(param.annotation.annotation)
+            return text in ("int", "float", "bool", "complex")
+    return False
+
+
+def _returns(func: cst.FunctionDef) -> list[cst.Return]:
+    found: list[cst.Return] = []
+
+    class Collect(cst.CSTVisitor):
+        def visit_Return(self, node: cst.Return) -> None:
+            if node.value is not None:
+                found.append(node)
+
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+            return node is func
+
+        def visit_Lambda(self, node: cst.Lambda) -> bool:
+            return False
+
+    func.visit(Collect())
+    return found
+
+
+def _taint(func: cst.FunctionDef, seeds: set[str], imports: ImportedNames) -> set[str]:
+    """Names that may hold reduced-precision floats: the seeds and everything computed
+    from them, except through integer-valued calls (`len`, `argmax`, `.shape`...)."""
+    tainted = set(seeds)
+    sites = binding_sites(func)
+
+    def carries(expr: cst.BaseExpression | None) -> bool:
+        if expr is None:
+            return False
+        return bool(_float_names(expr) & tainted)
+
+    changed = True
+    while changed:
+        changed = False
+        for name, nodes in sites.items():
+            if name in tainted:
+                continue
+            for node in nodes:
+                value = None
+                if isinstance(node, (cst.Assign, cst.AugAssign, cst.AnnAssign)):
+                    value = node.value
+                elif isinstance(node, cst.For):
+                    value = node.iter
+                if carries(value) or (isinstance(node, cst.AugAssign) and carries(node.value)):
+                    tainted.add(name)
+                    changed = True
+                    break
+    return tainted
+
+
+def _float_names(expr: cst.CSTNode) -> set[str]:
+    """Names whose value flows into `expr` (not through integer-valued calls or attributes)."""
+    found: set[str] = set()
+
+    class Look(cst.CSTVisitor):
+        def visit_Name(self, node: cst.Name) -> None:
+            found.add(node.value)
+
+        def visit_Attribute(self, node: cst.Attribute) -> bool:
+            if node.attr.value in ("shape", "size", "ndim", "dtype", "T", "real", "imag"):
+                if node.attr.value in ("T", "real", "imag"):
+                    node.value.visit(self)
+                return False
+            node.value.visit(self)
+            return False
+
+        def visit_Call(self, node: cst.Call) -> bool:
+            func = node.func
+            last = (
+                func.attr.value
+                if isinstance(func, cst.Attribute)
+                else (func.value if isinstance(func, cst.Name) else "")
+            )
+            if last in _INT_RESULTS:
+                return False
+            if isinstance(func, cst.Attribute):
+                func.value.visit(self)
+            for arg in node.args:
+                arg.value.visit(self)
+            return False
+
+        def visit_Subscript(self, node: cst.Subscript) -> bool:
+            node.value.visit(self)  # the index does not carry floats into the result
+            return False
+
+        def visit_Arg(self, node: cst.Arg) -> bool:
+            node.value.visit(self)
+            return False
+
+    expr.visit(Look())
+    return found
+
+
+class DtypeReductionPass(Pass):
+    """float64 -> float32 inside a function (see the module docstring).
+
+    `propagate=True` leaves results in float32 instead of casting them back.
+    """
+
+    name = "dtype-reduction"
+    needs_workload = True
+    codes = {
+        "GO301": "float64 allocations/conversions could be float32 (validated, loosened tolerance)",
+        "GO302": "float64 arithmetic in a hot loop could be float32 (validated, loosened tolerance)",
+    }
+
+    EXAMPLES = (
+        Example(
+            before=(
+                "import numpy as np\n\n\n"
+                "def smooth(u):\n"
+                "    v = np.zeros(len(u))\n"
+                "    for i in range(1, len(u) - 1):\n"
+                "        v[i] = 0.25 * u[i - 1] + 0.5 * u[i] + 0.25 * u[i + 1]\n"
+                "    return v\n"
+            ),
+            after=(
+                "import numpy as np\n\n\n"
+                "def smooth(u):\n"
+                "    u = np.asarray(u, dtype=np.float32)\n"
+                "    v = np.zeros(len(u), dtype=np.float32)\n"
+                "    for i in range(1, len(u) - 1):\n"
+                "        v[i] = 0.25 * u[i - 1] + 0.5 * u[i] + 0.25 * u[i + 1]\n"
+                "    return v.astype(np.float64)\n"
+            ),
+        ),
+        Example(
+            before=(
+                "import numpy as np\n\n\n"
+                "def simulate(n):\n"
+                '    """Random walk."""\n'
+                "    steps = np.random.rand(n) - 0.5\n"
+                "    scale = np.float64(0.1)\n"
+                "    grid = np.linspace(0.0, 1.0, n)\n"
+                "    w = np.array([0.25, 0.5, 0.25])\n"
+                "    return np.convolve(steps * scale + grid, w).astype(np.float64)\n"
+            ),
+            after=(
+                "import numpy as np\n\n\n"
+                "def simulate(n):\n"
+                '    """Random walk."""\n'
+                "    steps = np.random.rand(n).astype(np.float32) - 0.5\n"
+                "    scale = np.float32(0.1)\n"
+                "    grid = np.linspace(0.0, 1.0, n, dtype=np.float32)\n"
+                "    w = np.array([0.25, 0.5, 0.25], dtype=np.float32)\n"
+                "    return np.convolve(steps * scale + grid, w).astype(np.float64)\n"
+            ),
+        ),
+        Example(
+            before=(
+                "import numpy as np\n\n\n"
+                "def dot(x, y):\n"
+                "    s = 0.0\n"
+                "    for i in range(len(x)):\n"
+                "        s += x[i] * y[i]\n"
+                "    return s\n"
+            ),
+            after=(
+                "import numpy as np\n\n\n"
+                "def dot(x, y):\n"
+                "    x = np.asarray(x, dtype=np.float32)\n"
+                "    y = np.asarray(y, dtype=np.float32)\n"
+                "    s = 0.0\n"
+                "    for i in range(len(x)):\n"
+                "        s += x[i] * y[i]\n"
+                "    return s\n"
+            ),
+            options={"propagate": True},
+        ),
+    )
+    UNCHANGED = (
+        # already float32
+        "import numpy as np\n\n\ndef f(n):\n    return np.zeros(n, dtype=np.float32)\n",
+        # integer allocations and index arrays are never narrowed
+        "import numpy as np\n\n\ndef hist(idx, n):\n    h = np.zeros(n, dtype=np.int64)\n"
+        "    for i in range(len(idx)):\n        h[idx[i]] += 1\n    return h\n",
+        # an output parameter is written: converting it would hide the writes
+        "def scale(out, a):\n    for i in range(len(out)):\n        out[i] = out[i] * a\n",
+        # no float64 in sight
+        "def count(xs):\n    n = 0\n    for x in xs:\n        n += 1\n    return n\n",
+    )
+
+    def __init__(self, propagate: bool = False) -> None:
+        self.propagate = propagate
+
+    # --- analysis ---------------------------------------------------------------------------
+
+    def plan(self, info: FunctionInfo, imports: ImportedNames) -> _Plan:
+        """What would be rewritten in `info` (empty plan: nothing to reduce)."""
+        func = info.node
+        plan = _Plan(info.qualname)
+        sites = _Sites(func, imports)
+        func.visit(sites)
+        exits = _cast_back_calls(func)
+        plan.calls = [
+            c
+            for c in sites.calls
+            if not (
+                any(c is e for e in exits) and classify_call(c, imports) in ("astype", "scalar")
+            )
+        ]
+        plan.params = _array_params(func, imports)
+        if plan.empty:
+            return plan
+        seeds = set(plan.params)
+        binding = binding_sites(func)
+        for name, nodes in binding.items():
+            for node in nodes:
+                if isinstance(node, cst.Assign) and any(
+                    _contains(node.value, call) for call in plan.calls
+                ):
+                    seeds.add(name)
+                    if isinstance(node.value, cst.Call) and classify_call(node.value, imports) in (
+                        "dtype",
+                        "random",
+                    ):
+                        plan.arrays.add(name)
+        plan.tainted = _taint(func, seeds, imports)
+        for ret in _returns(func):
+            assert ret.value is not None
+            if _is_cast_back(ret.value, imports):
+                continue
+            if _float_names(ret.value) & plan.tainted or any(
+                _contains(ret.value, call) for call in plan.calls
+            ):
+                plan.returns.append(ret)
+        return plan
+
+    def find(self, module: SourceModule) -> list[Opportunity]:
+        """One opportunity per function with float64 work to reduce."""
+        tree = module.tree
+        imports = ImportedNames.of(tree)
+        where = positions(module)
+        path = module.path or "<string>"
+        found: list[Opportunity] = []
+        for info in iter_functions(tree):
+            plan = self.plan(info, imports)
+            if plan.empty:
+                continue
+            has_loops = _has_loops(info.node)
+            code = "GO302" if has_loops else "GO301"
+            parts = []
+            if plan.calls:
+                parts.append(f"{len(plan.calls)} float64 allocation/conversion(s)")
+            if plan.params:
+                parts.append("inputs " + ", ".join(f"`{p}`" for p in plan.params))
+            start = where[info.node]
+            name_end = where[info.node.name]
+            site = Site(
+                path,
+                start.start.line,
+                start.start.column,
+                name_end.end.line,
+                name_end.end.column,
+                info.qualname,
+            )
+            found.append(
+                Opportunity(
+                    self.name,
+                    code,
+                    f"compute `{info.qualname}` in float32: " + "; ".join(parts),
+                    (
+                        "float64 arithmetic in a loop: float32 halves memory traffic and doubles "
+                        "SIMD width"
+                        if has_loops
+                        else "float32 halves the bytes allocated and moved"
+                    )
+                    + "; results "
+                    + ("stay float32" if self.propagate else "are cast back to float64")
+                    + "; only with a loosened tolerance, the worst error is reported",
+                    site,
+                    fixable=True,
+                    static_safe=False,
+                    data={"function": info.qualname, "propagate": self.propagate},
+                )
+            )
+        return found
+
+    # --- rewrite -------------------------------------------------------------------------------
+
+    def apply(self, module: SourceModule, opportunities: Sequence[Opportunity]) -> SourceModule:
+        """Rewrite each chosen function consistently (see the module docstring)."""
+        chosen = {
+            str(o.data.get("function") or o.site.function): bool(
+                o.data.get("propagate", self.propagate)
+            )
+            for o in opportunities
+            if o.pass_name == self.name and o.fixable
+        }
+        if not chosen:
+            return module
+        tree = module.tree
+        imports = ImportedNames.of(tree)
+        alias = alias_for_rewrite(tree) or "np"
+        plans = {
+            info.qualname: (info, self.plan(info, imports))
+            for info in iter_functions(tree)
+            if info.qualname in chosen
+        }
+        by_node = {id(info.node): (plan, chosen[name]) for name, (info, plan) in plans.items()}
+        transformer = _Reduce(by_node, imports, alias)
+        new_tree = tree.visit(transformer)
+        if not transformer.changed:
+            return module
+        return module.with_tree(ensure_numpy_import(new_tree, alias))
+
+
+def _is_cast_back(expr: cst.BaseExpression, imports: ImportedNames) -> bool:
+    """`x.astype(np.float64)` or `np.float64(x)`: already a float64 result."""
+    return isinstance(expr, cst.Call) and classify_call(expr, imports) in ("astype", "scalar")
+
+
+def _cast_back_calls(func: cst.FunctionDef) -> list[cst.BaseExpression]:
+    """Expressions that are a whole returned value (or a whole element of a returned
+    tuple): there `x.astype(np.float64)` / `np.float64(x)` is the cast back, kept."""
+    found: list[cst.BaseExpression] = []
+    for ret in _returns(func):
+        assert ret.value is not None
+        if isinstance(ret.value, cst.Tuple):
+            found.extend(e.value for e in ret.value.elements)
+        else:
+            found.append(ret.value)
+    return found
+
+
+def _has_loops(func: cst.FunctionDef) -> bool:
+    found = False
+
+    class Look(cst.CSTVisitor):
+        def visit_For(self, node: cst.For) -> None:
+            nonlocal found
+            found = True
+
+        def visit_While(self, node: cst.While) -> None:
+            nonlocal found
+            found = True
+
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+            return node is func
+
+    func.visit(Look())
+    return found
+
+
+def _contains(expr: cst.CSTNode, target: cst.CSTNode) -> bool:
+    """True if `target` (by identity) is `expr` or inside it."""
+    if expr is target:
+        return True
+    return any(_contains(child, target) for child in expr.children)
+
+
+class _Reduce(cst.CSTTransformer):
+    """Applies the plans of the chosen functions."""
+
+    def __init__(
+        self, plans: dict[int, tuple[_Plan, bool]], imports: ImportedNames, alias: str
+    ) -> None:
+        super().__init__()
+        self.plans = plans
+        self.imports = imports
+        self.alias = alias
+        self.active: list[tuple[_Plan, bool] | None] = []
+        self.changed = False
+
+    def _f32(self) -> cst.BaseExpression:
+        return cst.parse_expression(f"{self.alias}.float32")
+
+    def _f64(self) -> cst.BaseExpression:
+        return cst.parse_expression(f"{self.alias}.float64")
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.active.append(self.plans.get(id(node)))
+
+    def leave_FunctionDef(
+        self, original: cst.FunctionDef, updated: cst.FunctionDef
+    ) -> cst.FunctionDef:
+        entry = self.active.pop()
+        if entry is None or not entry[0].params:
+            return updated
+        plan = entry[0]
+        body = list(updated.body.body) if isinstance(updated.body, cst.IndentedBlock) else []
+        if not body:
+            return updated
+        insert_at = 1 if _is_docstring(body[0]) else 0
+        lines = [
+            cst.parse_statement(f"{p} = {self.alias}.asarray({p}, dtype={self.alias}.float32)\n")
+            for p in plan.params
+        ]
+        if insert_at == 0 and body[0].leading_lines:
+            lines[0] = lines[0].with_changes(leading_lines=body[0].leading_lines)
+            body[0] = body[0].with_changes(leading_lines=[])
+        self.changed = True
+        return updated.with_changes(
+            body=updated.body.with_changes(body=[*body[:insert_at], *lines, *body[insert_at:]])
+        )
+
+    def _current(self) -> tuple[_Plan, bool] | None:
+        return self.active[-1] if self.active else None
+
+    def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
+        entry = self._current()
+        if entry is None or not any(original is c for c in entry[0].calls):
+            return updated
+        kind = classify_call(original, self.imports)
+        self.changed = True
+        if kind == "scalar":
+            return updated.with_changes(func=self._f32())
+        if kind == "astype":
+            first = updated.args[0].with_changes(value=self._f32())
+            return updated.with_changes(args=[first, *updated.args[1:]])
+        if kind == "random":
+            return cst.Call(
+                func=cst.Attribute(value=updated, attr=cst.Name("astype")),
+                args=[cst.Arg(self._f32())],
+            )
+        qualified = self.imports.qualify(original.func) or ""
+        found = _dtype_arg(updated, qualified[len("numpy.") :])
+        if found is not None:
+            index, arg = found
+            args = list(updated.args)
+            args[index] = arg.with_changes(value=self._f32())
+            return updated.with_changes(args=args)
+        args = list(updated.args)
+        if args:
+            args[-1] = args[-1].with_changes(
+                comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+            )
+        args.append(
+            cst.Arg(
+                keyword=cst.Name("dtype"),
+                value=self._f32(),
+                equal=cst.AssignEqual(
+                    whitespace_before=cst.SimpleWhitespace(""),
+                    whitespace_after=cst.SimpleWhitespace(""),
+                ),
+            )
+        )
+        return updated.with_changes(args=args)
+
+    def leave_Return(self, original: cst.Return, updated: cst.Return) -> cst.Return:
+        entry = self._current()
+        if entry is None or entry[1] or updated.value is None:
+            return updated
+        plan = entry[0]
+        if not any(original is r for r in plan.returns):
+            return updated
+        self.changed = True
+        value = updated.value
+        if isinstance(value, cst.Tuple) and value.elements:
+            originals = original.value.elements if isinstance(original.value, cst.Tuple) else ()
+            elements = []
+            for orig, element in zip(originals, value.elements, strict=True):
+                if _is_cast_back(orig.value, self.imports):
+                    pass
+                elif _float_names(orig.value) & plan.tainted or any(
+                    _contains(orig.value, c) for c in plan.calls
+                ):
+                    element = element.with_changes(value=self._cast_back(element.value, plan))
+                elements.append(element)
+            return updated.with_changes(value=value.with_changes(elements=elements))
+        return updated.with_changes(value=self._cast_back(value, plan))
+
+    def _cast_back(self, value: cst.BaseExpression, plan: _Plan) -> cst.BaseExpression:
+        if isinstance(value, cst.Name) and value.value in plan.arrays:
+            return cst.Call(
+                func=cst.Attribute(value=value, attr=cst.Name("astype")),
+                args=[cst.Arg(self._f64())],
+            )
+        return cst.Call(func=self._f64(), args=[cst.Arg(value.with_changes(lpar=[], rpar=[]))])
+
+
+def _is_docstring(stmt: cst.CSTNode) -> bool:
+    return (
+        isinstance(stmt, cst.SimpleStatementLine)
+        and len(stmt.body) == 1
+        and isinstance(stmt.body[0], cst.Expr)
+        and isinstance(stmt.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
+    )
