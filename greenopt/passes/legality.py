@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from enum import Enum
 
 import libcst as cst
 
@@ -33,8 +34,18 @@ from greenopt.optimizer.numpy_names import NameResolver
 from greenopt.optimizer.source import SourceModule
 from greenopt.passes.import_edits import ImportedNames
 
+
+class Memory(Enum):
+    """How the memory behind two array names of one function relates."""
+
+    DISJOINT = "disjoint"  # provably no shared memory
+    SAME = "same"  # the same array, indexed identically
+    OVERLAP = "overlap"  # views of one array: shared memory at unknown offsets
+    UNKNOWN = "unknown"  # may overlap (e.g. two parameters)
+
+
 #: may-alias oracle: relation between the memory of two array names of one function
-Relation_fn = Callable[[str, str], Relation]
+Relation_fn = Callable[[str, str], Memory]
 
 _EMPTY = cst.Module(body=[])
 
@@ -592,15 +603,24 @@ def binding_sites(func: cst.FunctionDef) -> dict[str, list[cst.CSTNode]]:
 
 
 def array_relations(module: SourceModule, func: cst.FunctionDef, qualname: str) -> Relation_fn:
-    """A may-alias oracle for the arrays of `func`, from the static engineer's aliasing analysis.
+    """A may-alias oracle for the arrays of `func`, built on `greenopt.optimizer.aliasing`.
 
-    `relation(a, b)` is `Relation.DISJOINT` when one of them is (an alias of) an array
-    allocated in the function and the other is not a view of it, `SAME` for two
-    names of one array indexed identically, `UNKNOWN` otherwise (two parameters may
-    be the same array or overlapping views).
+    Arrays allocated in the function are `DISJOINT` from everything that is not a
+    view of them; two names for one array indexed identically are `SAME`; a view and
+    its base (or two views of one base) `OVERLAP`; anything else, such as two
+    parameters (the caller may pass one array twice, or overlapping slices), `UNKNOWN`.
     """
     facts = ArrayFacts.build(function_facts(func, qualname), NameResolver(module.metadata()))
-    return facts.relation
+
+    def relation(a: str, b: str) -> Memory:
+        found = facts.relation(a, b)
+        if found is Relation.DISJOINT:
+            return Memory.DISJOINT
+        if found is Relation.SAME:
+            return Memory.SAME
+        return Memory.OVERLAP if facts.root(a)[0] == facts.root(b)[0] else Memory.UNKNOWN
+
+    return relation
 
 
 def range_args(loop: cst.For) -> tuple[str, str, str] | None:
@@ -762,14 +782,18 @@ def fusion_blockers(
                 if r not in {a.array for a in other_summary.accesses}:
                     continue  # used whole only: a scalar or a whole-array read
                 kind = relation(w, r)
-                if kind is Relation.DISJOINT or _same_injective_access(
-                    own_summary.accesses_to(w) + other_summary.accesses_to(r), var, variant
-                ):
+                if kind is Memory.DISJOINT:
                     continue
-                if kind is Relation.SAME:
+                if kind is Memory.SAME:
+                    if _same_injective_access(
+                        own_summary.accesses_to(w) + other_summary.accesses_to(r), var, variant
+                    ):
+                        continue
                     return FusionVerdict(
                         f"`{w}` and `{r}` name the same array at different indices"
                     )
+                if kind is Memory.OVERLAP:
+                    return FusionVerdict(f"`{w}` and `{r}` are views of one array")
                 overlaps.add(tuple(sorted((w, r))))  # type: ignore[arg-type]
     return FusionVerdict(None, tuple(sorted(overlaps)), rename)
 
@@ -971,12 +995,16 @@ def parallel_blockers(
             if r in summary.bound:
                 continue
             kind = relation(w, r)
-            if kind is Relation.DISJOINT or _same_injective_access(
-                summary.accesses_to(w) + summary.accesses_to(r), var, variant
-            ):
+            if kind is Memory.DISJOINT:
                 continue
-            if kind is Relation.SAME:
+            if kind is Memory.SAME:
+                if _same_injective_access(
+                    summary.accesses_to(w) + summary.accesses_to(r), var, variant
+                ):
+                    continue
                 return ParallelVerdict(f"`{w}` and `{r}` name the same array at different indices")
+            if kind is Memory.OVERLAP:
+                return ParallelVerdict(f"`{w}` and `{r}` are views of one array")
             overlaps.add(tuple(sorted((w, r))))  # type: ignore[arg-type]
     return ParallelVerdict(None, tuple(reductions), tuple(sorted(overlaps)))
 

@@ -49,6 +49,7 @@ from greenopt.passes.base import Example, Opportunity, Pass, Site
 from greenopt.passes.function_defs import FunctionInfo, iter_functions, positions
 from greenopt.passes.import_edits import ImportedNames
 from greenopt.passes.legality import (
+    FusionVerdict,
     RenameName,
     array_relations,
     binding_sites,
@@ -670,6 +671,7 @@ class _Rewrite(cst.CSTTransformer):
         k = 0
         while k < len(updated_body):
             stmt = updated_body[k]
+            start = k
             pos = self._pos(originals[k])
             while (
                 pos in self.fuse_at
@@ -677,9 +679,16 @@ class _Rewrite(cst.CSTTransformer):
                 and k + 1 < len(updated_body)
                 and isinstance(updated_body[k + 1], cst.For)
             ):
-                rename = self.fuse_at[pos]
                 second = updated_body[k + 1]
                 assert isinstance(second, cst.For)
+                if k == start:
+                    rename = self.fuse_at[pos]  # this pair's legality was decided by find()
+                else:
+                    # a chain: the next loop must be legal against everything merged so far
+                    verdict = self._chain_verdict(stmt, second, originals[start : k + 2])
+                    if verdict is None or verdict.reason is not None:
+                        break
+                    rename = verdict.rename
                 stmt = self._merge(stmt, second, rename, (originals[k], originals[k + 1]))
                 k += 1
                 pos = self._pos(originals[k])
@@ -722,6 +731,19 @@ class _Rewrite(cst.CSTTransformer):
             else cst.IndentedBlock(body=[*head, *tail])
         )
         return first.with_changes(body=block)
+
+    def _chain_verdict(
+        self, merged: cst.For, second: cst.For, involved: Sequence[cst.CSTNode]
+    ) -> FusionVerdict | None:
+        """Legality of fusing `second` into the already merged loop `merged`."""
+        if not self.functions:
+            return None
+        func, qualname = self.functions[-1]
+        relation = array_relations(self.module, func, qualname)
+        elsewhere = names_outside(func, list(involved))
+        return fusion_blockers(
+            merged, second, self.imports, relation, elsewhere, self.local_functions
+        )
 
     def _fuse_inner(
         self,
