@@ -129,7 +129,11 @@ class ChildSession:
         """Warm up, then choose the number of rounds per sample."""
         assert self.run is not None
         if warmup > 0:
+            t0 = time.perf_counter()
             self.run(warmup)
+            per_round = (time.perf_counter() - t0) / warmup
+            if per_round >= float(min_sample_s):  # one call is long enough: no extra runs
+                return {"calls": 1, "round_s": per_round}
         n, per_round = _calibrate(self.run, float(min_sample_s))
         return {"calls": n, "round_s": per_round}
 

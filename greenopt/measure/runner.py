@@ -326,7 +326,7 @@ class _Variant:
 def _children(
     workloads: list[Workload], meter_name: str, options: RunOptions
 ) -> Iterator[list[_Child]]:
-    """Start one child per workload; always reap them all."""
+    """Start one child per workload; reap them all (killed at once if anything went wrong)."""
     with tempfile.TemporaryDirectory(prefix="greenopt-run-") as workdir:
         children: list[_Child] = []
         try:
@@ -334,12 +334,17 @@ def _children(
                 tag = "" if len(workloads) == 1 else f"variant {'AB'[i] if i < 2 else i}"
                 children.append(_Child(wl, meter_name, options, workdir, tag=tag))
             yield children
+        except BaseException:
+            for child in children:  # an error or Ctrl-C: do not wait for a busy child
+                child.kill()
+            raise
         finally:
             for child in children:
                 child.close()
 
 
-def _start_variant(child: _Child, options: RunOptions, fallback: MeterInfo) -> _Variant:
+def _start_variant(child: _Child, fallback: MeterInfo) -> _Variant:
+    """Prepare the child's workload and record its cold call."""
     reply = child.request("prepare")
     meter = MeterInfo.from_dict(reply["meter"]) if reply.get("meter") else fallback
     variant = _Variant(
@@ -349,6 +354,7 @@ def _start_variant(child: _Child, options: RunOptions, fallback: MeterInfo) -> _
 
 
 def _calibrate(variant: _Variant, options: RunOptions) -> None:
+    """Warm up and fix the number of calls per sample."""
     r = variant.child.request(
         "calibrate", min_sample_s=options.sample_seconds(variant.meter), warmup=options.warmup
     )
@@ -379,7 +385,7 @@ def measure(
     options.check()
     info = resolve_meter(meter, announce)
     with _children([workload], info.name, options) as (child,):
-        variant = _start_variant(child, options, info)
+        variant = _start_variant(child, info)
         _calibrate(variant, options)
         idle: list[float] = []
         idle_s = max(variant.calls * variant.round_s, 1e-3)
@@ -414,8 +420,8 @@ def compare(
     info = resolve_meter(meter, announce)
     total = 2 * options.samples
     with _children([a, b], info.name, options) as (ca, cb):
-        va = _start_variant(ca, options, info)
-        vb = _start_variant(cb, options, info)
+        va = _start_variant(ca, info)
+        vb = _start_variant(cb, info)
         _calibrate(va, options)
         _calibrate(vb, options)
         idle: list[float] = []
