@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from greenopt.optimizer.affine import Affine, to_affine
+from greenopt.optimizer.cst_nodes import iter_children
 
 
 @dataclass(frozen=True)
@@ -87,30 +88,24 @@ def summarize(
     return Access(base.value, tuple(indices), write, stmt, node, has_slice)
 
 
-class _Reads(cst.CSTVisitor):
-    """Outermost subscripts read in an expression, plus subscripts inside their indices."""
-
-    def __init__(self) -> None:
-        self.found: list[cst.Subscript] = []
-
-    def visit_Subscript(self, node: cst.Subscript) -> bool:
-        self.found.append(node)
-        # visit index expressions (for `x[idx[i]]`) but not the chained base `x[i]` of `x[i][j]`
-        current: cst.BaseExpression = node
-        while isinstance(current, cst.Subscript):
-            for el in current.slice:
-                el.visit(self)
-            current = current.value
-        if not isinstance(current, cst.Name):
-            current.visit(self)
-        return False
-
-
 def read_subscripts(expr: cst.CSTNode) -> list[cst.Subscript]:
-    """All subscript reads in `expr` (a chained `x[i][j]` counts once)."""
-    visitor = _Reads()
-    expr.visit(visitor)
-    return visitor.found
+    """All subscript reads in `expr`: outermost subscripts (a chained `x[i][j]` counts
+    once) and the subscripts inside their index expressions (`idx[i]` in `x[idx[i]]`)."""
+    found: list[cst.Subscript] = []
+    stack: list[cst.CSTNode] = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Subscript):
+            found.append(node)
+            current: cst.BaseExpression = node
+            while isinstance(current, cst.Subscript):
+                stack.extend(reversed(current.slice))
+                current = current.value
+            if not isinstance(current, cst.Name):
+                stack.append(current)
+            continue
+        stack.extend(reversed(list(iter_children(node))))
+    return found
 
 
 def statement_accesses(

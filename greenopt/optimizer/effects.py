@@ -15,6 +15,7 @@ from collections.abc import Collection
 
 import libcst as cst
 
+from greenopt.optimizer.cst_nodes import walk
 from greenopt.optimizer.numpy_names import ELEMENTWISE_UFUNCS, NameResolver
 
 #: builtins a vectorised expression may contain (translated by the pass)
@@ -51,77 +52,13 @@ _EXIT_REASONS: dict[type[cst.CSTNode], str] = {
 }
 
 
-class _ExitFinder(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.reason: str | None = None
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        if self.reason is not None:
-            return False
-        for kind, reason in _EXIT_REASONS.items():
-            if isinstance(node, kind):
-                self.reason = reason
-                return False
-        return True
-
-
 def early_exit(body: cst.CSTNode) -> str | None:
     """The first early exit or control-flow construct in `body` that blocks a rewrite."""
-    finder = _ExitFinder()
-    body.visit(finder)
-    return finder.reason
-
-
-class _EffectFinder(cst.CSTVisitor):
-    def __init__(self, resolver: NameResolver, allowed_numpy: Collection[str]) -> None:
-        self.resolver = resolver
-        self.allowed_numpy = allowed_numpy
-        self.reason: str | None = None
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        if self.reason is not None:
-            return False
-        if isinstance(node, cst.Call):
-            self.reason = self._call_problem(node)
-            if self.reason is None:
-                for arg in node.args:  # the callee itself is a checked name
-                    arg.visit(self)
-            return False
-        if isinstance(node, cst.Attribute):
-            np_name = self.resolver.numpy_name(node)
-            if np_name is not None:
-                if np_name not in NUMPY_CONSTANTS and np_name not in self.allowed_numpy:
-                    self.reason = f"uses numpy.{np_name}"
-                return False
-            if node.attr.value not in ARRAY_ATTRIBUTES:
-                self.reason = f"reads attribute .{node.attr.value} (may run code)"
-            return self.reason is None
-        if isinstance(node, (cst.NamedExpr,)):
-            self.reason = "assignment expression (:=)"
-        elif isinstance(node, (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)):
-            self.reason = "comprehension inside the loop"
-        elif isinstance(node, (cst.Yield, cst.Await, cst.Lambda)):
-            self.reason = _EXIT_REASONS[type(node)]
-        return self.reason is None
-
-    def _call_problem(self, node: cst.Call) -> str | None:
-        func = node.func
-        np_name = self.resolver.numpy_name(func)
-        if np_name is not None:
-            if np_name in self.allowed_numpy:
-                if any(a.keyword is not None and a.keyword.value == "out" for a in node.args):
-                    return f"numpy.{np_name}(out=...) writes its output"
-                return None
-            return f"calls numpy.{np_name}, not an elementwise function"
-        builtin = self.resolver.builtin_name(func)
-        if builtin in IO_BUILTINS:
-            return f"does I/O ({builtin})"
-        if builtin in PURE_BUILTINS:
-            return None
-        if isinstance(func, cst.Attribute):
-            return f"calls method .{func.attr.value}() (may mutate or have side effects)"
-        name = func.value if isinstance(func, cst.Name) else "a computed callable"
-        return f"calls {name}(), which may have side effects"
+    for node in walk(body):
+        reason = _EXIT_REASONS.get(type(node))
+        if reason is not None:
+            return reason
+    return None
 
 
 def expression_effect(
@@ -130,9 +67,52 @@ def expression_effect(
     allowed_numpy: Collection[str] = ELEMENTWISE_UFUNCS,
 ) -> str | None:
     """Why evaluating `expr` once for all iterations might differ (None: it is pure)."""
-    finder = _EffectFinder(resolver, allowed_numpy)
-    expr.visit(finder)
-    return finder.reason
+    skip: set[int] = set()
+    for node in walk(expr):
+        if id(node) in skip:
+            continue
+        if isinstance(node, cst.Call):
+            reason = _call_problem(node, resolver, allowed_numpy)
+            if reason:
+                return reason
+            skip.update(id(n) for n in walk(node.func))  # the callee is checked above
+        elif isinstance(node, cst.Attribute):
+            np_name = resolver.numpy_name(node)
+            if np_name is not None:
+                if np_name not in NUMPY_CONSTANTS and np_name not in allowed_numpy:
+                    return f"uses numpy.{np_name}"
+                skip.update(id(n) for n in walk(node))
+            elif node.attr.value not in ARRAY_ATTRIBUTES:
+                return f"reads attribute .{node.attr.value} (may run code)"
+        elif isinstance(node, cst.NamedExpr):
+            return "assignment expression (:=)"
+        elif isinstance(node, (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)):
+            return "comprehension inside the loop"
+        elif isinstance(node, (cst.Yield, cst.Await, cst.Lambda)):
+            return _EXIT_REASONS[type(node)]
+    return None
+
+
+def _call_problem(
+    node: cst.Call, resolver: NameResolver, allowed_numpy: Collection[str]
+) -> str | None:
+    func = node.func
+    np_name = resolver.numpy_name(func)
+    if np_name is not None:
+        if np_name in allowed_numpy:
+            if any(a.keyword is not None and a.keyword.value == "out" for a in node.args):
+                return f"numpy.{np_name}(out=...) writes its output"
+            return None
+        return f"calls numpy.{np_name}, not an elementwise function"
+    builtin = resolver.builtin_name(func)
+    if builtin in IO_BUILTINS:
+        return f"does I/O ({builtin})"
+    if builtin in PURE_BUILTINS:
+        return None
+    if isinstance(func, cst.Attribute):
+        return f"calls method .{func.attr.value}() (may mutate or have side effects)"
+    name = func.value if isinstance(func, cst.Name) else "a computed callable"
+    return f"calls {name}(), which may have side effects"
 
 
 def statement_effect(stmt: cst.BaseSmallStatement, resolver: NameResolver) -> str | None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
+from greenopt.optimizer.cst_nodes import is_scope, walk
 from greenopt.optimizer.numpy_names import NameResolver
 
 
@@ -44,109 +45,77 @@ class FunctionFacts:
 def iter_functions(module: cst.Module) -> Iterator[tuple[cst.FunctionDef, str]]:
     """Every function in `module` with its qualified name (`f`, `C.m`, `f.<locals>.g`)."""
 
-    def walk(body: object, prefix: str) -> Iterator[tuple[cst.FunctionDef, str]]:
-        for child in _children(body):
+    def visit(node: cst.CSTNode, prefix: str) -> Iterator[tuple[cst.FunctionDef, str]]:
+        for child in walk(node, prune=is_scope):
+            if child is node:
+                continue
             if isinstance(child, cst.FunctionDef):
                 qual = f"{prefix}{child.name.value}"
                 yield child, qual
-                yield from walk(child.body, f"{qual}.<locals>.")
+                yield from visit(child.body, f"{qual}.<locals>.")
             elif isinstance(child, cst.ClassDef):
-                yield from walk(child.body, f"{prefix}{child.name.value}.")
-            else:
-                yield from walk(child, prefix)
+                yield from visit(child.body, f"{prefix}{child.name.value}.")
 
-    yield from walk(module, "")
+    yield from visit(module, "")
 
 
-def _children(node: object) -> list[cst.CSTNode]:
-    if isinstance(node, cst.CSTNode):
-        return list(node.children)
-    return []
+def _store(
+    facts: FunctionFacts, target: cst.BaseExpression, value: cst.BaseExpression | None
+) -> None:
+    if isinstance(target, cst.Name):
+        facts.stores.setdefault(target.value, []).append(value)
+    elif isinstance(target, (cst.Tuple, cst.List)):
+        for el in target.elements:
+            inner = el.value
+            if isinstance(inner, cst.Name) and value is not None:
+                facts.unpack_sources.setdefault(inner.value, []).append(value)
+            _store(facts, inner, None)
+    elif isinstance(target, cst.StarredElement):
+        _store(facts, target.value, None)
 
 
-class _FactsCollector(cst.CSTVisitor):
-    """Collects stores and loads of names in one function body (not nested scopes)."""
-
-    def __init__(self, facts: FunctionFacts) -> None:
-        self.facts = facts
-        self.depth = 0
-
-    def _store(self, target: cst.BaseExpression, value: cst.BaseExpression | None) -> None:
-        if isinstance(target, cst.Name):
-            self.facts.stores.setdefault(target.value, []).append(value)
-        elif isinstance(target, (cst.Tuple, cst.List)):
-            for el in target.elements:
-                inner = el.value
-                if isinstance(inner, cst.Name) and value is not None:
-                    self.facts.unpack_sources.setdefault(inner.value, []).append(value)
-                self._store(inner, None)
-        elif isinstance(target, cst.StarredElement):
-            self._store(target.value, None)
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        if node is self.facts.node:
-            return True
-        self.facts.stores.setdefault(node.name.value, []).append(None)
-        return False  # nested function: separate facts
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        self.facts.stores.setdefault(node.name.value, []).append(None)
-        return False
-
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        return False
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        for t in node.targets:
-            self._store(t.target, node.value)
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        self._store(node.target, node.value)
-
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        self._store(node.target, None)
-
-    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
-        self._store(node.target, node.value)
-
-    def visit_For(self, node: cst.For) -> None:
-        self._store(node.target, None)
-
-    def visit_WithItem(self, node: cst.WithItem) -> None:
-        if node.asname is not None:
-            self._store(node.asname.name, None)
-
-    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
-        if node.name is not None:
-            self._store(node.name.name, None)
-
-    def visit_CompFor(self, node: cst.CompFor) -> None:
-        pass  # comprehension variables live in their own scope
-
-    def visit_Import(self, node: cst.Import) -> None:
-        for alias in node.names:
-            name = alias.asname.name if alias.asname else alias.name
-            while isinstance(name, cst.Attribute):
-                name = name.value
-            if isinstance(name, cst.Name):
-                self.facts.stores.setdefault(name.value, []).append(None)
-
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-        if isinstance(node.names, cst.ImportStar):
-            return
-        for alias in node.names:
-            name = alias.asname.name if alias.asname else alias.name
-            if isinstance(name, cst.Name):
-                self.facts.stores.setdefault(name.value, []).append(None)
-
-    def visit_Global(self, node: cst.Global) -> None:
-        self.facts.declared_nonlocal.update(n.name.value for n in node.names)
-
-    def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
-        self.facts.declared_nonlocal.update(n.name.value for n in node.names)
-
-    def visit_Name(self, node: cst.Name) -> None:
-        self.facts.loads.setdefault(node.value, []).append(node)
+def _collect(facts: FunctionFacts) -> None:
+    """Stores and loads of names in one function body (nested scopes excluded)."""
+    for node in walk(facts.node.body, prune=is_scope):
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+            facts.stores.setdefault(node.name.value, []).append(None)
+        elif isinstance(node, cst.Lambda):
+            continue
+        elif isinstance(node, cst.Assign):
+            for t in node.targets:
+                _store(facts, t.target, node.value)
+        elif isinstance(node, cst.AnnAssign):
+            _store(facts, node.target, node.value)
+        elif isinstance(node, cst.AugAssign):
+            _store(facts, node.target, None)
+        elif isinstance(node, cst.NamedExpr):
+            _store(facts, node.target, node.value)
+        elif isinstance(node, cst.For):
+            _store(facts, node.target, None)
+        elif isinstance(node, cst.WithItem):
+            if node.asname is not None:
+                _store(facts, node.asname.name, None)
+        elif isinstance(node, cst.ExceptHandler):
+            if node.name is not None:
+                _store(facts, node.name.name, None)
+        elif isinstance(node, cst.Import):
+            for alias in node.names:
+                name = alias.asname.name if alias.asname else alias.name
+                while isinstance(name, cst.Attribute):
+                    name = name.value
+                if isinstance(name, cst.Name):
+                    facts.stores.setdefault(name.value, []).append(None)
+        elif isinstance(node, cst.ImportFrom):
+            if isinstance(node.names, cst.ImportStar):
+                continue
+            for alias in node.names:
+                name = alias.asname.name if alias.asname else alias.name
+                if isinstance(name, cst.Name):
+                    facts.stores.setdefault(name.value, []).append(None)
+        elif isinstance(node, (cst.Global, cst.Nonlocal)):
+            facts.declared_nonlocal.update(n.name.value for n in node.names)
+        elif isinstance(node, cst.Name):
+            facts.loads.setdefault(node.value, []).append(node)
 
 
 def function_facts(node: cst.FunctionDef, qualname: str) -> FunctionFacts:
@@ -159,7 +128,7 @@ def function_facts(node: cst.FunctionDef, qualname: str) -> FunctionFacts:
         if isinstance(star, cst.Param):
             params.append(star.name.value)
     facts = FunctionFacts(node=node, qualname=qualname, params=tuple(params))
-    node.body.visit(_FactsCollector(facts))
+    _collect(facts)
     return facts
 
 

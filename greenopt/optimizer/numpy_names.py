@@ -9,7 +9,9 @@ should use for numpy and adds `import numpy as np` once when none exists.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import bisect
+import re
+from collections.abc import Mapping, Sequence
 
 import libcst as cst
 from libcst.metadata import (
@@ -75,6 +77,9 @@ VIEW_METHODS = frozenset(
 )
 
 
+_FOR = re.compile(r"\bfor\b")
+
+
 class NameResolver:
     """Qualified names and positions of one module, from its libcst metadata.
 
@@ -82,9 +87,43 @@ class NameResolver:
     refers to (e.g. `{"numpy.sum"}`, `{"builtins.len"}`, `{"f.<locals>.x"}`).
     """
 
-    def __init__(self, wrapper: MetadataWrapper) -> None:
+    def __init__(
+        self,
+        wrapper: MetadataWrapper,
+        line_shifts: Sequence[tuple[int, int, int]] = (),
+    ) -> None:
         self._qnames: Mapping[cst.CSTNode, object] = wrapper.resolve(QualifiedNameProvider)
         self._positions = wrapper.resolve(PositionProvider)
+        # (first line, last line, shift) of each top-level statement of a reduced module
+        self._shifts = list(line_shifts)
+        self._starts = [first for first, _, _ in self._shifts]
+
+    @classmethod
+    def for_loops(cls, module: cst.Module) -> NameResolver:
+        """A resolver built only over what loop analyses need, which is much faster.
+
+        Metadata is computed for a reduced module holding the module-level simple
+        statements (imports, assignments), other top-level compound statements,
+        and only those functions and classes that contain a `for` loop; the nodes
+        are the original ones, and positions are shifted back to the full module's
+        lines. Names in the dropped functions are not resolvable (no pass needs them).
+        """
+        kept: list[cst.BaseStatement] = []
+        shifts: list[tuple[int, int, int]] = []
+        header = "".join(module.code_for_node(line) for line in module.header)
+        orig_line = 1 + _line_count(header)
+        reduced_line = orig_line
+        for stmt in module.body:
+            text = module.code_for_node(stmt)
+            lines = _line_count(text)
+            keep = not isinstance(stmt, (cst.FunctionDef, cst.ClassDef)) or _FOR.search(text)
+            if keep:
+                kept.append(stmt)
+                shifts.append((reduced_line, reduced_line + lines - 1, orig_line - reduced_line))
+                reduced_line += lines
+            orig_line += lines
+        reduced = module.with_changes(body=kept)
+        return cls(MetadataWrapper(reduced, unsafe_skip_copy=True), shifts)
 
     def qualified(self, node: cst.CSTNode) -> set[QualifiedName]:
         """The qualified names of `node` (empty when unknown)."""
@@ -121,7 +160,16 @@ class NameResolver:
     def position(self, node: cst.CSTNode) -> tuple[int, int, int, int]:
         """(line, col, end_line, end_col) of `node`; lines 1-based, columns 0-based."""
         rng = self._positions[node]
-        return rng.start.line, rng.start.column, rng.end.line, rng.end.column
+        shift = 0
+        if self._shifts:
+            k = bisect.bisect_right(self._starts, rng.start.line) - 1
+            if k >= 0:
+                shift = self._shifts[k][2]
+        return rng.start.line + shift, rng.start.column, rng.end.line + shift, rng.end.column
+
+
+def _line_count(text: str) -> int:
+    return text.count("\n")
 
 
 def numpy_alias(module: cst.Module) -> str | None:

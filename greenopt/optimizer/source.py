@@ -12,10 +12,14 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import libcst as cst
 
 from greenopt.errors import InputError
+
+if TYPE_CHECKING:
+    from greenopt.optimizer.numpy_names import NameResolver
 
 #: files larger than this are refused (per-file error) rather than parsed
 MAX_FILE_BYTES = 5_000_000
@@ -29,6 +33,7 @@ class SourceModule:
     tree: cst.Module
     path: str | None = None
     _wrapper: cst.metadata.MetadataWrapper | None = field(default=None, repr=False, compare=False)
+    _resolver: Any = field(default=None, repr=False, compare=False)
 
     @classmethod
     def parse(cls, code: str, path: str | None = None) -> SourceModule:
@@ -50,6 +55,18 @@ class SourceModule:
     def with_tree(self, tree: cst.Module) -> SourceModule:
         """Return a new SourceModule for a rewritten tree (same path)."""
         return SourceModule(code=tree.code, tree=tree, path=self.path)
+
+    def loop_resolver(self) -> NameResolver:
+        """Qualified-name resolution for the functions that contain loops (built once).
+
+        Cheaper than `metadata()` with `QualifiedNameProvider` on the whole module:
+        see `NameResolver.for_loops`. Positions it reports are full-module positions.
+        """
+        if self._resolver is None:
+            from greenopt.optimizer.numpy_names import NameResolver
+
+            self._resolver = NameResolver.for_loops(self.tree)
+        return self._resolver
 
     def metadata(self) -> cst.metadata.MetadataWrapper:
         """The metadata wrapper of this module (built once, on first use)."""
@@ -105,7 +122,9 @@ def atomic_write(path: str | os.PathLike[str], text: str) -> None:
     try:
         cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
-        raise InputError(f"{target}: refusing to write text that does not parse: {exc.message}") from None
+        raise InputError(
+            f"{target}: refusing to write text that does not parse: {exc.message}"
+        ) from None
     mode = target.stat().st_mode & 0o7777 if target.exists() else 0o644
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".greenopt", dir=target.parent)
     try:

@@ -50,6 +50,7 @@ from libcst.metadata import PositionProvider
 from greenopt.optimizer.accesses import Access, flatten_subscript, statement_accesses, summarize
 from greenopt.optimizer.affine import Affine, node_code
 from greenopt.optimizer.aliasing import ArrayFacts, Relation
+from greenopt.optimizer.cst_nodes import is_scope, names_in, walk
 from greenopt.optimizer.dependences import vectorization_blocker
 from greenopt.optimizer.effects import early_exit, expression_effect, statement_effect
 from greenopt.optimizer.loops import LoopNest, bound_atom, loop_nest
@@ -225,7 +226,7 @@ class VectorizePass(Pass):
         """Every range loop (nest) of every function: a GO10x rewrite or a GO190 note."""
         if not _has_range_loop(module.tree):
             return []
-        resolver = NameResolver(module.metadata())
+        resolver = module.loop_resolver()
         alias = alias_for_rewrite(module.tree)
         found: list[Opportunity] = []
         for func, qual in iter_functions(module.tree):
@@ -333,42 +334,30 @@ def _has_range_loop(tree: cst.Module) -> bool:
 
 def _top_loops(node: cst.CSTNode) -> list[cst.For]:
     """`for` statements in `node` not nested in another `for` or in a nested def/class."""
-    out: list[cst.For] = []
-
-    def walk(n: cst.CSTNode) -> None:
-        for child in n.children:
-            if isinstance(child, cst.For):
-                out.append(child)
-            elif isinstance(child, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-                continue
-            elif isinstance(child, cst.BaseExpression):
-                continue
-            else:
-                walk(child)
-
-    walk(node)
-    return out
+    return [
+        n
+        for n in walk(
+            node, prune=lambda c: isinstance(c, (cst.For, cst.BaseExpression)) or is_scope(c)
+        )
+        if isinstance(n, cst.For) and n is not node
+    ]
 
 
 def _subscript_counts(func: cst.FunctionDef) -> dict[str, set[int]]:
-    """For each name subscripted in the function, the numbers of subscripts used."""
+    """For each name subscripted in the function, the numbers of subscripts used
+    (a chained `x[i][j]` counts as two subscripts, once)."""
     counts: dict[str, set[int]] = {}
-
-    class V(cst.CSTVisitor):
-        def visit_Subscript(self, node: cst.Subscript) -> bool:
-            flat = flatten_subscript(node)
-            if flat is not None:
-                base, elements = flat
-                counts.setdefault(base.value, set()).add(len(elements))
-            # index expressions may contain subscripts too
-            current: cst.BaseExpression = node
-            while isinstance(current, cst.Subscript):
-                for el in current.slice:
-                    el.visit(self)
-                current = current.value
-            return False
-
-    func.body.visit(V())
+    inner: set[int] = set()
+    for node in walk(func.body):
+        if not isinstance(node, cst.Subscript):
+            continue
+        if isinstance(node.value, cst.Subscript):
+            inner.add(id(node.value))
+        if id(node) in inner:
+            continue
+        flat = flatten_subscript(node)
+        if flat is not None:
+            counts.setdefault(flat[0].value, set()).add(len(flat[1]))
     return counts
 
 
@@ -458,24 +447,9 @@ def _used_outside_loops(var: str, facts: FunctionFacts, loop: cst.For) -> bool:
     if not loads:
         return False
     inside: set[int] = set()
-
-    class V(cst.CSTVisitor):
-        def __init__(self) -> None:
-            self.binding = 0
-
-        def visit_For(self, node: cst.For) -> None:
-            if isinstance(node.target, cst.Name) and node.target.value == var:
-                self.binding += 1
-
-        def leave_For(self, node: cst.For) -> None:
-            if isinstance(node.target, cst.Name) and node.target.value == var:
-                self.binding -= 1
-
-        def visit_Name(self, node: cst.Name) -> None:
-            if self.binding:
-                inside.add(id(node))
-
-    facts.node.body.visit(V())
+    for node in walk(facts.node.body, prune=is_scope):
+        if isinstance(node, cst.For) and _is_name(node.target, var):
+            inside.update(id(n) for n in names_in(node))
     return any(id(n) not in inside for n in loads)
 
 
@@ -659,31 +633,23 @@ _TOTAL_BINOPS = (cst.Add, cst.Subtract, cst.Multiply, cst.BitAnd, cst.BitOr, cst
 
 def _not_total(expr: cst.BaseExpression, ctx: _Context) -> str | None:
     """Why `expr` might warn or raise for some element (None: it never does)."""
-    reason: list[str] = []
-
-    class V(cst.CSTVisitor):
-        def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
-            if not isinstance(node.operator, _TOTAL_BINOPS):
-                reason.append(f"operator {node_code(node.operator).strip() or '?'} may warn")
-
-        def visit_Call(self, node: cst.Call) -> None:
+    for node in walk(expr):
+        if isinstance(node, cst.BinaryOperation) and not isinstance(node.operator, _TOTAL_BINOPS):
+            return f"operator {type(node.operator).__name__.lower()} may warn"
+        if isinstance(node, cst.Call):
             np_name = ctx.resolver.numpy_name(node.func)
             if np_name is not None and np_name not in TOTAL_UFUNCS:
-                reason.append(f"numpy.{np_name} may warn")
-
-        def visit_BooleanOperation(self, node: cst.BooleanOperation) -> None:
+                return f"numpy.{np_name} may warn"
+        if isinstance(node, cst.BooleanOperation):
             for side in (node.left, node.right):
-                if not isinstance(side, (cst.Comparison, cst.BooleanOperation)):
-                    reason.append("and/or on a non-comparison")
-
-        def visit_Comparison(self, node: cst.Comparison) -> None:
+                if not isinstance(side, (cst.Comparison, cst.BooleanOperation, cst.UnaryOperation)):
+                    return "and/or on a non-comparison"
+        if isinstance(node, cst.Comparison):
             if len(node.comparisons) != 1:
-                reason.append("a chained comparison")
-            elif isinstance(node.comparisons[0].operator, (cst.In, cst.NotIn, cst.Is, cst.IsNot)):
-                reason.append("an in/is comparison")
-
-    expr.visit(V())
-    return reason[0] if reason else None
+                return "a chained comparison"
+            if isinstance(node.comparisons[0].operator, (cst.In, cst.NotIn, cst.Is, cst.IsNot)):
+                return "an in/is comparison"
+    return None
 
 
 def _scan_of(target: cst.Subscript, value: cst.BaseExpression) -> str:
@@ -709,42 +675,23 @@ def _is_name(node: cst.BaseExpression, name: str) -> bool:
 
 
 def _mentions(node: cst.CSTNode, name: str) -> bool:
-    found = False
-
-    class V(cst.CSTVisitor):
-        def visit_Name(self, n: cst.Name) -> None:
-            nonlocal found
-            if n.value == name:
-                found = True
-
-    node.visit(V())
-    return found
+    return any(n.value == name for n in names_in(node))
 
 
 def _names_in(node: cst.CSTNode) -> set[str]:
-    names: set[str] = set()
-
-    class V(cst.CSTVisitor):
-        def visit_Attribute(self, n: cst.Attribute) -> bool:
-            n.value.visit(self)
-            return False  # `np.pi`: only the base is a name
-
-        def visit_Call(self, n: cst.Call) -> bool:
-            if not isinstance(n.func, cst.Name):
-                n.func.visit(self)
-            for a in n.args:
-                a.value.visit(self)
-            return False
-
-        def visit_Arg(self, n: cst.Arg) -> bool:
-            n.value.visit(self)
-            return False
-
-        def visit_Name(self, n: cst.Name) -> None:
-            names.add(n.value)
-
-    node.visit(V())
-    return names
+    """Names read as variables in `node` (not attribute names, not called builtins' names)."""
+    out: set[str] = set()
+    skip: set[int] = set()
+    for n in walk(node):
+        if isinstance(n, cst.Attribute):
+            skip.add(id(n.attr))
+        elif isinstance(n, cst.Call) and isinstance(n.func, cst.Name):
+            skip.add(id(n.func))
+        elif isinstance(n, cst.Arg) and n.keyword is not None:
+            skip.add(id(n.keyword))
+        elif isinstance(n, cst.Name) and id(n) not in skip:
+            out.add(n.value)
+    return out
 
 
 def _check_names(
@@ -801,59 +748,42 @@ def _check_names(
 
 
 def _subscripts_in(node: cst.CSTNode | None) -> list[cst.Subscript]:
+    """Outermost subscripts in `node`."""
     if node is None:
         return []
-    out: list[cst.Subscript] = []
-
-    class V(cst.CSTVisitor):
-        def visit_Subscript(self, n: cst.Subscript) -> bool:
-            out.append(n)
-            return False
-
-    node.visit(V())
-    return out
+    return [
+        n
+        for n in walk(node, prune=lambda c: isinstance(c, cst.Subscript))
+        if isinstance(n, cst.Subscript)
+    ]
 
 
 def _only_subscripted(name: str, s: _Stmt) -> bool:
-    """True when every mention of `name` in `s` is the base of a subscript."""
-    bare: list[bool] = []
-
-    class V(cst.CSTVisitor):
-        def visit_Subscript(self, n: cst.Subscript) -> bool:
-            flat = flatten_subscript(n)
-            if flat is not None:
-                for el in flat[1]:
-                    el.visit(self)
-                return False
-            return True
-
-        def visit_Attribute(self, n: cst.Attribute) -> bool:
-            return False  # `x.shape[0]` is a size, not an array operand
-
-        def visit_Call(self, n: cst.Call) -> bool:
-            if isinstance(n.func, cst.Name) and n.func.value == "len":
-                return False
-            return True
-
-        def visit_Name(self, n: cst.Name) -> None:
-            if n.value == name:
-                bare.append(True)
-
+    """True when every mention of `name` in `s` is the base of a subscript, `len(name)`
+    or an attribute such as `name.shape`."""
+    allowed: set[int] = set()
     for part in (s.value, s.cond, s.other, s.target):
-        if part is not None:
-            part.visit(V())
-    return not bare
+        if part is None:
+            continue
+        for n in walk(part):
+            if isinstance(n, cst.Subscript):
+                base: cst.BaseExpression = n
+                while isinstance(base, cst.Subscript):
+                    base = base.value
+                allowed.add(id(base))
+            elif isinstance(n, cst.Attribute):
+                allowed.add(id(n.value))
+                allowed.add(id(n.attr))
+            elif isinstance(n, cst.Call) and isinstance(n.func, cst.Name) and n.func.value == "len":
+                allowed.update(id(a.value) for a in n.args)
+            elif isinstance(n, cst.Name) and n.value == name and id(n) not in allowed:
+                return False
+    return True
 
 
 def _used_outside(name: str, facts: FunctionFacts, loop: cst.For) -> bool:
     loads = facts.loads.get(name, [])
-    inside: set[int] = set()
-
-    class V(cst.CSTVisitor):
-        def visit_Name(self, n: cst.Name) -> None:
-            inside.add(id(n))
-
-    loop.visit(V())
+    inside = {id(n) for n in names_in(loop)}
     return any(id(n) not in inside for n in loads) or len(facts.stores.get(name, [])) > 1
 
 

@@ -1,0 +1,247 @@
+"""`greenopt check PATH...`: report energy-saving opportunities, for pre-commit and CI.
+
+Never executes the code it reads. Prints `path:line:col: GOxxx message` per
+finding (`--format json|sarif` for tools), `--diff` shows each fix, `--explain`
+adds the rationale and the loops left alone (GO190) and why. Exit code: 0 nothing
+found, 1 findings, 2 any error (each bad file gets one line on stderr; the other
+files are still checked and printed).
+
+Speed matters (it runs on every commit): nothing heavy is imported (no numpy,
+numba, scikit-learn), each file is screened with stdlib `ast`, and libcst with
+metadata is only built for files that contain loops or import numpy.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+
+from greenopt.errors import GreenoptError, InputError
+
+
+@dataclass
+class FileReport:
+    """Findings (records) of one file, or its error."""
+
+    path: str
+    records: list[dict[str, Any]] = field(default_factory=list)
+    fixed_text: dict[int, tuple[str, str]] = field(default_factory=dict)  # record idx -> fix
+    error: str | None = None
+
+
+def _split(values: tuple[str, ...]) -> list[str]:
+    out: list[str] = []
+    for v in values:
+        out.extend(s.strip() for s in v.split(",") if s.strip())
+    return out
+
+
+def check_file(
+    path: str,
+    explicit: bool,
+    *,
+    config: Any,
+    select: list[str],
+    ignore: list[str],
+    include_notes: bool,
+    with_fixes: bool,
+    instances: dict[str, Any],
+) -> FileReport:
+    """Check one file; every expected failure becomes `FileReport.error`."""
+    from greenopt.optimizer.screen import screen_source
+    from greenopt.optimizer.source import read_source
+
+    report = FileReport(path=path)
+    try:
+        code = read_source(path)
+        if not code.strip():
+            if explicit:
+                raise InputError(f"{path}: empty file, nothing to check")
+            return report
+        screen = screen_source(code, path)
+        if not screen.candidate:
+            return report
+        from greenopt.optimizer.findings import find_opportunities, finding_record
+        from greenopt.optimizer.source import SourceModule
+
+        module = SourceModule.parse(code, path)
+        opportunities = find_opportunities(
+            module,
+            None,
+            config,
+            include_notes=include_notes,
+            select=select,
+            ignore=ignore,
+            instances=instances,
+        )
+        for opp in opportunities:
+            fix_text = None
+            if with_fixes and opp.fixable and not opp.data.get("note"):
+                instance = instances[opp.pass_name]
+                if not instance.needs_workload:
+                    new = instance.apply(module, [opp]).code
+                    if new != code:
+                        from greenopt.optimizer.source import unified_diff
+
+                        fix_text = unified_diff(code, new, path)
+                        if opp.static_safe:
+                            report.fixed_text[len(report.records)] = (code, new)
+            report.records.append(finding_record(opp, path=path, fix=fix_text))
+    except GreenoptError as exc:
+        report.error = str(exc)
+    except RecursionError:
+        report.error = f"{path}: too deeply nested to analyse"
+    except Exception as exc:  # a bug in a pass must not stop the other files
+        report.error = f"{path}: internal error while checking: {type(exc).__name__}: {exc}"
+    return report
+
+
+@click.command(
+    "check",
+    context_settings={"help_option_names": ["-h", "--help"]},
+    help=(
+        "Report energy-saving opportunities in PATH... (files or directories); never runs code.\n\n"
+        "Exit status: 0 nothing found, 1 findings, 2 errors (bad files are reported on "
+        "stderr, the others are still checked)."
+    ),
+)
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--diff", "show_diff", is_flag=True, help="Show the fix of each fixable finding.")
+@click.option(
+    "--explain", is_flag=True, help="Show rationales and the loops left alone (GO190), with why."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "sarif"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "--select", multiple=True, metavar="LIST", help="Only these passes or codes (comma-separated)."
+)
+@click.option(
+    "--ignore", multiple=True, metavar="LIST", help="Skip these passes or codes (comma-separated)."
+)
+@click.option("--exclude", multiple=True, metavar="GLOB", help="Skip paths matching GLOB.")
+@click.option(
+    "--output", "-o", "output", metavar="FILE", help="Write the report to FILE instead of stdout."
+)
+def check(
+    paths: tuple[str, ...],
+    show_diff: bool,
+    explain: bool,
+    fmt: str,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    exclude: tuple[str, ...],
+    output: str | None,
+) -> int:
+    """Check PATHS and return the exit status (0 clean, 1 findings, 2 errors)."""
+    from greenopt.config import load_config
+    from greenopt.optimizer.findings import validate_selectors
+    from greenopt.optimizer.walk import FoundFile, discover
+
+    config = load_config(Path(paths[0]))
+    select_list = validate_selectors(_split(select))
+    ignore_list = validate_selectors(_split(ignore))
+    roots = [Path.cwd()] + ([config.root] if config.root is not None else [])
+    patterns = [*config.exclude, *exclude]
+    instances: dict[str, Any] = {}
+    reports: list[FileReport] = []
+    errors = 0
+    for item in discover(paths, patterns, roots):
+        if not isinstance(item, FoundFile):
+            click.echo(f"greenopt: error: {item.path}: no such file or directory", err=True)
+            errors += 1
+            continue
+        report = check_file(
+            item.path,
+            item.explicit,
+            config=config,
+            select=select_list,
+            ignore=ignore_list,
+            include_notes=explain,
+            with_fixes=show_diff or fmt != "text",
+            instances=instances,
+        )
+        if report.error:
+            click.echo(f"greenopt: error: {report.error}", err=True)
+            errors += 1
+        reports.append(report)
+
+    records = [r for rep in reports for r in rep.records]
+    findings = [r for r in records if not r["note"]]
+    out = _render(fmt, reports, records, findings, instances, show_diff, explain, errors)
+    if output:
+        try:
+            Path(output).write_text(out, encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"{output}: cannot write report: {exc.strerror or exc}") from None
+    elif out:
+        sys.stdout.write(out)
+    if errors:
+        return 2
+    return 1 if findings else 0
+
+
+def _render(
+    fmt: str,
+    reports: list[FileReport],
+    records: list[dict[str, Any]],
+    findings: list[dict[str, Any]],
+    instances: dict[str, Any],
+    show_diff: bool,
+    explain: bool,
+    errors: int,
+) -> str:
+    """The report in the requested format."""
+    from greenopt.optimizer.findings import format_text
+
+    if fmt == "json":
+        payload = {
+            "version": 1,
+            "findings": records,
+            "errors": [rep.error for rep in reports if rep.error],
+            "summary": {
+                "files": len(reports),
+                "findings": len(findings),
+                "fixable": sum(1 for r in findings if r["fixable"] and r["static_safe"]),
+                "errors": errors,
+            },
+        }
+        return json.dumps(payload, indent=2) + "\n"
+    if fmt == "sarif":
+        from greenopt.optimizer.sarif import build_sarif
+
+        rules: dict[str, str] = {}
+        for inst in instances.values():
+            rules.update(inst.codes)
+        fixed: dict[int, tuple[str, str]] = {}
+        offset = 0
+        for rep in reports:
+            for k, pair in rep.fixed_text.items():
+                fixed[offset + k] = pair
+            offset += len(rep.records)
+        return json.dumps(build_sarif(records, rules, fixed), indent=2) + "\n"
+    lines: list[str] = []
+    for rep in reports:
+        for rec in rep.records:
+            lines.append(format_text(rec, explain=explain))
+            if show_diff and rec.get("fix"):
+                if not rec["static_safe"]:
+                    lines.append("    (fix not proven statically: validate it with a workload)")
+                lines.append(rec["fix"].rstrip("\n"))
+    fixable = sum(1 for r in findings if r["fixable"] and r["static_safe"])
+    if findings:
+        lines.append(
+            f"Found {len(findings)} finding(s) in {len({r['path'] for r in findings})} file(s)"
+            f" ({fixable} with a statically proven fix: `greenopt rewrite --static FILE`)."
+        )
+    return "\n".join(lines) + ("\n" if lines else "")

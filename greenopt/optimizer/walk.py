@@ -1,0 +1,114 @@
+"""Finding the Python files under the paths given to `check` (and other static front ends).
+
+Directories are walked without following symlinks (no loops), skipping version
+control, virtual environments, caches and build output, plus user `--exclude`
+globs and `[tool.greenopt] exclude` globs. Explicitly named files are always
+returned, whatever their extension; missing paths are reported, not raised, so
+the other paths are still processed.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+#: directory names never descended into
+SKIP_DIRS = frozenset(
+    {
+        ".git", ".hg", ".svn", ".bzr", "__pycache__", ".venv", "venv", ".tox", ".nox",
+        ".mypy_cache", ".ruff_cache", ".pytest_cache", ".hypothesis", "node_modules",
+        "build", "dist", "site-packages", ".eggs", "__pypackages__", "greenopt-out",
+    }
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class FoundFile:
+    """A file to check; `explicit` when it was named on the command line."""
+
+    path: str
+    explicit: bool
+
+
+@dataclass(frozen=True)
+class MissingPath:
+    """A command-line path that does not exist."""
+
+    path: str
+
+
+def _is_venv(directory: Path) -> bool:
+    return (directory / "pyvenv.cfg").is_file()
+
+
+def is_excluded(path: Path, patterns: Sequence[str], roots: Sequence[Path]) -> bool:
+    """True when `path` (or a directory above it) matches one of the glob `patterns`.
+
+    Patterns are matched against the path relative to each of `roots` (the config's
+    directory, the current directory) and against the bare name.
+    """
+    if not patterns:
+        return False
+    candidates: set[str] = {path.name}
+    resolved = path.resolve()
+    for root in roots:
+        try:
+            rel = PurePosixPath(resolved.relative_to(root.resolve()).as_posix())
+        except ValueError:
+            continue
+        parts = rel.parts
+        for k in range(1, len(parts) + 1):
+            candidates.add("/".join(parts[:k]))
+    candidates.add(PurePosixPath(path.as_posix()).as_posix())
+    for pattern in patterns:
+        pat = pattern.rstrip("/")
+        for cand in candidates:
+            if fnmatch.fnmatchcase(cand, pat) or fnmatch.fnmatchcase(cand, pat.lstrip("./")):
+                return True
+    return False
+
+
+def discover(
+    paths: Sequence[str],
+    exclude: Sequence[str] = (),
+    roots: Sequence[Path] = (),
+) -> Iterator[FoundFile | MissingPath]:
+    """Yield the files to check (sorted within each directory) and missing paths."""
+    roots = list(roots) or [Path.cwd()]
+    seen: set[str] = set()
+    for raw in paths:
+        p = Path(raw)
+        if not p.exists() and not p.is_symlink():
+            yield MissingPath(raw)
+            continue
+        if not p.is_dir():
+            if raw not in seen:
+                seen.add(raw)
+                yield FoundFile(raw, explicit=True)
+            continue
+        for dirpath, dirnames, filenames in os.walk(p, followlinks=False):
+            here = Path(dirpath)
+            keep = []
+            for d in sorted(dirnames):
+                sub = here / d
+                if d in SKIP_DIRS or d.endswith(".egg-info") or _is_venv(sub):
+                    continue
+                if is_excluded(sub, exclude, roots):
+                    continue
+                keep.append(d)
+            dirnames[:] = keep
+            for name in sorted(filenames):
+                if not name.endswith(".py"):
+                    continue
+                f = here / name
+                if f.is_symlink() and not f.exists():
+                    continue
+                if is_excluded(f, exclude, roots):
+                    continue
+                text = str(f)
+                if text not in seen:
+                    seen.add(text)
+                    yield FoundFile(text, explicit=False)
