@@ -110,6 +110,24 @@ def hash_file(path: str | os.PathLike[str]) -> str:
     return hash_code(Path(path).read_bytes())
 
 
+def check_store_path(path: str | os.PathLike[str]) -> None:
+    """Raise InputError if a store could not be created or opened at `path`; creates nothing."""
+    p = Path(path)
+    if p.exists():
+        if not p.is_file():
+            raise InputError(f"cannot open measurement store {p}: not a file")
+        if not os.access(p, os.R_OK | os.W_OK):
+            raise InputError(f"cannot open measurement store {p}: not readable and writable")
+        return
+    ancestor = p.parent
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir() or not os.access(ancestor, os.W_OK | os.X_OK):
+        raise InputError(
+            f"cannot open measurement store {p}: {ancestor} is not a writable directory"
+        )
+
+
 def _nan_to_none(value: float | None) -> float | None:
     if value is None or value != value:  # NaN
         return None

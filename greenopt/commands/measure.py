@@ -180,6 +180,25 @@ def _print_table(m: Any, g_per_kwh: float, region: str, title: str) -> None:
         )
 
 
+def _record(
+    result: Any, workload: Workload, script: str | None, store_path: str | None, fingerprint: Any
+) -> int | None:
+    """Record in the store; an explicit --store failing is an error, the default one a warning."""
+    from greenopt.store import Store, hash_file
+
+    code_hash = hash_file(script) if script is not None else None
+    try:
+        with Store(store_path) as store:
+            return store.record_measurement(
+                result, workload=workload, code_hash=code_hash, kind="measure", machine=fingerprint
+            )
+    except InputError as exc:
+        if store_path is not None:
+            raise
+        click.echo(f"greenopt: warning: {exc}; measurement not recorded", err=True)
+        return None
+
+
 @click.command(
     "measure",
     context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
@@ -306,17 +325,12 @@ def measure(
         if not parent.is_dir():
             raise InputError(f"--json: directory does not exist: {parent}")
 
-    store = None
-    if not no_store:
-        from greenopt.store import Store
+    if not no_store and store_path is not None:
+        from greenopt.store import check_store_path
 
-        if store_path is not None:
-            store = Store(store_path)
-        else:
-            try:
-                store = Store()
-            except InputError as exc:
-                click.echo(f"greenopt: warning: {exc}; not recording", err=True)
+        check_store_path(
+            store_path
+        )  # fail before running anything; the file is created only on success
 
     def announce(message: str) -> None:
         if not quiet:
@@ -334,30 +348,17 @@ def measure(
         transient=True,
         disable=quiet,
     )
-    try:
-        with progress_bar:
-            task = progress_bar.add_task(
-                "measuring (setup, cold call, calibration)", total=options.samples
-            )
+    with progress_bar:
+        task = progress_bar.add_task(
+            "measuring (setup, cold call, calibration)", total=options.samples
+        )
 
-            def on_progress(done: int, total: int) -> None:
-                progress_bar.update(task, completed=done, total=total, description="sampling")
+        def on_progress(done: int, total: int) -> None:
+            progress_bar.update(task, completed=done, total=total, description="sampling")
 
-            result = run_measure(workload, meter_name, options, on_progress, announce=announce)
-        fingerprint = machine_fingerprint()
-        store_id = None
-        if store is not None:
-            code_hash = None
-            if script is not None:
-                from greenopt.store import hash_file
-
-                code_hash = hash_file(script)
-            store_id = store.record_measurement(
-                result, workload=workload, code_hash=code_hash, kind="measure", machine=fingerprint
-            )
-    finally:
-        if store is not None:
-            store.close()
+        result = run_measure(workload, meter_name, options, on_progress, announce=announce)
+    fingerprint = machine_fingerprint()
+    store_id = None if no_store else _record(result, workload, script, store_path, fingerprint)
 
     report = _report(result, g_per_kwh, region_label, workload, fingerprint.to_dict(), store_id)
     if json_path == "-":

@@ -189,3 +189,48 @@ def test_fake_rapl_tree_at_known_power_is_reported_within_ten_percent(
     assert data["energy_j"] / data["time_s"] == pytest.approx(15.0, rel=0.1)
     assert data["idle_power_w"] == pytest.approx(15.0, rel=0.1)
     assert "measured" in out
+
+
+def test_failed_run_creates_no_store_and_no_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = tmp_path / "new" / "s.sqlite"
+    out_json = tmp_path / "r.json"
+    rc, _, err = run(
+        [*QUICK, "-q", "--store", str(store), "--json", str(out_json), "--call", "1/0"], capsys
+    )
+    assert rc == 2 and "ZeroDivisionError" in err
+    assert not store.exists() and not store.parent.exists() and not out_json.exists()
+
+
+def test_timeout_is_exit_2_with_reason(capsys: pytest.CaptureFixture[str]) -> None:
+    rc, _, err = run(
+        [
+            *QUICK,
+            "-q",
+            "--no-store",
+            "--timeout",
+            "1",
+            "--setup",
+            "import time",
+            "--call",
+            "time.sleep(20)",
+        ],
+        capsys,
+    )
+    assert rc == 2 and "timed out after 1 s" in err
+
+
+def test_config_supplies_meter_region_and_samples(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.greenopt]\nmeter = "estimate"\nregion = "SWE"\nsamples = 2\n'
+    )
+    rc, out, err = run(
+        ["--min-sample-s", "0.02", "--no-store", "--json", "-", "--call", "1+1"], capsys
+    )
+    assert rc == 0, err
+    data = json.loads(out)
+    assert data["region"] == "SWE" and data["samples"] == 2 and data["meter"]["name"] == "estimate"
+    assert "using meter" not in err  # estimate was asked for: nothing to announce

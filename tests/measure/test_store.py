@@ -121,3 +121,17 @@ def test_unopenable_path_is_an_input_error(tmp_path: Path) -> None:
     blocker.write_text("")
     with pytest.raises(InputError, match="cannot open measurement store"):
         Store(blocker / "sub" / "s.sqlite")
+
+
+def test_check_store_path_creates_nothing(tmp_path: Path) -> None:
+    from greenopt.store import check_store_path
+
+    target = tmp_path / "a" / "b" / "s.sqlite"
+    check_store_path(target)
+    assert not (tmp_path / "a").exists()
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(InputError):
+        check_store_path(blocker / "s.sqlite")
+    with pytest.raises(InputError):
+        check_store_path(tmp_path)  # a directory, not a file
