@@ -75,6 +75,11 @@ ARRAY_CONSUMERS = ELEMENTWISE_UFUNCS | frozenset(
      "correlate", "cumsum", "cumprod", "max", "min", "amax", "amin", "outer", "gradient",
      "diff", "interp", "trapezoid", "linalg.norm", "fft.fft", "fft.rfft"}
 )  # fmt: skip
+#: numpy functions whose arguments are sizes, bounds or counts (scalars, never data)
+SIZE_TAKERS = frozenset(
+    {"zeros", "empty", "ones", "full", "arange", "linspace", "logspace", "geomspace", "eye",
+     "identity", "tri", "indices", "reshape"}
+)  # fmt: skip
 _FLOAT64_STRINGS = frozenset({"float64", "f8", "d", "float", "double", "<f8"})
 #: calls whose result is an integer (not tainted by float inputs)
 _INT_RESULTS = frozenset(
@@ -264,8 +269,8 @@ def _array_params(func: cst.FunctionDef, imports: ImportedNames) -> list[str]:
                         excluded.update(names_in(arg.value))
                     elif name in ARRAY_CONSUMERS and isinstance(arg.value, cst.Name):
                         evidence.add(arg.value.value)
-                    else:
-                        excluded.update(_scalar_names(arg.value))
+                    elif name in SIZE_TAKERS or name.startswith("random."):
+                        excluded.update(_scalar_names(arg.value))  # sizes, bounds, counts
             if isinstance(node.func, cst.Attribute) and isinstance(node.func.value, cst.Name):
                 if node.func.attr.value in ("fill", "sort", "put", "resize", "itemset", "setflags"):
                     excluded.add(node.func.value.value)

@@ -40,7 +40,7 @@ only accepted through the validated rewrite).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import libcst as cst
@@ -330,6 +330,11 @@ def overflow_risk(func: cst.FunctionDef) -> str | None:
     modulus, and `**` whose exponent is a variable int.
     """
     ints = _int_names(func)
+    seeded = ints | _int_seeded(func)
+
+    def int_factor(expr: cst.BaseExpression) -> bool:
+        return isinstance(expr, cst.Integer) or (isinstance(expr, cst.Name) and expr.value in ints)
+
     loops = _loops(func)
     in_loop: set[int] = set()
     for loop in loops:
@@ -344,10 +349,11 @@ def overflow_risk(func: cst.FunctionDef) -> str | None:
                 risk is None
                 and id(node) in in_loop
                 and isinstance(node.target, cst.Name)
-                and node.target.value in ints
+                and node.target.value in seeded
                 and isinstance(
                     node.operator, (cst.MultiplyAssign, cst.PowerAssign, cst.LeftShiftAssign)
                 )
+                and int_factor(node.value)
             ):
                 risk = f"`{_code(node)}` multiplies Python ints in a loop (int64 under Numba may overflow)"
 
@@ -356,11 +362,11 @@ def overflow_risk(func: cst.FunctionDef) -> str | None:
             if risk is not None or id(node) not in in_loop or len(node.targets) != 1:
                 return
             target = node.targets[0].target
-            if not (isinstance(target, cst.Name) and target.value in ints):
+            if not (isinstance(target, cst.Name) and target.value in seeded):
                 return
             if _small_modulus(node.value):
                 return
-            if _multiplies(node.value, target.value):
+            if _multiplies(node.value, target.value, int_factor):
                 risk = f"`{_code(node)}` grows a Python int multiplicatively in a loop (int64 under Numba may overflow)"
 
         def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
@@ -381,20 +387,37 @@ def overflow_risk(func: cst.FunctionDef) -> str | None:
     return risk
 
 
-def _multiplies(expr: cst.BaseExpression, name: str) -> bool:
-    """True if `expr` contains `name` as an operand of `*`, `**` or `<<`."""
+def _multiplies(
+    expr: cst.BaseExpression, name: str, int_factor: Callable[[cst.BaseExpression], bool]
+) -> bool:
+    """True if `expr` multiplies (`*`, `**`, `<<`) `name` by an int factor."""
     found = False
 
     class Look(cst.CSTVisitor):
         def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
             nonlocal found
             if isinstance(node.operator, (cst.Multiply, cst.Power, cst.LeftShift)):
-                for side in (node.left, node.right):
-                    if isinstance(side, cst.Name) and side.value == name:
+                for side, other in ((node.left, node.right), (node.right, node.left)):
+                    if isinstance(side, cst.Name) and side.value == name and int_factor(other):
                         found = True
 
     expr.visit(Look())
     return found
+
+
+def _int_seeded(func: cst.FunctionDef) -> set[str]:
+    """Names first bound to an int literal and never to a float literal (`h = 7`, then
+    `h = h * 31 + s[i]`): they stay Python ints unless a float enters later."""
+    seeded: set[str] = set()
+    floats: set[str] = set()
+    for name, nodes in binding_sites(func).items():
+        for node in nodes:
+            if isinstance(node, cst.Assign):
+                if isinstance(node.value, cst.Integer):
+                    seeded.add(name)
+                elif isinstance(node.value, cst.Float):
+                    floats.add(name)
+    return seeded - floats
 
 
 def _small_statements_of(node: cst.CSTNode) -> list[cst.BaseSmallStatement]:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
+import types
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from greenopt.optimizer.source import SourceModule
@@ -24,3 +27,14 @@ def load(code: str) -> dict[str, Any]:
     namespace: dict[str, Any] = {"__name__": "greenopt_test_module"}
     exec(compile(code, "<test module>", "exec"), namespace)
     return namespace
+
+
+def import_file(directory: Path, name: str, code: str) -> types.ModuleType:
+    """Write `code` to `directory/name.py` and import it (Numba's cache needs a real file)."""
+    path = directory / f"{name}.py"
+    path.write_text(code, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

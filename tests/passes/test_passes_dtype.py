@@ -1,0 +1,144 @@
+"""dtype-reduction: what is converted, dtypes seen by callers, precision, and static safety."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from greenopt.optimizer.source import SourceModule
+from greenopt.passes.dtype_reduction import DtypeReductionPass
+
+from .helpers import load, rewrite
+
+HEADER = "import numpy as np\n\n\n"
+
+KERNEL = (
+    "def blur(u, w):\n"
+    "    n = len(u)\n"
+    "    out = np.zeros(n)\n"
+    "    k = np.array([0.25, 0.5, 0.25])\n"
+    "    for i in range(1, n - 1):\n"
+    "        out[i] = w * (k[0] * u[i - 1] + k[1] * u[i] + k[2] * u[i + 1])\n"
+    "    return out, out.sum()\n"
+)
+
+
+def test_reduced_function_keeps_output_dtypes_and_is_close() -> None:
+    new_code, found = rewrite(DtypeReductionPass(), HEADER + KERNEL)
+    (opp,) = found
+    assert opp.code == "GO302" and not opp.static_safe and opp.fixable
+    assert "u = np.asarray(u, dtype=np.float32)" in new_code
+    assert "out = np.zeros(n, dtype=np.float32)" in new_code
+    assert "k = np.array([0.25, 0.5, 0.25], dtype=np.float32)" in new_code
+    assert "return out.astype(np.float64), np.float64(out.sum())" in new_code
+    before, after = load(HEADER + KERNEL)["blur"], load(new_code)["blur"]
+    u = np.random.default_rng(1).random(5000)
+    (a, sa), (b, sb) = before(u, 0.7), after(u, 0.7)
+    assert a.dtype == b.dtype == np.float64 and a.shape == b.shape
+    assert type(sa) is type(sb)
+    assert np.allclose(b, a, rtol=1e-5, atol=1e-6) and np.isclose(sb, sa, rtol=1e-5)
+    # float32 inside: not equal at the float64-tight default tolerance (rtol 1e-9)
+    assert not np.allclose(b, a, rtol=1e-9, atol=0.0)
+
+
+def test_propagate_keeps_float32_results() -> None:
+    new_code, _ = rewrite(DtypeReductionPass(propagate=True), HEADER + KERNEL)
+    assert "astype(np.float64)" not in new_code and "np.float64(" not in new_code
+    result, _ = load(new_code)["blur"](np.random.default_rng(2).random(100), 0.5)
+    assert result.dtype == np.float32
+
+
+def test_numpy2_float64_scalars_are_converted_python_floats_kept() -> None:
+    code = (
+        "def f(x):\n"
+        "    c = np.float64(0.5)\n"
+        "    y = np.empty_like(x)\n"
+        "    for i in range(len(x)):\n"
+        "        y[i] = c * x[i] + 1.5\n"
+        "    return y\n"
+    )
+    new_code, _ = rewrite(DtypeReductionPass(propagate=True), HEADER + code)
+    assert "c = np.float32(0.5)" in new_code and "+ 1.5" in new_code
+    assert load(new_code)["f"](np.ones(4)).dtype == np.float32  # nothing widened it back
+
+
+@pytest.mark.parametrize(
+    "call,expected",
+    [
+        ("np.ones((3, 4))", "np.ones((3, 4), dtype=np.float32)"),
+        ("np.empty(5, np.float64)", "np.empty(5, np.float32)"),
+        ("np.zeros(5, dtype=float)", "np.zeros(5, dtype=np.float32)"),
+        ("np.full(4, 2.5)", "np.full(4, 2.5, dtype=np.float32)"),
+        ("np.arange(0.0, 1.0, 0.25)", "np.arange(0.0, 1.0, 0.25, dtype=np.float32)"),
+        ("np.linspace(0, 1, 9)", "np.linspace(0, 1, 9, dtype=np.float32)"),
+        ("np.eye(3)", "np.eye(3, dtype=np.float32)"),
+        ("np.random.rand(6)", "np.random.rand(6).astype(np.float32)"),
+        ("np.random.standard_normal(6)", "np.random.standard_normal(6).astype(np.float32)"),
+        ("np.zeros_like(q, dtype=np.float64)", "np.zeros_like(q, dtype=np.float32)"),
+        ("q.astype('float64')", "q.astype(np.float32)"),
+    ],
+)
+def test_allocation_forms(call: str, expected: str) -> None:
+    code = f"def f(q):\n    r = {call}\n    return len(r)\n"
+    new_code, found = rewrite(DtypeReductionPass(), HEADER + code)
+    assert found and f"r = {expected}" in new_code
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        "np.zeros(5, dtype=np.int64)",
+        "np.full(4, 2)",
+        "np.arange(10)",
+        "np.zeros_like(q)",
+        "np.array([1, 2, 3])",
+        "q.astype(np.int32)",
+        "np.zeros(5, dtype=np.float32)",
+    ],
+)
+def test_non_float64_allocations_untouched(call: str) -> None:
+    code = f"def f(q):\n    r = {call}\n    return len(r)\n"
+    new_code, found = rewrite(DtypeReductionPass(), HEADER + code)
+    assert found == [] and new_code == HEADER + code
+
+
+def test_parameters_that_are_written_or_indices_are_not_converted() -> None:
+    code = (
+        "def f(out, idx, x, n):\n"
+        "    for i in range(n):\n"
+        "        out[idx[i]] = x[i] * 2.0\n"
+        "    return out\n"
+    )
+    new_code, found = rewrite(DtypeReductionPass(), HEADER + code)
+    (opp,) = found
+    assert "inputs `x`" in opp.message
+    assert "x = np.asarray(x, dtype=np.float32)" in new_code
+    assert "out = np.asarray" not in new_code and "idx = np.asarray" not in new_code
+    assert "n = np.asarray" not in new_code
+
+
+def test_integer_narrowing_is_never_done() -> None:
+    code = "def f(n):\n    a = np.arange(n)\n    s = 0\n    for i in range(n):\n        s += a[i]\n    return s\n"
+    new_code, found = rewrite(DtypeReductionPass(), HEADER + code)
+    assert found == [] and new_code == HEADER + code
+
+
+def test_never_applied_by_a_static_rewrite() -> None:
+    module = SourceModule.parse(HEADER + KERNEL, "k.py")
+    found = DtypeReductionPass().find(module)
+    assert found and all(not o.static_safe for o in found)
+    static = pytest.importorskip("greenopt.optimizer.static")
+    result = static.rewrite_static(module, passes=["dtype-reduction"])
+    assert result.new_code == module.code
+    assert result.applied == []
+
+
+def test_pipeline_tries_it_only_with_a_loosened_tolerance() -> None:
+    pipeline = pytest.importorskip("greenopt.optimizer.pipeline")
+    from greenopt.optimizer.equivalence import Tolerance
+
+    notes: list[str] = []
+    default = pipeline.resolve_passes(["dtype-reduction", "jit"], Tolerance(), notes)
+    assert "dtype-reduction" not in default and "jit" in default
+    loosened = pipeline.resolve_passes(["dtype-reduction"], Tolerance(rtol=1e-4), notes)
+    assert "dtype-reduction" in loosened

@@ -1,0 +1,233 @@
+"""jit: which functions get @numba.njit (and which variants), and jitted results are equal."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from greenopt.passes.jit import JitPass, overflow_risk
+
+from .helpers import import_file, load, rewrite
+
+HEADER = "import numpy as np\n\n\n"
+
+
+def jit_find(code: str, **options) -> list:
+    _, found = rewrite(JitPass(**options), HEADER + code)
+    return found
+
+
+def codes(found: list) -> list[str]:
+    return sorted(o.code for o in found)
+
+
+def test_already_vectorised_code_gets_no_opportunity() -> None:
+    code = (
+        "def f(x, y):\n"
+        "    r = np.sqrt(x * x + y * y)\n"
+        "    return r / r.sum()\n\n\n"
+        "def g(u, steps):\n"
+        "    for _ in range(steps):\n"
+        "        u = u + 0.1 * (np.roll(u, 1) - 2.0 * u + np.roll(u, -1))\n"
+        "    return u\n"
+    )
+    assert jit_find(code) == []
+
+
+def test_plain_parallel_and_fastmath_are_separate_opportunities_on_one_site() -> None:
+    code = (
+        "def scale(x, a):\n"
+        "    out = np.empty_like(x)\n"
+        "    for i in range(len(x)):\n"
+        "        out[i] = a * x[i]\n"
+        "    return out\n"
+    )
+    found = jit_find(code)
+    assert codes(found) == ["GO401", "GO402", "GO403"]
+    assert {o.data["variant"] for o in found} == {"plain", "parallel", "fastmath"}
+    assert len({o.site for o in found}) == 1
+    assert all(o.fixable and not o.static_safe for o in found)
+
+
+def test_carried_dependence_gets_no_parallel_variant() -> None:
+    code = (
+        "def prefix(x):\n"
+        "    out = np.empty_like(x)\n"
+        "    out[0] = x[0]\n"
+        "    for i in range(1, len(x)):\n"
+        "        out[i] = out[i - 1] + x[i]\n"
+        "    return out\n"
+    )
+    assert codes(jit_find(code)) == ["GO401", "GO403"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # scatter with repeated indices
+        "    h = np.zeros(10)\n    for i in range(len(x)):\n        h[int(x[i])] += 1.0\n    return h\n",
+        # scalar carried from one iteration to the next (not a reduction)
+        "    s = 0.0\n    out = np.empty_like(x)\n    for i in range(len(x)):\n"
+        "        s = 0.5 * s + x[i]\n        out[i] = s\n    return out\n",
+        # writes through a parameter read at another index (may be the same array)
+        "    for i in range(len(x) - 1):\n        x[i] = x[i + 1]\n    return x\n",
+        # loop variable used after the loop
+        "    s = 0.0\n    for i in range(len(x)):\n        s += x[i]\n    return s + i\n",
+    ],
+    ids=["scatter", "carried-scalar", "shifted-self", "var-after-loop"],
+)
+def test_parallel_refused_when_iterations_depend(body: str) -> None:
+    found = jit_find("def f(x):\n" + body)
+    assert "GO402" not in codes(found)
+    assert "GO401" in codes(found)
+
+
+def test_recognised_reduction_is_parallel() -> None:
+    code = (
+        "def dot(x, y):\n"
+        "    s = 0.0\n"
+        "    for i in range(len(x)):\n"
+        "        if x[i] > 0:\n"
+        "            s += x[i] * y[i]\n"
+        "    return s\n"
+    )
+    parallel = [o for o in jit_find(code) if o.code == "GO402"]
+    assert parallel and "reduction on `s`" in parallel[0].rationale
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "def fact(n):\n    r = 1\n    for i in range(2, n + 1):\n        r *= i\n    return r\n",
+        "def h(s):\n    v = 7\n    for i in range(len(s)):\n        v = v * 31 + s[i]\n    return v\n",
+        "def p(n):\n    t = 0\n    for k in range(n):\n        t += 2 ** k\n    return t\n",
+    ],
+    ids=["factorial", "hash", "power"],
+)
+def test_visible_int64_overflow_is_not_jitted(code: str) -> None:
+    found = jit_find(code)
+    assert codes(found) == ["GO490"]
+    assert not found[0].fixable and "overflow" in found[0].message
+
+
+def test_modular_hash_and_float_products_are_fine() -> None:
+    modular = (
+        "def h(s):\n    v = 7\n    for i in range(len(s)):\n"
+        "        v = (v * 31 + s[i]) % 1000003\n    return v\n"
+    )
+    assert "GO401" in codes(jit_find(modular))
+    floats = (
+        "def f(x):\n    p = 1.0\n    for i in range(len(x)):\n        p *= x[i]\n    return p\n"
+    )
+    assert "GO401" in codes(jit_find(floats))
+    import libcst as cst
+
+    tree = cst.parse_module(
+        "def f(n):\n    r = 1\n    for i in range(n):\n        r <<= 1\n    return r\n"
+    )
+    assert overflow_risk(tree.body[0]) is not None
+
+
+def test_reasons_for_not_jitting_are_reported() -> None:
+    code = (
+        "import scipy.special\n\n\n"
+        "class A:\n"
+        "    def m(self, x):\n"
+        "        s = 0.0\n"
+        "        for i in range(len(x)):\n"
+        "            s += x[i]\n"
+        "        return s\n\n\n"
+        "def small(x):\n"
+        "    s = 0.0\n"
+        "    for i in range(4):\n"
+        "        s += x[i]\n"
+        "    return s\n\n\n"
+        "def uses_scipy(x):\n"
+        "    s = 0.0\n"
+        "    for i in range(len(x)):\n"
+        "        s += scipy.special.gamma(x[i])\n"
+        "    return s\n\n\n"
+        "def uses_with(x, path):\n"
+        "    with open(path) as fh:\n"
+        "        for i in range(len(x)):\n"
+        "            fh.write(str(x[i]))\n"
+    )
+    found = jit_find(code)
+    by_function = {o.site.function: o for o in found}
+    assert set(by_function) == {"A.m", "small", "uses_scipy", "uses_with"}
+    assert all(o.code == "GO490" and not o.fixable for o in found)
+    assert "method" in by_function["A.m"].message
+    assert "iterations" in by_function["small"].message
+    assert "scipy.special.gamma" in by_function["uses_scipy"].message
+    assert "with" in by_function["uses_with"].message
+
+
+def test_helpers_are_jitted_with_the_function_or_it_is_dropped() -> None:
+    code = (
+        "def sq(v):\n    return v * v\n\n\n"
+        "def total(x):\n    s = 0.0\n    for i in range(len(x)):\n        s += sq(x[i])\n    return s\n\n\n"
+        "def gen(v):\n    yield v\n    with open('f') as fh:\n        pass\n\n\n"
+        "def bad_total(x):\n    s = 0.0\n    for i in range(len(x)):\n        s += next(gen(x[i]))\n    return s\n"
+    )
+    new_code, found = rewrite(JitPass(variants=("plain",)), HEADER + code)
+    total = [o for o in found if o.site.function == "total"]
+    assert total[0].data["helpers"] == ["sq"]
+    assert new_code.count("@numba.njit(cache=True)") == 2
+    assert "@numba.njit(cache=True)\ndef sq(v):" in new_code
+    bad = [o for o in found if o.site.function == "bad_total"]
+    assert bad[0].code == "GO490" and "helper `gen`" in bad[0].message
+
+
+def test_unknown_variant_is_a_value_error() -> None:
+    with pytest.raises(ValueError, match="unknown jit variant"):
+        JitPass(variants=("turbo",))
+
+
+def test_import_added_once_and_existing_alias_used() -> None:
+    code = (
+        "import numba as nb\n\n\n"
+        "def f(x):\n    s = 0.0\n    for i in range(len(x)):\n        s += x[i]\n    return s\n\n\n"
+        "def g(x):\n    s = 1.0\n    for i in range(len(x)):\n        s *= x[i]\n    return s\n"
+    )
+    new_code, _ = rewrite(JitPass(variants=("parallel",)), code)
+    assert new_code.count("import numba") == 1
+    assert new_code.count("@nb.njit(cache=True, parallel=True)") == 2
+    assert new_code.count("nb.prange(len(x))") == 2
+
+
+KERNELS = (
+    "def saxpy(a, x, y):\n"
+    "    out = np.empty_like(x)\n"
+    "    for i in range(len(x)):\n"
+    "        out[i] = a * x[i] + y[i]\n"
+    "    return out\n\n\n"
+    "def norm2(x):\n"
+    "    s = 0.0\n"
+    "    for i in range(len(x)):\n"
+    "        s += x[i] * x[i]\n"
+    "    return s\n\n\n"
+    "def rowsum(m):\n"
+    "    out = np.zeros(m.shape[0])\n"
+    "    for i in range(m.shape[0]):\n"
+    "        acc = 0.0\n"
+    "        for j in range(m.shape[1]):\n"
+    "            acc += m[i, j]\n"
+    "        out[i] = acc\n"
+    "    return out\n"
+)
+
+
+@pytest.mark.parametrize("variant", ["plain", "parallel", "fastmath"])
+def test_jitted_functions_compute_the_same_results(variant: str, tmp_path: Path) -> None:
+    new_code, found = rewrite(JitPass(variants=(variant,)), HEADER + KERNELS)
+    assert {o.site.function for o in found} == {"saxpy", "norm2", "rowsum"}
+    before = load(HEADER + KERNELS)
+    after = vars(import_file(tmp_path, f"jitted_{variant}", new_code))
+    rng = np.random.default_rng(5)
+    x, y, m = rng.random(3000), rng.random(3000), rng.random((40, 30))
+    assert np.allclose(after["saxpy"](2.0, x, y), before["saxpy"](2.0, x, y), rtol=1e-12)
+    assert np.allclose(after["norm2"](x), before["norm2"](x), rtol=1e-9)
+    assert np.allclose(after["rowsum"](m), before["rowsum"](m), rtol=1e-9)
+    assert type(after["saxpy"]).__name__ == "CPUDispatcher"
