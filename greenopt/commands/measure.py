@@ -247,6 +247,13 @@ def _record(
     show_default=True,
     help="Child address-space limit in MB (0: unlimited).",
 )
+@click.option(
+    "--processes",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Fresh child processes the samples are spread over.",
+)
 @click.option("--no-idle", is_flag=True, help="Skip the idle baseline (no net figure).")
 @click.option(
     "--seed",
@@ -286,6 +293,7 @@ def measure(
     warmup: int,
     timeout: float,
     memory_mb: int,
+    processes: int,
     no_idle: bool,
     seed: int,
     json_path: str | None,
@@ -317,6 +325,7 @@ def measure(
         timeout_s=timeout,
         memory_mb=memory_mb or None,
         idle_baseline=not no_idle,
+        processes=processes,
     )
     options.check()
     workload = _build_workload(script, script_args, setup, calls, module, seed)

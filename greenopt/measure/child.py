@@ -125,15 +125,20 @@ class ChildSession:
             "cold_s": reading.wall_s,
         }
 
-    def calibrate(self, min_sample_s: float, warmup: int) -> dict[str, Any]:
-        """Warm up, then choose the number of rounds per sample."""
+    def calibrate(
+        self, min_sample_s: float, warmup: int, calls: int | None = None
+    ) -> dict[str, Any]:
+        """Warm up, then choose the number of rounds per sample (or keep `calls` if given)."""
         assert self.run is not None
+        per_round: float | None = None
         if warmup > 0:
             t0 = time.perf_counter()
             self.run(warmup)
             per_round = (time.perf_counter() - t0) / warmup
-            if per_round >= float(min_sample_s):  # one call is long enough: no extra runs
-                return {"calls": 1, "round_s": per_round}
+        if calls is not None:
+            return {"calls": int(calls), "round_s": per_round}
+        if per_round is not None and per_round >= float(min_sample_s):
+            return {"calls": 1, "round_s": per_round}  # one call is long enough: no extra runs
         n, per_round = _calibrate(self.run, float(min_sample_s))
         return {"calls": n, "round_s": per_round}
 
@@ -164,7 +169,7 @@ def _dispatch(session: ChildSession, cmd: dict[str, Any]) -> dict[str, Any]:
     if op == "prepare":
         return session.prepare()
     if op == "calibrate":
-        return session.calibrate(cmd["min_sample_s"], int(cmd.get("warmup", 0)))
+        return session.calibrate(cmd["min_sample_s"], int(cmd.get("warmup", 0)), cmd.get("calls"))
     if op == "sample":
         return session.sample(int(cmd["calls"]))
     if op == "idle":

@@ -3,6 +3,10 @@
 Each variant runs in its own fresh interpreter (`greenopt.measure.child`), driven
 over a pair of pipes: prepare (seed, setup, the cold first call), warm-up,
 calibration (repeat the call until a sample lasts `min_sample_s`), then N samples.
+With `processes` > 1 the samples are spread over that many fresh children per
+variant, run one after another (each prepared and warmed up, with the first
+child's calls per sample), so that process-level accidents such as memory layout
+average out instead of biasing every sample the same way.
 `compare` keeps both variants' children alive and interleaves their samples in
 A B B A order, so drift over the run affects both alike and the i-th samples form
 pairs for the ratio's bootstrap. An idle baseline (the meter around a sleep of one
@@ -83,6 +87,7 @@ class RunOptions:
     timeout_s: float = 600.0  # per child process
     memory_mb: int | None = 4096  # RLIMIT_AS of the child, None = unlimited
     idle_baseline: bool = True
+    processes: int = 1  # fresh child processes per variant that the samples are spread over
 
     def check(self) -> None:
         """Raise InputError for values that cannot work."""
@@ -94,6 +99,8 @@ class RunOptions:
             raise InputError(f"warmup must be >= 0 (got {self.warmup!r})")
         if not (self.timeout_s > 0):
             raise InputError(f"timeout must be > 0 s (got {self.timeout_s!r})")
+        if not isinstance(self.processes, int) or self.processes < 1:
+            raise InputError(f"processes must be an integer >= 1 (got {self.processes!r})")
         if self.memory_mb is not None and self.memory_mb < 64:
             raise InputError(f"memory limit must be >= 64 MB (got {self.memory_mb!r})")
 
@@ -277,11 +284,11 @@ class _Child:
 
 @dataclass
 class _Variant:
-    """Book-keeping of one variant during a run."""
+    """Book-keeping of one variant over all its child processes."""
 
-    child: _Child
     meter: MeterInfo
-    calls: int = 1
+    child: _Child | None = None
+    calls: int = 0  # calls per sample; 0 until calibrated in the first child
     round_s: float = 0.0
     cold_j: float | None = None
     cold_s: float | None = None
@@ -291,8 +298,28 @@ class _Variant:
         self.time: list[float] = []
         self.cpu: list[float] = []
 
+    def attach(self, child: _Child, options: RunOptions) -> None:
+        """Prepare a fresh child; the first one also gives the cold call and the calibration."""
+        reply = child.request("prepare")
+        if self.child is None and self.cold_j is None:
+            if reply.get("meter"):
+                self.meter = MeterInfo.from_dict(reply["meter"])
+            self.cold_j, self.cold_s = reply.get("cold_j"), reply.get("cold_s")
+        args: dict[str, Any] = {
+            "min_sample_s": options.sample_seconds(self.meter),
+            "warmup": options.warmup,
+        }
+        if self.calls:
+            args["calls"] = self.calls  # later children: warm up only, same calls per sample
+        r = child.request("calibrate", **args)
+        self.calls = int(r["calls"])
+        if r.get("round_s") is not None:
+            self.round_s = float(r["round_s"])
+        self.child = child
+
     def sample(self) -> None:
         """One timed sample, stored per call."""
+        assert self.child is not None
         r = self.child.request("sample", calls=self.calls)
         joules = sum(float(v) for v in r["joules"].values())
         self.energy.append(joules / self.calls)
@@ -302,6 +329,7 @@ class _Variant:
 
     def idle_power(self, seconds: float) -> float:
         """One idle interval's power in watts."""
+        assert self.child is not None
         r = self.child.request("idle", seconds=seconds)
         wall = float(r["wall_s"])
         return sum(float(v) for v in r["joules"].values()) / wall if wall > 0 else 0.0
@@ -343,30 +371,59 @@ def _children(
                 child.close()
 
 
-def _start_variant(child: _Child, fallback: MeterInfo) -> _Variant:
-    """Prepare the child's workload and record its cold call."""
-    reply = child.request("prepare")
-    meter = MeterInfo.from_dict(reply["meter"]) if reply.get("meter") else fallback
-    variant = _Variant(
-        child=child, meter=meter, cold_j=reply.get("cold_j"), cold_s=reply.get("cold_s")
-    )
-    return variant
-
-
-def _calibrate(variant: _Variant, options: RunOptions) -> None:
-    """Warm up and fix the number of calls per sample."""
-    r = variant.child.request(
-        "calibrate", min_sample_s=options.sample_seconds(variant.meter), warmup=options.warmup
-    )
-    variant.calls = int(r["calls"])
-    variant.round_s = float(r["round_s"])
-
-
 def _idle_points(samples: int) -> set[int]:
     """Sample indices before which an idle interval is taken (index `samples` = after the last)."""
     if samples <= 1:
         return {0, samples}
     return {0, samples // 2, samples}
+
+
+def split_samples(samples: int, processes: int) -> list[int]:
+    """Samples per child process: `samples` spread as evenly as possible over `processes`."""
+    k = max(1, min(processes, samples))
+    base, extra = divmod(samples, k)
+    return [base + (1 if i < extra else 0) for i in range(k)]
+
+
+def _run(
+    workloads: list[Workload],
+    info: MeterInfo,
+    options: RunOptions,
+    progress: Callable[[int, int], None] | None,
+) -> tuple[list[_Variant], list[float]]:
+    """Sample every workload, interleaved (A B, B A, ...), over `options.processes` children each.
+
+    Returns the variants and the idle powers (taken in the first variant's child).
+    """
+    variants = [_Variant(meter=info) for _ in workloads]
+    idle: list[float] = []
+    points = _idle_points(options.samples) if options.idle_baseline else set()
+    total = len(workloads) * options.samples
+    index = done = 0
+    for count in split_samples(options.samples, options.processes):
+        with _children(workloads, info.name, options) as children:
+            for variant, child in zip(variants, children, strict=True):
+                variant.attach(child, options)
+            idle_s = max(sum(v.calls * v.round_s for v in variants) / len(variants), 1e-3)
+            for _ in range(count):
+                if index in points:
+                    idle.append(variants[0].idle_power(idle_s))
+                for variant in variants if index % 2 == 0 else variants[::-1]:
+                    variant.sample()
+                    done += 1
+                    if progress is not None:
+                        progress(done, total)
+                index += 1
+            if index == options.samples and index in points:
+                idle.append(variants[0].idle_power(idle_s))
+    for variant in variants:
+        if variant.meter.measured and variant.energy and not any(variant.energy):
+            raise MeterError(
+                f"{variant.meter.name}: the energy counters did not advance during "
+                f"{sum(variant.time) * variant.calls:.2g} s of sampling; they are not live on this "
+                "machine (a VM?); use --meter estimate"
+            )
+    return variants, idle
 
 
 def measure(
@@ -384,21 +441,8 @@ def measure(
     """
     options.check()
     info = resolve_meter(meter, announce)
-    with _children([workload], info.name, options) as (child,):
-        variant = _start_variant(child, info)
-        _calibrate(variant, options)
-        idle: list[float] = []
-        idle_s = max(variant.calls * variant.round_s, 1e-3)
-        points = _idle_points(options.samples) if options.idle_baseline else set()
-        for i in range(options.samples):
-            if i in points:
-                idle.append(variant.idle_power(idle_s))
-            variant.sample()
-            if progress is not None:
-                progress(i + 1, options.samples)
-        if options.samples in points:
-            idle.append(variant.idle_power(idle_s))
-        return variant.measurement(idle, workload.label)
+    (variant,), idle = _run([workload], info, options, progress)
+    return variant.measurement(idle, workload.label)
 
 
 def compare(
@@ -418,28 +462,9 @@ def compare(
     """
     options.check()
     info = resolve_meter(meter, announce)
-    total = 2 * options.samples
-    with _children([a, b], info.name, options) as (ca, cb):
-        va = _start_variant(ca, info)
-        vb = _start_variant(cb, info)
-        _calibrate(va, options)
-        _calibrate(vb, options)
-        idle: list[float] = []
-        idle_s = max(0.5 * (va.calls * va.round_s + vb.calls * vb.round_s), 1e-3)
-        points = _idle_points(options.samples) if options.idle_baseline else set()
-        done = 0
-        for i in range(options.samples):
-            if i in points:
-                idle.append(va.idle_power(idle_s))
-            for v in (va, vb) if i % 2 == 0 else (vb, va):
-                v.sample()
-                done += 1
-                if progress is not None:
-                    progress(done, total)
-        if options.samples in points:
-            idle.append(va.idle_power(idle_s))
-        ma = va.measurement(idle, a.label or "A")
-        mb = vb.measurement(idle, b.label or "B")
+    (va, vb), idle = _run([a, b], info, options, progress)
+    ma = va.measurement(idle, a.label or "A")
+    mb = vb.measurement(idle, b.label or "B")
     ratio, lo, hi = ratio_ci(ma.energy_j, mb.energy_j, paired=True)
     t_ratio, t_lo, t_hi = ratio_ci(ma.time_s, mb.time_s, paired=True)
     return Comparison(

@@ -234,3 +234,13 @@ def test_config_supplies_meter_region_and_samples(
     data = json.loads(out)
     assert data["region"] == "SWE" and data["samples"] == 2 and data["meter"]["name"] == "estimate"
     assert "using meter" not in err  # estimate was asked for: nothing to announce
+
+
+def test_rapl_counters_that_never_move_are_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake = FakePowercap(tmp_path / "frozen")
+    fake.zone("intel-rapl:0", "package-0", energy_uj=123)
+    monkeypatch.setenv("GREENOPT_POWERCAP_ROOT", str(fake.root))
+    rc, _, err = run([*QUICK, "-q", "--no-store", "--meter", "rapl", "--call", "1+1"], capsys)
+    assert rc == 3 and "did not advance" in err

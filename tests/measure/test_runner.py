@@ -181,3 +181,31 @@ def test_bad_options_and_meter_names_are_input_errors() -> None:
         measure(wl, "estimate", RunOptions(timeout_s=0))
     with pytest.raises(InputError, match="unknown meter"):
         measure(wl, "joulemeter", QUICK)
+
+
+def test_samples_spread_over_several_processes(tmp_path: Path) -> None:
+    marker = tmp_path / "pids.txt"
+    setup = f"import os\nopen({str(marker)!r}, 'a').write(f'{{os.getpid()}}\\n')"
+    m = measure(
+        Workload(setup=setup, calls=("sum(range(200))",)),
+        "estimate",
+        RunOptions(samples=5, min_sample_s=0.02, processes=3),
+    )
+    assert m.samples == 5 and m.cold_energy_j is not None
+    assert len(set(marker.read_text().split())) == 3  # three fresh children
+    assert len(m.idle_power_samples_w) == 3
+    c = compare(
+        Workload(calls=("sum(range(200))",)),
+        Workload(calls=("sum(range(400))",)),
+        "estimate",
+        RunOptions(samples=4, min_sample_s=0.02, processes=2, idle_baseline=False),
+    )
+    assert c.a.samples == c.b.samples == 4
+
+
+def test_split_samples() -> None:
+    from greenopt.measure.runner import split_samples
+
+    assert split_samples(10, 1) == [10]
+    assert split_samples(10, 3) == [4, 3, 3]
+    assert split_samples(2, 5) == [1, 1]
