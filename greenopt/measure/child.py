@@ -56,26 +56,22 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-def _make_round(calls: list[Callable[[], Any]], exprs: tuple[str, ...]) -> Callable[[int], None]:
-    """A function running `n` rounds of all calls, turning an exception into `_CallFailed`."""
-
+def _make_round(prepared: Any, exprs: tuple[str, ...]) -> Callable[[int], None]:
+    """A function running `n` rounds of all calls; a failure becomes `_CallFailed` with one line."""
+    from greenopt.measure.rounds import CallFailed, make_rounds
     from greenopt.measure.script import SCRIPT_CALL
 
+    rounds = make_rounds(exprs, prepared.calls, prepared.namespace)
     names = ["script" if expr == SCRIPT_CALL else f"call {expr!r}" for expr in exprs]
 
     def run(n: int) -> None:
-        for _ in range(n):
-            for fn, name in zip(calls, names, strict=True):
-                try:
-                    fn()
-                except MemoryError:
-                    raise
-                except SystemExit as exc:
-                    if exc.code in (None, 0):
-                        continue
-                    raise _CallFailed(f"{name} exited with status {exc.code}") from exc
-                except Exception as exc:
-                    raise _CallFailed(f"{name} raised {_describe(exc)}") from exc
+        try:
+            rounds(n)
+        except CallFailed as failure:
+            exc, name = failure.exc, names[failure.index]
+            if isinstance(exc, SystemExit):
+                raise _CallFailed(f"{name} exited with status {exc.code}") from exc
+            raise _CallFailed(f"{name} raised {_describe(exc)}") from exc
 
     return run
 
@@ -115,7 +111,7 @@ class ChildSession:
             wl[key] = tuple(wl.get(key) or ())
         workload = Workload(**wl)
         prepared = prepare(workload)
-        self.run = _make_round(prepared.calls, workload.calls)
+        self.run = _make_round(prepared, workload.calls)
         self.meter.start()
         self.run(1)
         reading = self.meter.stop()
