@@ -8,7 +8,8 @@ Commands:
 * ``prepare``: build the meter, seed and run setup (`workload.prepare`), then run
   the first call round alone under the meter: the *cold* call (imports, JIT).
 * ``calibrate``: `warmup` more rounds, then find how many rounds make a sample
-  last at least `min_sample_s`.
+  last at least `min_sample_s` (or, given `calls`, keep that count: later children
+  of a variant use the first one's).
 * ``sample``: run `calls` rounds between meter start and stop: this is the timed
   region. The meter is read here, inside the child, right around the calls, so
   that neither process start-up nor IPC latency lands in the interval; the
@@ -51,8 +52,14 @@ def _set_memory_limit(memory_mb: int | None) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
+MESSAGE_LIMIT = 300
+
+
 def _describe(exc: BaseException) -> str:
+    """``Type: message`` on one line, the message cut at `MESSAGE_LIMIT` characters."""
     text = " ".join(str(exc).split())
+    if len(text) > MESSAGE_LIMIT:
+        text = text[: MESSAGE_LIMIT - 3] + "..."
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 

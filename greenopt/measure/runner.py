@@ -61,6 +61,8 @@ __all__ = [
 HARDWARE_MIN_SAMPLE_S = 1.0
 #: Default sample length for the estimate meter (CPU time has µs resolution).
 ESTIMATE_MIN_SAMPLE_S = 0.2
+#: Longest failure message passed on from a child (one line).
+MESSAGE_LIMIT = 500
 #: How many idle-baseline intervals are taken (before, in the middle, after the samples).
 IDLE_INTERVALS = 3
 
@@ -248,7 +250,10 @@ class _Child:
         if reply.get("ok"):
             return reply
         self.close()
-        message = f"{self._prefix()}{reply.get('message', 'failed')}"
+        text = " ".join(str(reply.get("message") or "failed").split())  # always one line
+        if len(text) > MESSAGE_LIMIT:
+            text = text[: MESSAGE_LIMIT - 3] + "..."
+        message = f"{self._prefix()}{text}"
         kind = reply.get("kind")
         if kind == "meter":
             raise MeterError(message)

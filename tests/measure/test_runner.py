@@ -209,3 +209,11 @@ def test_split_samples() -> None:
     assert split_samples(10, 1) == [10]
     assert split_samples(10, 3) == [4, 3, 3]
     assert split_samples(2, 5) == [1, 1]
+
+
+def test_multi_line_and_huge_error_messages_become_one_short_line() -> None:
+    wl = Workload(setup="raise ValueError('first line\\nsecond line ' + 'x' * 5000)", calls=("1",))
+    with pytest.raises(WorkloadError) as info:
+        measure(wl, "estimate", QUICK)
+    message = str(info.value)
+    assert "\n" not in message and "first line second line" in message and len(message) <= 500
