@@ -273,7 +273,8 @@ def ensure_numpy_import(module: cst.Module, alias: str) -> cst.Module:
     elif index == 0 and body:
         first = body[0]
         new_stmt = new_stmt.with_changes(leading_lines=first.leading_lines)
-        body[0] = first.with_changes(leading_lines=())
+        gap = 2 if isinstance(first, (cst.FunctionDef, cst.ClassDef)) else 0
+        body[0] = first.with_changes(leading_lines=tuple(cst.EmptyLine() for _ in range(gap)))
     body.insert(index, new_stmt)
     return module.with_changes(body=body)
 

@@ -2,7 +2,7 @@
 
 `# greenopt: ignore` on a line silences every finding reported on that line (for a
 loop: the `for` line); `# greenopt: ignore[jit]` or `# greenopt: ignore[GO101, vectorize]`
-silences only the named passes or rule codes. Comments are found with `tokenize`,
+silences only the named passes or rule codes (a code prefix such as `GO1` names a family). Comments are found with `tokenize`,
 so the text inside a string literal never counts.
 """
 
@@ -33,10 +33,11 @@ class Suppressions:
         names = self.by_line.get(opportunity.site.line)
         if not names:
             return False
+        code = opportunity.code.upper()
         return (
             ALL in names
-            or opportunity.code.upper() in names
             or opportunity.pass_name.lower() in names
+            or any(n.startswith("GO") and code.startswith(n) for n in names)
         )
 
 

@@ -40,6 +40,7 @@ the loop index used as a value (Python int vs int64).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar
@@ -134,7 +135,7 @@ class VectorizePass(Pass):
             ),
             after=(
                 "import numpy as np\n\n\ndef saxpy(a, x, y):\n    out = np.empty_like(x)\n"
-                "    out[:] = a * x + y[:len(x)]\n    return out\n"
+                "    out[:len(x)] = a * x + y[:len(x)]\n    return out\n"
             ),
         ),
         Example(
@@ -144,7 +145,7 @@ class VectorizePass(Pass):
                 "        v[i] = 0.25 * u[i - 1] + 0.5 * u[i] + 0.25 * u[i + 1]\n    return v\n"
             ),
             after=(
-                "def smooth(u):\n    v = u.copy()\n    # three-point stencil\n"
+                "import numpy as np\n\n\ndef smooth(u):\n    v = u.copy()\n    # three-point stencil\n"
                 "    if len(u) > 2:\n"
                 "        v[1:len(u) - 1] = 0.25 * u[:len(u) - 2] + 0.5 * u[1:len(u) - 1] + 0.25 * u[2:]\n"
                 "    return v\n"
@@ -162,11 +163,12 @@ class VectorizePass(Pass):
         ),
         Example(
             before=(
-                "def hist(idx, w, nbins):\n    h = np.zeros(nbins)\n    n = len(idx)\n"
-                "    for i in range(n):\n        h[idx[i]] += w[i]\n    return h\n"
+                "import numpy as np\n\n\ndef hist(idx, w, nbins):\n    h = np.zeros(nbins)\n"
+                "    n = len(idx)\n    for i in range(n):\n        h[idx[i]] += w[i]\n    return h\n"
             ),
             after=(
-                "import numpy as np\ndef hist(idx, w, nbins):\n    h = np.zeros(nbins)\n    n = len(idx)\n"
+                "import numpy as np\n\n\ndef hist(idx, w, nbins):\n    h = np.zeros(nbins)\n"
+                "    n = len(idx)\n"
                 "    np.add.at(h, idx[:n], w[:n])\n    return h\n"
             ),
         ),
@@ -662,12 +664,23 @@ def _scan_of(target: cst.Subscript, value: cst.BaseExpression) -> str:
     if flat is None:
         return ""
     base = flat[0].value
+    atom_of = bound_atom_for_scan
+    target_acc = summarize(target, True, 0, atom_of)
+    if target_acc is None or len(target_acc.indices) != 1 or target_acc.indices[0] is None:
+        return ""
     for side, other in ((value.left, value.right), (value.right, value.left)):
         if isinstance(side, cst.Subscript):
             f = flatten_subscript(side)
             if f is not None and f[0].value == base and not _mentions(other, base):
-                return "cumsum" if isinstance(value.operator, cst.Add) else "cumprod"
+                acc = summarize(side, False, 0, atom_of)
+                if acc is not None and acc.indices == (target_acc.indices[0].plus(-1),):
+                    return "cumsum" if isinstance(value.operator, cst.Add) else "cumprod"
     return ""
+
+
+def bound_atom_for_scan(node: cst.BaseExpression) -> str | None:
+    """Names only: enough to compare `c[i]` with `c[i - 1]`."""
+    return node.value if isinstance(node, cst.Name) else None
 
 
 def _is_name(node: cst.BaseExpression, name: str) -> bool:
@@ -730,9 +743,13 @@ def _check_names(
     for name in temps:
         if _used_outside(name, ctx.facts, loop):
             raise Refusal(f"the temporary {name} is used outside the loop")
+    temp_values = [t.value for t in stmts if t.kind == "temp" and t.value is not None]
     for name, s in reductions.items():
         if s.op in ("sum", "sub", "prod"):
-            reads = [sub for sub in _subscripts_in(s.value)]
+            reads = list(_subscripts_in(s.value))
+            if _names_in(s.value) & set(temps):
+                for value in temp_values:
+                    reads.extend(_subscripts_in(value))
             if not reads:
                 raise Refusal(
                     f"the reduction into {name} is Python arithmetic on the loop index "
@@ -908,6 +925,7 @@ class _Emitter:
         self.atom_of = _index_atom(ctx, nest.vars)
         self.needs_guard = False
         self.needs_nonempty = False
+        self.temp_vars: dict[str, set[str]] = {}  # temporary -> loop indices it depends on
 
     # guards ---------------------------------------------------------------------------
 
@@ -1038,8 +1056,19 @@ class _Emitter:
                 for ix in acc.indices:
                     if ix is not None:
                         found |= ix.atoms() & set(self.vars)
-        found |= _names_in(expr) & set(self.vars)
+        names = _names_in(expr)
+        found |= names & set(self.vars)
+        for name in names:
+            found |= self.temp_vars.get(name, set())
         return found == set(self.vars)
+
+    def _covers_var(self, expr: cst.BaseExpression, var: str) -> bool:
+        saved = self.vars
+        try:
+            self.vars = (var,)
+            return self._covers_all_vars(expr)
+        finally:
+            self.vars = saved
 
     # statements -----------------------------------------------------------------------
 
@@ -1055,6 +1084,8 @@ class _Emitter:
         if s.kind == "augwrite":
             return f"{target} {_AUG_TEXT[s.op]} {self.code(s.value)}"  # type: ignore[arg-type]
         if s.kind == "temp":
+            assert isinstance(s.target, cst.Name) and s.value is not None
+            self.temp_vars[s.target.value] = {v for v in self.vars if self._covers_var(s.value, v)}
             return f"{node_code(s.target)} = {self.code(s.value)}"  # type: ignore[arg-type]
         if s.kind == "where":
             cond = self._condition(s.cond)  # type: ignore[arg-type]
@@ -1276,7 +1307,9 @@ class _Replacer(cst.CSTTransformer):
         if opp is None:
             return updated_node
         replacement = str(opp.data["replacement"])
-        self.used_alias = str(opp.data.get("numpy_alias", "np"))
+        alias = str(opp.data.get("numpy_alias", "np"))
+        if re.search(rf"\b{re.escape(alias)}\.", replacement):
+            self.used_alias = alias
         statements = list(cst.parse_module(replacement).body)
         comments = _loop_comments(original_node)
         first = statements[0]
@@ -1297,5 +1330,5 @@ def _loop_comments(node: cst.For) -> list[cst.EmptyLine]:
             if n.comment is not None:
                 out.append(cst.EmptyLine(indent=True, comment=n.comment))
 
-    node.visit(V())
+    node.body.visit(V())
     return out

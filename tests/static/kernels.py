@@ -1,0 +1,337 @@
+"""Test kernels for the vectorize pass: sources the tests rewrite, run and compare."""
+
+HEADER = "import numpy as np\n\n\n"
+
+SAXPY = (
+    HEADER
+    + """def saxpy(a, x, y):
+    out = np.empty_like(x)
+    for i in range(len(x)):
+        out[i] = a * x[i] + y[i]
+    return out
+"""
+)
+
+STENCIL = (
+    HEADER
+    + """def smooth(u):
+    v = u.copy()
+    for i in range(1, len(u) - 1):
+        v[i] = 0.25 * u[i - 1] + 0.5 * u[i] + 0.25 * u[i + 1]
+    return v
+"""
+)
+
+STRIDED = (
+    HEADER
+    + """def pairs(x):
+    n = len(x) // 2
+    out = np.zeros(n)
+    for i in range(n):
+        out[i] = x[2 * i] - x[2 * i + 1]
+    return out
+"""
+)
+
+DOT_LOCAL = (
+    HEADER
+    + """def dot(n):
+    x = np.linspace(0.0, 1.0, n)
+    y = np.random.rand(n)
+    s = 0.0
+    for i in range(n):
+        s += x[i] * y[i]
+    return s, x, y
+"""
+)
+
+DOT = (
+    HEADER
+    + """def dot(x, y):
+    s = 0.0
+    for i in range(len(x)):
+        s += x[i] * y[i]
+    return s
+"""
+)
+
+INT_SUM = (
+    HEADER
+    + """def total(x):
+    s = 0
+    for i in range(len(x)):
+        s += x[i]
+    return s
+"""
+)
+
+PEAK = (
+    HEADER
+    + """def peak(x):
+    m = -np.inf
+    for i in range(len(x)):
+        m = max(m, x[i])
+    return m
+"""
+)
+
+PEAK_IF = (
+    HEADER
+    + """def low(x):
+    m = np.inf
+    for i in range(len(x)):
+        if x[i] < m:
+            m = x[i]
+    return m
+"""
+)
+
+CLIP = (
+    HEADER
+    + """def clip(x, lo, hi):
+    out = np.empty_like(x)
+    for i in range(len(x)):
+        out[i] = min(max(x[i], lo), hi)
+    return out
+"""
+)
+
+WHERE = (
+    HEADER
+    + """def leaky(x):
+    out = np.zeros(len(x))
+    for i in range(len(x)):
+        if x[i] > 0.0 and x[i] < 100.0:
+            out[i] = x[i]
+        else:
+            out[i] = 0.01 * x[i]
+    return out
+"""
+)
+
+WHERE_NO_ELSE = (
+    HEADER
+    + """def floor_at(x, t):
+    out = x.copy()
+    for i in range(len(x)):
+        if out[i] < t:
+            out[i] = t
+    return out
+"""
+)
+
+SCATTER = (
+    HEADER
+    + """def hist(idx, w, nbins):
+    h = np.zeros(nbins)
+    for i in range(len(idx)):
+        h[idx[i]] += w[i]
+    return h
+"""
+)
+
+COUNT = (
+    HEADER
+    + """def counts(idx, nbins):
+    h = np.zeros(nbins, dtype=np.int64)
+    for i in range(len(idx)):
+        h[idx[i]] += 1
+    return h
+"""
+)
+
+NESTED = (
+    HEADER
+    + """def axpy2d(a, b):
+    n, m = a.shape
+    c = np.zeros((n, m))
+    for i in range(n):
+        for j in range(m):
+            c[i, j] = 2.0 * a[i, j] - b[i, j]
+    return c
+"""
+)
+
+OUTER = (
+    HEADER
+    + """def outer(x, y):
+    n = len(x)
+    m = len(y)
+    c = np.zeros((n, m))
+    for i in range(n):
+        for j in range(m):
+            c[i, j] = x[i] * y[j]
+    return c
+"""
+)
+
+LAPLACE = (
+    HEADER
+    + """def laplace(u):
+    n, m = u.shape
+    v = np.zeros((n, m))
+    for i in range(1, n - 1):
+        for j in range(1, m - 1):
+            v[i, j] = u[i - 1, j] + u[i + 1, j] + u[i, j - 1] + u[i, j + 1] - 4.0 * u[i, j]
+    return v
+"""
+)
+
+TEMP = (
+    HEADER
+    + """def sqdist(x, y):
+    s = 0.0
+    for i in range(len(x)):
+        d = x[i] - y[i]
+        s += d * d
+    return s
+"""
+)
+
+SCAN = (
+    HEADER
+    + """def running(x):
+    c = np.zeros(len(x))
+    c[0] = x[0]
+    for i in range(1, len(x)):
+        c[i] = c[i - 1] + x[i]
+    return c
+"""
+)
+
+INDEX_VALUE = (
+    HEADER
+    + """def ramp(n, dx):
+    out = np.zeros(n)
+    for i in range(n):
+        out[i] = i * dx
+    return out
+"""
+)
+
+PARAM_BOUND = (
+    HEADER
+    + """def head(x, n):
+    out = np.zeros(len(x))
+    for i in range(n):
+        out[i] = x[i] + 1.0
+    return out
+"""
+)
+
+#: sources that must come out unchanged (what makes each one a trap is in its name)
+TRAPS = {
+    "carried_dependence": """def f(a, b):
+    for i in range(1, len(a)):
+        a[i] = a[i - 1] * 0.5 + b[i]
+""",
+    "in_place_recurrence": """def f(u):
+    for i in range(1, len(u) - 1):
+        u[i] = 0.5 * (u[i - 1] + u[i + 1])
+""",
+    "break": """def f(x):
+    y = x.copy()
+    for i in range(len(x)):
+        if x[i] < 0:
+            break
+        y[i] = x[i] * 2
+    return y
+""",
+    "return": """def f(x):
+    y = x.copy()
+    for i in range(len(x)):
+        y[i] = x[i] * 2
+        if y[i] > 10:
+            return y
+    return y
+""",
+    "continue": """def f(x):
+    y = x.copy()
+    for i in range(len(x)):
+        if x[i] < 0:
+            continue
+        y[i] = 1.0
+    return y
+""",
+    "raise": """def f(x):
+    y = x.copy()
+    for i in range(len(x)):
+        if x[i] < 0:
+            raise ValueError(i)
+        y[i] = 1.0
+    return y
+""",
+    "print": """def f(x):
+    y = x.copy()
+    for i in range(len(x)):
+        print(x[i])
+        y[i] = x[i] + 1
+    return y
+""",
+    "append": """def f(x, log):
+    y = x.copy()
+    for i in range(len(x)):
+        log.append(i)
+        y[i] = x[i] + 1
+    return y
+""",
+    "unknown_call": """def f(x):
+    y = x.copy()
+    for i in range(len(x)):
+        y[i] = g(x[i])
+    return y
+""",
+    "second_name": """def f(a):
+    b = a
+    for i in range(1, len(a)):
+        a[i] = b[i - 1] + 1.0
+""",
+    "view": """def f(a):
+    b = a[1:]
+    for i in range(len(b)):
+        b[i] = a[i] + 1.0
+""",
+    "aliasing_parameters": """def f(a, x, y):
+    for i in range(len(x)):
+        y[i] = a * x[i] + y[i]
+""",
+    "python_int": """def f(n):
+    s = 0
+    for i in range(n):
+        s += i * i
+    return s
+""",
+    "attribute_write": """def f(self, x):
+    for i in range(len(x)):
+        self.total = x[i]
+""",
+    "global_array": """def f(x):
+    for i in range(len(x)):
+        G[i] = x[i]
+""",
+    "division_in_where": """def f(x, y):
+    out = x.copy()
+    for i in range(len(x)):
+        if y[i] != 0:
+            out[i] = x[i] / y[i]
+    return out
+""",
+    "index_after_loop": """def f(x):
+    y = x.copy()
+    for i in range(len(x)):
+        y[i] = 0.0
+    return i
+""",
+    "negative_start": """def f(x):
+    y = x.copy()
+    for i in range(len(x)):
+        y[i] = x[i - 1]
+    return y
+""",
+    "rows_and_elements": """def f(X, w):
+    out = X.copy()
+    for i in range(len(w)):
+        out[i] = X[i] * w[i]
+    return out, X[0, 0]
+""",
+}
