@@ -128,10 +128,12 @@ def _run_static(
         _write_json(json_path, static_json(result))
     if not quiet:
         console = Console(stderr=True)
+        if not console.is_terminal:
+            console.width = max(console.width, 132)
         console.print(
             Text.assemble(
                 (f"greenopt rewrite --static {file}: ", ""),
-                ("not measured", "bold"),
+                (getattr(result, "label", "not measured"), "bold"),
                 f" — {len(result.applied)} rewrite(s) proven legal statically, "
                 f"{len(result.skipped)} skipped (need a workload or not provably safe)",
             )

@@ -180,3 +180,27 @@ def test_interrupt_leaves_the_file_untouched(
     assert code == 130
     assert module.read_text() == KERNELS
     assert sorted(p.name for p in tmp_path.iterdir()) == ["kern.py"]
+
+
+def test_static_mode_delegates_and_is_labelled_not_measured(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("greenopt.optimizer.static")
+    module = tmp_path / "kern.py"
+    module.write_text(KERNELS)
+    report = tmp_path / "static.json"
+    code = main(
+        ["rewrite", str(module), "--static", "--passes", "vectorize", "--json", str(report)]
+    )
+    stdout, stderr = capsys.readouterr()
+    assert code == 0, stderr
+    assert stdout.startswith("--- a/") and "+++ b/" in stdout  # a diff, nothing written
+    assert module.read_text() == KERNELS
+    assert "not measured" in stderr
+    data = json.loads(report.read_text())
+    assert data["mode"] == "static" and data["measured"] is False
+    assert data["label"] == "not measured"
+    assert all(a["pass"] == "vectorize" for a in data["applied"])
+    assert {a["function"] for a in data["applied"]} >= {"saxpy"}
+    # --static runs nothing, so it refuses workload flags
+    assert main(["rewrite", str(module), "--static", "--call", "saxpy(1, 2, 3)"]) == 2
