@@ -75,6 +75,10 @@ ARRAY_CONSUMERS = ELEMENTWISE_UFUNCS | frozenset(
      "correlate", "cumsum", "cumprod", "max", "min", "amax", "amin", "outer", "gradient",
      "diff", "interp", "trapezoid", "linalg.norm", "fft.fft", "fft.rfft"}
 )  # fmt: skip
+#: array methods that read the data (evidence that a parameter is an array)
+ARRAY_METHODS = frozenset(
+    {"copy", "sum", "mean", "std", "var", "prod", "dot", "cumsum", "max", "min", "clip"}
+)
 #: numpy functions whose arguments are sizes, bounds or counts (scalars, never data)
 SIZE_TAKERS = frozenset(
     {"zeros", "empty", "ones", "full", "arange", "linspace", "logspace", "geomspace", "eye",
@@ -272,8 +276,11 @@ def _array_params(func: cst.FunctionDef, imports: ImportedNames) -> list[str]:
                     elif name in SIZE_TAKERS or name.startswith("random."):
                         excluded.update(_scalar_names(arg.value))  # sizes, bounds, counts
             if isinstance(node.func, cst.Attribute) and isinstance(node.func.value, cst.Name):
-                if node.func.attr.value in ("fill", "sort", "put", "resize", "itemset", "setflags"):
+                method = node.func.attr.value
+                if method in ("fill", "sort", "put", "resize", "itemset", "setflags"):
                     excluded.add(node.func.value.value)
+                elif method in ARRAY_METHODS and qualified is None:
+                    evidence.add(node.func.value.value)
 
     func.body.visit(Look())
     return [

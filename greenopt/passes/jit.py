@@ -216,9 +216,11 @@ def _element_level(loop: cst.For | cst.While, loop_vars: set[str], imports: Impo
 
     class Look(cst.CSTVisitor):
         def visit_Subscript(self, node: cst.Subscript) -> None:
-            nonlocal indexed
+            nonlocal indexed, numpy_calls
             for element in node.slice:
-                if names_in(element.slice) & loop_vars:
+                if isinstance(element.slice, cst.Slice):
+                    numpy_calls = True  # `v[1:-1] = ...`: a whole-array (slice) operation
+                elif names_in(element.slice) & loop_vars:
                     indexed = True
 
         def visit_Call(self, node: cst.Call) -> None:

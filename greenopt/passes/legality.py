@@ -866,12 +866,17 @@ def _reduction_statement(stmt: cst.BaseSmallStatement, name: str) -> bool:
 
 
 def _first_occurrence_is_binding(body: cst.BaseSuite, name: str) -> bool:
-    """True if the first statement of `body` mentioning `name` is an unconditional
-    top-level `name = <expr without name>` or a nested `for name in ...` loop."""
+    """True if `name` is private to each iteration of the loop whose body is `body`.
+
+    That is: the first statement mentioning `name` is an unconditional top-level
+    `name = <expr without name>` or a nested `for name in ...` loop; or it is a nested
+    `for` loop in whose body `name` is private in that sense and no later statement
+    of `body` mentions `name` (an empty inner loop would leave a stale value).
+    """
     statements = (
-        body.body if isinstance(body, (cst.IndentedBlock, cst.SimpleStatementSuite)) else ()
+        list(body.body) if isinstance(body, (cst.IndentedBlock, cst.SimpleStatementSuite)) else []
     )
-    for stmt in statements:
+    for index, stmt in enumerate(statements):
         if name not in names_in(stmt):
             continue
         if isinstance(stmt, cst.SimpleStatementLine):
@@ -889,7 +894,14 @@ def _first_occurrence_is_binding(body: cst.BaseSuite, name: str) -> bool:
                 return any(isinstance(t, cst.Name) and t.value == name for t in targets)
             return False
         if isinstance(stmt, cst.For) and isinstance(stmt.target, cst.Name):
-            return stmt.target.value == name and name not in names_in(stmt.iter)
+            if name in names_in(stmt.iter) or stmt.orelse is not None:
+                return False
+            if stmt.target.value == name:
+                return True
+            later = statements[index + 1 :]
+            return _first_occurrence_is_binding(stmt.body, name) and not any(
+                name in names_in(s) for s in later
+            )
         return False
     return False
 

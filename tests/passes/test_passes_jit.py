@@ -231,3 +231,36 @@ def test_jitted_functions_compute_the_same_results(variant: str, tmp_path: Path)
     assert np.allclose(after["norm2"](x), before["norm2"](x), rtol=1e-9)
     assert np.allclose(after["rowsum"](m), before["rowsum"](m), rtol=1e-9)
     assert type(after["saxpy"]).__name__ == "CPUDispatcher"
+
+
+def test_slice_updates_in_a_time_loop_count_as_vectorised() -> None:
+    code = (
+        "def smooth(u, steps):\n"
+        "    v = u.copy()\n"
+        "    for _ in range(steps):\n"
+        "        v[1:-1] = 0.25 * v[:-2] + 0.5 * v[1:-1] + 0.25 * v[2:]\n"
+        "    return v\n"
+    )
+    assert jit_find(code) == []
+
+
+def test_scalars_private_to_an_inner_loop_allow_prange_on_the_outer() -> None:
+    code = (
+        "def pairs(p):\n"
+        "    n = p.shape[0]\n"
+        "    e = 0.0\n"
+        "    for i in range(n):\n"
+        "        for j in range(i + 1, n):\n"
+        "            d = p[i] - p[j]\n"
+        "            e += d * d\n"
+        "    return e\n"
+    )
+    assert "GO402" in codes(jit_find(code))
+    stale = (
+        code.replace("    return e\n", "").replace(
+            "            e += d * d\n", "            e += d * d\n        p[i] = d\n"
+        )
+        + "    return e\n"
+    )
+    # `d` read after an inner loop that may be empty: a value from an earlier iteration
+    assert "GO402" not in codes(jit_find(stale))
