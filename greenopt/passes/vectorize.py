@@ -145,7 +145,7 @@ class VectorizePass(Pass):
                 "        v[i] = 0.25 * u[i - 1] + 0.5 * u[i] + 0.25 * u[i + 1]\n    return v\n"
             ),
             after=(
-                "import numpy as np\n\n\ndef smooth(u):\n    v = u.copy()\n    # three-point stencil\n"
+                "def smooth(u):\n    v = u.copy()\n    # three-point stencil\n"
                 "    if len(u) > 2:\n"
                 "        v[1:len(u) - 1] = 0.25 * u[:len(u) - 2] + 0.5 * u[1:len(u) - 1] + 0.25 * u[2:]\n"
                 "    return v\n"
