@@ -202,39 +202,64 @@ def _record(
 @click.command(
     "measure",
     context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
+    epilog=(
+        "Options go before SCRIPT; the rest of the line is passed to the script. "
+        "Examples: greenopt measure --module kernels.py --setup 'import numpy as np; "
+        "x = np.random.rand(10**6)' --call 'dot(x, x)';  greenopt measure --samples 5 run.py --n 100. "
+        "Exit codes: 0 measured; 2 usage, input or workload error (raised, crashed, timed out, "
+        "out of memory); 3 meter unavailable or unreadable."
+    ),
 )
 @click.argument("script", required=False)
 @click.argument("script_args", nargs=-1, type=click.UNPROCESSED)
-@click.option("--setup", default="", help="Setup code run once per child before the calls.")
+@click.option(
+    "--setup", metavar="CODE", default="", help="Setup code run once per child before the calls."
+)
 @click.option(
     "--call",
     "calls",
+    metavar="EXPR",
     multiple=True,
     help="Call expression to measure (repeatable; one call = all of them).",
 )
 @click.option(
     "--module",
     "module",
+    metavar="FILE",
     default=None,
     help="Python file importable under its own name in setup and calls.",
 )
 @click.option(
-    "--meter", default=None, help="auto|rapl|pyrapl|perf|nvml|estimate (default: config or auto)."
+    "--meter",
+    metavar="NAME",
+    default=None,
+    help="auto|rapl|pyrapl|perf|nvml|estimate (default: config or auto).",
 )
 @click.option(
-    "--samples", type=int, default=None, help="Number of samples (default: config or 10)."
+    "--samples",
+    metavar="N",
+    type=int,
+    default=None,
+    help="Number of samples (default: config or 10).",
 )
 @click.option(
     "--min-sample-s",
+    metavar="S",
     type=float,
     default=None,
     help="Minimum seconds per sample (default 1.0 hardware, 0.2 estimate).",
 )
 @click.option(
-    "--warmup", type=int, default=1, show_default=True, help="Warm-up calls after the cold call."
+    "--warmup",
+    metavar="N",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Warm-up calls after the cold call.",
 )
 @click.option(
     "--timeout",
+    metavar="S",
     type=float,
     default=600.0,
     show_default=True,
@@ -242,6 +267,7 @@ def _record(
 )
 @click.option(
     "--memory-mb",
+    metavar="MB",
     type=int,
     default=4096,
     show_default=True,
@@ -249,6 +275,7 @@ def _record(
 )
 @click.option(
     "--processes",
+    metavar="N",
     type=int,
     default=1,
     show_default=True,
@@ -257,27 +284,38 @@ def _record(
 @click.option("--no-idle", is_flag=True, help="Skip the idle baseline (no net figure).")
 @click.option(
     "--seed",
+    metavar="N",
     type=int,
     default=0,
     show_default=True,
     help="Seed for random, numpy.random and default_rng.",
 )
 @click.option(
-    "--json", "json_path", default=None, help="Write the result as JSON to PATH ('-' for stdout)."
+    "--json",
+    "json_path",
+    metavar="PATH",
+    default=None,
+    help="Write the result as JSON to PATH ('-' for stdout).",
 )
 @click.option(
     "--region",
+    metavar="ISO3",
     default=None,
     help="ISO 3166-1 alpha-3 country for the carbon intensity (default: world average).",
 )
 @click.option(
     "--carbon-intensity",
+    metavar="G_PER_KWH",
     type=float,
     default=None,
     help="Grid intensity in gCO2e/kWh (overrides --region's table value).",
 )
 @click.option(
-    "--store", "store_path", default=None, help="SQLite measurement store (default: user data dir)."
+    "--store",
+    "store_path",
+    metavar="PATH",
+    default=None,
+    help="SQLite measurement store (default: user data dir).",
 )
 @click.option("--no-store", is_flag=True, help="Do not record the measurement.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or meter announcements.")
