@@ -153,3 +153,26 @@ class Comparison:
             "time_ratio": self.time_ratio,
             "time_ci95": list(self.time_ci95),
         }
+
+
+def cold_overhead_j(m: Measurement) -> float | None:
+    """Extra energy of the first call over a warm one (imports, JIT compilation); None if unknown."""
+    if m.cold_energy_j is None or not m.energy_j:
+        return None
+    return m.cold_energy_j - m.energy_median_j
+
+
+def break_even_calls(original: Measurement, candidate: Measurement) -> float | None:
+    """Calls after which the candidate's extra first-call energy is repaid by its cheaper calls.
+
+    ``(cold overhead of candidate - cold overhead of original) / (E_original - E_candidate)``
+    per warm call (gross medians). 0 when the candidate costs no extra up front; None when
+    it is not cheaper per call (never repaid) or a cold figure is missing.
+    """
+    extra_b, extra_a = cold_overhead_j(candidate), cold_overhead_j(original)
+    if extra_b is None or extra_a is None:
+        return None
+    saving = original.energy_median_j - candidate.energy_median_j
+    if not saving > 0:
+        return None
+    return max(0.0, (extra_b - extra_a) / saving)

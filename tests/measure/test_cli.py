@@ -167,9 +167,9 @@ def test_fake_rapl_tree_at_known_power_is_reported_within_ten_percent(
         rc, out, err = run(
             [
                 "--samples",
-                "3",
+                "5",
                 "--min-sample-s",
-                "0.2",
+                "0.25",
                 "--no-store",
                 "--meter",
                 "rapl",

@@ -135,3 +135,22 @@ def test_check_store_path_creates_nothing(tmp_path: Path) -> None:
         check_store_path(blocker / "s.sqlite")
     with pytest.raises(InputError):
         check_store_path(tmp_path)  # a directory, not a file
+
+
+def test_break_even_of_a_jit_like_candidate() -> None:
+    from greenopt.measure.results import break_even_calls, cold_overhead_j
+
+    original = sample_measurement()  # warm median 1.025 J, cold 5 J
+    jit = Measurement(
+        meter=original.meter,
+        energy_j=[0.025] * 4,
+        time_s=[0.01] * 4,
+        calls_per_sample=100,
+        cold_energy_j=100.025,  # 100 J of compilation
+    )
+    assert cold_overhead_j(jit) == pytest.approx(100.0)
+    # (100 - 3.975) J extra up front, repaid at 1 J per call
+    assert break_even_calls(original, jit) == pytest.approx(96.025)
+    assert break_even_calls(jit, original) is None  # the original is not cheaper per call
+    no_cold = Measurement(meter=original.meter, energy_j=[0.5], time_s=[0.1], calls_per_sample=1)
+    assert break_even_calls(original, no_cold) is None
