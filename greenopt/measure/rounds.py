@@ -118,7 +118,8 @@ def make_rounds(
 ) -> Callable[[int], None]:
     """A function running `n` rounds of all calls; a failing call raises `CallFailed`.
 
-    `MemoryError` passes through unchanged (the child reports it as out of memory).
+    Any exception (`MemoryError` included) and any non-zero `SystemExit` count as failing;
+    `KeyboardInterrupt` passes through.
     """
     fused = fused_rounds(exprs, namespace)
     if fused is not None:
@@ -127,8 +128,6 @@ def make_rounds(
         def run_fused(n: int) -> None:
             try:
                 rounds(n)
-            except MemoryError:
-                raise
             except (Exception, SystemExit) as exc:
                 raise CallFailed(_index_from_traceback(exc.__traceback__, code), exc) from exc
 
@@ -141,8 +140,6 @@ def make_rounds(
             for k, fn in indexed:
                 try:
                     fn()
-                except MemoryError:
-                    raise
                 except SystemExit as exc:
                     if exc.code in (None, 0):
                         continue

@@ -73,7 +73,8 @@ def test_exit_zero_ends_the_call_normally_and_nonzero_fails(fused: bool) -> None
     assert info.value.index == 1 and isinstance(info.value.exc, SystemExit)
 
 
-def test_memory_error_passes_through() -> None:
-    run, _ = rounds_for("def f():\n    raise MemoryError", "f()")
-    with pytest.raises(MemoryError):
+def test_memory_error_names_its_call() -> None:
+    run, _ = rounds_for("def f():\n    raise MemoryError", "None", "f()")
+    with pytest.raises(CallFailed) as info:
         run(1)
+    assert info.value.index == 1 and isinstance(info.value.exc, MemoryError)
