@@ -215,6 +215,10 @@ def _run_static(
 @click.option(
     "--fail-on-refused", is_flag=True, help="Exit 1 when a function's candidates were all refused."
 )
+@click.option(
+    "--store", "store_path", metavar="PATH", help="SQLite measurement store (default: user data dir)."
+)
+@click.option("--no-store", is_flag=True, help="Do not record the measurements.")
 @click.option("-q", "--quiet", is_flag=True, help="No table or progress on stderr.")
 def rewrite(
     file: str,
@@ -238,6 +242,8 @@ def rewrite(
     output: str | None,
     json_path: str | None,
     fail_on_refused: bool,
+    store_path: str | None,
+    no_store: bool,
     quiet: bool,
 ) -> int:
     """Click entry point of `greenopt rewrite` (see the module docstring)."""
@@ -269,6 +275,12 @@ def rewrite(
     )
     if timeout_s <= 0:
         raise InputError("--timeout must be positive")
+    if store_path is not None:
+        if no_store:
+            raise InputError("--store and --no-store are mutually exclusive")
+        from greenopt.store import check_store_path
+
+        check_store_path(store_path)
     if memory_mb < 0:
         raise InputError("--memory-mb must be >= 0")
     console = Console(stderr=True)
@@ -288,6 +300,7 @@ def rewrite(
         memory_mb=memory_mb or None,
         min_sample_s=min_sample_s,
         config=config,
+        store=False if no_store else (store_path or True),
     )
     if quiet or not sys.stderr.isatty():
         result = optimize(module_path, workloads, **kwargs)

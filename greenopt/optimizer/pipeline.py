@@ -22,10 +22,10 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from greenopt.config import Config, WorkloadSpec, load_config
-from greenopt.errors import InputError, WorkloadError
+from greenopt.errors import GreenoptError, InputError, WorkloadError
 from greenopt.measure.workload import Workload
 from greenopt.optimizer.candidates import (
     Candidate,
@@ -188,6 +188,7 @@ class OptimizeOptions:
     limits: ChildLimits
     carbon_intensity: float
     carbon_region: str
+    store: str | None = None  # SQLite store path ("" = the default store), None = do not record
 
 
 def resolve_passes(
@@ -287,6 +288,7 @@ def optimize(
     config: Config | None = None,
     progress: Progress | None = None,
     backend: MeasureBackend | None = None,
+    store: str | os.PathLike[str] | bool | None = None,
 ) -> OptimizeResult:
     """Find, validate and measure rewrites of the module at `path`; never writes it.
 
@@ -294,7 +296,9 @@ def optimize(
     (None: `[tool.greenopt.workloads]`). `passes`: pass names, a comma list, or a
     mapping name -> `Pass` instance (lets tests inject a pass without global state).
     Tolerance, meter, samples and carbon settings default to the config's. `backend`
-    replaces the measurement runner (tests). Returns an `OptimizeResult` whose
+    replaces the measurement runner (tests). `store`: record every A/B measurement
+    (kind "validate") in the SQLite store at that path, or the default store for
+    True; None/False records nothing. Returns an `OptimizeResult` whose
     `new_code` is the original with every accepted rewrite applied.
 
     Raises InputError / WorkloadError (exit 2) for bad input or a workload that
@@ -341,6 +345,7 @@ def optimize(
         limits=ChildLimits(timeout_s, memory_mb),
         carbon_intensity=intensity,
         carbon_region=region_label,
+        store=None if store in (None, False) else ("" if store is True else os.fspath(store)),
     )
     if backend is None:
         from greenopt.measure.runner import RunOptions
@@ -569,12 +574,39 @@ class _Run:
                 eps,
                 jit,
                 lambda done, total, label=label: self.progress.samples(label, done, total),
+                lambda comp, a=a, b=b: self.record(comp, a, b, functions),
             )
             if worst is None or verdict.ci95[1] + verdict.epsilon > worst.ci95[1] + worst.epsilon:
                 worst = verdict
         if worst is None:
             raise WorkloadError("no workload call exercises the rewritten function(s)")
         return worst
+
+    def record(self, comparison: Any, a: Workload, b: Workload, functions: Sequence[str]) -> None:
+        """Record both sides of an A/B comparison in the store, when one is configured.
+
+        A store that cannot be written is a note, never a failed rewrite.
+        """
+        if self.options.store is None:
+            return
+        from greenopt.store import Store
+
+        extra = {
+            "functions": list(functions),
+            "ratio": float(comparison.ratio),
+            "ci95": [float(x) for x in comparison.ci95],
+            "module": str(self.module_path),
+        }
+        try:
+            with Store(self.options.store or None) as db:
+                for role, m, wl in (("original", comparison.a, a), ("candidate", comparison.b, b)):
+                    db.record_measurement(
+                        m, workload=wl, kind="validate", extra={**extra, "role": role}
+                    )
+        except (GreenoptError, OSError) as exc:
+            note = f"measurements not recorded in the store: {exc}"
+            if note not in self.notes:
+                self.notes.append(note)
 
     def validate(self, candidate: Candidate, name: str) -> CandidateVerdict:
         """Equivalence on every workload, then measurement on the exercising calls."""

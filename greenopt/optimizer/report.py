@@ -14,6 +14,7 @@ estimate the title says so in bold.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict
 from typing import Any
 
@@ -35,7 +36,10 @@ SCHEMA_VERSION = 1
 
 
 def _num(x: float | None) -> float | None:
-    return None if x is None else float(x)
+    """A JSON-safe number: non-finite values (e.g. an infinite relative error) become null."""
+    if x is None or not math.isfinite(float(x)):
+        return None
+    return float(x)
 
 
 def candidate_json(cr: CandidateResult) -> dict[str, Any]:

@@ -173,13 +173,17 @@ def measure_gain(
     noise: float,
     jit: bool,
     progress: Callable[[int, int], None] | None = None,
+    on_comparison: Callable[[Any], None] | None = None,
 ) -> EnergyVerdict:
     """Interleaved A/B measurement; accept iff the CI's upper end < 1 − max(noise, 2%).
 
     A WorkloadError of the runner (the candidate crashed, hung or ran out of memory
     while being measured) propagates; the caller turns it into a rejection.
+    `on_comparison` receives the runner's `Comparison` (e.g. to record it in the store).
     """
     comp = backend.compare(original, candidate, backend.meter, backend.options, progress)
+    if on_comparison is not None:
+        on_comparison(comp)
     epsilon = max(noise, MIN_EPSILON)
     lo, hi = (float(x) for x in comp.ci95)
     verdict = EnergyVerdict(

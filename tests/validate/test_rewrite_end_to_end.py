@@ -155,9 +155,19 @@ def test_config_workload_and_atomic_write(
         '"kern.py" = [{setup = "import numpy as np; u = np.random.rand(150_000)", '
         'call = "smooth(u)"}]\n'
     )
-    code = main(["rewrite", str(module), "--passes", "vectorize", "--write", *FAST_FLAGS])
+    store = tmp_path.parent / f"{tmp_path.name}-store.sqlite"
+    flags = [f for f in FAST_FLAGS if f != "--no-store"]
+    code = main(
+        ["rewrite", str(module), "--passes", "vectorize", "--write", "--store", str(store), *flags]
+    )
     _, stderr = capsys.readouterr()
     assert code == 0, stderr
+    from greenopt.store import Store
+
+    with Store(store) as db:
+        rows = db.measurements(kind="validate")
+    roles = sorted(r["extra"]["role"] for r in rows)
+    assert roles and roles.count("original") == roles.count("candidate")
     new = module.read_text()
     assert "for i in range" not in _function_code(new, "smooth")
     for name in ("saxpy", "dot", "unused"):  # not exercised by the configured workload
