@@ -122,7 +122,6 @@ def _print_table(m: Any, g_per_kwh: float, region: str, title: str) -> None:
     kind = (
         Text("measured", style="green") if m.meter.measured else Text("estimated", style="bold red")
     )
-    meter_cell = Text(f"{m.meter.name} (") + kind + Text(")")
     columns: list[tuple[str, float | None, float | None, tuple[float, float] | None]] = [
         ("gross", m.energy_median_j, m.time_median_s, m.ci95)
     ]
@@ -159,7 +158,8 @@ def _print_table(m: Any, g_per_kwh: float, region: str, title: str) -> None:
             lambda j, t, ci: format_si(co2e_grams(j, g_per_kwh) if j is not None else None, "g")
         ),
     )
-    table.add_row("meter", *cells(lambda j, t, ci: meter_cell))
+    table.add_row("meter", *cells(lambda j, t, ci: m.meter.name))
+    table.add_row("figures are", *cells(lambda j, t, ci: kind))
     console.print(table)
     idle = (
         f"idle {format_si(m.idle_power_w, 'W')}"
