@@ -17,7 +17,14 @@ FAST: dict[str, Any] = {
 
 #: the same as command-line flags
 FAST_FLAGS = [
-    "--meter", "estimate", "--samples", "4", "--min-sample-s", "0.02", "--timeout", "60",
+    "--meter",
+    "estimate",
+    "--samples",
+    "4",
+    "--min-sample-s",
+    "0.02",
+    "--timeout",
+    "60",
     "--no-store",
 ]
 

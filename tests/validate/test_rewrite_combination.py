@@ -1,0 +1,148 @@
+"""Selection logic with a scripted measurement backend: best candidate, combination, JIT costs.
+
+The backend decides ratios from the candidate's source text, so these tests check
+the pipeline's decisions (not the machine's speed) deterministically.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from greenopt.measure.workload import Workload
+from greenopt.optimizer.pipeline import optimize
+from greenopt.optimizer.validation import MeasureBackend
+
+from .fakepasses import ReplaceBodyPass
+
+CODE = """def f(x):
+    return x + 1.0
+
+
+def g(x):
+    return x * 2.0
+"""
+
+FAST_F = "return 1.0 + x\n"  # same values, "faster" according to the script below
+FAST_G = "return 2.0 * x\n"
+
+
+@dataclass
+class FakeMeasurement:
+    energy_median_j: float
+    time_median_s: float
+    cold_energy_j: float | None = None
+
+
+@dataclass
+class FakeComparison:
+    a: FakeMeasurement
+    b: FakeMeasurement
+    ratio: float
+    ci95: tuple[float, float]
+
+
+def scripted_backend(ratio_of: Any, noise: float = 0.01) -> MeasureBackend:
+    """compare() returns ratio_of(candidate source) with a tight CI; A/A noise fixed."""
+
+    def compare(a: Workload, b: Workload, meter: str, options: Any, progress: Any) -> Any:
+        text = Path(b.module_path or "").read_text()
+        r = ratio_of(text)
+        return FakeComparison(
+            FakeMeasurement(1.0, 1.0, cold_energy_j=1.1),
+            FakeMeasurement(r, r, cold_energy_j=r + 0.5),
+            r,
+            (r * 0.95, r * 1.05),
+        )
+
+    def aa_noise(a: Workload, meter: str, options: Any) -> float:
+        return noise
+
+    return MeasureBackend(compare, aa_noise, options=None, meter="estimate")
+
+
+FAST: dict[str, Any] = {"meter": "estimate", "timeout_s": 60.0, "memory_mb": 2048}
+
+
+def _run(tmp_path: Path, ratio_of: Any, noise: float = 0.01, **kw: Any) -> Any:
+    path = tmp_path / "fg.py"
+    path.write_text(CODE)
+    passes = {"replace-body": ReplaceBodyPass({"f": FAST_F, "g": FAST_G})}
+    return optimize(
+        path,
+        [Workload("x = 3.0", ("f(x)", "g(x)"))],
+        passes=passes,
+        backend=scripted_backend(ratio_of, noise),
+        **FAST,
+        **kw,
+    )
+
+
+def test_both_accepted_and_combined_module_revalidated(tmp_path: Path) -> None:
+    result = _run(tmp_path, lambda text: 0.5)
+    assert [f.verdict for f in result.functions] == ["accepted", "accepted"]
+    assert result.combined is not None and result.combined.accepted
+    assert FAST_F.strip() in result.new_code and FAST_G.strip() in result.new_code
+
+
+def test_failed_combination_falls_back_to_the_single_best(tmp_path: Path) -> None:
+    def ratio_of(text: str) -> float:
+        both = FAST_F.strip() in text and FAST_G.strip() in text
+        if both:
+            return 1.0  # the combination saves nothing
+        return 0.4 if FAST_F.strip() in text else 0.7
+
+    result = _run(tmp_path, ratio_of)
+    verdicts = {f.name: f for f in result.functions}
+    assert result.combined is not None and not result.combined.accepted
+    assert verdicts["f"].verdict == "accepted"
+    assert verdicts["g"].verdict == "rejected"
+    assert "combined module failed re-validation" in verdicts["g"].reason
+    assert FAST_F.strip() in result.new_code and FAST_G.strip() not in result.new_code
+
+
+def test_noise_floor_decides_acceptance(tmp_path: Path) -> None:
+    # ratio 0.93, CI upper 0.9765: accepted with 2% floor, refused with 5% A/A noise
+    assert _run(tmp_path, lambda t: 0.93, noise=0.01).functions[0].verdict == "accepted"
+    refused = _run(tmp_path, lambda t: 0.93, noise=0.05).functions[0]
+    assert refused.verdict == "rejected"
+    assert "no significant saving" in refused.reason and "0.950" in refused.reason
+
+
+def test_jit_candidates_report_cold_warm_and_break_even(tmp_path: Path) -> None:
+    path = tmp_path / "fg.py"
+    path.write_text(CODE)
+    result = optimize(
+        path,
+        [Workload("x = 3.0", ("f(x)",))],
+        passes={"jit": ReplaceBodyPass({"f": FAST_F}, name="jit")},
+        backend=scripted_backend(lambda t: 0.5),
+        **FAST,
+    )
+    (f,) = [fr for fr in result.functions if fr.name == "f"]
+    assert f.verdict == "accepted"
+    # cold 1.0 J, warm 0.5 J -> overhead 0.5 J minus the original's 0.1 J first-call
+    # overhead = 0.4 J; saving 0.5 J per call -> pays back after 1 call
+    assert f.cold_energy_j == 1.0 and f.warm_energy_j == 0.5
+    assert f.break_even_calls == 1
+
+
+def test_fail_on_refused_exit_code(tmp_path: Path, monkeypatch: Any, capsys: Any) -> None:
+    import greenopt.optimizer.pipeline as pipeline
+    from greenopt.cli import main
+
+    real = pipeline.optimize
+
+    def scripted(*args: Any, **kwargs: Any) -> Any:
+        kwargs["passes"] = {"replace-body": ReplaceBodyPass({"f": FAST_F, "g": FAST_G})}
+        kwargs["backend"] = scripted_backend(lambda t: 1.0)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "optimize", scripted)
+    path = tmp_path / "fg.py"
+    path.write_text(CODE)
+    args = ["rewrite", str(path), "--setup", "x = 3.0", "--call", "f(x)", "--no-store"]
+    assert main([*args, "--meter", "estimate"]) == 0
+    assert main([*args, "--meter", "estimate", "--fail-on-refused"]) == 1
+    assert path.read_text() == CODE
