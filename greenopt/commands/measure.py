@@ -380,7 +380,9 @@ def measure(
         )  # fail before running anything; the file is created only on success
 
     def announce(message: str) -> None:
-        if not quiet:
+        # A permission problem is shown even with -q: a fix exists, and falling back to
+        # another meter because of it must never go unnoticed.
+        if not quiet or "permission denied" in message:
             click.echo(f"greenopt: {message}", err=True)
 
     from rich.console import Console

@@ -244,3 +244,27 @@ def test_rapl_counters_that_never_move_are_refused(
     monkeypatch.setenv("GREENOPT_POWERCAP_ROOT", str(fake.root))
     rc, _, err = run([*QUICK, "-q", "--no-store", "--meter", "rapl", "--call", "1+1"], capsys)
     assert rc == 3 and "did not advance" in err
+
+
+def test_auto_with_unreadable_rapl_announces_the_fix_even_when_quiet(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake = FakePowercap(tmp_path / "locked")
+    fake.zone("intel-rapl:0", "package-0")
+    real_read_text = Path.read_text
+
+    def deny(self: Path, *args: object, **kwargs: object) -> str:
+        if self.name == "energy_uj":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_read_text(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setenv("GREENOPT_POWERCAP_ROOT", str(fake.root))
+    monkeypatch.setattr(
+        Path, "read_text", deny
+    )  # the parent resolves the meter; the child gets "estimate"
+    rc, out, err = run([*QUICK, "-q", "--no-store", "--json", "-", "--call", "1+1"], capsys)
+    assert rc == 0
+    assert "permission denied" in err and "chmod a+r" in err
+    assert json.loads(out)["meter"]["name"] == "estimate"
+    rc, _, err = run([*QUICK, "-q", "--no-store", "--meter", "rapl", "--call", "1+1"], capsys)
+    assert rc == 3 and "permission denied" in err and "udev" in err
