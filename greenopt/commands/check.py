@@ -232,8 +232,25 @@ def _render(
         return json.dumps(build_sarif(records, rules, fixed), indent=2) + "\n"
     lines: list[str] = []
     for rep in reports:
+        previous: dict[str, Any] | None = None
+        base = ""
+        variants: list[str] = []
         for rec in rep.records:
-            lines.append(format_text(rec, explain=explain))
+            if (
+                previous is not None
+                and not show_diff
+                and not explain
+                and rec["pass"] == previous["pass"]
+                and (rec["line"], rec["column"]) == (previous["line"], previous["column"])
+            ):
+                # variants of one suggestion (e.g. jit plain/parallel/fastmath): one line
+                variants.append(rec["code"])
+                lines[-1] = f"{base} (variants: {', '.join(variants)})"
+                continue
+            previous = rec
+            base = format_text(rec, explain=explain)
+            variants = []
+            lines.append(base)
             if show_diff and rec.get("fix"):
                 if not rec["static_safe"]:
                     lines.append("    (fix not proven statically: validate it with a workload)")

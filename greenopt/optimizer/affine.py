@@ -96,7 +96,7 @@ class Affine:
         """Python source for this expression (`len(x) - 1`, `2 * i + 1`, `0`)."""
         parts: list[str] = []
         for atom, c in self.terms:
-            text = atom if _is_simple(atom) else f"({atom})"
+            text = atom if is_atomic(atom) else f"({atom})"
             mag = abs(c)
             piece = text if mag == 1 else f"{mag} * {text}"
             if not parts:
@@ -111,8 +111,8 @@ class Affine:
         return " ".join(parts)
 
 
-def _is_simple(code: str) -> bool:
-    """True when `code` needs no parentheses as an operand of `*` or unary `-`."""
+def is_atomic(code: str) -> bool:
+    """True when `code` needs no parentheses as an operand of a binary operator."""
     depth = 0
     for ch in code:
         if ch in "([{":

@@ -63,9 +63,15 @@ class SourceModule:
         see `NameResolver.for_loops`. Positions it reports are full-module positions.
         """
         if self._resolver is None:
+            from libcst.metadata import QualifiedNameProvider
+
             from greenopt.optimizer.numpy_names import NameResolver
 
-            self._resolver = NameResolver.for_loops(self.tree)
+            done = getattr(self._wrapper, "_metadata", {}) if self._wrapper is not None else {}
+            if QualifiedNameProvider in done:  # another pass already paid for the whole module
+                self._resolver = NameResolver(self._wrapper)  # type: ignore[arg-type]
+            else:
+                self._resolver = NameResolver.for_loops(self.tree)
         return self._resolver
 
     def metadata(self) -> cst.metadata.MetadataWrapper:

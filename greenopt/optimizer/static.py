@@ -70,6 +70,11 @@ def rewrite_static(
         if name not in names:
             continue
         instance = get_pass(name)
+        if instance.needs_workload:
+            # reported against the original text; never applied statically
+            for opp in find_opportunities(module, [name], config):
+                result.skipped.append((opp, skip_reason(opp, True) or ""))
+            continue
         opportunities = find_opportunities(current, [name], config)
         chosen: list[Opportunity] = []
         for opp in opportunities:

@@ -49,7 +49,7 @@ import libcst as cst
 from libcst.metadata import PositionProvider
 
 from greenopt.optimizer.accesses import Access, flatten_subscript, statement_accesses, summarize
-from greenopt.optimizer.affine import Affine, node_code
+from greenopt.optimizer.affine import Affine, is_atomic, node_code
 from greenopt.optimizer.aliasing import ArrayFacts, Relation
 from greenopt.optimizer.cst_nodes import is_scope, names_in, walk
 from greenopt.optimizer.dependences import vectorization_blocker
@@ -1270,7 +1270,8 @@ class _Vectoriser(cst.CSTTransformer):
             b = node_code(updated_node.args[1].value)
             cmp = "<" if builtin == "min" else ">"
             # builtin min(a, b) returns a unless b < a: exact, NaN handling included
-            return cst.parse_expression(f"{np_}.where(({b}) {cmp} ({a}), {b}, {a})")
+            pa, pb = (t if is_atomic(t) else f"({t})" for t in (a, b))
+            return cst.parse_expression(f"{np_}.where({pb} {cmp} {pa}, {b}, {a})")
         return updated_node
 
     def visit_BooleanOperation(self, node: cst.BooleanOperation) -> bool:
