@@ -19,6 +19,7 @@ Public API::
 
     store = Store(path=None)
     row_id = store.record_measurement(m, code_hash=..., workload_hash=..., workload=..., label=..., kind=..., extra=...)
+    id_a, id_b = store.record_comparison(c, workload_a=..., workload_b=..., kind="compare", extra=...)
     rows = store.measurements(code_hash=..., workload_hash=..., meter=..., machine_id=..., kind=..., label=...,
                               measured=..., limit=...)          # newest first, list of dicts
     row = store.get_cached(code_hash, workload_hash, meter=None, machine_id=None, max_age_s=None, min_samples=1)
@@ -40,7 +41,7 @@ from typing import Any
 
 from greenopt.errors import InputError
 from greenopt.measure.machine import MachineFingerprint, machine_fingerprint
-from greenopt.measure.results import Measurement
+from greenopt.measure.results import Comparison, Measurement
 from greenopt.measure.workload import Workload
 
 SCHEMA_VERSION = 1
@@ -259,6 +260,43 @@ class Store:
         except sqlite3.Error as exc:
             raise InputError(f"cannot write to measurement store {self.path}: {exc}") from None
         return int(cur.lastrowid or 0)
+
+    def record_comparison(
+        self,
+        comparison: Comparison,
+        *,
+        workload_a: Workload | None = None,
+        workload_b: Workload | None = None,
+        code_hash_a: str | None = None,
+        code_hash_b: str | None = None,
+        kind: str = "compare",
+        extra: Mapping[str, Any] | None = None,
+        machine: MachineFingerprint | None = None,
+    ) -> tuple[int, int]:
+        """Store both sides of an interleaved comparison; returns their row ids.
+
+        Each row's `extra` gets ``role`` (``a``/``b``), ``pair`` (the other row's id, on
+        the second row), and the comparison's ``ratio`` and ``ci95``.
+        """
+        machine = machine or machine_fingerprint()
+        shared = {**dict(extra or {}), "ratio": comparison.ratio, "ci95": list(comparison.ci95)}
+        id_a = self.record_measurement(
+            comparison.a,
+            workload=workload_a,
+            code_hash=code_hash_a,
+            kind=kind,
+            extra={**shared, "role": "a"},
+            machine=machine,
+        )
+        id_b = self.record_measurement(
+            comparison.b,
+            workload=workload_b,
+            code_hash=code_hash_b,
+            kind=kind,
+            extra={**shared, "role": "b", "pair": id_a},
+            machine=machine,
+        )
+        return id_a, id_b
 
     def measurements(
         self,

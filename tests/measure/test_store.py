@@ -154,3 +154,16 @@ def test_break_even_of_a_jit_like_candidate() -> None:
     assert break_even_calls(jit, original) is None  # the original is not cheaper per call
     no_cold = Measurement(meter=original.meter, energy_j=[0.5], time_s=[0.1], calls_per_sample=1)
     assert break_even_calls(original, no_cold) is None
+
+
+def test_record_comparison_links_both_rows(tmp_path: Path) -> None:
+    from greenopt.measure.results import Comparison
+
+    c = Comparison(a=sample_measurement(), b=sample_measurement(0.5), ratio=0.5, ci95=(0.45, 0.55))
+    with Store(tmp_path / "s.sqlite") as store:
+        id_a, id_b = store.record_comparison(
+            c, code_hash_a="orig", code_hash_b="cand", machine=MACHINE
+        )
+        rows = {r["id"]: r for r in store.measurements(kind="compare")}
+    assert rows[id_a]["extra"]["role"] == "a" and rows[id_b]["extra"]["pair"] == id_a
+    assert rows[id_b]["extra"]["ratio"] == 0.5 and rows[id_b]["code_hash"] == "cand"
