@@ -723,7 +723,11 @@ class JitPass(Pass):
                 if analysis.helpers
                 else ""
             )
-            base = {"function": info.qualname, "helpers": list(analysis.helpers)}
+            base = {
+                "function": info.qualname,
+                "helpers": list(analysis.helpers),
+                "also_changes": list(analysis.helpers),  # functions outside the site rewritten
+            }
             for variant in self.variants:
                 if variant == "parallel" and not analysis.prange_loops:
                     continue
