@@ -12,8 +12,10 @@ labelled ``measured: false``. The model is deliberately simple and stated in ful
 * CPU found in the shipped TDP table (`data/cpu_tdp.csv`, Intel ARK / AMD
   specifications), matched as whole words against `/proc/cpuinfo`'s model name:
   the package draws its TDP at full load and `IDLE_FRACTION` of it at idle, so
-  ``P_static = IDLE_FRACTION * TDP * sockets`` and each busy core adds
-  ``P_active = (1 - IDLE_FRACTION) * TDP / cores_per_package``. A CPU-second is
+  ``P_static = IDLE_FRACTION * TDP * sockets * share`` and each busy core adds
+  ``P_active = (1 - IDLE_FRACTION) * TDP / cores_per_package``, where ``share`` =
+  min(1, cores per socket the OS shows / the model's cores): a VM given 2 vCPUs of a
+  40-core package is charged 2/40 of the package's idle power, bare metal all of it. A CPU-second is
   charged one core's active power (one busy thread per core, the case of
   single-threaded Python; SMT siblings sharing a core are over-counted).
 * CPU not in the table: the per-thread coefficients of the Cloud Carbon Footprint
@@ -117,12 +119,14 @@ def power_model_for(cpu: CpuInfo, table: list[CpuSpec] | None = None) -> PowerMo
     spec = match_cpu(cpu.model, load_tdp_table() if table is None else table)
     if spec is not None:
         cores = max(1, spec.cores)
+        sockets = max(1, cpu.sockets)
+        share = min(1.0, cpu.cores_per_socket / cores)  # a VM sees part of the package
         return PowerModel(
             active_w_per_cpu_s=(1.0 - IDLE_FRACTION) * spec.tdp_w / cores,
-            static_w=IDLE_FRACTION * spec.tdp_w * max(1, cpu.sockets),
+            static_w=IDLE_FRACTION * spec.tdp_w * sockets * share,
             source=(
-                f"TDP table: {spec.model}, {spec.tdp_w:g} W / {cores} cores x "
-                f"{max(1, cpu.sockets)} socket(s)"
+                f"TDP table: {spec.model}, {spec.tdp_w:g} W / {cores} cores x {sockets} socket(s)"
+                + (f", {cpu.cores_per_socket}/{cores} cores visible" if share < 1 else "")
             ),
         )
     return PowerModel(

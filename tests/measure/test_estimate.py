@@ -112,3 +112,16 @@ def test_cpuinfo_parsing_counts_sockets_and_cores(tmp_path: Path) -> None:
         model="AMD EPYC 7763 64-Core Processor", logical_cpus=8, sockets=2, cores_per_socket=4
     )
     assert info.physical_cores == 8
+
+
+def test_a_vm_is_charged_only_its_share_of_the_package_idle_power() -> None:
+    vm = CpuInfo(
+        model="Intel(R) Xeon(R) Platinum 8380 CPU @ 2.30GHz",
+        logical_cpus=2,
+        sockets=1,
+        cores_per_socket=2,
+    )
+    model = power_model_for(vm)
+    assert model.static_w == pytest.approx(IDLE_FRACTION * 270 * 2 / 40)
+    assert model.active_w_per_cpu_s == pytest.approx((1 - IDLE_FRACTION) * 270 / 40)
+    assert "2/40 cores visible" in model.source
