@@ -105,9 +105,18 @@ def _report(
             },
             "machine": machine,
             "store_id": store_id,
+            "power_model": _power_model_source() if "estimate" in m.meter.name.split("+") else None,
         }
     )
     return data
+
+
+def _power_model_source() -> str:
+    """How the estimate meter's constants were chosen on this machine (same as in the child)."""
+    from greenopt.measure.estimate import power_model_for
+    from greenopt.measure.machine import read_cpuinfo
+
+    return power_model_for(read_cpuinfo()).source
 
 
 def _print_table(m: Any, g_per_kwh: float, region: str, title: str) -> None:
@@ -175,7 +184,7 @@ def _print_table(m: Any, g_per_kwh: float, region: str, title: str) -> None:
             Text("estimated: ", style="bold red")
             + Text(
                 "no hardware energy counter was read; joules come from CPU time and wall time "
-                "with a TDP-based power model (docs/measure.md)."
+                f"with a power model (docs/measure.md): {_power_model_source()}."
             )
         )
 

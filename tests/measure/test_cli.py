@@ -58,6 +58,7 @@ def test_estimate_is_labelled_and_json_has_the_contract_fields(
     for key in ("energy_j", "energy_net_j", "time_s", "co2e_g", "carbon_intensity_g_per_kwh"):
         assert isinstance(data[key], float) and data[key] >= 0, key
     assert data["samples"] == 3 and data["region"] == "FRA"
+    assert "W" in data["power_model"]  # the estimate's constants are stated
     lo, hi = data["ci95"]
     assert lo <= data["energy_j"] <= hi
     assert data["co2e_g"] == pytest.approx(
