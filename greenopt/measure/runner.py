@@ -219,8 +219,9 @@ class _Child:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise self._timeout()
-            ready, _, _ = select.select([self._res_r], [], [], remaining)
-            if not ready:
+            poller = select.poll()  # poll, not select: no FD_SETSIZE limit on the fd number
+            poller.register(self._res_r, select.POLLIN | select.POLLHUP | select.POLLERR)
+            if not poller.poll(max(1, math.ceil(remaining * 1000))):
                 continue
             chunk = os.read(self._res_r, 65536)
             if not chunk:
