@@ -405,7 +405,7 @@ class _Run:
     base: list[Workload] = field(default_factory=list)  # workloads against the original copy
     profile: ExerciseProfile | None = None
     originals: list[OriginalOutputs] = field(default_factory=list)
-    _noise: dict[tuple[int, tuple[int, ...]], float] = field(default_factory=dict)
+    _noise: dict[int, float] = field(default_factory=dict)
     _variants: int = 0
 
     # -- set-up -------------------------------------------------------------------
@@ -546,15 +546,20 @@ class _Run:
                 out.append((idx, calls))
         return out
 
-    def noise(self, idx: int, calls: list[int], workload: Workload) -> float:
-        """A/A noise floor of a measurement workload (measured once, then cached)."""
-        key = (idx, tuple(calls))
-        if key not in self._noise:
+    def noise(self, idx: int) -> float:
+        """A/A noise floor of workload `idx`, measured once on all its calls, then reused.
+
+        The runner sizes every sample to the same minimum duration, so the relative
+        noise of a subset of the calls is that of the workload; one A/A run per
+        workload instead of one per function keeps the command affordable.
+        """
+        if idx not in self._noise:
+            workload = self.base[idx]
             self.progress.status(f"measuring the A/A noise floor of {workload.label or 'workload'}")
-            self._noise[key] = float(
+            self._noise[idx] = float(
                 self.backend.aa_noise(workload, self.backend.meter, self.backend.options)
             )
-        return self._noise[key]
+        return self._noise[idx]
 
     def measure(self, functions: Sequence[str], variant_file: Path, jit: bool) -> EnergyVerdict:
         """Measure the variant against the original on the calls exercising `functions`.
@@ -565,7 +570,7 @@ class _Run:
         for idx, calls in self.measurement_workloads(functions):
             a = subset(self.base[idx], calls)
             b = self.against(a, variant_file)
-            eps = self.noise(idx, calls, a)
+            eps = self.noise(idx)
             label = ", ".join(functions)
             verdict = measure_gain(
                 a,
