@@ -184,7 +184,9 @@ class ArrayFacts:
             shape = value.args[0].value
             if isinstance(shape, (cst.Tuple, cst.List)):
                 return len(shape.elements)
-            if isinstance(shape, (cst.Integer, cst.BinaryOperation)):
+            if isinstance(shape, cst.Integer):
+                return 1
+            if isinstance(shape, cst.BinaryOperation) and self._is_int_expression(shape):
                 return 1
             if isinstance(shape, (cst.Name, cst.Call, cst.Subscript)) and self._is_size(shape):
                 return 1
@@ -201,6 +203,35 @@ class ArrayFacts:
             base = func.value
             return self.ranks.get(base.value) if isinstance(base, cst.Name) else None
         return None
+
+    def _is_int_expression(self, node: cst.BaseExpression) -> bool:
+        """Arithmetic on integer literals and sizes only (not a shape tuple)."""
+        if isinstance(node, cst.BinaryOperation):
+            return self._is_int_expression(node.left) and self._is_int_expression(node.right)
+        if isinstance(node, cst.UnaryOperation):
+            return self._is_int_expression(node.expression)
+        return isinstance(node, cst.Integer) or self._is_size(node)
+
+    def is_python_container(self, name: str) -> bool:
+        """True when a store to `name` makes it a list, tuple, dict, set or str (not an array)."""
+        for value in self.facts.stores.get(name, []):
+            if value is None:
+                continue
+            if isinstance(
+                value,
+                (cst.List, cst.Tuple, cst.Dict, cst.Set, cst.ListComp, cst.DictComp, cst.SetComp,
+                 cst.SimpleString, cst.FormattedString, cst.ConcatenatedString),
+            ):  # fmt: skip
+                return True
+            if isinstance(value, cst.BinaryOperation) and isinstance(
+                value.left, (cst.List, cst.Tuple, cst.ListComp)
+            ):
+                return True
+            if isinstance(value, cst.Call) and self.resolver.builtin_name(value.func) in (
+                "list", "tuple", "dict", "set", "str", "sorted", "range", "bytearray",
+            ):  # fmt: skip
+                return True
+        return False
 
     def _is_size(self, node: cst.BaseExpression) -> bool:
         """An integer size (not a shape tuple): `len(x)`, `x.shape[0]`, a name bound to one."""

@@ -109,6 +109,8 @@ def _call_problem(
         return f"does I/O ({builtin})"
     if builtin in PURE_BUILTINS:
         return None
+    if builtin is not None:
+        return f"calls builtin {builtin}() (not vectorisable)"
     if isinstance(func, cst.Attribute):
         return f"calls method .{func.attr.value}() (may mutate or have side effects)"
     name = func.value if isinstance(func, cst.Name) else "a computed callable"

@@ -98,6 +98,9 @@ class _Context:
     nonneg: set[str]
     np: str
     subscript_counts: dict[str, set[int]]
+    higher_rank: dict[
+        str, int
+    ]  # name -> minimum rank shown by x.shape[k] (-1: x.ndim, x.shape[k:])
 
 
 @dataclass
@@ -240,6 +243,7 @@ class VectorizePass(Pass):
                 nonneg=nonneg_names(facts, resolver),
                 np=alias or "np",
                 subscript_counts=_subscript_counts(func),
+                higher_rank=_rank_evidence(func),
             )
             for loop in _top_loops(func.body):
                 found.extend(self._visit_loop(loop, ctx, module, alias is not None))
@@ -343,6 +347,34 @@ def _top_loops(node: cst.CSTNode) -> list[cst.For]:
         )
         if isinstance(n, cst.For) and n is not node
     ]
+
+
+def _rank_evidence(func: cst.FunctionDef) -> dict[str, int]:
+    """Ranks the function's own code reveals: `x.shape[2]` means at least 3 dimensions;
+    `x.ndim` or `x.shape[1:]` mean rank-generic code (-1)."""
+    out: dict[str, int] = {}
+    for node in walk(func.body):
+        if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name):
+            if node.attr.value == "ndim":
+                out[node.value.value] = -1
+        elif (
+            isinstance(node, cst.Subscript)
+            and isinstance(node.value, cst.Attribute)
+            and node.value.attr.value == "shape"
+            and isinstance(node.value.value, cst.Name)
+        ):
+            name = node.value.value.value
+            if out.get(name) == -1:
+                continue
+            el = node.slice[0].slice if len(node.slice) == 1 else None
+            if isinstance(el, cst.Index) and isinstance(el.value, cst.Integer):
+                k = int(el.value.value, 0)
+                out[name] = max(out.get(name, 0), k + 1)
+            elif isinstance(el, cst.Index) and isinstance(el.value, cst.UnaryOperation):
+                out[name] = -1  # x.shape[-1]: rank-generic
+            else:
+                out[name] = -1
+    return out
 
 
 def _subscript_counts(func: cst.FunctionDef) -> dict[str, set[int]]:
@@ -724,6 +756,10 @@ def _check_names(
                 reductions[name] = s
             else:
                 temps[name] = k
+    for s in stmts:
+        for part in (s.value, s.cond, s.other):
+            if part is not None and any(isinstance(n, _CONTAINER_LITERALS) for n in walk(part)):
+                raise Refusal("a string or container literal in the loop (lists and str iterate)")
     for k, s in enumerate(stmts):
         used = set()
         for part in (s.value, s.cond, s.other):
@@ -762,6 +798,12 @@ def _check_names(
                     "exact for int64 and within rtol 1e-9 for float64, but the dtype of "
                     f"{', '.join(sorted(arrays))} is not visible here (int32/float32 differ)"
                 )
+
+
+_CONTAINER_LITERALS = (
+    cst.SimpleString, cst.FormattedString, cst.ConcatenatedString, cst.List, cst.Tuple,
+    cst.Dict, cst.Set, cst.ListComp, cst.SetComp, cst.DictComp,
+)  # fmt: skip
 
 
 def _subscripts_in(node: cst.CSTNode | None) -> list[cst.Subscript]:
@@ -861,6 +903,14 @@ def _read_subs(node: cst.CSTNode) -> list[cst.Subscript]:
 
 def _check_ranks(accesses: list[Access], ctx: _Context) -> None:
     for acc in accesses:
+        if ctx.arrays.is_python_container(acc.array):
+            raise Refusal(f"{acc.array} is a Python list/tuple/dict/str, not a NumPy array")
+        more = ctx.higher_rank.get(acc.array, 0)
+        if more > len(acc.indices) or (more < 0 and acc.array in ctx.higher_rank):
+            raise Refusal(
+                f"{acc.array} may have more dimensions than its {len(acc.indices)} subscript(s) "
+                "(its shape/ndim is used): rows and elements cannot be told apart"
+            )
         counts = ctx.subscript_counts.get(acc.array, set())
         if len(counts) > 1:
             raise Refusal(

@@ -334,4 +334,22 @@ TRAPS = {
         out[i] = X[i] * w[i]
     return out, X[0, 0]
 """,
+    "python_list_with_string": """def f():
+    data = ["1, 1, 1, 1"] * 50
+    for i in range(0, 50, 10):
+        data[i] = "2, 2, 2, 2"
+    return data
+""",
+    "rank_generic_rows": """def f(c, n):
+    tmp = np.empty((n + 1,) + c.shape[1:], dtype=c.dtype)
+    for j in range(2, n):
+        tmp[j + 1] = c[j] / (2 * j + 1)
+    return tmp
+""",
+    "ndim_generic": """def f(c):
+    out = c.copy()
+    for j in range(len(c)):
+        out[j] = c[j] * 2.0
+    return out, c.ndim
+""",
 }
