@@ -1,8 +1,9 @@
 """Are a candidate's outputs the original's, within tolerance? (DESIGN §4 "Equivalence")
 
 Compares two output snapshots (see `greenopt.optimizer.worker.collect_outputs`):
-the value each call returned or the exception it raised, and every data value left
-in the setup namespace after the calls (which catches arguments mutated in place).
+the value each call returned or the exception it raised, every data value left in
+the setup namespace after the calls, and for workload files the locals of each
+`workload_*()` at its return (both catch arguments mutated in place).
 
 Rules: shapes exact; dtypes equal (a float32 result where float64 was returned is
 a difference, whatever the values); floats compared `numpy.isclose`-style with the
@@ -84,6 +85,16 @@ def compare_outputs(
         return state.result
     for i, (a, b) in enumerate(zip(orig_results, cand_results, strict=True)):
         _compare(a, b, f"call {i + 1}", state)
+    orig_locals = original.get("locals") or [{} for _ in orig_results]
+    cand_locals = candidate.get("locals") or [{} for _ in cand_results]
+    for i, (la, lb) in enumerate(zip(orig_locals, cand_locals, strict=True)):
+        for name in sorted(set(la) | set(lb)):
+            where = f"call {i + 1} local {name!r}"
+            if name in la and name in lb:
+                _compare(la[name], lb[name], where, state)
+            else:
+                side = "original" if name in la else "candidate"
+                state.fail(where, f"only the {side} defines it")
     module_names = set(original.get("module_names", ()))
     orig_ns, cand_ns = original["namespace"], candidate["namespace"]
     for name in sorted(set(orig_ns) | set(cand_ns)):

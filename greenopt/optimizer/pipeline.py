@@ -439,7 +439,7 @@ class _Run:
         exercised = [f for f in prof.functions if f in defined]
         self.progress.status("recording the original's outputs")
         self.originals = [
-            original_outputs(w, self.options.limits, tr.total_s)
+            original_outputs(w, self.options.limits, tr.total_s, self.options.tolerance)
             for w, tr in zip(self.base, prof.traces, strict=True)
         ]
         results: list[FunctionResult] = []

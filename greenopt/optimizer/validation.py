@@ -99,9 +99,25 @@ class CandidateVerdict:
 SECOND_SEED = 104729
 
 
-def original_outputs(workload: Workload, limits: ChildLimits, seconds: float) -> OriginalOutputs:
-    """Run the original on `workload` (two seeds) and keep its outputs as the reference."""
+def original_outputs(
+    workload: Workload, limits: ChildLimits, seconds: float, tol: Tolerance | None = None
+) -> OriginalOutputs:
+    """Run the original on `workload` and keep its outputs as the reference.
+
+    Three runs: the default seed twice (outputs that differ between two identical
+    runs cannot validate anything: a WorkloadError) and a second seed (outputs that
+    change with the seed mean the setup draws random inputs, so candidates are also
+    compared on that second draw).
+    """
     first = _outputs_or_raise(workload, limits)
+    again = _outputs_or_raise(workload, limits)
+    repeat = compare_outputs(first, again, tol or Tolerance())
+    if not repeat.equal:
+        where = f" [{workload.label}]" if workload.label else ""
+        raise WorkloadError(
+            f"workload{where} is not deterministic: two runs of the original with the same "
+            f"seed differ ({repeat.reason}); seed or fix its inputs"
+        )
     second = _outputs_or_raise(workload.with_seed(SECOND_SEED), limits)
     # Compare the two draws exactly: any difference means the setup is random.
     random_inputs = not compare_outputs(first, second, Tolerance(0.0, 0.0)).equal

@@ -6,8 +6,9 @@ runner does):
 
 * `trace`   — run every call under `sys.setprofile` and report, per call, the
   inclusive time of each function of the module under test that ran.
-* `outputs` — run every call and report what it returned or raised, and a snapshot
-  of every data value left in the setup namespace (catches in-place mutation).
+* `outputs` — run every call and report what it returned or raised, a snapshot
+  of every data value left in the setup namespace (catches in-place mutation),
+  and for workload files the data locals of each `workload_*()` when it returns.
 
 The answer is a dict `{"status": "ok"|"error"|"oom", "value": ..., "message": ...}`
 pickled to RESPONSE; "error" means the workload code itself failed (setup raised,
@@ -83,10 +84,60 @@ def trace_calls(prepared: Prepared, module_file: str) -> dict[str, Any]:
     return {"per_call": per_call, "call_seconds": call_seconds, "errors": errors}
 
 
+class _LocalsAtReturn:
+    """A `sys.settrace` hook that snapshots the locals of workload-file functions on return.
+
+    In a workload file, the arrays a kernel mutates in place are usually locals of
+    the `workload_*()` function, invisible after the call. This hook traces only
+    frames whose code comes from `workload_file` (other frames get no local trace,
+    so the cost is one callback per Python call) and keeps a snapshot of the data
+    locals of the outermost such frame when it returns.
+    """
+
+    def __init__(self, workload_file: str) -> None:
+        self.workload_file = workload_file
+        self.captured: dict[str, Any] = {}
+        self.depth = 0
+
+    def __call__(self, frame: types.FrameType, event: str, arg: Any) -> Any:
+        if event == "call" and frame.f_code.co_filename == self.workload_file:
+            self.depth += 1
+            return self._local
+        return None
+
+    def _local(self, frame: types.FrameType, event: str, arg: Any) -> Any:
+        if event == "return":
+            self.depth -= 1
+            if self.depth == 0:
+                self.captured = {
+                    name: snapshot(value)
+                    for name, value in frame.f_locals.items()
+                    if not name.startswith("__") and is_data(value)
+                }
+        return self._local
+
+
+def _workload_file(prepared: Prepared) -> str | None:
+    """The file of the workload module, when the workload comes from a workload file."""
+    from greenopt.optimizer.workloads import WORKLOAD_MODULE_VAR
+
+    module = prepared.namespace.get(WORKLOAD_MODULE_VAR)
+    return getattr(module, "__file__", None) if isinstance(module, types.ModuleType) else None
+
+
 def collect_outputs(prepared: Prepared) -> dict[str, Any]:
-    """Run the prepared calls; snapshot their results and the namespace afterwards."""
+    """Run the prepared calls; snapshot their results and the namespace afterwards.
+
+    For workload files, also the data locals of each `workload_*()` at its return
+    (arrays mutated in place there are compared too).
+    """
     results: list[Any] = []
+    call_locals: list[dict[str, Any]] = []
+    workload_file = _workload_file(prepared)
     for call in prepared.calls:
+        hook = _LocalsAtReturn(workload_file) if workload_file else None
+        if hook is not None:
+            sys.settrace(hook)
         try:
             value = call()
         except MemoryError:
@@ -95,6 +146,10 @@ def collect_outputs(prepared: Prepared) -> dict[str, Any]:
             results.append(Raised(type_name(exc), str(exc)[:500]))
         else:
             results.append(snapshot(value))
+        finally:
+            if hook is not None:
+                sys.settrace(None)
+        call_locals.append(hook.captured if hook is not None else {})
     namespace: dict[str, Any] = {}
     for name, value in prepared.namespace.items():
         if name.startswith("__") or not is_data(value):
@@ -102,6 +157,7 @@ def collect_outputs(prepared: Prepared) -> dict[str, Any]:
         namespace[name] = snapshot(value)
     return {
         "results": results,
+        "locals": call_locals,
         "namespace": namespace,
         "module_names": sorted(prepared.module_names),
     }

@@ -161,3 +161,53 @@ def test_no_candidates_means_unchanged(tmp_path: Path, fast: dict[str, Any]) -> 
     by_name = {f.name: f for f in result.functions}
     assert by_name["saxpy"].verdict == "unchanged"
     assert "no applicable rewrite" in by_name["saxpy"].reason
+
+
+NORMALIZE = """import numpy as np
+
+
+def normalize(u):
+    u /= u.sum()
+"""
+
+NORMALIZE_WORKLOAD = """import numpy as np
+
+import norm
+
+
+def workload_normalize():
+    u = np.random.rand(1000)
+    norm.normalize(u)
+"""
+
+
+def test_in_place_mutation_of_a_workload_file_local_is_compared(
+    tmp_path: Path, fast: dict[str, Any]
+) -> None:
+    path = _module(tmp_path, NORMALIZE, "norm.py")
+    wl = tmp_path / "norm_workload.py"
+    wl.write_text(NORMALIZE_WORKLOAD)
+    # returns the same (None) but no longer normalises the caller's array in place
+    not_in_place = ReplaceBodyPass({"normalize": "u = u / u.sum()\n"})
+    result = optimize(path, [wl], passes={"replace-body": not_in_place}, **fast)
+    (f,) = result.functions
+    assert f.verdict == "rejected"
+    assert "call 1 local 'u'" in f.reason and "outputs differ" in f.reason
+
+
+def test_nondeterministic_workload_is_a_workload_error(
+    tmp_path: Path, fast: dict[str, Any]
+) -> None:
+    import pytest
+
+    from greenopt.errors import WorkloadError
+
+    path = _module(tmp_path, FIRST, "first.py")
+    unseeded = "import os\nx = list(os.urandom(4))"
+    with pytest.raises(WorkloadError, match="not deterministic"):
+        optimize(
+            path,
+            [Workload(unseeded, ("first(x)",))],
+            passes={"replace-body": ReplaceBodyPass({"first": "return 0.0\n"})},
+            **fast,
+        )
