@@ -37,7 +37,7 @@ from greenopt.optimizer.candidates import (
 from greenopt.optimizer.equivalence import Tolerance
 from greenopt.optimizer.executor import ChildLimits
 from greenopt.optimizer.functions import function_source, function_sources
-from greenopt.optimizer.ranking import rank
+from greenopt.optimizer.ranking import load_cost_model, rank
 from greenopt.optimizer.source import SourceModule, unified_diff
 from greenopt.optimizer.tracing import ExerciseProfile, profile
 from greenopt.optimizer.validation import (
@@ -407,6 +407,7 @@ class _Run:
     originals: list[OriginalOutputs] = field(default_factory=list)
     _noise: dict[int, float] = field(default_factory=dict)
     _variants: int = 0
+    _model: tuple[object | None, str | None] | None = None  # (cost model, why none)
 
     # -- set-up -------------------------------------------------------------------
     @property
@@ -470,9 +471,13 @@ class _Run:
         if not cands.candidates:
             fr.reason = "no applicable rewrite" + (f" ({cands.notes[0]})" if cands.notes else "")
             return fr, False
-        ranking = rank(self.module, cands.candidates, model=None)
-        if ranking.note and ranking.note not in self.notes:
-            self.notes.append(ranking.note)
+        if self._model is None:
+            self._model = load_cost_model()
+        model, model_note = self._model
+        ranking = rank(self.module, cands.candidates, model=model)
+        for note in (model_note, ranking.note):
+            if note and note not in self.notes:
+                self.notes.append(note)
         measure_n = (
             len(ranking.ranked)
             if self.options.measure_all or not ranking.model_used

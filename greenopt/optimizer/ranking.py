@@ -36,7 +36,7 @@ class Ranking:
     note: str | None = None
 
 
-def _load_model() -> tuple[object | None, str | None]:
+def load_cost_model() -> tuple[object | None, str | None]:
     """The shipped cost model, or (None, reason) when it cannot be loaded."""
     try:
         from greenopt.models.predict import load_model
@@ -57,10 +57,11 @@ def rank(
     sizes: Mapping[str, int] | None = None,
     model: object | None = None,
 ) -> Ranking:
-    """Order `candidates` best first (lowest predicted ratio, or most loops removed)."""
+    """Order `candidates` best first (lowest predicted ratio, or most loops removed).
+
+    `model` is a cost model from `load_cost_model()`, or None for the fallback order.
+    """
     note = None
-    if model is None:
-        model, note = _load_model()
     if model is not None:
         ranked: list[Ranked] = []
         try:
