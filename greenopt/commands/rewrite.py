@@ -216,7 +216,10 @@ def _run_static(
     "--fail-on-refused", is_flag=True, help="Exit 1 when a function's candidates were all refused."
 )
 @click.option(
-    "--store", "store_path", metavar="PATH", help="SQLite measurement store (default: user data dir)."
+    "--store",
+    "store_path",
+    metavar="PATH",
+    help="SQLite measurement store (default: user data dir).",
 )
 @click.option("--no-store", is_flag=True, help="Do not record the measurements.")
 @click.option("-q", "--quiet", is_flag=True, help="No table or progress on stderr.")
