@@ -164,6 +164,14 @@ def _run_static(
         "Prints a unified diff (or writes with --write / -o). With --static, applies only "
         "statically proven rewrites, without running anything (not measured)."
     ),
+    epilog=(
+        "Examples: greenopt rewrite kernels.py --workload kernels_workload.py;  "
+        "greenopt rewrite kernels.py --setup 'import numpy as np; x = np.random.rand(10**6)' "
+        "--call 'saxpy(2.0, x, x)' --write;  greenopt rewrite kernels.py --static. "
+        "Exit codes: 0 success (changed or not); 1 with --fail-on-refused when every "
+        "candidate of a function was refused; 2 bad input or a workload failing on the "
+        "original; 3 meter unavailable."
+    ),
 )
 @click.argument("file", type=str)
 @click.option("--setup", "setup", metavar="CODE", help="Setup code run before the calls.")

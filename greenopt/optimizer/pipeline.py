@@ -524,7 +524,11 @@ class _Run:
         fr.predicted_ratio = (
             (best[1] if best else fr.candidates[0]).predicted_ratio if fr.candidates else None
         )
-        if fr.energy_before_j is not None and fr.energy_after_j is not None:
+        if (
+            fr.verdict == ACCEPTED
+            and fr.energy_before_j is not None
+            and fr.energy_after_j is not None
+        ):
             from greenopt.measure.carbon import co2e_grams
 
             fr.co2e_saved_g = co2e_grams(
