@@ -17,6 +17,7 @@ The CLI (`greenopt.commands.rewrite`) is a thin layer over `optimize`.
 
 from __future__ import annotations
 
+import inspect
 import os
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -564,9 +565,14 @@ class _Run:
         """
         if idx not in self._noise:
             workload = self.base[idx]
-            self.progress.status(f"measuring the A/A noise floor of {workload.label or 'workload'}")
+            self.progress.status("measuring the noise floor (A/A run of the original)")
+            kwargs: dict[str, Any] = {}
+            if "progress" in inspect.signature(self.backend.aa_noise).parameters:
+                kwargs["progress"] = lambda done, total: self.progress.samples(
+                    "the noise floor (A/A)", done, total
+                )
             self._noise[idx] = float(
-                self.backend.aa_noise(workload, self.backend.meter, self.backend.options)
+                self.backend.aa_noise(workload, self.backend.meter, self.backend.options, **kwargs)
             )
         return self._noise[idx]
 
