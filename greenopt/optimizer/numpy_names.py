@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import libcst as cst
 from libcst.metadata import (
@@ -21,6 +21,8 @@ from libcst.metadata import (
     QualifiedNameProvider,
     QualifiedNameSource,
 )
+
+from greenopt.optimizer.cst_nodes import walk
 
 #: numpy functions that are pure (no side effects, no in-place mutation of their arguments)
 #: and elementwise (ufunc-like): safe inside a vectorised expression.
@@ -92,19 +94,23 @@ class NameResolver:
         wrapper: MetadataWrapper,
         line_shifts: Sequence[tuple[int, int, int]] = (),
     ) -> None:
+        self._wrapper = wrapper
         self._qnames: Mapping[cst.CSTNode, object] = wrapper.resolve(QualifiedNameProvider)
-        self._positions = wrapper.resolve(PositionProvider)
+        self._positions: Mapping[cst.CSTNode, object] | None = None  # resolved on first use
         # (first line, last line, shift) of each top-level statement of a reduced module
         self._shifts = list(line_shifts)
         self._starts = [first for first, _, _ in self._shifts]
 
     @classmethod
-    def for_loops(cls, module: cst.Module) -> NameResolver:
+    def for_loops(
+        cls, module: cst.Module, keep: Callable[[cst.BaseStatement], bool] | None = None
+    ) -> NameResolver:
         """A resolver built only over what loop analyses need, which is much faster.
 
         Metadata is computed for a reduced module holding the module-level simple
         statements (imports, assignments), other top-level compound statements,
-        and only those functions and classes that contain a `for` loop; the nodes
+        and only those functions and classes that contain a `for` loop (or for which
+        `keep(statement)` is true, when given); the nodes
         are the original ones, and positions are shifted back to the full module's
         lines. Names in the dropped functions are not resolvable (no pass needs them).
         """
@@ -116,8 +122,15 @@ class NameResolver:
         for stmt in module.body:
             text = module.code_for_node(stmt)
             lines = _line_count(text)
-            keep = not isinstance(stmt, (cst.FunctionDef, cst.ClassDef)) or _FOR.search(text)
-            if keep:
+            if not isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+                wanted = True
+            elif keep is not None:
+                wanted = keep(stmt)
+            else:
+                wanted = _FOR.search(text) is not None and any(
+                    isinstance(n, cst.For) for n in walk(stmt)
+                )
+            if wanted:
                 kept.append(stmt)
                 shifts.append((reduced_line, reduced_line + lines - 1, orig_line - reduced_line))
                 reduced_line += lines
@@ -159,7 +172,9 @@ class NameResolver:
 
     def position(self, node: cst.CSTNode) -> tuple[int, int, int, int]:
         """(line, col, end_line, end_col) of `node`; lines 1-based, columns 0-based."""
-        rng = self._positions[node]
+        if self._positions is None:
+            self._positions = self._wrapper.resolve(PositionProvider)
+        rng = self._positions[node]  # type: ignore[assignment]
         shift = 0
         if self._shifts:
             k = bisect.bisect_right(self._starts, rng.start.line) - 1

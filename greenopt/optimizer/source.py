@@ -67,12 +67,17 @@ class SourceModule:
 
             from greenopt.optimizer.numpy_names import NameResolver
 
-            done = getattr(self._wrapper, "_metadata", {}) if self._wrapper is not None else {}
-            if QualifiedNameProvider in done:  # another pass already paid for the whole module
+            if self.has_resolved(QualifiedNameProvider):  # a pass already paid for the whole module
                 self._resolver = NameResolver(self._wrapper)  # type: ignore[arg-type]
             else:
                 self._resolver = NameResolver.for_loops(self.tree)
         return self._resolver
+
+    def has_resolved(self, provider: type) -> bool:
+        """True when `metadata()` already computed `provider` (so reusing it is free)."""
+        if self._wrapper is None:
+            return False
+        return provider in getattr(self._wrapper, "_metadata", {})
 
     def metadata(self) -> cst.metadata.MetadataWrapper:
         """The metadata wrapper of this module (built once, on first use)."""

@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 import libcst as cst
-from libcst.metadata import PositionProvider
+from libcst.metadata import PositionProvider, QualifiedNameProvider
 
 from greenopt.optimizer.accesses import Access, flatten_subscript, statement_accesses, summarize
 from greenopt.optimizer.affine import Affine, is_atomic, node_code
@@ -67,6 +67,7 @@ from greenopt.optimizer.numpy_names import (
     alias_for_rewrite,
     ensure_numpy_import,
 )
+from greenopt.optimizer.positions import Position, for_positions
 from greenopt.optimizer.source import SourceModule
 from greenopt.passes.base import Example, Opportunity, Pass, Site
 
@@ -98,9 +99,9 @@ class _Context:
     nonneg: set[str]
     np: str
     subscript_counts: dict[str, set[int]]
-    higher_rank: dict[
-        str, int
-    ]  # name -> minimum rank shown by x.shape[k] (-1: x.ndim, x.shape[k:])
+    #: name -> minimum rank shown by x.shape[k] (-1: rank-generic, x.ndim or x.shape[k:])
+    higher_rank: dict[str, int]
+    positions: dict[int, Position]  # id(For) -> position, from `ast`
 
 
 @dataclass
@@ -228,13 +229,37 @@ class VectorizePass(Pass):
     # -- Pass API -------------------------------------------------------------------------
 
     def find(self, module: SourceModule) -> list[Opportunity]:
-        """Every range loop (nest) of every function: a GO10x rewrite or a GO190 note."""
+        """Every range loop (nest) of every function: a GO10x rewrite or a GO190 note.
+
+        Loops are first screened syntactically (range call, simple body, no early
+        exit); libcst name metadata is then built only for the top-level
+        statements holding functions with surviving loops, which is most of the cost.
+        """
         if not _has_range_loop(module.tree):
             return []
-        resolver = module.loop_resolver()
+        positions = for_positions(module.tree, module.code)
         alias = alias_for_rewrite(module.tree)
         found: list[Opportunity] = []
+        plans: list[tuple[cst.FunctionDef, str, list[cst.For]]] = []
         for func, qual in iter_functions(module.tree):
+            candidates: list[cst.For] = []
+            for loop in _top_loops(func.body):
+                self._screen(loop, qual, module, positions, found, candidates)
+            if candidates:
+                plans.append((func, qual, candidates))
+        if not plans:
+            return found
+        needed = {id(func) for func, _, _ in plans}
+        if module.has_resolved(QualifiedNameProvider):
+            resolver = NameResolver(module.metadata())  # another pass already resolved names
+        else:
+            resolver = NameResolver.for_loops(
+                module.tree,
+                keep=lambda stmt: any(
+                    isinstance(n, cst.FunctionDef) and id(n) in needed for n in walk(stmt)
+                ),
+            )
+        for func, qual, candidates in plans:
             facts = function_facts(func, qual)
             ctx = _Context(
                 resolver=resolver,
@@ -244,10 +269,31 @@ class VectorizePass(Pass):
                 np=alias or "np",
                 subscript_counts=_subscript_counts(func),
                 higher_rank=_rank_evidence(func),
+                positions=positions,
             )
-            for loop in _top_loops(func.body):
+            for loop in candidates:
                 found.extend(self._visit_loop(loop, ctx, module, alias is not None))
+        found.sort(key=lambda o: (o.site.line, o.site.col))
         return found
+
+    def _screen(
+        self,
+        node: cst.For,
+        qual: str,
+        module: SourceModule,
+        positions: dict[int, Position],
+        notes: list[Opportunity],
+        candidates: list[cst.For],
+    ) -> None:
+        """Note loops that fail the syntactic screen (and look inside them); keep the rest."""
+        reason = _syntactic_refusal(node)
+        if reason is None:
+            candidates.append(node)
+            return
+        site = _site(node, qual, module, positions, None)
+        notes.append(_note(site, reason))
+        for child in _top_loops(node.body):
+            self._screen(child, qual, module, positions, notes, candidates)
 
     def apply(self, module: SourceModule, opportunities: Sequence[Opportunity]) -> SourceModule:
         """Replace each chosen loop by its planned statements; add the numpy import once."""
@@ -258,7 +304,11 @@ class VectorizePass(Pass):
         }
         if not wanted:
             return module
-        positions = module.metadata().resolve(PositionProvider)
+        positions = for_positions(module.tree, module.code) or {
+            id(node): (rng.start.line, rng.start.column, rng.end.line, rng.end.column)
+            for node, rng in module.metadata().resolve(PositionProvider).items()
+            if isinstance(node, cst.For)
+        }
         transformer = _Replacer(wanted, positions)
         tree = module.tree.visit(transformer)
         if transformer.used_alias is not None:
@@ -270,15 +320,8 @@ class VectorizePass(Pass):
     def _visit_loop(
         self, node: cst.For, ctx: _Context, module: SourceModule, have_alias: bool
     ) -> list[Opportunity]:
-        line, col, end_line, end_col = ctx.resolver.position(node)
-        site = Site(
-            path=module.path or "<string>",
-            line=line,
-            col=col,
-            end_line=end_line,
-            end_col=end_col,
-            function=ctx.facts.qualname,
-        )
+        site = _site(node, ctx.facts.qualname, module, ctx.positions, ctx.resolver)
+        line, col = site.line, site.col
         try:
             if not have_alias:
                 raise Refusal("the names np and numpy are both taken by something else")
@@ -286,19 +329,7 @@ class VectorizePass(Pass):
                 raise Refusal(f"the function binds {ctx.np!r} itself")
             plan = _plan_nest(node, ctx)
         except Refusal as exc:
-            note = Opportunity(
-                pass_name=NAME,
-                code="GO190",
-                message=f"loop left alone: {exc}",
-                rationale=(
-                    "vectorize only rewrites loops whose equivalence it can prove statically; "
-                    f"this one {exc}. The jit pass may still compile it."
-                ),
-                site=site,
-                fixable=False,
-                static_safe=False,
-                data={"note": True, "line": line, "col": col, "reason": str(exc)},
-            )
+            note = _note(site, str(exc))
             inner: list[Opportunity] = [note]
             for child in _top_loops(node.body):
                 inner.extend(self._visit_loop(child, ctx, module, have_alias))
@@ -330,6 +361,73 @@ class VectorizePass(Pass):
 
 # --------------------------------------------------------------------------------------------
 # loop discovery
+
+
+def _note(site: Site, reason: str) -> Opportunity:
+    """A GO190 note: the loop at `site` is left alone because of `reason`."""
+    return Opportunity(
+        pass_name=NAME,
+        code="GO190",
+        message=f"loop left alone: {reason}",
+        rationale=(
+            "vectorize only rewrites loops whose equivalence it can prove statically; "
+            f"this one {reason}. The jit pass may still compile it."
+        ),
+        site=site,
+        fixable=False,
+        static_safe=False,
+        data={"note": True, "line": site.line, "col": site.col, "reason": reason},
+    )
+
+
+def _site(
+    node: cst.For,
+    qual: str,
+    module: SourceModule,
+    positions: dict[int, Position],
+    resolver: NameResolver | None,
+) -> Site:
+    """Where a loop is: from the ast positions, else from libcst metadata."""
+    pos = positions.get(id(node))
+    if pos is None:
+        pos = (resolver or NameResolver(module.metadata())).position(node)
+    line, col, end_line, end_col = pos
+    return Site(
+        path=module.path or "<string>",
+        line=line,
+        col=col,
+        end_line=end_line,
+        end_col=end_col,
+        function=qual,
+    )
+
+
+def _syntactic_refusal(node: cst.For) -> str | None:
+    """Why a loop cannot be vectorised, from its syntax alone (None: analyse it)."""
+    if node.asynchronous is not None:
+        return "async for loop"
+    if node.orelse is not None:
+        return "the loop has an else clause"
+    if not isinstance(node.target, cst.Name):
+        return "the loop target is not a single name"
+    it = node.iter
+    if not (
+        isinstance(it, cst.Call) and isinstance(it.func, cst.Name) and it.func.value == "range"
+    ):
+        return "the loop does not iterate over range(...)"
+    reason = early_exit(node.body)
+    if reason:
+        return reason
+    body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
+    if len(body) == 1 and isinstance(body[0], cst.For):
+        inner = _syntactic_refusal(body[0])
+        return f"inner loop: {inner}" if inner else None
+    for stmt in body:
+        if isinstance(stmt, cst.For):
+            return "the body mixes statements and an inner loop (not a perfect nest)"
+        if not isinstance(stmt, (cst.SimpleStatementLine, cst.If)):
+            return f"a {type(stmt).__name__} statement in the body"
+    return None
 
 
 def _has_range_loop(tree: cst.Module) -> bool:
@@ -1343,7 +1441,9 @@ class _Vectoriser(cst.CSTTransformer):
 class _Replacer(cst.CSTTransformer):
     """Replaces the chosen `for` statements (found by position) with their replacement code."""
 
-    def __init__(self, wanted: dict[tuple[int, int], Opportunity], positions: object) -> None:
+    def __init__(
+        self, wanted: dict[tuple[int, int], Opportunity], positions: dict[int, Position]
+    ) -> None:
         self.wanted = wanted
         self.positions = positions
         self.used_alias: str | None = None
@@ -1351,10 +1451,10 @@ class _Replacer(cst.CSTTransformer):
     def leave_For(
         self, original_node: cst.For, updated_node: cst.For
     ) -> cst.BaseStatement | cst.FlattenSentinel[cst.BaseStatement] | cst.RemovalSentinel:
-        pos = self.positions.get(original_node)  # type: ignore[attr-defined]
+        pos = self.positions.get(id(original_node))
         if pos is None:
             return updated_node
-        opp = self.wanted.get((pos.start.line, pos.start.column))
+        opp = self.wanted.get((pos[0], pos[1]))
         if opp is None:
             return updated_node
         replacement = str(opp.data["replacement"])
