@@ -42,6 +42,7 @@ def _measure(kernels: list, store, options, passes_spec, quiet: bool) -> list[st
     from greenopt.measure.machine import machine_fingerprint
     from greenopt.measure.runner import resolve_meter
     from greenopt.models.collect import Collector, load_passes, plan
+    from greenopt.models.corpus import round_robin
 
     console = Console(stderr=True, quiet=quiet)
     passes, notes = load_passes(passes_spec)
@@ -49,7 +50,7 @@ def _measure(kernels: list, store, options, passes_spec, quiet: bool) -> list[st
         console.print(f"[yellow]note:[/] {note}")
     if not passes:
         raise InputError("no pass is available to generate candidates")
-    the_plan = plan(kernels, passes)
+    the_plan = plan(round_robin(kernels), passes)
     info = resolve_meter(options.meter, announce=lambda msg: console.print(msg))
     machine_id = machine_fingerprint().machine_id
     collector = Collector(store, options, info.name, info.measured, machine_id)

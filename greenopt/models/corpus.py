@@ -219,6 +219,24 @@ def load_corpus(
     return kernels
 
 
+def round_robin(kernels: Sequence[CorpusKernel]) -> list[CorpusKernel]:
+    """Kernels reordered to alternate between families (a1, f1, i1, ..., a2, f2, ...).
+
+    Training measures in this order, so a run stopped early still covers every
+    family evenly, which GroupKFold by family needs.
+    """
+    by_family: dict[str, list[CorpusKernel]] = {}
+    for k in kernels:
+        by_family.setdefault(k.family, []).append(k)
+    out: list[CorpusKernel] = []
+    depth = max((len(v) for v in by_family.values()), default=0)
+    for i in range(depth):
+        for family in sorted(by_family):
+            if i < len(by_family[family]):
+                out.append(by_family[family][i])
+    return out
+
+
 def default_corpus_dir() -> Path:
     """The corpus bundled with a source checkout (`<repo>/corpus`)."""
     return Path(__file__).resolve().parents[2] / "corpus"

@@ -8,7 +8,8 @@ candidate:
 * `vectorize`: the loop nest at the site stops being interpreted; its per-iteration
   arithmetic becomes whole-array operations over the nest's iterations (one numpy
   call per math call, temporaries for nested operators);
-* `jit`: all interpreted work becomes compiled work (`mode_jit`);
+* `jit`: all interpreted work becomes compiled work (`mode_jit`, plus `mode_parallel`
+  / `mode_fastmath` for those variants);
 * `dtype-reduction`: float64 bytes become float32 bytes;
 * `loop-fusion`: the nest at the site merges into the previous/next one (one loop
   and its iteration overhead less, one temporary less).
@@ -57,9 +58,16 @@ def _subtract(counts: dict[str, float], part: Mapping[str, float], keys: tuple[s
 
 
 def approximate(
-    profile: FunctionProfile, pass_name: str, line: int | None = None
+    profile: FunctionProfile,
+    pass_name: str,
+    line: int | None = None,
+    data: Mapping[str, object] | None = None,
 ) -> FunctionProfile:
-    """The profile of the function after `pass_name` rewrote the site at `line` (approx.)."""
+    """The profile of the function after `pass_name` rewrote the site at `line` (approx.).
+
+    `data` is the opportunity's pass-private data; for `jit` its `variant`
+    ("plain" / "parallel" / "fastmath") sets the execution-mode flags.
+    """
     counts = dict(profile.counts)
     flags = dict(profile.flags)
     nest = _nest_at(profile, line)
@@ -87,6 +95,12 @@ def approximate(
             counts[k] = 0.0
         counts["compiled_ops_w"] = counts.get("compiled_ops_w", 0.0) + moved
         flags["mode_jit"] = 1.0
+        variant = (data or {}).get("variant")
+        if variant == "parallel":
+            flags["mode_parallel"] = 1.0
+            flags["uses_prange"] = 1.0
+        elif variant == "fastmath":
+            flags["mode_fastmath"] = 1.0
     elif pass_name == "dtype-reduction":
         counts["bytes_f32_w"] = (
             counts.get("bytes_f32_w", 0.0) + counts.get("bytes_f64_w", 0.0) / 2.0

@@ -181,7 +181,9 @@ class CostModel:
             raise InputError(
                 f"cannot predict for {opportunity.site.function}: syntax error: {exc.msg}"
             ) from None
-        variant = approximate(profile, opportunity.pass_name, opportunity.site.line)
+        variant = approximate(
+            profile, opportunity.pass_name, opportunity.site.line, opportunity.data
+        )
         passes = [opportunity.pass_name]
         feats = candidate_features(profile.features(), variant.features(), passes)
         return self.predict_features(feats, passes)

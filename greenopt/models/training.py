@@ -18,7 +18,7 @@ import hashlib
 import json
 import math
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,16 +55,33 @@ PREDICTORS = ("model", "roofline", "no-change")
 
 
 def fit_ensembles(x: np.ndarray, y: np.ndarray) -> dict[str, Ensemble]:
-    """Fit the point and quantile models and export them as JSON-able ensembles."""
+    """Fit the point and quantile models and export them as JSON-able ensembles.
+
+    OpenMP is limited to one thread: the data are small, and on a loaded machine
+    spinning OpenMP workers make the fit many times slower, not faster.
+    """
     from sklearn.ensemble import HistGradientBoostingRegressor
+    from threadpoolctl import threadpool_limits
 
     models: dict[str, Ensemble] = {}
-    point = HistGradientBoostingRegressor(loss="squared_error", **HGB_PARAMS).fit(x, y)
-    models["point"] = from_sklearn(point)
-    for q in QUANTILES:
-        est = HistGradientBoostingRegressor(loss="quantile", quantile=q, **HGB_PARAMS).fit(x, y)
-        models[f"q{int(round(q * 100)):02d}"] = from_sklearn(est)
+    with threadpool_limits(limits=1):
+        point = HistGradientBoostingRegressor(loss="squared_error", **HGB_PARAMS).fit(x, y)
+        models["point"] = from_sklearn(point)
+        for q in QUANTILES:
+            est = HistGradientBoostingRegressor(loss="quantile", quantile=q, **HGB_PARAMS)
+            est.fit(x, y)
+            models[f"q{int(round(q * 100)):02d}"] = from_sklearn(est)
     return models
+
+
+def fit_point(x: np.ndarray, y: np.ndarray) -> Ensemble:
+    """Fit only the point model (what cross-validation scores)."""
+    from sklearn.ensemble import HistGradientBoostingRegressor
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        est = HistGradientBoostingRegressor(loss="squared_error", **HGB_PARAMS).fit(x, y)
+    return from_sklearn(est)
 
 
 def pass_key(passes: Sequence[str]) -> str:
@@ -120,7 +137,7 @@ def cross_validate(
     if len(distinct) < 2:
         raise InputError("GroupKFold by family needs at least 2 families in the training table")
     k = min(n_splits or len(distinct), len(distinct))
-    fit = fit or (lambda a, b: fit_ensembles(a, b)["point"])
+    fit = fit or fit_point
     model_pred = np.zeros(len(rows))
     folds = np.zeros(len(rows), dtype=np.int64)
     fold_families: list[list[str]] = []
@@ -142,31 +159,59 @@ def cross_validate(
     )
 
 
+def _policy_score(metrics: Mapping[str, Any]) -> float:
+    """One number for comparing policies: ordering quality minus regret and harm."""
+    return (
+        float(metrics.get("pairwise_accuracy") or 0.0)
+        + float(metrics.get("best_in_top2") or 0.0)
+        - float(metrics.get("top1_regret_mean") or 0.0)
+        - float(metrics.get("harm_rate") or 0.0)
+    )
+
+
 def choose_policy(cv: CrossValidation) -> dict[str, Any]:
-    """Per pass combination, the predictor with the lowest CV mean absolute log error."""
+    """Where the model is kept, and which baseline answers elsewhere.
+
+    The default is the predictor with the best ranking score over all
+    cross-validated rows (`_policy_score`: pairwise accuracy + best-in-top-2 −
+    mean top-1 regret − harm rate). Then, per pass combination with at least
+    `MIN_POLICY_SAMPLES` rows, the baseline with the lowest mean absolute log error
+    there replaces the default only if it is more accurate there *and* the mixed
+    predictions rank at least as well overall: mixing predictors inside a group
+    must not make the ordering worse.
+    """
+    groups = cv.groups()
+    scores = {
+        name: _policy_score(ranking_metrics(cv.predictions(name), cv.measured, groups))
+        for name in PREDICTORS
+    }
     errors_all = {
         name: mean_abs_log_error(cv.predictions(name), cv.measured) for name in PREDICTORS
     }
-    default = min(PREDICTORS, key=lambda n: (errors_all[n], PREDICTORS.index(n)))
+    default = max(PREDICTORS, key=lambda n: (scores[n], -PREDICTORS.index(n)))
     by_key: dict[str, list[int]] = defaultdict(list)
     for i, r in enumerate(cv.rows):
         by_key[pass_key(r.passes)].append(i)
-    by_passes: dict[str, str] = {}
     detail: dict[str, dict[str, float]] = {}
+    policy: dict[str, Any] = {"default": default, "by_passes": {}}
+    best = _policy_score(ranking_metrics(policy_predictions(cv, policy), cv.measured, groups))
     for key, idx in sorted(by_key.items()):
         errs = {
             name: mean_abs_log_error(cv.predictions(name)[idx], cv.measured[idx])
             for name in PREDICTORS
         }
         detail[key] = {**errs, "n": float(len(idx))}
-        if len(idx) >= MIN_POLICY_SAMPLES:
-            by_passes[key] = min(PREDICTORS, key=lambda n: (errs[n], PREDICTORS.index(n)))
-    return {
-        "default": default,
-        "by_passes": by_passes,
-        "mae_log": detail,
-        "mae_log_all": errors_all,
-    }
+        if len(idx) < MIN_POLICY_SAMPLES:
+            continue
+        challenger = min(PREDICTORS, key=lambda n: (errs[n], PREDICTORS.index(n)))
+        if challenger == default:
+            continue
+        trial = {"default": default, "by_passes": {**policy["by_passes"], key: challenger}}
+        score = _policy_score(ranking_metrics(policy_predictions(cv, trial), cv.measured, groups))
+        if score >= best:
+            policy, best = trial, score
+    policy.update({"mae_log": detail, "mae_log_all": errors_all, "scores": scores})
+    return policy
 
 
 def policy_predictions(cv: CrossValidation, policy: dict[str, Any]) -> np.ndarray:

@@ -1,0 +1,119 @@
+"""`greenopt model eval|info` and `greenopt train` through the CLI entry point."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from greenopt.cli import main
+from greenopt.models.table import record_row, store_rows, write_table
+from greenopt.store import Store
+
+from .conftest import synthetic_table
+
+
+def test_model_eval_writes_the_documented_keys(tmp_path, table, capsys) -> None:
+    data = tmp_path / "table.json"
+    write_table(table, data, tmp_path / "table.csv")
+    out = tmp_path / "eval.json"
+    assert main(["model", "eval", "--data", str(data), "--json", str(out)]) == 0
+    report = json.loads(out.read_text())
+    for key in (
+        "spearman",
+        "pairwise_accuracy",
+        "top1_regret_mean",
+        "top1_regret_p90",
+        "best_in_top2",
+        "harm_rate",
+        "mape_ratio",
+        "n_kernels",
+        "n_families",
+        "n_samples",
+    ):
+        assert key in report
+    assert report["cv"] == "GroupKFold"
+    assert (report["n_kernels"], report["n_families"], report["n_samples"]) == (16, 4, 144)
+    assert set(report["baselines"]) == {"no_change", "roofline"}
+    assert "pairwise accuracy" in capsys.readouterr().out
+    header = (tmp_path / "table.csv").read_text().splitlines()[0].split(",")
+    assert header[:3] == ["kernel", "family", "size"] and "pass_jit" in header
+
+
+def test_model_eval_bad_input_is_one_line_exit_2(tmp_path, capsys) -> None:
+    assert main(["model", "eval", "--data", str(tmp_path / "missing.json")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no such training table" in err[0]
+    one_family = synthetic_table()
+    one_family.rows = [r for r in one_family.rows if r.family == "ai"]
+    path = tmp_path / "one.json"
+    write_table(one_family, path, None)
+    assert main(["model", "eval", "--data", str(path)]) == 2
+    assert "at least 2 families" in capsys.readouterr().err
+
+
+def test_model_info(built_model, capsys) -> None:
+    assert main(["model", "info", "--model", built_model]) == 0
+    assert "trained on 144 samples" in capsys.readouterr().out
+    assert main(["model", "info", "--model", built_model, "--json", "-"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["available"] and set(info["n_trees"]) == {"point", "q10", "q90"}
+
+
+def test_train_fit_only_from_a_store(tmp_path, monkeypatch, capsys) -> None:
+    """Rows recorded in the store are exported and fitted without measuring anything."""
+    from greenopt.measure.machine import machine_fingerprint
+    from greenopt.models.corpus import default_corpus_dir, load_corpus
+
+    kernels = load_corpus(default_corpus_dir(), limit=3)
+    table = synthetic_table(n_kernels=3)
+    machine = machine_fingerprint().machine_id
+    by_family = {}
+    for k in kernels:
+        by_family.setdefault(k.family, []).append(k)
+    store_path = tmp_path / "store.sqlite"
+    store = Store(store_path)
+    for row in table.rows:
+        kernel = by_family[row.family][int(row.kernel[-1])]
+        row.kernel, row.machine_id = kernel.key, machine
+        record_row(store, row)
+    assert len(store_rows(store)) == len(table.rows)
+    store.close()
+    out = tmp_path / "out"
+    rc = main(
+        ["train", "--fit-only", "--store", str(store_path), "--out", str(out), "--limit", "3"]
+    )
+    assert rc == 0
+    assert {p.name for p in out.iterdir()} == {
+        "training_table.json",
+        "training_table.csv",
+        "cost_model.json",
+    }
+    doc = json.loads((out / "cost_model.json").read_text())
+    assert doc["format"] == "greenopt-cost-model" and doc["cv"]["cv"] == "GroupKFold"
+    assert doc["training"]["meters"] == ["estimate"] and doc["training"]["measured"] is False
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--families", "nope"], "no corpus kernels"),
+        (["--fit-only", "--measure-only"], "exclude each other"),
+        (["--samples", "0"], "--samples"),
+        (["--corpus", "/nonexistent/corpus"], "corpus directory not found"),
+    ],
+)
+def test_train_bad_input(tmp_path, capsys, args, message) -> None:
+    rc = main(["train", "--store", str(tmp_path / "s.sqlite"), "--out", str(tmp_path / "o"), *args])
+    assert rc == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0]
+    assert not (tmp_path / "o").exists()
+
+
+def test_train_fit_only_with_empty_store_is_exit_2(tmp_path, capsys) -> None:
+    rc = main(
+        ["train", "--fit-only", "--store", str(tmp_path / "s.sqlite"), "--out", str(tmp_path / "o")]
+    )
+    assert rc == 2
+    assert "no measured training rows" in capsys.readouterr().err

@@ -1,0 +1,155 @@
+"""Static features: deterministic, symbolic trip counts, sensible orderings."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from greenopt.models.features import (
+    CANDIDATE_FEATURE_NAMES,
+    DEFAULT_TRIP,
+    FEATURE_NAMES,
+    candidate_features,
+    feature_vector,
+    function_features,
+    profile_code,
+)
+
+LOOP = """
+import numpy as np
+
+def saxpy(a, x, y):
+    out = np.empty_like(x)
+    for i in range(len(x)):
+        out[i] = a * x[i] + y[i]
+    return out
+"""
+
+VECTOR = """
+import numpy as np
+
+def saxpy(a, x, y):
+    return a * x + y
+"""
+
+JITTED = """
+import numba
+import numpy as np
+
+@numba.njit(cache=True, parallel=True, fastmath=True)
+def saxpy(a, x, y):
+    out = np.empty_like(x)
+    for i in numba.prange(len(x)):
+        out[i] = a * x[i] + y[i]
+    return out
+"""
+
+SIZES = {
+    "x": 1000,
+    "x.shape[0]": 1000,
+    "x.size": 1000,
+    "y": 1000,
+    "y.shape[0]": 1000,
+    "y.size": 1000,
+}
+
+
+def raw(code: str, sizes=None, name=None) -> dict[str, float]:
+    return profile_code(code, sizes, name).counts
+
+
+def test_features_are_deterministic_and_complete() -> None:
+    a = function_features(LOOP, SIZES)
+    b = function_features(LOOP, dict(SIZES))
+    assert a == b
+    assert list(a) == list(FEATURE_NAMES)
+    assert all(math.isfinite(v) for v in a.values())
+
+
+def test_loop_scores_more_interpreted_work_than_its_vectorised_twin() -> None:
+    loop, vec = function_features(LOOP, SIZES), function_features(VECTOR, SIZES)
+    assert loop["interp_ops_w"] > vec["interp_ops_w"] + 5
+    assert loop["interp_subscripts_w"] > vec["interp_subscripts_w"]
+    assert vec["vec_ops_w"] > 0 and loop["vec_ops_w"] == 0
+    assert vec["vectorised"] == 1.0 and loop["vectorised"] == 0.0
+    assert vec["temporaries_w"] > 0  # a * x is a temporary inside a * x + y
+
+
+def test_trip_counts_are_bound_to_sizes() -> None:
+    small = raw(LOOP, {"x": 10, "x.size": 10})
+    big = raw(LOOP, {"x": 1000, "x.size": 1000})
+    assert small["loop_iters_w"] == 10
+    assert big["loop_iters_w"] == 1000
+    unknown = raw(LOOP)
+    assert unknown["loop_iters_w"] == DEFAULT_TRIP
+
+
+def test_shape_unpacking_and_triangular_nests() -> None:
+    code = """
+def tri(a):
+    n, m = a.shape
+    s = 0.0
+    for i in range(n):
+        for j in range(i):
+            s += a[i, j]
+    return s
+"""
+    counts = raw(code, {"a.shape[0]": 100, "a.shape[1]": 100, "a.size": 10000})
+    # outer 100 + inner ~100 * 50
+    assert counts["loop_iters_w"] == pytest.approx(100 + 100 * 50)
+    assert counts["reductions_w"] == pytest.approx(100 * 50)
+
+
+def test_execution_mode_from_decorators() -> None:
+    feats = function_features(JITTED, SIZES)
+    assert feats["mode_jit"] == feats["mode_parallel"] == feats["mode_fastmath"] == 1.0
+    assert feats["uses_prange"] == 1.0
+    assert feats["interp_ops_w"] == 0.0 and feats["compiled_ops_w"] > 0
+    plain = function_features(LOOP, SIZES)
+    assert plain["mode_jit"] == 0.0 and plain["compiled_ops_w"] == 0.0
+
+
+def test_float32_bytes_are_counted_separately() -> None:
+    f32 = LOOP.replace("np.empty_like(x)", "np.empty_like(x, dtype=np.float32)")
+    a, b = function_features(LOOP, SIZES), function_features(f32, SIZES)
+    assert a["bytes_f64_w"] > 0 and a["bytes_f32_w"] == 0
+    assert b["bytes_f32_w"] > 0 and b["bytes_f64_w"] == 0
+    assert b["uses_float32"] == 1.0
+
+
+def test_numpy_calls_by_kind() -> None:
+    code = """
+import numpy as np
+
+def f(x):
+    z = np.zeros(len(x))
+    e = np.exp(x)
+    s = e.sum()
+    return np.dot(z, e) + s
+"""
+    c = raw(code, {"x": 100, "x.size": 100})
+    assert c["np_allocation_w"] == 1 and c["np_elementwise_w"] == 1
+    assert c["np_reduction_w"] == 1 and c["np_linalg_w"] == 1
+
+
+def test_function_is_found_by_qualified_name() -> None:
+    code = LOOP + VECTOR.replace("def saxpy", "def other")
+    assert profile_code(code, None, "other").name == "other"
+    assert profile_code(code, None, "Cls.saxpy").name == "saxpy"
+    assert profile_code(code, None, "outer.<locals>.other").name == "other"
+
+
+def test_candidate_features_are_original_delta_and_passes() -> None:
+    orig, cand = function_features(LOOP, SIZES), function_features(VECTOR, SIZES)
+    feats = candidate_features(orig, cand, ["vectorize"])
+    assert list(feats) == list(CANDIDATE_FEATURE_NAMES)
+    assert feats["delta_interp_ops_w"] == pytest.approx(cand["interp_ops_w"] - orig["interp_ops_w"])
+    assert feats["pass_vectorize"] == 1.0 and feats["pass_jit"] == 0.0
+    assert feats["roofline_log_ratio"] < 0  # the roofline expects a saving
+    assert len(feature_vector(feats)) == len(CANDIDATE_FEATURE_NAMES)
+
+
+def test_module_without_function_is_profiled_as_a_body() -> None:
+    counts = raw("for i in range(10):\n    x = i * 2\n")
+    assert counts["loop_iters_w"] == 10
