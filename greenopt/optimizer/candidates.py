@@ -78,10 +78,38 @@ class RecipeError(Exception):
     """A recipe cannot be applied (its opportunity is gone, or a pass failed)."""
 
 
+#: find() results by (pass name, module text), with the module object they were found
+#: on (a pass may keep references into that tree, so `apply` must get the same object).
+#: find has no side effects, so a cache owned by one run avoids re-parsing the same
+#: module text for every recipe.
+FindCache = dict[tuple[str, str], tuple[SourceModule, list[Opportunity]]]
+
+
+def find_in(
+    pass_: Pass,
+    module: SourceModule,
+    function: str,
+    cache: FindCache | None = None,
+) -> tuple[SourceModule, list[Opportunity]]:
+    """(module the opportunities belong to, fixable opportunities of `pass_` in `function`).
+
+    The module returned has the same text as `module`; it is the cached object when
+    the same text was searched before.
+    """
+    key = (pass_.name, module.code)
+    if cache is not None and key in cache:
+        module, found = cache[key]
+    else:
+        found = pass_.find(module)
+        if cache is not None:
+            cache[key] = (module, found)
+    mine = [o for o in found if o.fixable and o.site.function == function]
+    return module, sorted(mine, key=lambda o: (o.site.line, o.site.col))
+
+
 def function_opportunities(pass_: Pass, module: SourceModule, function: str) -> list[Opportunity]:
     """The fixable opportunities of `pass_` inside `function`, in source order."""
-    found = [o for o in pass_.find(module) if o.fixable and o.site.function == function]
-    return sorted(found, key=lambda o: (o.site.line, o.site.col))
+    return find_in(pass_, module, function)[1]
 
 
 def apply_recipe(
@@ -89,6 +117,7 @@ def apply_recipe(
     function: str,
     steps: Sequence[Step],
     passes: Mapping[str, Pass],
+    cache: FindCache | None = None,
 ) -> tuple[SourceModule, tuple[str, ...]]:
     """Apply `steps` to `function` of `module`; return the new module and rule codes used."""
     codes: list[str] = []
@@ -96,7 +125,7 @@ def apply_recipe(
     for step in steps:
         pass_ = passes[step.pass_name]
         try:
-            opps = function_opportunities(pass_, current, function)
+            current, opps = find_in(pass_, current, function, cache)
         except Exception as exc:
             raise RecipeError(f"{step.pass_name}.find failed: {type(exc).__name__}: {exc}") from exc
         if step.index is None:
@@ -144,17 +173,25 @@ def recipes(pass_names: Sequence[str], counts: Mapping[str, int]) -> list[tuple[
     return out
 
 
-def generate(module: SourceModule, function: str, passes: Mapping[str, Pass]) -> CandidateSet:
+def generate(
+    module: SourceModule,
+    function: str,
+    passes: Mapping[str, Pass],
+    cache: FindCache | None = None,
+) -> CandidateSet:
     """All distinct candidates for `function`, with notes on the recipes that failed.
 
-    `passes` maps pass names to instances, in the order they are to be applied.
+    `passes` maps pass names to instances, in the order they are to be applied;
+    `cache` (shared across the functions of one module) memoises `find()`.
     """
     result = CandidateSet(function)
     original_code = function_source(module, function) or ""
+    if cache is None:
+        cache = {}
     counts: dict[str, int] = {}
     for name, pass_ in passes.items():
         try:
-            counts[name] = len(function_opportunities(pass_, module, function))
+            counts[name] = len(find_in(pass_, module, function, cache)[1])
         except Exception as exc:
             result.notes.append(f"{name}: find() failed: {type(exc).__name__}: {exc}")
     active = [n for n in passes if counts.get(n)]
@@ -164,7 +201,7 @@ def generate(module: SourceModule, function: str, passes: Mapping[str, Pass]) ->
             result.notes.append(f"stopped after {MAX_CANDIDATES} candidates")
             break
         try:
-            variant, codes = apply_recipe(module, function, steps, passes)
+            variant, codes = apply_recipe(module, function, steps, passes, cache)
         except RecipeError as exc:
             if len(steps) == 1 or steps[0].index is not None:
                 result.notes.append(f"{_describe(steps)}: {exc}")

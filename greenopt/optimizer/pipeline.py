@@ -30,6 +30,7 @@ from greenopt.errors import GreenoptError, InputError, WorkloadError
 from greenopt.measure.workload import Workload
 from greenopt.optimizer.candidates import (
     Candidate,
+    FindCache,
     RecipeError,
     apply_recipe,
     describe_recipe,
@@ -409,6 +410,7 @@ class _Run:
     _noise: dict[int, float] = field(default_factory=dict)
     _variants: int = 0
     _model: tuple[object | None, str | None] | None = None  # (cost model, why none)
+    _find_cache: FindCache = field(default_factory=dict)
 
     # -- set-up -------------------------------------------------------------------
     @property
@@ -467,7 +469,7 @@ class _Run:
         """Generate, rank and validate candidates of `name`; keep the best accepted."""
         fr = FunctionResult(name=name, verdict=UNCHANGED, share=share)
         self.progress.status(f"{name}: generating candidates")
-        cands = generate(self.module, name, self.passes)
+        cands = generate(self.module, name, self.passes, self._find_cache)
         fr.notes.extend(cands.notes)
         if not cands.candidates:
             fr.reason = "no applicable rewrite" + (f" ({cands.notes[0]})" if cands.notes else "")
