@@ -54,6 +54,13 @@ def _emit(
         return
     if write:
         if new_code != original:
+            from greenopt.optimizer.source import read_source
+
+            if read_source(file) != original:
+                raise InputError(
+                    f"{file}: changed on disk while greenopt ran; not overwritten "
+                    "(run again, or use -o OUT)"
+                )
             try:
                 atomic_write(file, new_code)
             except OSError as exc:

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from greenopt.measure.workload import Workload
 from greenopt.optimizer.pipeline import optimize
 from greenopt.optimizer.validation import MeasureBackend
@@ -146,3 +148,36 @@ def test_fail_on_refused_exit_code(tmp_path: Path, monkeypatch: Any, capsys: Any
     assert main([*args, "--meter", "estimate"]) == 0
     assert main([*args, "--meter", "estimate", "--fail-on-refused"]) == 1
     assert path.read_text() == CODE
+
+
+def test_carbon_intensity_gives_co2e_saved(tmp_path: Path) -> None:
+    result = _run(tmp_path, lambda text: 0.5, carbon_intensity=1000.0)
+    f = result.functions[0]
+    assert result.carbon_intensity_g_per_kwh == 1000.0
+    # 1.0 J -> 0.5 J saves 0.5 J = 0.5 / 3.6e6 kWh, times 1000 g/kWh
+    assert f.co2e_saved_g == pytest.approx(0.5 / 3.6e6 * 1000.0)
+
+
+def test_write_refuses_a_file_changed_during_the_run(
+    tmp_path: Path, monkeypatch: Any, capsys: Any
+) -> None:
+    import greenopt.optimizer.pipeline as pipeline
+    from greenopt.cli import main
+
+    real = pipeline.optimize
+    path = tmp_path / "fg.py"
+    path.write_text(CODE)
+    edited = CODE + "\n# edited by the user meanwhile\n"
+
+    def scripted(*args: Any, **kwargs: Any) -> Any:
+        kwargs["passes"] = {"replace-body": ReplaceBodyPass({"f": FAST_F, "g": FAST_G})}
+        kwargs["backend"] = scripted_backend(lambda t: 0.5)
+        result = real(*args, **kwargs)
+        path.write_text(edited)  # the user saves the file while greenopt runs
+        return result
+
+    monkeypatch.setattr(pipeline, "optimize", scripted)
+    args = ["rewrite", str(path), "--setup", "x = 3.0", "--call", "f(x)", "--no-store"]
+    assert main([*args, "--meter", "estimate", "--write"]) == 2
+    assert "changed on disk" in capsys.readouterr().err
+    assert path.read_text() == edited
