@@ -5,8 +5,10 @@ values are made in a child process and may be instances of the user's own classe
 which the parent cannot unpickle (the module under test is not importable there).
 `snapshot` turns a value into plain data the parent can always load: numbers,
 strings, NumPy arrays and scalars, and lists/tuples/dicts of them are kept as they
-are; any other object becomes an `Opaque` holding its type name and a snapshot of
-its attributes (or its repr), so a changed attribute is still caught.
+are; array-likes (pandas, xarray: anything with `__array__`) become an `Opaque`
+holding their values as an array; any other object becomes an `Opaque` holding its
+type name and a snapshot of its attributes (or its repr), so a changed attribute is
+still caught.
 """
 
 from __future__ import annotations
@@ -70,6 +72,14 @@ def snapshot(value: Any, depth: int = 0) -> Any:
         return {_key(k): snapshot(v, depth + 1) for k, v in value.items()}
     if isinstance(value, (set, frozenset)):
         return Opaque(type_name(value), text=repr(sorted(map(_safe_repr, value))))
+    if np is not None and hasattr(value, "__array__") and not isinstance(value, type):
+        # array-likes (pandas, xarray, ...): compare their values as an array
+        try:
+            as_array = np.asarray(value)
+        except Exception:
+            as_array = None
+        if as_array is not None:
+            return Opaque(type_name(value), attributes=snapshot(as_array, depth + 1))
     attrs = getattr(value, "__dict__", None)
     if isinstance(attrs, dict) and not callable(value):
         return Opaque(

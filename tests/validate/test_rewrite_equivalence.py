@@ -160,3 +160,20 @@ def test_merge_keeps_the_worst_errors_and_the_first_reason() -> None:
 def test_loosened_tolerance_flag() -> None:
     assert not Tolerance().loosened
     assert Tolerance(rtol=1e-6).loosened and Tolerance(atol=1e-12).loosened
+
+
+class ArrayLike:
+    """Anything with __array__ (pandas, xarray) is compared by its values."""
+
+    def __init__(self, values: np.ndarray) -> None:
+        self._values = values
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return self._values
+
+
+def test_array_likes_compare_by_values() -> None:
+    a = ArrayLike(np.array([1.0, 2.0]))
+    assert compare_outputs(outputs(a), outputs(ArrayLike(np.array([1.0, 2.0]))), TIGHT).equal
+    eq = compare_outputs(outputs(a), outputs(ArrayLike(np.array([1.0, 2.5]))), TIGHT)
+    assert not eq.equal and "outside tolerance" in eq.reason
