@@ -50,18 +50,21 @@ def _build_workload(
     calls: tuple[str, ...],
     module: str | None,
     seed: int,
+    config: Any,
+    config_workload: int,
+    announce: Any,
 ) -> Workload:
-    """The workload described by the command line (InputError when it describes none or two)."""
+    """The workload described by the command line (InputError when it describes none or two).
+
+    `--module FILE` without `--call` takes the `config_workload`-th (1-based) workload
+    configured for FILE in `[tool.greenopt.workloads]`.
+    """
     if script is not None:
         if calls or setup or module:
             raise InputError("give either a script or --call/--setup/--module, not both")
         from greenopt.measure.script import script_workload
 
         return script_workload(script, script_args, seed=seed)
-    if not calls:
-        raise InputError(
-            "nothing to measure: give --call EXPR (with optional --setup CODE) or a script path"
-        )
     module_path = None
     if module is not None:
         mp = Path(module)
@@ -70,6 +73,28 @@ def _build_workload(
         if mp.suffix != ".py":
             raise InputError(f"--module must be a .py file: {module}")
         module_path = str(mp.resolve())
+    if not calls and module_path is not None and not setup:
+        from greenopt.optimizer.workloads import from_config
+
+        configured = from_config(Path(module_path), config)
+        if not configured:
+            raise InputError(
+                f"nothing to measure: give --call EXPR, or configure [tool.greenopt.workloads] for {module}"
+            )
+        if not 1 <= config_workload <= len(configured):
+            raise InputError(
+                f"--config-workload {config_workload}: {module} has {len(configured)} configured workload(s)"
+            )
+        chosen = configured[config_workload - 1]
+        announce(
+            f"measuring {chosen.label} of {len(configured)} for {module}"
+            + (" (--config-workload N for another)" if len(configured) > 1 else "")
+        )
+        return chosen.with_seed(seed)
+    if not calls:
+        raise InputError(
+            "nothing to measure: give --call EXPR (with optional --setup CODE) or a script path"
+        )
     for expr in calls:
         if not expr.strip():
             raise InputError("--call must not be empty")
@@ -290,6 +315,14 @@ def _record(
     show_default=True,
     help="Fresh child processes the samples are spread over.",
 )
+@click.option(
+    "--config-workload",
+    metavar="N",
+    type=int,
+    default=1,
+    show_default=True,
+    help="With --module and no --call: which [tool.greenopt.workloads] entry of the file to measure.",
+)
 @click.option("--no-idle", is_flag=True, help="Skip the idle baseline (no net figure).")
 @click.option(
     "--seed",
@@ -341,6 +374,7 @@ def measure(
     timeout: float,
     memory_mb: int,
     processes: int,
+    config_workload: int,
     no_idle: bool,
     seed: int,
     json_path: str | None,
@@ -359,6 +393,13 @@ def measure(
     from greenopt.measure.runner import measure as run_measure
 
     config = load_config(script or module or Path.cwd())
+
+    def announce(message: str) -> None:
+        # A permission problem is shown even with -q: a fix exists, and falling back to
+        # another meter because of it must never go unnoticed.
+        if not quiet or "permission denied" in message:
+            click.echo(f"greenopt: {message}", err=True)
+
     meter_name = validate_meter_name(meter or config.meter)
     if config.region is not None and region is None:
         region = config.region
@@ -375,7 +416,9 @@ def measure(
         processes=processes,
     )
     options.check()
-    workload = _build_workload(script, script_args, setup, calls, module, seed)
+    workload = _build_workload(
+        script, script_args, setup, calls, module, seed, config, config_workload, announce
+    )
     if json_path not in (None, "-"):
         parent = Path(json_path).resolve().parent
         if not parent.is_dir():
@@ -384,15 +427,8 @@ def measure(
     if not no_store and store_path is not None:
         from greenopt.store import check_store_path
 
-        check_store_path(
-            store_path
-        )  # fail before running anything; the file is created only on success
-
-    def announce(message: str) -> None:
-        # A permission problem is shown even with -q: a fix exists, and falling back to
-        # another meter because of it must never go unnoticed.
-        if not quiet or "permission denied" in message:
-            click.echo(f"greenopt: {message}", err=True)
+        # fail before running anything; the file itself is created only on success
+        check_store_path(store_path)
 
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn

@@ -269,3 +269,27 @@ def test_auto_with_unreadable_rapl_announces_the_fix_even_when_quiet(
     assert json.loads(out)["meter"]["name"] == "estimate"
     rc, _, err = run([*QUICK, "-q", "--no-store", "--meter", "rapl", "--call", "1+1"], capsys)
     assert rc == 3 and "permission denied" in err and "udev" in err
+
+
+def test_module_without_call_uses_the_configured_workloads(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "kern.py").write_text("def twice(x):\n    return 2 * x\n")
+    (tmp_path / "pyproject.toml").write_text(
+        "[tool.greenopt.workloads]\n"
+        '"kern.py" = [{setup = "v = 3", call = "twice(v)"}, {call = ["twice(1)", "twice(2)"]}]\n'
+    )
+    rc, out, err = run(
+        [*QUICK, "--no-store", "--json", "-", "--module", "kern.py", "--config-workload", "2"],
+        capsys,
+    )
+    assert rc == 0, err
+    assert json.loads(out)["workload"]["calls"] == ["twice(1)", "twice(2)"]
+    assert "workload 2 of 2" in err
+    rc, _, err = run(
+        [*QUICK, "-q", "--no-store", "--module", "kern.py", "--config-workload", "3"], capsys
+    )
+    assert rc == 2 and "has 2 configured workload(s)" in err
+    (tmp_path / "other.py").write_text("x = 1\n")
+    rc, _, err = run([*QUICK, "-q", "--no-store", "--module", "other.py"], capsys)
+    assert rc == 2 and "[tool.greenopt.workloads]" in err
