@@ -47,15 +47,22 @@ def print_report(report: Mapping[str, Any]) -> None:
 
     console = Console()
     base = report.get("baselines", {})
+    blind = report.get("unsized") or {}
     columns = [
         ("model", report),
         ("shipped", report.get("shipped", {})),
         ("roofline", base.get("roofline", {})),
         ("no change", base.get("no_change", {})),
     ]
+    if blind:
+        columns += [
+            ("model†", blind),
+            ("roofline†", blind.get("baselines", {}).get("roofline", {})),
+        ]
     table = Table(
         title=(
-            f"cost model, {report.get('cv')} by family ({report.get('cv_splits')} folds): "
+            f"cost model, {report.get('cv')} by family ({report.get('cv_splits')} folds), "
+            "workload sizes known unless stated: "
             f"{report.get('n_samples')} samples, {report.get('n_kernels')} kernels, "
             f"{report.get('n_families')} families"
         )
@@ -66,6 +73,8 @@ def print_report(report: Mapping[str, Any]) -> None:
     for key, label, pattern in _ROWS:
         table.add_row(label, *(_fmt(col.get(key), pattern) for _, col in columns))
     console.print(table)
+    if blind:
+        console.print("† workload sizes unknown (as in check and rewrite without sizes)")
     meters = ", ".join(report.get("meters", []))
     if meters:
         console.print(f"energies: {meters}")

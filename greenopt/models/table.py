@@ -53,6 +53,7 @@ class TrainingRow:
     sizes: dict[str, int] = field(default_factory=dict)  # bound sizes of this workload
     original_code: str = ""  # source of the original function
     candidate_code: str = ""  # source of the candidate function
+    view: str = "sized"  # "sized": features bound to the workload sizes; "unsized": not
 
     @property
     def key(self) -> tuple[str, str, str, str, str]:
@@ -66,8 +67,9 @@ class TrainingRow:
 
     @property
     def group(self) -> str:
-        """The ranking group: candidates of the same kernel at the same size compete."""
-        return f"{self.kernel}@{self.size}"
+        """The ranking group: candidates of the same kernel at the same size (and view) compete."""
+        base = f"{self.kernel}@{self.size}"
+        return base if self.view == "sized" else f"{base}#{self.view}"
 
     @property
     def usable(self) -> bool:
@@ -205,6 +207,7 @@ CSV_COLUMNS = (
     "passes",
     "recipe",
     "status",
+    "view",
     "meter",
     "measured",
     "machine_id",
@@ -236,6 +239,7 @@ def write_csv(rows: Iterable[TrainingRow], feature_names: Sequence[str], path: s
                 "+".join(r.passes),
                 r.recipe,
                 r.status,
+                r.view,
                 r.meter,
                 int(r.measured),
                 r.machine_id,

@@ -223,27 +223,45 @@ def policy_predictions(cv: CrossValidation, policy: dict[str, Any]) -> np.ndarra
     return out
 
 
+def _view_metrics(
+    cv: CrossValidation, policy: Mapping[str, Any], idx: np.ndarray
+) -> dict[str, Any]:
+    """Model, shipped-mix and baseline metrics on the rows `idx`."""
+    groups = [cv.rows[i].group for i in idx]
+    true = cv.measured[idx]
+    out: dict[str, Any] = dict(ranking_metrics(cv.model[idx], true, groups))
+    out["baselines"] = {
+        "no_change": ranking_metrics(cv.no_change[idx], true, groups),
+        "roofline": ranking_metrics(cv.roofline[idx], true, groups),
+    }
+    out["shipped"] = ranking_metrics(policy_predictions(cv, policy)[idx], true, groups)
+    out["n_kernels"] = len({cv.rows[i].kernel for i in idx})
+    out["n_families"] = len({cv.rows[i].family for i in idx})
+    return out
+
+
 def evaluate(cv: CrossValidation, policy: dict[str, Any]) -> dict[str, Any]:
-    """The eval report: the model's metrics at top level, baselines and the shipped mix below."""
-    groups = cv.groups()
-    kernels = {r.kernel for r in cv.rows}
-    families = {r.family for r in cv.rows}
-    model = ranking_metrics(cv.model, cv.measured, groups)
-    report: dict[str, Any] = dict(model)
+    """The eval report (see docs/model.md).
+
+    Top level: the model's figures on the rows whose features were bound to the
+    workload sizes ("sized" view), with `baselines` and `shipped` (the policy mix);
+    `unsized` holds the same figures when sizes are unknown, as in `check` and a
+    `rewrite` that passes none.
+    """
+    views = np.array([r.view for r in cv.rows])
+    sized = np.nonzero(views == "sized")[0]
+    unsized = np.nonzero(views == "unsized")[0]
+    main_idx = sized if len(sized) else np.arange(len(cv.rows))
+    report: dict[str, Any] = _view_metrics(cv, policy, main_idx)
     report.update(
         {
-            "n_kernels": len(kernels),
-            "n_families": len(families),
-            "n_samples": len(cv.rows),
+            "n_samples": int(len(main_idx)),
+            "n_samples_all_views": len(cv.rows),
+            "unsized": _view_metrics(cv, policy, unsized) if len(unsized) else None,
             "cv": "GroupKFold",
             "cv_splits": cv.n_splits,
             "cv_group": "family",
             "fold_families": cv.fold_families,
-            "baselines": {
-                "no_change": ranking_metrics(cv.no_change, cv.measured, groups),
-                "roofline": ranking_metrics(cv.roofline, cv.measured, groups),
-            },
-            "shipped": ranking_metrics(policy_predictions(cv, policy), cv.measured, groups),
             "policy": {"default": policy["default"], "by_passes": policy["by_passes"]},
             "mae_log": policy["mae_log_all"],
             "meters": sorted(
@@ -312,22 +330,34 @@ def refeaturize(row: TrainingRow) -> dict[str, float]:
     """
     if not (row.original_code and row.candidate_code):
         return dict(row.features)
-    original = function_features(row.original_code, row.sizes, row.function)
-    variant = function_features(row.candidate_code, row.sizes, row.function)
+    sizes = row.sizes or None
+    original = function_features(row.original_code, sizes, row.function)
+    variant = function_features(row.candidate_code, sizes, row.function)
     return candidate_features(original, variant, row.passes)
 
 
 def make_table(
     rows: Sequence[TrainingRow], machine: dict[str, Any], notes: Sequence[str] = ()
 ) -> TrainingTable:
-    """An exportable table of `rows` with freshly computed features."""
+    """An exportable table of `rows` with freshly computed features.
+
+    Each measured row appears twice: with its features bound to the workload's
+    sizes ("sized") and computed as if the sizes were unknown ("unsized", what
+    `check` and `rewrite` see), so one model serves both cases.
+    """
     from greenopt import __version__
 
     fresh: list[TrainingRow] = []
     for row in rows:
         copy = TrainingRow.from_dict(row.to_dict())
-        copy.features = refeaturize(row)
+        copy.view = "sized"
+        copy.features = refeaturize(copy)
         fresh.append(copy)
+        if row.usable and row.original_code and row.candidate_code:
+            blind = TrainingRow.from_dict(row.to_dict())
+            blind.view, blind.sizes = "unsized", {}
+            blind.features = refeaturize(blind)
+            fresh.append(blind)
     return TrainingTable(
         rows=fresh,
         feature_names=list(CANDIDATE_FEATURE_NAMES),
