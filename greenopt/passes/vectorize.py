@@ -41,14 +41,20 @@ the loop index used as a value (Python int vs int64).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar
 
 import libcst as cst
 from libcst.metadata import PositionProvider, QualifiedNameProvider
 
-from greenopt.optimizer.accesses import Access, flatten_subscript, statement_accesses, summarize
+from greenopt.optimizer.accesses import (
+    Access,
+    flatten_subscript,
+    read_subscripts,
+    statement_accesses,
+    summarize,
+)
 from greenopt.optimizer.affine import Affine, is_atomic, node_code
 from greenopt.optimizer.aliasing import ArrayFacts, Relation
 from greenopt.optimizer.cst_nodes import is_scope, names_in, walk
@@ -658,7 +664,7 @@ _UFUNC_OF = {"sum": "add", "sub": "subtract", "prod": "multiply"}
 
 def _is_indirect(target: cst.Subscript, ctx: _Context) -> bool:
     """True when a subscript of `target` is not affine (e.g. `h[idx[i]]`)."""
-    acc = summarize(target, True, 0, _index_atom(ctx, ()))
+    acc = summarize(target, True, 0, _index_atom(ctx))
     return acc is not None and not acc.affine and not acc.has_slice
 
 
@@ -944,18 +950,13 @@ def _used_outside(name: str, facts: FunctionFacts, loop: cst.For) -> bool:
     return any(id(n) not in inside for n in loads) or len(facts.stores.get(name, [])) > 1
 
 
-def _index_atom(ctx: _Context, loop_vars: Sequence[str]):  # type: ignore[no-untyped-def]
+def _index_atom(ctx: _Context) -> Callable[[cst.BaseExpression], str | None]:
     """Atoms allowed in subscripts: loop variables and loop-invariant sizes and names."""
-    bound = bound_atom(ctx.resolver)
-
-    def atom_of(node: cst.BaseExpression) -> str | None:
-        return bound(node)
-
-    return atom_of
+    return bound_atom(ctx.resolver)
 
 
 def _collect_accesses(stmts: list[_Stmt], nest: LoopNest, ctx: _Context) -> list[Access]:
-    atom_of = _index_atom(ctx, nest.vars)
+    atom_of = _index_atom(ctx)
     out: list[Access] = []
     written_names = {s.target.value for s in stmts if isinstance(s.target, cst.Name)}
     for k, s in enumerate(stmts):
@@ -994,8 +995,6 @@ def _collect_accesses(stmts: list[_Stmt], nest: LoopNest, ctx: _Context) -> list
 
 
 def _read_subs(node: cst.CSTNode) -> list[cst.Subscript]:
-    from greenopt.optimizer.accesses import read_subscripts
-
     return read_subscripts(node)
 
 
@@ -1070,7 +1069,7 @@ class _Emitter:
         self.unsafe = unsafe
         self.vars = nest.vars
         self.loops = {lp.var: lp for lp in nest.loops}
-        self.atom_of = _index_atom(ctx, nest.vars)
+        self.atom_of = _index_atom(ctx)
         self.needs_guard = False
         self.needs_nonempty = False
         self.temp_vars: dict[str, set[str]] = {}  # temporary -> loop indices it depends on

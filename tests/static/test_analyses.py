@@ -250,3 +250,21 @@ def test_expression_effects(expr: str, reason: str | None) -> None:
     value = _find(module.tree, cst.Assign)[0].value
     result = expression_effect(value, resolver)
     assert result is None if reason is None else reason in result
+
+
+def test_ast_positions_match_libcst_positions() -> None:
+    from greenopt.optimizer.positions import for_positions
+
+    code = (
+        "s = 'é'\n\ndef f(x):\n    for i in range(3):\n        x[i] = 'ü' + 'é'\n"
+        "    async def g():\n        async for k in h():\n            pass\n"
+        "    if x:\n        for j in range(2):  # note\n            pass\n"
+    )
+    module = SourceModule.parse(code)
+    full = NameResolver(module.metadata())
+    fast = for_positions(module.tree, code)
+    loops = _find(module.tree, cst.For)
+    assert len(loops) == 3
+    for loop in loops:
+        assert fast[id(loop)][:2] == full.position(loop)[:2]
+        assert fast[id(loop)][2] == full.position(loop)[2]
