@@ -130,6 +130,7 @@ def check_store_path(path: str | os.PathLike[str]) -> None:
 
 
 def _nan_to_none(value: float | None) -> float | None:
+    """None for None or NaN (stored as SQL NULL), else the float."""
     if value is None or value != value:  # NaN
         return None
     return float(value)
@@ -139,6 +140,7 @@ class Store:
     """A measurement store in one SQLite file; see the module docstring for the API."""
 
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        """Open (creating if needed) the store at `path` and bring its schema up to date."""
         self.path = Path(path) if path is not None else default_store_path()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -150,6 +152,7 @@ class Store:
 
     # -- lifecycle ---------------------------------------------------------------
     def _migrate(self) -> None:
+        """Create or upgrade the schema; refuse a file from a newer greenopt."""
         with self._conn:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute(
@@ -409,6 +412,7 @@ class Store:
 
 
 def _workload_dict(workload: Workload) -> dict[str, Any]:
+    """The JSON-ready fields of a workload stored with a measurement."""
     return {
         "setup": workload.setup,
         "calls": list(workload.calls),
@@ -420,6 +424,7 @@ def _workload_dict(workload: Workload) -> dict[str, Any]:
 
 
 def _decode(row: sqlite3.Row) -> dict[str, Any]:
+    """A measurements row as a dict with its JSON columns decoded."""
     d = dict(row)
     d["measured"] = bool(d["measured"])
     d["domains"] = json.loads(d["domains"])

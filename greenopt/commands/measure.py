@@ -169,6 +169,7 @@ def _print_table(m: Any, g_per_kwh: float, region: str, title: str) -> None:
         table.add_column(name, justify="right")
 
     def cells(fn: Any) -> list[Any]:
+        """One table row's cells: `fn(joules, seconds, ci)` for each column."""
         return [fn(j, t, ci) for _name, j, t, ci in columns]
 
     table.add_row("energy (J)", *cells(lambda j, t, ci: format_si(j, "J")))
@@ -397,6 +398,7 @@ def measure(
     def announce(message: str) -> None:
         # A permission problem is shown even with -q: a fix exists, and falling back to
         # another meter because of it must never go unnoticed.
+        """Meter choices and fallbacks on stderr."""
         if not quiet or "permission denied" in message:
             click.echo(f"greenopt: {message}", err=True)
 
@@ -448,6 +450,7 @@ def measure(
         )
 
         def on_progress(done: int, total: int) -> None:
+            """Advance the progress bar after each sample."""
             progress_bar.update(task, completed=done, total=total, description="sampling")
 
         result = run_measure(workload, meter_name, options, on_progress, announce=announce)

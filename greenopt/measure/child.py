@@ -72,6 +72,7 @@ def _make_round(prepared: Any, exprs: tuple[str, ...]) -> Callable[[int], None]:
     names = ["script" if expr == SCRIPT_CALL else f"call {expr!r}" for expr in exprs]
 
     def run(n: int) -> None:
+        """Run `n` rounds, describing a failing call in one line."""
         try:
             rounds(n)
         except CallFailed as failure:
@@ -103,6 +104,7 @@ class ChildSession:
     """The state of one child: the prepared workload and its meter."""
 
     def __init__(self, spec: dict[str, Any]) -> None:
+        """Hold the spec; the meter and the workload are built by `prepare`."""
         self.spec = spec
         self.meter: Any = None
         self.run: Callable[[int], None] | None = None
@@ -168,6 +170,7 @@ class ChildSession:
 
 
 def _dispatch(session: ChildSession, cmd: dict[str, Any]) -> dict[str, Any]:
+    """Run one command of the parent and return its answer fields."""
     op = cmd.get("op")
     if op == "prepare":
         return session.prepare()

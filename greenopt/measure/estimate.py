@@ -160,6 +160,7 @@ class EstimateMeter(Meter):
     _cpu0: float = field(default=0.0, init=False, repr=False)
 
     def __post_init__(self) -> None:
+        """Use this machine's power model unless one was given."""
         if self.model is None:
             self.model = power_model_for(read_cpuinfo())
         self.info = MeterInfo(name="estimate", measured=False, domains=("cpu",))

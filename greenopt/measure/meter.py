@@ -103,6 +103,7 @@ class CompositeMeter(Meter):
     info: MeterInfo = field(init=False)
 
     def __post_init__(self) -> None:
+        """Derive the combined name, label and domains from the parts."""
         self.info = MeterInfo(
             name="+".join(m.info.name for m in self.meters),
             measured=all(m.info.measured for m in self.meters),
@@ -153,6 +154,7 @@ def _build_cpu_meter(name: str) -> Meter:
 
 
 def _build_nvml() -> Meter:
+    """Construct the NVML GPU meter (MeterError when no GPU is readable)."""
     from greenopt.measure.nvml import NvmlMeter
 
     return NvmlMeter()

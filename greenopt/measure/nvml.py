@@ -18,6 +18,7 @@ from greenopt.measure.meter import Meter, MeterInfo, Reading
 
 
 def _import_pynvml() -> Any:
+    """Import pynvml or raise MeterError naming the extra to install."""
     try:
         import pynvml
     except ImportError:
@@ -34,6 +35,7 @@ class NvmlMeter(Meter):
     info: MeterInfo = field(init=False)
 
     def __post_init__(self) -> None:
+        """Initialise NVML and check every device's energy counter is readable."""
         self._nvml = _import_pynvml()
         try:
             self._nvml.nvmlInit()
@@ -59,6 +61,7 @@ class NvmlMeter(Meter):
         self._t0 = 0.0
 
     def _read(self) -> list[int]:
+        """Every device's energy counter (mJ)."""
         try:
             return [int(self._nvml.nvmlDeviceGetTotalEnergyConsumption(h)) for h in self._handles]
         except Exception as exc:
@@ -80,6 +83,7 @@ class NvmlMeter(Meter):
         return Reading(joules=joules, wall_s=wall)
 
     def _shutdown(self) -> None:
+        """Shut NVML down, ignoring errors of a half-initialised library."""
         try:
             self._nvml.nvmlShutdown()
         except Exception:  # noqa: BLE001 - shutting down a library that may be half-initialised

@@ -85,6 +85,7 @@ def parse_line(line: str, interval: bool) -> PerfLine | None:
 
 
 def _explain_failure(stderr: str) -> str:
+    """One-line reason (with the fix where there is one) from perf's stderr."""
     low = stderr.lower()
     if "paranoid" in low or "permission" in low or "access to performance monitoring" in low:
         return f"system-wide energy events not permitted; fix: {PARANOID_FIX}"
@@ -121,6 +122,7 @@ def probe_events(binary: str) -> list[str]:
 
 
 def _to_joules(value: float, unit: str) -> float:
+    """A perf energy value in joules, whatever unit perf printed."""
     unit = unit.strip().lower()
     if unit in ("joules", "j", ""):
         return value
@@ -139,6 +141,7 @@ class PerfMeter(Meter):
     info: MeterInfo = field(init=False)
 
     def __post_init__(self) -> None:
+        """Find perf and the events it can count here."""
         self.binary = self.binary or perf_binary()
         self.domains = probe_events(self.binary)
         self.info = MeterInfo(
@@ -151,6 +154,7 @@ class PerfMeter(Meter):
         self._t0 = 0.0
 
     def _read(self) -> None:
+        """Reader thread: collect perf's stderr lines and signal the first interval line."""
         assert self._proc is not None and self._proc.stderr is not None
         for line in self._proc.stderr:
             self._lines.append(line)

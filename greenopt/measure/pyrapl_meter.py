@@ -41,6 +41,7 @@ class PyRaplMeter(Meter):
     info: MeterInfo = field(init=False)
 
     def __post_init__(self) -> None:
+        """Set pyRAPL up and probe one measurement (MeterError when RAPL is absent)."""
         self._lib = _import_pyrapl()
         try:
             self._lib.setup()

@@ -76,6 +76,7 @@ class RaplZone:
 
 
 def _read_text(path: Path) -> str | None:
+    """A small sysfs file's text, or None when it does not exist."""
     try:
         return path.read_text().strip()
     except (FileNotFoundError, NotADirectoryError):
@@ -83,6 +84,7 @@ def _read_text(path: Path) -> str | None:
 
 
 def _read_optional_int(path: Path) -> int | None:
+    """An integer sysfs attribute, or None when missing or unreadable."""
     try:
         text = path.read_text().strip()
         return int(text)
@@ -101,6 +103,7 @@ def read_energy_uj(path: Path) -> int:
 
 
 def _zone(domain: str, path: Path) -> RaplZone:
+    """A RaplZone for the zone directory `path`, with its wrap range and power limit."""
     max_power_uw = _read_optional_int(path / "constraint_0_max_power_uw")
     return RaplZone(
         domain=domain,
@@ -173,11 +176,13 @@ class _Counter:
     """Accumulates one zone's µJ across wraps."""
 
     def __init__(self, zone: RaplZone) -> None:
+        """Take the first reading of the zone's counter."""
         self.zone = zone
         self.last = read_energy_uj(zone.energy_file)
         self.total_uj = 0
 
     def update(self) -> None:
+        """Read the counter and add the delta since the last read, correcting one wrap."""
         raw = read_energy_uj(self.zone.energy_file)
         delta = raw - self.last
         if delta < 0:
@@ -212,6 +217,7 @@ class RaplMeter(Meter):
     info: MeterInfo = field(init=False)
 
     def __post_init__(self) -> None:
+        """Discover the zones, check they are readable (fail early, with the fix), size the polling."""
         self.zones = discover_zones(self.root)
         for z in self.zones:  # fail now (with the fix) rather than mid-measurement
             read_energy_uj(z.energy_file)
@@ -228,6 +234,7 @@ class RaplMeter(Meter):
         self._t0 = 0.0
 
     def _poll(self) -> None:
+        """Polling thread: read all counters every `poll_interval_s` until stopped."""
         assert self.poll_interval_s is not None
         while not self._stop_event.wait(self.poll_interval_s):
             with self._lock:

@@ -52,12 +52,14 @@ class CallFailed(Exception):
     """A call raised or exited non-zero; `index` says which, `__cause__` holds the exception."""
 
     def __init__(self, index: int, exc: BaseException) -> None:
+        """Remember which call failed and with what."""
         super().__init__(index, exc)
         self.index = index
         self.exc = exc
 
 
 def _set_line(node: ast.AST, line: int) -> None:
+    """Give every node under `node` the line number `line` (column 0)."""
     for sub in ast.walk(node):
         if "lineno" in sub._attributes:
             sub.lineno = sub.end_lineno = line  # type: ignore[attr-defined]
@@ -127,6 +129,7 @@ def make_rounds(
         rounds, code = fused
 
         def run_fused(n: int) -> None:
+            """`n` rounds through the fused loop."""
             try:
                 rounds(n)
             except (Exception, SystemExit) as exc:
@@ -137,6 +140,7 @@ def make_rounds(
     indexed = list(enumerate(calls))
 
     def run_general(n: int) -> None:
+        """`n` rounds through one callable per call."""
         for _ in range(n):
             for k, fn in indexed:
                 try:

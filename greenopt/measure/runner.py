@@ -137,6 +137,7 @@ def _child_env() -> dict[str, str]:
 
 
 def _signal_name(num: int) -> str:
+    """``SIGSEGV`` for 11, etc."""
     try:
         return signal.Signals(num).name
     except ValueError:
@@ -149,6 +150,7 @@ class _Child:
     def __init__(
         self, workload: Workload, meter_name: str, options: RunOptions, workdir: str, tag: str
     ) -> None:
+        """Write the spec file and start the child with its two pipes."""
         self.label = workload.label or tag
         self.timeout_s = float(options.timeout_s)
         self.budget_s = float(options.timeout_s)
@@ -182,9 +184,11 @@ class _Child:
         self._buffer = b""
 
     def _prefix(self) -> str:
+        """``label: `` to start messages about this child (empty without a label)."""
         return f"{self.label}: " if self.label else ""
 
     def _last_stderr_line(self) -> str:
+        """The child's last non-empty stderr line (crash diagnostics), cut to 300 characters."""
         try:
             lines = self.stderr_path.read_text(encoding="utf-8", errors="replace").splitlines()
         except OSError:
@@ -231,6 +235,7 @@ class _Child:
         return line
 
     def _timeout(self) -> ChildTimeout:
+        """Kill the child and describe the timeout."""
         self.kill()
         return ChildTimeout(
             f"{self._prefix()}workload timed out after {self.timeout_s:g} s (per-child limit, --timeout)"
@@ -300,6 +305,7 @@ class _Variant:
     cold_s: float | None = None
 
     def __post_init__(self) -> None:
+        """Empty sample lists."""
         self.energy: list[float] = []
         self.time: list[float] = []
         self.cpu: list[float] = []

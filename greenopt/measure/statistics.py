@@ -34,6 +34,7 @@ def median(values: Sequence[float]) -> float:
 
 
 def _finite_interval(lo: float, hi: float) -> bool:
+    """True for a usable interval (finite, ordered)."""
     return math.isfinite(lo) and math.isfinite(hi) and lo <= hi
 
 
@@ -75,6 +76,7 @@ def median_ci(
 
 
 def _ratio_of_medians(a: np.ndarray, b: np.ndarray, axis: int = -1) -> np.ndarray:
+    """The statistic bootstrapped for two groups: median(b) / median(a)."""
     return np.median(b, axis=axis) / np.median(a, axis=axis)
 
 

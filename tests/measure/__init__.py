@@ -1,0 +1,1 @@
+"""Tests of the measurement area: meters, runner, statistics, carbon, store, `greenopt measure`."""

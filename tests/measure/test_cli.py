@@ -16,6 +16,7 @@ QUICK = ["--samples", "3", "--min-sample-s", "0.03"]
 
 
 def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """Run `greenopt measure ARGS` in-process; return (exit code, stdout, stderr)."""
     rc = main(["measure", *args])
     out, err = capsys.readouterr()
     return rc, out, err
@@ -255,6 +256,7 @@ def test_auto_with_unreadable_rapl_announces_the_fix_even_when_quiet(
     real_read_text = Path.read_text
 
     def deny(self: Path, *args: object, **kwargs: object) -> str:
+        """Path.read_text that refuses energy_uj files like a non-root user."""
         if self.name == "energy_uj":
             raise PermissionError(13, "Permission denied", str(self))
         return real_read_text(self, *args, **kwargs)  # type: ignore[arg-type]

@@ -36,6 +36,7 @@ class FakeNvml(types.ModuleType):
 
 @pytest.fixture
 def no_cpu_counters(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Neither RAPL nor perf available, whatever the machine."""
     monkeypatch.setenv("GREENOPT_POWERCAP_ROOT", str(tmp_path / "none"))
     monkeypatch.setenv("GREENOPT_PERF", str(tmp_path / "none"))
 

@@ -48,6 +48,7 @@ except KeyboardInterrupt:
 
 
 def fake_perf(tmp_path: Path, mode: str) -> Path:
+    """An executable fake perf in `tmp_path` behaving as `mode` says."""
     path = tmp_path / f"perf-{mode}"
     path.write_text(f"#!{sys.executable}\n" + FAKE_PERF % {"mode": mode})
     path.chmod(path.stat().st_mode | stat.S_IXUSR)

@@ -22,6 +22,7 @@ NO_POLL = 1000.0  # a poll interval longer than any test: only start/stop read t
 
 
 def one_socket(tmp_path: Path) -> FakePowercap:
+    """A one-socket tree with core, uncore and dram sub-zones."""
     fake = FakePowercap(tmp_path / "powercap")
     fake.zone("intel-rapl:0", "package-0", 1_000)
     fake.zone("intel-rapl:0:0", "core", 500)
@@ -147,6 +148,7 @@ def test_unreadable_energy_file_gives_meter_error_with_the_fix(
     real_read_text = Path.read_text
 
     def deny(self: Path, *args: object, **kwargs: object) -> str:
+        """Path.read_text that refuses energy_uj files like a non-root user."""
         if self.name == "energy_uj":
             raise PermissionError(13, "Permission denied", str(self))
         return real_read_text(self, *args, **kwargs)  # type: ignore[arg-type]

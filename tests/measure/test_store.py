@@ -27,6 +27,7 @@ MACHINE = MachineFingerprint(
 
 
 def sample_measurement(scale: float = 1.0) -> Measurement:
+    """A four-sample RAPL measurement scaled by `scale`."""
     return Measurement(
         meter=MeterInfo("rapl", True, ("package-0", "dram-0")),
         energy_j=[1.0 * scale, 1.1 * scale, 0.9 * scale, 1.05 * scale],
