@@ -41,11 +41,24 @@ class _CallFailed(Exception):
     """A call expression raised; carries a one-line description."""
 
 
+#: Address space allowed per logical CPU on top of the memory limit: thread-heavy runtimes
+#: reserve address space per thread without using it (glibc malloc arenas: 64 MB each;
+#: OpenBLAS: a 32 MB buffer per thread), and a plain RLIMIT_AS would otherwise make
+#: `import numpy` fail on machines with many CPUs.
+THREAD_ALLOWANCE_MB = 96
+
+
+def address_space_limit(memory_mb: int, cpus: int | None = None) -> int:
+    """RLIMIT_AS in bytes for a memory limit of `memory_mb`: the limit plus the per-CPU allowance."""
+    cpus = cpus if cpus is not None else (os.cpu_count() or 1)
+    return (int(memory_mb) + THREAD_ALLOWANCE_MB * max(1, cpus)) * 1024 * 1024
+
+
 def _set_memory_limit(memory_mb: int | None) -> None:
     """Apply RLIMIT_AS (address space) so that a runaway allocation fails in this child only."""
     if not memory_mb:
         return
-    limit = int(memory_mb) * 1024 * 1024
+    limit = address_space_limit(memory_mb)
     _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     if hard != resource.RLIM_INFINITY:
         limit = min(limit, hard)

@@ -87,7 +87,9 @@ class RunOptions:
     min_sample_s: float | None = None  # None: 1.0 s for hardware meters, 0.2 s for estimate
     warmup: int = 1
     timeout_s: float = 600.0  # per child process
-    memory_mb: int | None = 4096  # RLIMIT_AS of the child, None = unlimited
+    memory_mb: int | None = (
+        4096  # child RLIMIT_AS (+96 MB per CPU for thread reservations), None = off
+    )
     idle_baseline: bool = True
     processes: int = 1  # fresh child processes per variant that the samples are spread over
 

@@ -223,3 +223,10 @@ def test_multi_line_and_huge_error_messages_become_one_short_line() -> None:
         measure(wl, "estimate", QUICK)
     message = str(info.value)
     assert "\n" not in message and "first line second line" in message and len(message) <= 500
+
+
+def test_address_space_limit_allows_per_cpu_thread_reservations() -> None:
+    from greenopt.measure.child import THREAD_ALLOWANCE_MB, address_space_limit
+
+    assert address_space_limit(1024, cpus=2) == (1024 + 2 * THREAD_ALLOWANCE_MB) * 2**20
+    assert address_space_limit(1024, cpus=128) > 128 * 64 * 2**20  # 128 malloc arenas fit
