@@ -43,6 +43,17 @@ def format_si(value: float | None, unit: str, digits: int = 3) -> str:
     return f"{value / scale:.{digits}g} {prefix}{unit}"
 
 
+def json_safe(value: Any) -> Any:
+    """`value` with NaN and infinities replaced by None, so the JSON is strict (RFC 8259)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value
+
+
 def _build_workload(
     script: str | None,
     script_args: tuple[str, ...],
@@ -457,15 +468,19 @@ def measure(
     fingerprint = machine_fingerprint()
     store_id = None if no_store else _record(result, workload, script, store_path, fingerprint)
 
-    report = _report(result, g_per_kwh, region_label, workload, fingerprint.to_dict(), store_id)
+    report = json_safe(
+        _report(result, g_per_kwh, region_label, workload, fingerprint.to_dict(), store_id)
+    )
     if json_path == "-":
-        sys.stdout.write(json.dumps(report, indent=2) + "\n")
+        sys.stdout.write(json.dumps(report, indent=2, allow_nan=False) + "\n")
         return 0
     title = f"greenopt measure: {workload.label or ' ; '.join(workload.calls)}"
     _print_table(result, g_per_kwh, region_label, title)
     if json_path is not None:
         try:
-            Path(json_path).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+            Path(json_path).write_text(
+                json.dumps(report, indent=2, allow_nan=False) + "\n", encoding="utf-8"
+            )
         except OSError as exc:
             raise InputError(f"--json: cannot write {json_path}: {exc}") from None
     return 0

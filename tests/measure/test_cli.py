@@ -295,3 +295,13 @@ def test_module_without_call_uses_the_configured_workloads(
     (tmp_path / "other.py").write_text("x = 1\n")
     rc, _, err = run([*QUICK, "-q", "--no-store", "--module", "other.py"], capsys)
     assert rc == 2 and "[tool.greenopt.workloads]" in err
+
+
+def test_json_is_strict_without_nan() -> None:
+    from greenopt.commands.measure import json_safe
+
+    assert json_safe({"a": float("nan"), "b": [1.0, float("inf")], "c": "x"}) == {
+        "a": None,
+        "b": [1.0, None],
+        "c": "x",
+    }
