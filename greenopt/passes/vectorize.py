@@ -1073,6 +1073,7 @@ class _Emitter:
         self.needs_guard = False
         self.needs_nonempty = False
         self.temp_vars: dict[str, set[str]] = {}  # temporary -> loop indices it depends on
+        self.guard_vars: set[str] = set()  # loops whose slice stops may be negative
 
     # guards ---------------------------------------------------------------------------
 
@@ -1087,6 +1088,8 @@ class _Emitter:
             return ""
         clauses: list[str] = []
         for lp in self.nest.loops:
+            if not self.needs_nonempty and lp.var not in self.guard_vars:
+                continue  # its slices are empty whenever the loop is (stops are >= 0)
             trip = lp.stop - lp.start
             if trip.plus(-1).nonneg(self._nonneg_atom):
                 continue  # provably at least one iteration
@@ -1157,6 +1160,7 @@ class _Emitter:
             )
         if not stop.nonneg(self._nonneg_atom):
             self.needs_guard = True
+            self.guard_vars.add(var)
         start_text = "" if start.is_const and start.const == 0 else start.code()
         stop_text = stop.code()
         whole_names = {f"len({base})"} if dim == 0 else set()
@@ -1356,6 +1360,7 @@ class _Emitter:
         stop = ix.substitute(var, lp.stop)
         if not stop.nonneg(self._nonneg_atom):
             self.needs_guard = True
+            self.guard_vars.add(var)
         return (
             f"{target} = {self.ctx.np}.{func}({self.ctx.np}.concatenate(({seed}, "
             f"{self.code(elem)})))[1:]"

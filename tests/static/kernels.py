@@ -353,3 +353,39 @@ TRAPS = {
     return out, c.ndim
 """,
 }
+
+CUBE = (
+    HEADER
+    + """def cube(u):
+    p, q, r = u.shape
+    v = np.zeros((p, q, r))
+    for i in range(p):
+        for j in range(q):
+            for k in range(1, r):
+                v[i, j, k] = u[i, j, k] - u[i, j, k - 1]
+    return v
+"""
+)
+
+NEST_SUM = (
+    HEADER
+    + """def energy(a):
+    n, m = a.shape
+    s = 0.0
+    for i in range(n):
+        for j in range(m):
+            s += a[i, j] * a[i, j]
+    return s
+"""
+)
+
+INNER_ONLY = (
+    HEADER
+    + """def sweep(u):
+    n, m = u.shape
+    for i in range(1, n):
+        for j in range(m):
+            u[i, j] = u[i - 1, j] * 0.5 + u[i, j]
+    return u
+"""
+)

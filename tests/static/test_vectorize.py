@@ -311,3 +311,33 @@ def test_existing_alias_is_respected() -> None:
 def test_suppression_is_not_the_pass_job_but_notes_explain() -> None:
     _, found = vectorized(K.HEADER + K.TRAPS["print"])
     assert "I/O" in found[0].message
+
+
+@PROPERTY
+@given(shape=st.tuples(st.integers(0, 4), st.integers(0, 4), st.integers(0, 5)), data=st.data())
+def test_3d_nest(shape: tuple[int, int, int], data: st.DataObject) -> None:
+    u = data.draw(hnp.arrays(np.float64, shape, elements=finite))
+    orig, new, code = pair(K.CUBE, "cube")
+    assert "if r > 1:" in code  # only the loop whose slices could go negative is guarded
+    same(orig(u), new(u))
+
+
+@PROPERTY
+@given(shape=st.tuples(st.integers(0, 6), st.integers(0, 6)), data=st.data())
+def test_nested_reduction(shape: tuple[int, int], data: st.DataObject) -> None:
+    a = data.draw(hnp.arrays(np.float64, shape, elements=st.floats(-1e3, 1e3)))
+    orig, new, _ = pair(K.NEST_SUM, "energy")
+    same(orig(a), new(a))
+
+
+@PROPERTY
+@given(shape=st.tuples(st.integers(0, 6), st.integers(0, 6)), data=st.data())
+def test_inner_loop_of_a_recurrence_is_vectorised_alone(
+    shape: tuple[int, int], data: st.DataObject
+) -> None:
+    u = data.draw(hnp.arrays(np.float64, shape, elements=finite))
+    new_code, found = vectorized(K.INNER_ONLY)
+    assert [o.code for o in found] == ["GO190", "GO104"]  # outer left alone, inner rewritten
+    assert "for i in range(1, n):" in new_code and "for j" not in new_code
+    orig, new = load(K.INNER_ONLY)["sweep"], load(new_code)["sweep"]
+    same(orig(u.copy()), new(u.copy()))
