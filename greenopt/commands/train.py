@@ -34,8 +34,23 @@ def _split(values: tuple[str, ...]) -> list[str] | None:
     return out or None
 
 
-def _measure(kernels: list, store, options, passes_spec, quiet: bool) -> list[str]:  # type: ignore[no-untyped-def]
-    """Plan and measure; returns notes for the table."""
+def _parse_shard(spec: str | None) -> tuple[int, int]:
+    """`"1/3"` -> (1, 3): this process measures the candidates with index % 3 == 1."""
+    if spec is None:
+        return 0, 1
+    try:
+        index, count = (int(p) for p in spec.split("/"))
+    except ValueError:
+        raise InputError(f"--shard must look like I/N (got {spec!r})") from None
+    if not (count >= 1 and 0 <= index < count):
+        raise InputError(f"--shard {spec}: need 0 <= I < N")
+    return index, count
+
+
+def _measure(
+    kernels: list, store, options, passes_spec, quiet: bool, shard: tuple[int, int]
+) -> list[str]:  # type: ignore[no-untyped-def]
+    """Plan and measure (this shard's candidates); returns notes for the table."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -55,7 +70,9 @@ def _measure(kernels: list, store, options, passes_spec, quiet: bool) -> list[st
     machine_id = machine_fingerprint().machine_id
     collector = Collector(store, options, info.name, info.measured, machine_id)
     try:
-        pending = [t for t in the_plan.tasks if collector.pending(t)]
+        index, count = shard
+        mine = [t for i, t in enumerate(the_plan.tasks) if i % count == index]
+        pending = [t for t in mine if collector.pending(t)]
         total = sum(len(collector.pending(t)) for t in pending)
         console.print(
             f"{len(kernels)} kernels, {len(the_plan.tasks)} candidates, "
@@ -132,6 +149,12 @@ def _measure(kernels: list, store, options, passes_spec, quiet: bool) -> list[st
 )
 @click.option("--fit-only", is_flag=True, help="Do not measure; fit from the store's rows.")
 @click.option("--measure-only", is_flag=True, help="Measure and record; do not export or fit.")
+@click.option(
+    "--shard",
+    default=None,
+    metavar="I/N",
+    help="Measure only candidates I, I+N, ... (run N processes on one store).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def train(
     corpus_dir: str | None,
@@ -146,6 +169,7 @@ def train(
     out_dir: str | None,
     fit_only: bool,
     measure_only: bool,
+    shard: str | None,
     quiet: bool,
 ) -> int:
     """Entry point of `greenopt train` (see the module docstring)."""
@@ -177,7 +201,7 @@ def train(
     try:
         notes: list[str] = []
         if not fit_only:
-            notes = _measure(kernels, store, options, pass_names, quiet)
+            notes = _measure(kernels, store, options, pass_names, quiet, _parse_shard(shard))
         if measure_only:
             return 0
         from greenopt.measure.machine import machine_fingerprint

@@ -195,6 +195,10 @@ class Collector:
         """Remove the temporary candidate files."""
         self._tmp.cleanup()
 
+    def refresh(self) -> None:
+        """Re-read the store (another process may have measured rows since)."""
+        self.done = {r.key for r in store_rows(self.store)}
+
     def pending(self, task: CandidateTask) -> list[CorpusWorkload]:
         """The sizes of `task` not yet in the store."""
         return [
@@ -236,6 +240,7 @@ class Collector:
         """Check and measure one candidate at every pending size; return the new rows."""
         from greenopt.measure.runner import RunOptions, compare
 
+        self.refresh()
         sizes = self.pending(task)
         if not sizes:
             return []

@@ -117,3 +117,70 @@ def test_train_fit_only_with_empty_store_is_exit_2(tmp_path, capsys) -> None:
     )
     assert rc == 2
     assert "no measured training rows" in capsys.readouterr().err
+
+
+def test_train_bad_shard(tmp_path, capsys) -> None:
+    rc = main(["train", "--store", str(tmp_path / "s.sqlite"), "--shard", "3/2", "--limit", "1"])
+    assert rc == 2
+    assert "--shard" in capsys.readouterr().err
+
+
+KERNEL = '''"""{doc}"""
+
+import numpy as np
+
+FAMILY = "{family}"
+KERNEL = "{name}"
+SETUP = "import numpy as np\\nrng = np.random.default_rng(1)\\nx = rng.random({{n}})\\ny = rng.random({{n}})\\ndel rng"
+CALL = "{name}(x, y)"
+SIZES = {{"small": {{"n": 500}}, "medium": {{"n": 1000}}, "large": {{"n": 2000}}}}
+SHAPES = {{"x": ["n"], "y": ["n"]}}
+
+
+def {name}(x, y):
+    out = np.empty_like(x)
+    for i in range(len(x)):
+        out[i] = {expr}
+    return out
+'''
+
+
+def test_train_end_to_end_measures_resumes_and_fits(tmp_path, capsys) -> None:
+    """Two one-kernel families: candidates are checked, measured, stored, then fitted."""
+    corpus = tmp_path / "corpus"
+    for family, name, expr in (("fa", "addk", "x[i] + y[i]"), ("fb", "mulk", "x[i] * y[i]")):
+        (corpus / family).mkdir(parents=True)
+        (corpus / family / f"{name}.py").write_text(
+            KERNEL.format(doc=name, family=family, name=name, expr=expr)
+        )
+    store, out = tmp_path / "s.sqlite", tmp_path / "out"
+    args = [
+        "train",
+        "--corpus",
+        str(corpus),
+        "--store",
+        str(store),
+        "--out",
+        str(out),
+        "--passes",
+        "vectorize",
+        "--samples",
+        "1",
+        "--min-sample-s",
+        "0.01",
+        "--meter",
+        "estimate",
+    ]
+    assert main([*args, "--measure-only"]) == 0
+    rows = store_rows(Store(store))
+    assert len(rows) == 6 and {r.status for r in rows} == {"measured"}
+    assert all(r.meter == "estimate" and r.measured is False and r.ratio > 0 for r in rows)
+    assert all(r.passes == ["vectorize"] and "for " not in r.candidate_code for r in rows)
+    assert all("for " in r.original_code for r in rows)
+    capsys.readouterr()
+    assert main(args) == 0  # resumes: nothing left to measure, then fits
+    assert "(0 still to measure)" in capsys.readouterr().err
+    assert len(store_rows(Store(store))) == 6
+    table = json.loads((out / "training_table.json").read_text())
+    assert len(table["rows"]) == 12  # sized + unsized view of each measured row
+    assert table["machine"]["machine_id"]
