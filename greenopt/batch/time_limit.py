@@ -1,0 +1,57 @@
+"""A per-file time limit that works in any thread (process-pool workers and Dask threads).
+
+Dask runs tasks in worker threads, where `signal.alarm` cannot be used, so the
+limit is enforced by a watchdog timer that raises `FileTimeout` asynchronously
+in the analysing thread (`PyThreadState_SetAsyncExc`). The exception is
+delivered between Python bytecodes: native code (the libcst parser) finishes its
+current call first, which the per-file size limit keeps short. `FileTimeout`
+derives from BaseException so that `except Exception` inside a pass cannot
+swallow it.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+class FileTimeout(BaseException):
+    """Raised in the analysing thread when a file exceeds its time limit."""
+
+
+def _set_async_exc(thread_id: int, exc: type[BaseException] | None) -> int:
+    return ctypes.pythonapi.PyThreadState_SetAsyncExc(
+        ctypes.c_ulong(thread_id), ctypes.py_object(exc) if exc is not None else None
+    )
+
+
+@contextmanager
+def time_limit(seconds: float | None) -> Iterator[None]:
+    """Raise `FileTimeout` inside the block if it runs longer than `seconds` (None: no limit)."""
+    if seconds is None or seconds <= 0:
+        yield
+        return
+    thread_id = threading.get_ident()
+    lock = threading.Lock()
+    state = {"done": False, "fired": False}
+
+    def fire() -> None:
+        with lock:
+            if not state["done"]:
+                state["fired"] = True
+                _set_async_exc(thread_id, FileTimeout)
+
+    timer = threading.Timer(seconds, fire)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        with lock:
+            state["done"] = True
+            timer.cancel()
+            if state["fired"]:
+                # the exception may still be pending: never let it escape into unrelated code
+                _set_async_exc(thread_id, None)

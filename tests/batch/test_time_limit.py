@@ -1,0 +1,55 @@
+"""The per-file time limit works in the main thread and in worker threads, and never leaks."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from greenopt.batch.time_limit import FileTimeout, time_limit
+
+
+def _spin(seconds: float) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        pass
+
+
+def test_interrupts_a_long_block() -> None:
+    with pytest.raises(FileTimeout):
+        with time_limit(0.05):
+            _spin(5.0)
+
+
+def test_fast_block_is_untouched_and_nothing_fires_later() -> None:
+    with time_limit(0.2):
+        x = sum(range(100))
+    _spin(0.4)
+    assert x == 4950
+
+
+def test_works_in_a_worker_thread() -> None:
+    outcome: list[str] = []
+
+    def work() -> None:
+        try:
+            with time_limit(0.05):
+                _spin(5.0)
+            outcome.append("finished")
+        except FileTimeout:
+            outcome.append("timeout")
+
+    t = threading.Thread(target=work)
+    t.start()
+    t.join(10)
+    assert outcome == ["timeout"]
+
+
+def test_cannot_be_swallowed_by_except_exception() -> None:
+    with pytest.raises(FileTimeout):
+        with time_limit(0.05):
+            try:
+                _spin(5.0)
+            except Exception:  # noqa: BLE001  (what a careless pass might do)
+                pass
