@@ -4,6 +4,7 @@ What it rewrites (one `for ... in range(...)` loop or perfect loop nest at a tim
 
 * GO101 elementwise loop   `out[i] = a*x[i] + y[i]`        -> `out[:n] = a * x[:n] + y[:n]`
 * GO102 reduction          `s += x[i]*y[i]`                -> `s += np.dot(x[:n], y[:n])`;
+  `y[i] += A[i, j]*x[j]` in an `i, j` nest                 -> `y[:n] += np.sum(..., axis=1)`;
   `s = max(s, x[i])` / `if x[i] > s: s = x[i]`             -> `s = max(s, np.fmax.reduce(...))`
 * GO103 nested loops over 2-D/3-D arrays                   -> multi-dimensional slices
 * GO104 stencil read from another array `v[i] = u[i-1] + u[i+1]` -> shifted slices
@@ -534,8 +535,15 @@ def _plan_nest(node: cst.For, ctx: _Context) -> _Plan:
     _check_names(stmts, nest, ctx, node, unsafe)
     accesses = _collect_accesses(stmts, nest, ctx)
     _check_ranks(accesses, ctx)
+    _mark_partial_reduction(stmts, accesses, nest, ctx, unsafe)
     blocker = vectorization_blocker(
-        [a for a in accesses if not _is_scatter_write(a, stmts) and not _is_scan_read(a, stmts)],
+        [
+            a
+            for a in accesses
+            if not _is_scatter_write(a, stmts)
+            and not _is_scan_read(a, stmts)
+            and stmts[a.stmt].kind != "rowreduce"
+        ],
         loop_vars,
         ctx.arrays.relation,
     )
@@ -568,6 +576,8 @@ def _kind(stmts: list[_Stmt], nest: LoopNest, accesses: list[Access]) -> tuple[s
         return "GO105", "scan loop can be a cumulative NumPy function"
     if "where" in kinds:
         return "GO107", "conditional loop can be np.where"
+    if "rowreduce" in kinds:
+        return "GO102", "partial-sum loop nest can be np.sum(..., axis=...)"
     if len(nest.loops) > 1:
         return "GO103", f"{len(nest.loops)}-deep loop nest can be a slice expression"
     if "reduction" in kinds and not kinds & {"elementwise", "augwrite"}:
@@ -1025,6 +1035,41 @@ def _is_scatter_write(acc: Access, stmts: list[_Stmt]) -> bool:
     return acc.stmt < len(stmts) and stmts[acc.stmt].kind == "scatter" and not acc.affine
 
 
+def _mark_partial_reduction(
+    stmts: list[_Stmt], accesses: list[Access], nest: LoopNest, ctx: _Context, unsafe: _Unsafe
+) -> None:
+    """`out[i] += e(i, j)` alone in an `i, j` nest: a sum over the indices missing from the
+    target (`np.sum(..., axis=...)`). Marks the statement kind "rowreduce" when legal."""
+    if len(stmts) != 1 or stmts[0].kind != "augwrite" or stmts[0].op not in ("sum", "sub"):
+        return
+    s = stmts[0]
+    writes = [a for a in accesses if a.write]
+    if len(writes) != 1 or not writes[0].affine:
+        return
+    target = writes[0]
+    dims = target.loop_vars(nest.vars)
+    used = [v for v in dims if v]
+    if None in dims or len(set(used)) != len(used) or not used:
+        return
+    missing = [v for v in nest.vars if v not in used]
+    if not missing or [v for v in nest.vars if v in used] != used:
+        return  # every index present (plain elementwise) or a transposed target
+    for acc in accesses:
+        if acc.node is target.node:
+            continue
+        if acc.array == target.array:
+            raise Refusal(f"{target.array} is read while it accumulates a partial sum")
+        if ctx.arrays.relation(acc.array, target.array) is not Relation.DISJOINT:
+            raise Refusal(f"{target.array} and {acc.array} may share memory")
+    arrays = {a.array for a in accesses if a.node is not target.node}
+    if not all(ctx.arrays.is_float64(a) for a in arrays | {target.array}):
+        unsafe.add(
+            f"the sum into {target.array} over {', '.join(missing)} is reassociated; exact "
+            "for int64 and within rtol 1e-9 for float64, but the dtypes are not visible here"
+        )
+    s.kind = "rowreduce"
+
+
 def _is_scan_read(acc: Access, stmts: list[_Stmt]) -> bool:
     """The read of the previous element in a scan statement (checked by the emitter)."""
     if acc.write or acc.stmt >= len(stmts) or stmts[acc.stmt].kind != "scan":
@@ -1101,15 +1146,21 @@ class _Emitter:
 
     # subscripts -----------------------------------------------------------------------
 
-    def slice_of(self, node: cst.Subscript) -> cst.BaseExpression:
-        """The vectorised form of an array access (`x[i-1]` -> `x[:n - 1]`)."""
+    def slice_of(
+        self, node: cst.Subscript, order: Sequence[str] | None = None
+    ) -> cst.BaseExpression:
+        """The vectorised form of an array access (`x[i-1]` -> `x[:n - 1]`).
+
+        Loop indices the access does not use get a `None` (new axis) so that it
+        broadcasts over the nest, unless `order` names the only indices to lay out.
+        """
         flat = flatten_subscript(node)
         if flat is None:
             raise Refusal("a subscript of something that is not a plain name")
         base, elements = flat
         acc = summarize(node, False, 0, self.atom_of)
         assert acc is not None
-        order = [v for v in self.vars]
+        order = list(self.vars if order is None else order)
         pieces: list[str] = []
         emitted: list[str] = []
         full = True
@@ -1225,6 +1276,19 @@ class _Emitter:
 
     def statement(self, s: _Stmt) -> str:
         np_ = self.ctx.np
+        if s.kind == "rowreduce":
+            assert isinstance(s.target, cst.Subscript) and s.value is not None
+            if not self._covers_all_vars(s.value):
+                raise Refusal("the partial sum does not depend on every loop index")
+            acc = summarize(s.target, True, 0, self.atom_of)
+            assert acc is not None
+            kept = [v for v in acc.loop_vars(self.vars) if v]
+            target = node_code(self.slice_of(s.target, kept))
+            if target.isidentifier():
+                target += "[...]"
+            axes = [k for k, v in enumerate(self.vars) if v not in kept]
+            axis = str(axes[0]) if len(axes) == 1 else "(" + ", ".join(map(str, axes)) + ")"
+            return f"{target} {_AUG_TEXT[s.op]} {np_}.sum({self.code(s.value)}, axis={axis})"
         if s.kind in ("elementwise", "augwrite", "where", "scan"):
             assert isinstance(s.target, cst.Subscript)
             target = node_code(self.slice_of(s.target))

@@ -389,3 +389,27 @@ INNER_ONLY = (
     return u
 """
 )
+
+MATVEC = (
+    HEADER
+    + """def matvec(A, x):
+    n, m = A.shape
+    y = np.zeros(n)
+    for i in range(n):
+        for j in range(m):
+            y[i] += A[i, j] * x[j]
+    return y
+"""
+)
+
+COLSUM = (
+    HEADER
+    + """def colsum(a):
+    n, m = a.shape
+    out = np.ones(m)
+    for i in range(n):
+        for j in range(m):
+            out[j] -= a[i, j]
+    return out
+"""
+)

@@ -341,3 +341,18 @@ def test_inner_loop_of_a_recurrence_is_vectorised_alone(
     assert "for i in range(1, n):" in new_code and "for j" not in new_code
     orig, new = load(K.INNER_ONLY)["sweep"], load(new_code)["sweep"]
     same(orig(u.copy()), new(u.copy()))
+
+
+@PROPERTY
+@given(shape=st.tuples(st.integers(0, 6), st.integers(0, 6)), data=st.data())
+def test_partial_sums_over_an_inner_or_outer_index(
+    shape: tuple[int, int], data: st.DataObject
+) -> None:
+    a = data.draw(hnp.arrays(np.float64, shape, elements=st.floats(-1e3, 1e3)))
+    x = data.draw(hnp.arrays(np.float64, shape[1], elements=st.floats(-1e3, 1e3)))
+    orig, new, code = pair(K.MATVEC, "matvec")
+    assert "axis=1" in code
+    same(orig(a, x), new(a, x))
+    orig, new, code = pair(K.COLSUM, "colsum")
+    assert "-= np.sum(a[:n, :m], axis=0)" in code
+    same(orig(a), new(a))
