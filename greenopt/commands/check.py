@@ -84,7 +84,10 @@ def check_file(
             if with_fixes and opp.fixable and not opp.data.get("note"):
                 instance = instances[opp.pass_name]
                 if not instance.needs_workload:
-                    new = instance.apply(module, [opp]).code
+                    try:
+                        new = instance.apply(module, [opp]).code
+                    except GreenoptError:
+                        new = code  # a fix that cannot be applied is simply not shown
                     if new != code:
                         from greenopt.optimizer.source import unified_diff
 
