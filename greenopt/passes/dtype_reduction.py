@@ -534,11 +534,10 @@ class DtypeReductionPass(Pass):
             return plan
         seeds = set(plan.params)
         binding = binding_sites(func)
+        call_ids = {id(c) for c in plan.calls}
         for name, nodes in binding.items():
             for node in nodes:
-                if isinstance(node, cst.Assign) and any(
-                    _contains(node.value, call) for call in plan.calls
-                ):
+                if isinstance(node, cst.Assign) and _contains_any(node.value, call_ids):
                     seeds.add(name)
                     if isinstance(node.value, cst.Call) and classify_call(node.value, imports) in (
                         "dtype",
@@ -550,9 +549,7 @@ class DtypeReductionPass(Pass):
             assert ret.value is not None
             if _is_cast_back(ret.value, imports):
                 continue
-            if _float_names(ret.value) & plan.tainted or any(
-                _contains(ret.value, call) for call in plan.calls
-            ):
+            if _float_names(ret.value) & plan.tainted or _contains_any(ret.value, call_ids):
                 plan.returns.append(ret)
         return plan
 
@@ -672,11 +669,11 @@ def _has_loops(func: cst.FunctionDef) -> bool:
     return found
 
 
-def _contains(expr: cst.CSTNode, target: cst.CSTNode) -> bool:
-    """True if `target` (by identity) is `expr` or inside it."""
-    if expr is target:
+def _contains_any(expr: cst.CSTNode, targets: set[int]) -> bool:
+    """True if a node whose id is in `targets` is `expr` or inside it."""
+    if id(expr) in targets:
         return True
-    return any(_contains(child, target) for child in expr.children)
+    return any(_contains_any(child, targets) for child in expr.children)
 
 
 class _Reduce(cst.CSTTransformer):
@@ -782,8 +779,8 @@ class _Reduce(cst.CSTTransformer):
             for orig, element in zip(originals, value.elements, strict=True):
                 if _is_cast_back(orig.value, self.imports):
                     pass
-                elif _float_names(orig.value) & plan.tainted or any(
-                    _contains(orig.value, c) for c in plan.calls
+                elif _float_names(orig.value) & plan.tainted or _contains_any(
+                    orig.value, {id(c) for c in plan.calls}
                 ):
                     element = element.with_changes(value=self._cast_back(element.value, plan))
                 elements.append(element)

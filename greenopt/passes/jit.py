@@ -21,10 +21,12 @@ candidate against the workload's argument types in a child process, see
 
 - module-level `def`, no decorator other than Numba's (methods, nested functions and
   decorated functions are reported with GO490);
-- at least one loop does element-level work: it indexes arrays with a loop variable,
-  or does pure scalar Python (no NumPy calls). Functions without loops, or whose
-  loops only apply whole-array NumPy operations, are already vectorised: Numba
-  would gain nothing and costs compile energy, so they are skipped silently;
+- at least one loop does work Numba speeds up: it indexes arrays with a loop
+  variable, does pure scalar Python, or evaluates slice array expressions without
+  NumPy calls (`v[1:-1] = 0.25 * v[:-2] + ...`, fused by Numba into one loop without
+  temporaries). Functions without loops, or whose loops only call NumPy on whole
+  arrays, are already vectorised: Numba would gain nothing and costs compile energy,
+  so they are skipped silently;
 - not all loops are single, un-nested `range(<small literal>)` loops (too little work
   to repay compilation);
 - no construct Numba cannot compile in nopython mode: `with`, `global`/`nonlocal`,
@@ -50,8 +52,8 @@ from greenopt.passes.base import Example, Opportunity, Pass, Site
 from greenopt.passes.function_defs import FunctionInfo, iter_functions, positions
 from greenopt.passes.import_edits import ImportedNames, ensure_import
 from greenopt.passes.legality import (
-    array_relations,
     binding_sites,
+    lazy_array_relations,
     names_in,
     names_outside,
     parallel_blockers,
@@ -92,6 +94,23 @@ UNSUPPORTED_BUILTINS = frozenset(
 )
 VARIANTS = ("plain", "parallel", "fastmath")
 _CODES_BY_VARIANT = {"plain": "GO401", "parallel": "GO402", "fastmath": "GO403"}
+
+
+@dataclass(frozen=True)
+class _ModuleContext:
+    """What `analyse` needs to know about the whole module (computed once per module)."""
+
+    imports: ImportedNames
+    functions: dict[str, FunctionInfo]
+    classes: set[str]
+
+    @classmethod
+    def of(cls, module: cst.Module) -> _ModuleContext:
+        return cls(
+            ImportedNames.of(module),
+            {f.qualname: f for f in iter_functions(module) if f.top_level},
+            {s.name.value for s in module.body if isinstance(s, cst.ClassDef)},
+        )
 
 
 @dataclass(frozen=True)
@@ -208,18 +227,26 @@ class _Prescreen(cst.CSTVisitor):
 
 
 def _element_level(loop: cst.For | cst.While, loop_vars: set[str], imports: ImportedNames) -> bool:
-    """True if `loop` does interpreted per-element work (what Numba speeds up)."""
+    """True if `loop` does work Numba speeds up.
+
+    That is per-element work (arrays indexed with a loop variable, or pure scalar
+    Python without NumPy calls), or slice array expressions (`v[1:-1] = 0.5 * v[:-2] +
+    ...`), which Numba fuses into one loop without temporaries. A loop whose body only
+    calls NumPy functions on whole arrays (`u = u + np.roll(u, 1)`) is already
+    vectorised: the work happens inside NumPy either way.
+    """
     if isinstance(loop, cst.While):
         return True
     indexed = False
+    slices = False
     numpy_calls = False
 
     class Look(cst.CSTVisitor):
         def visit_Subscript(self, node: cst.Subscript) -> None:
-            nonlocal indexed, numpy_calls
+            nonlocal indexed, slices
             for element in node.slice:
                 if isinstance(element.slice, cst.Slice):
-                    numpy_calls = True  # `v[1:-1] = ...`: a whole-array (slice) operation
+                    slices = True
                 elif names_in(element.slice) & loop_vars:
                     indexed = True
 
@@ -232,7 +259,7 @@ def _element_level(loop: cst.For | cst.While, loop_vars: set[str], imports: Impo
                 numpy_calls = True  # array methods: a.sum(), a.dot(b)
 
     loop.body.visit(Look())
-    return indexed or not numpy_calls
+    return indexed or (slices and not numpy_calls) or not numpy_calls
 
 
 def _small_literal_trip(loop: cst.For | cst.While) -> int | None:
@@ -600,12 +627,12 @@ class JitPass(Pass):
 
     # --- analysis -----------------------------------------------------------------------------
 
-    def analyse(self, info: FunctionInfo, source: SourceModule) -> JitAnalysis:
+    def analyse(
+        self, info: FunctionInfo, source: SourceModule, context: _ModuleContext | None = None
+    ) -> JitAnalysis:
         """Decide whether `info` (a function of `source`) is a jit candidate (module docstring)."""
-        module = source.tree
-        imports = ImportedNames.of(module)
-        functions = {f.qualname: f for f in iter_functions(module) if f.top_level}
-        classes = {s.name.value for s in module.body if isinstance(s, cst.ClassDef)}
+        context = context or _ModuleContext.of(source.tree)
+        imports, functions, classes = context.imports, context.functions, context.classes
         func = info.node
         loops = _loops(func)
         if not loops:
@@ -659,7 +686,7 @@ class JitPass(Pass):
             pending.extend(sorted(screen.calls_local - seen))
         prange: list[int] = []
         notes: list[str] = []
-        relation = array_relations(source, func, info.qualname)
+        relation = lazy_array_relations(source.tree, func, info.qualname)
         body_statements = func.body.body if isinstance(func.body, cst.IndentedBlock) else ()
         for stmt in body_statements:
             if not isinstance(stmt, cst.For):
@@ -688,10 +715,11 @@ class JitPass(Pass):
         where = positions(module)
         path = module.path or "<string>"
         found: list[Opportunity] = []
+        context = _ModuleContext.of(tree)
         for info in iter_functions(tree):
             if is_numba_decorated(info.node, imports):
                 continue
-            analysis = self.analyse(info, module)
+            analysis = self.analyse(info, module, context)
             if analysis.skip == "silent":
                 continue
             span = where[info.node.name]

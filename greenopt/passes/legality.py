@@ -27,11 +27,11 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 import libcst as cst
+from libcst.metadata import MetadataWrapper
 
 from greenopt.optimizer.aliasing import ArrayFacts, Relation
 from greenopt.optimizer.name_facts import function_facts
 from greenopt.optimizer.numpy_names import NameResolver
-from greenopt.optimizer.source import SourceModule
 from greenopt.passes.import_edits import ImportedNames
 
 
@@ -602,15 +602,34 @@ def binding_sites(func: cst.FunctionDef) -> dict[str, list[cst.CSTNode]]:
     return _binding_sites(func)
 
 
-def array_relations(module: SourceModule, func: cst.FunctionDef, qualname: str) -> Relation_fn:
+def array_relations(module: cst.Module, func: cst.FunctionDef, qualname: str) -> Relation_fn:
     """A may-alias oracle for the arrays of `func`, built on `greenopt.optimizer.aliasing`.
 
     Arrays allocated in the function are `DISJOINT` from everything that is not a
     view of them; two names for one array indexed identically are `SAME`; a view and
     its base (or two views of one base) `OVERLAP`; anything else, such as two
     parameters (the caller may pass one array twice, or overlapping slices), `UNKNOWN`.
+
+    Name resolution runs on a small module made of `module`'s top-level imports and
+    `func` alone (same nodes), so its cost is that of the function, not of the file.
     """
-    facts = ArrayFacts.build(function_facts(func, qualname), NameResolver(module.metadata()))
+    used = names_in(func.body)
+    imports: list[cst.SimpleStatementLine] = []
+    seen: set[str] = set()
+    for stmt in module.body:
+        if not (
+            isinstance(stmt, cst.SimpleStatementLine)
+            and any(isinstance(s, (cst.Import, cst.ImportFrom)) for s in stmt.body)
+        ):
+            continue
+        text = code_of(stmt)
+        bound = set(ImportedNames.of(cst.Module(body=[stmt])).bindings)
+        if text not in seen and bound & used:
+            seen.add(text)
+            imports.append(stmt)
+    mini = cst.Module(body=[*imports, func])
+    resolver = NameResolver(MetadataWrapper(mini, unsafe_skip_copy=True))
+    facts = ArrayFacts.build(function_facts(func, qualname), resolver)
 
     def relation(a: str, b: str) -> Memory:
         found = facts.relation(a, b)
@@ -619,6 +638,19 @@ def array_relations(module: SourceModule, func: cst.FunctionDef, qualname: str) 
         if found is Relation.SAME:
             return Memory.SAME
         return Memory.OVERLAP if facts.root(a)[0] == facts.root(b)[0] else Memory.UNKNOWN
+
+    return relation
+
+
+def lazy_array_relations(module: cst.Module, func: cst.FunctionDef, qualname: str) -> Relation_fn:
+    """`array_relations`, built on first use: most loops never ask (name resolution is
+    the expensive part of the analysis)."""
+    built: list[Relation_fn] = []
+
+    def relation(a: str, b: str) -> Memory:
+        if not built:
+            built.append(array_relations(module, func, qualname))
+        return built[0](a, b)
 
     return relation
 

@@ -55,6 +55,7 @@ from greenopt.passes.legality import (
     binding_sites,
     code_of,
     fusion_blockers,
+    lazy_array_relations,
     names_in,
     names_outside,
 )
@@ -216,7 +217,7 @@ class LoopFusionPass(Pass):
         path = module.path or "<string>"
         found: list[Opportunity] = []
         for info in iter_functions(tree):
-            relation = array_relations(module, info.node, info.qualname)
+            relation = lazy_array_relations(tree, info.node, info.qualname)
             for block in _blocks(info.node):
                 statements = list(block.body)
                 for k in range(len(statements) - 1):
@@ -410,7 +411,7 @@ def _load_counts(func: cst.FunctionDef) -> dict[str, int]:
 
         def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
             if node is not func:
-                for name in names_in(node):
+                for name in names_in(node.body):
                     counts[name] = counts.get(name, 0) + 2  # a closure: never a temporary
                 return False
             return True
@@ -739,7 +740,7 @@ class _Rewrite(cst.CSTTransformer):
         if not self.functions:
             return None
         func, qualname = self.functions[-1]
-        relation = array_relations(self.module, func, qualname)
+        relation = array_relations(self.module.tree, func, qualname)
         elsewhere = names_outside(func, list(involved))
         return fusion_blockers(
             merged, second, self.imports, relation, elsewhere, self.local_functions
@@ -756,7 +757,7 @@ class _Rewrite(cst.CSTTransformer):
         if not self.functions:
             return None
         func, qualname = self.functions[-1]
-        relation = array_relations(self.module, func, qualname)
+        relation = array_relations(self.module.tree, func, qualname)
         elsewhere = names_outside(func, list(originals))
         for stmt in rest:
             elsewhere |= names_in(stmt)

@@ -233,7 +233,9 @@ def test_jitted_functions_compute_the_same_results(variant: str, tmp_path: Path)
     assert type(after["saxpy"]).__name__ == "CPUDispatcher"
 
 
-def test_slice_updates_in_a_time_loop_count_as_vectorised() -> None:
+def test_slice_array_expressions_in_a_time_loop_are_candidates() -> None:
+    # Numba fuses the slice expressions into one loop without temporaries (measured:
+    # benchmarks/passes_bench.py, kernel `stencil`)
     code = (
         "def smooth(u, steps):\n"
         "    v = u.copy()\n"
@@ -241,7 +243,8 @@ def test_slice_updates_in_a_time_loop_count_as_vectorised() -> None:
         "        v[1:-1] = 0.25 * v[:-2] + 0.5 * v[1:-1] + 0.25 * v[2:]\n"
         "    return v\n"
     )
-    assert jit_find(code) == []
+    assert "GO401" in codes(jit_find(code))
+    assert "GO402" not in codes(jit_find(code))  # each time step reads the previous one
 
 
 def test_scalars_private_to_an_inner_loop_allow_prange_on_the_outer() -> None:
