@@ -4,7 +4,8 @@ What it rewrites (one `for ... in range(...)` loop or perfect loop nest at a tim
 
 * GO101 elementwise loop   `out[i] = a*x[i] + y[i]`        -> `out[:n] = a * x[:n] + y[:n]`
 * GO102 reduction          `s += x[i]*y[i]`                -> `s += np.dot(x[:n], y[:n])`;
-  `y[i] += A[i, j]*x[j]` in an `i, j` nest                 -> `y[:n] += np.sum(..., axis=1)`;
+  `out[j] += a[i, j]` in an `i, j` nest                     -> `out[:m] += np.sum(a[:n, :m], axis=0)`,
+  `C[i, j] += A[i, k]*B[k, j]`                             -> `C[:n, :m] += np.dot(A[:n, :p], B[:p, :m])`;
   `s = max(s, x[i])` / `if x[i] > s: s = x[i]`             -> `s = max(s, np.fmax.reduce(...))`
 * GO103 nested loops over 2-D/3-D arrays                   -> multi-dimensional slices
 * GO104 stencil read from another array `v[i] = u[i-1] + u[i+1]` -> shifted slices
@@ -1286,6 +1287,9 @@ class _Emitter:
             target = node_code(self.slice_of(s.target, kept))
             if target.isidentifier():
                 target += "[...]"
+            contraction = self._contraction(s.value, kept)
+            if contraction is not None:
+                return f"{target} {_AUG_TEXT[s.op]} {contraction}"
             axes = [k for k, v in enumerate(self.vars) if v not in kept]
             axis = str(axes[0]) if len(axes) == 1 else "(" + ", ".join(map(str, axes)) + ")"
             return f"{target} {_AUG_TEXT[s.op]} {np_}.sum({self.code(s.value)}, axis={axis})"
@@ -1346,6 +1350,39 @@ class _Emitter:
             sym = {"sum": "+", "sub": "-", "prod": "*"}[s.op]
             return f"{name} = {name} {sym} {reduced}"
         return f"{name} {op_text} {reduced}"
+
+    def _contraction(self, value: cst.BaseExpression, kept: Sequence[str]) -> str | None:
+        """`np.dot(X, Y)` for `X[a, c] * Y[c, b]` summed over the one missing index `c`
+        (matrix-matrix, matrix-vector and vector-matrix products), else None."""
+        missing = [v for v in self.vars if v not in kept]
+        if len(missing) != 1 or not (
+            isinstance(value, cst.BinaryOperation)
+            and isinstance(value.operator, cst.Multiply)
+            and isinstance(value.left, cst.Subscript)
+            and isinstance(value.right, cst.Subscript)
+            and not value.lpar
+        ):
+            return None
+        (c,) = missing
+        parts: list[tuple[cst.Subscript, list[str]]] = []
+        for side in (value.left, value.right):
+            acc = summarize(side, False, 0, self.atom_of)
+            if acc is None or not acc.affine:
+                return None
+            dims = acc.loop_vars(self.vars)
+            if None in dims:
+                return None
+            parts.append((side, [v for v in dims if v]))  # type: ignore[misc]
+        (x, xv), (y, yv) = parts
+        if not xv or not yv or xv[-1] != c or yv[0] != c:
+            return None
+        if c in xv[:-1] or c in yv[1:] or xv[:-1] + yv[1:] != list(kept):
+            return None
+        if len(xv) > 2 or len(yv) > 2:
+            return None  # np.dot contracts the last axis of X with the second-to-last of Y
+        left = node_code(self.slice_of(x, xv))
+        right = node_code(self.slice_of(y, yv))
+        return f"{self.ctx.np}.dot({left}, {right})"
 
     def _dot(self, value: cst.BaseExpression) -> str | None:
         """`np.dot(x[..], y[..])` for `x[i] * y[i]` in a single loop."""

@@ -413,3 +413,29 @@ COLSUM = (
     return out
 """
 )
+
+MATMUL = (
+    HEADER
+    + """def matmul(A, B):
+    n, p = A.shape
+    m = B.shape[1]
+    C = np.zeros((n, m))
+    for i in range(n):
+        for j in range(m):
+            for k in range(p):
+                C[i, j] += A[i, k] * B[k, j]
+    return C
+"""
+)
+
+VECMAT = (
+    HEADER
+    + """def vecmat(x, A):
+    n, m = A.shape
+    out = np.zeros(m)
+    for i in range(n):
+        for j in range(m):
+            out[j] += x[i] * A[i, j]
+    return out
+"""
+)

@@ -351,8 +351,24 @@ def test_partial_sums_over_an_inner_or_outer_index(
     a = data.draw(hnp.arrays(np.float64, shape, elements=st.floats(-1e3, 1e3)))
     x = data.draw(hnp.arrays(np.float64, shape[1], elements=st.floats(-1e3, 1e3)))
     orig, new, code = pair(K.MATVEC, "matvec")
-    assert "axis=1" in code
+    assert "y[:n] += np.dot(A[:n, :m], x[:m])" in code
     same(orig(a, x), new(a, x))
     orig, new, code = pair(K.COLSUM, "colsum")
     assert "-= np.sum(a[:n, :m], axis=0)" in code
     same(orig(a), new(a))
+
+
+@PROPERTY
+@given(dims=st.tuples(st.integers(0, 5), st.integers(0, 5), st.integers(0, 5)), data=st.data())
+def test_matrix_products_become_dot(dims: tuple[int, int, int], data: st.DataObject) -> None:
+    n, p, m = dims
+    small = st.floats(-1e3, 1e3)
+    a = data.draw(hnp.arrays(np.float64, (n, p), elements=small))
+    b = data.draw(hnp.arrays(np.float64, (p, m), elements=small))
+    orig, new, code = pair(K.MATMUL, "matmul")
+    assert "C[:n, :m] += np.dot(A[:n, :p], B[:p, :m])" in code
+    same(orig(a, b), new(a, b))
+    x = data.draw(hnp.arrays(np.float64, n, elements=small))
+    orig, new, code = pair(K.VECMAT, "vecmat")
+    assert "np.dot(x[:n], A[:n, :m])" in code
+    same(orig(x, a), new(x, a))
