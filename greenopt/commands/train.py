@@ -19,10 +19,16 @@ measured rows), 3 meter unavailable.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from greenopt.errors import InputError
+
+if TYPE_CHECKING:
+    from greenopt.models.collect import CollectOptions
+    from greenopt.models.corpus import CorpusKernel
+    from greenopt.store import Store
 
 #: the package's shipped data directory (default of --out)
 DATA_DIR = Path(__file__).resolve().parents[1] / "models" / "data"
@@ -48,8 +54,13 @@ def _parse_shard(spec: str | None) -> tuple[int, int]:
 
 
 def _measure(
-    kernels: list, store, options, passes_spec, quiet: bool, shard: tuple[int, int]
-) -> list[str]:  # type: ignore[no-untyped-def]
+    kernels: list[CorpusKernel],
+    store: Store,
+    options: CollectOptions,
+    passes_spec: list[str] | None,
+    quiet: bool,
+    shard: tuple[int, int],
+) -> list[str]:
     """Plan and measure (this shard's candidates); returns notes for the table."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
