@@ -14,8 +14,8 @@ candidate:
 * `loop-fusion`: the nest at the site merges into the previous/next one (one loop
   and its iteration overhead less, one temporary less).
 
-The site is matched to a nest by line (file lines, or lines relative to
-`function_code`); when none matches, the heaviest nest is used.
+The site is matched to a nest by line (in the coordinates of the code given);
+when none matches, the heaviest nest is used.
 """
 
 from __future__ import annotations
@@ -37,15 +37,18 @@ INTERPRETED = (
 
 
 def _nest_at(profile: FunctionProfile, line: int | None) -> LoopNest | None:
-    """The top-level loop nest containing `line` (absolute or relative), else the heaviest."""
+    """The top-level loop nest containing `line`, else the heaviest nest.
+
+    `line` is in the coordinates of the profiled code: correct when the caller
+    passes the whole module (as `check` can); for a function cut out of a file the
+    site's line usually falls outside the snippet and the heaviest nest is used.
+    """
     if not profile.nests:
         return None
     if line is not None:
-        candidates = [line, line - profile.first_line + 1]
-        for ln in candidates:
-            for nest in profile.nests:
-                if nest.line <= ln <= nest.end_line:
-                    return nest
+        for nest in profile.nests:
+            if nest.line <= line <= nest.end_line:
+                return nest
     return max(
         profile.nests,
         key=lambda n: n.counts.get("interp_ops_w", 0.0) + n.counts.get("compiled_ops_w", 0.0),
