@@ -358,6 +358,8 @@ def overflow_risk(func: cst.FunctionDef) -> str | None:
     (`p *= k`, `p = p * k + c`, `p <<= 1`, `p **= 2`) unless reduced by a small literal
     modulus, and `**` whose exponent is a variable int.
     """
+    if not _may_grow(func):
+        return None
     ints = _int_names(func)
     seeded = ints | _int_seeded(func)
 
@@ -414,6 +416,34 @@ def overflow_risk(func: cst.FunctionDef) -> str | None:
 
     func.visit(Find())
     return risk
+
+
+def _may_grow(func: cst.FunctionDef) -> bool:
+    """Cheap pre-check: is there any `x *= ..`, `x **= ..`, `x <<= ..`, `x = x * ..` or `**`?"""
+    found = False
+
+    class Look(cst.CSTVisitor):
+        def visit_AugAssign(self, node: cst.AugAssign) -> None:
+            nonlocal found
+            if isinstance(
+                node.operator, (cst.MultiplyAssign, cst.PowerAssign, cst.LeftShiftAssign)
+            ):
+                found = True
+
+        def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
+            nonlocal found
+            if isinstance(node.operator, (cst.Power, cst.LeftShift)):
+                found = True
+
+        def visit_Assign(self, node: cst.Assign) -> None:
+            nonlocal found
+            target = node.targets[0].target if len(node.targets) == 1 else None
+            if isinstance(target, cst.Name) and isinstance(node.value, cst.BinaryOperation):
+                if target.value in names_in(node.value):
+                    found = True
+
+    func.visit(Look())
+    return found
 
 
 def _multiplies(
