@@ -449,10 +449,28 @@ def _ufunc_call(expr: cst.BaseExpression, imports: ImportedNames) -> str | None:
     return name
 
 
+def _element_access(expr: cst.CSTNode) -> bool:
+    """True if `expr` reads a single element (`u[i, j]`): then it computes a scalar."""
+    found = False
+
+    class Look(cst.CSTVisitor):
+        def visit_Subscript(self, node: cst.Subscript) -> None:
+            nonlocal found
+            if not any(isinstance(e.slice, cst.Slice) for e in node.slice):
+                found = True
+
+    expr.visit(Look())
+    return found
+
+
 def _fresh_temp(stmt: cst.CSTNode, imports: ImportedNames) -> str | None:
-    """`t` for `t = <binary arithmetic>` or `t = np.<ufunc>(...)`: a new array (or scalar)."""
+    """`t` for `t = <binary arithmetic>` or `t = np.<ufunc>(...)`: a new array (or scalar).
+
+    Expressions that read single elements (`u[i, j] + ...`) compute scalars, which
+    have no buffer to reuse: they never start a chain.
+    """
     assigned = _single_assign(stmt)
-    if assigned is None:
+    if assigned is None or _element_access(assigned[1]):
         return None
     name, value = assigned
     if isinstance(value, cst.BinaryOperation) and type(value.operator) in UFUNC_OF_OPERATOR:
@@ -481,7 +499,7 @@ def _consumer(
     assigned = _single_assign(stmt)
     if assigned is not None:
         name, value = assigned
-        if name != temp and _operation(value, temp, imports):
+        if name != temp and not _element_access(value) and _operation(value, temp, imports):
             return value, name
         return None
     if (
@@ -489,6 +507,7 @@ def _consumer(
         and len(stmt.body) == 1
         and isinstance(stmt.body[0], cst.Return)
         and stmt.body[0].value is not None
+        and not _element_access(stmt.body[0].value)
         and _operation(stmt.body[0].value, temp, imports)
     ):
         return stmt.body[0].value, None

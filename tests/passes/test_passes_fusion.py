@@ -298,6 +298,11 @@ CHAIN_TRAPS = {
     "temporary is a view": "def f(a, c):\n    t = a[::2]\n    u = t + c\n    return u\n",
     "temporary rebound": "def f(a, b, c):\n    t = a * b\n    t = t + c\n    return t\n",
     "not an elementwise op": "def f(a, b):\n    t = a * b\n    u = t @ b\n    return u\n",
+    "scalars from single elements": (
+        "def f(u, g, n):\n    s = 0.0\n    for i in range(1, n):\n"
+        "        lap = (u[i - 1] - 2.0 * u[i]) / 4.0\n        r = g[i] + lap\n"
+        "        s += r * r\n    return s\n"
+    ),
 }
 
 
