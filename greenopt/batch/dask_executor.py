@@ -79,7 +79,7 @@ class DaskExecutor:
                 return fut
 
             first = [f for f in (submit_next() for _ in range(window)) if f is not None]
-            queue = as_completed(first)
+            queue = as_completed(first, loop=client.loop)
             for fut in queue:
                 task = pending.pop(fut)
                 try:

@@ -209,8 +209,7 @@ def analyze(
     )
     if discovery.n_excluded or discovery.n_gitignored:
         click.echo(
-            f"skipped {discovery.n_excluded} excluded and {discovery.n_gitignored} "
-            "gitignored paths"
+            f"skipped {discovery.n_excluded} excluded and {discovery.n_gitignored} gitignored paths"
         )
     click.echo(f"results: {summary.db_path}")
     for path in summary.exports:

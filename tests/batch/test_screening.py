@@ -77,7 +77,12 @@ def test_sketches_have_qualified_names_counts_and_flags() -> None:
     ]
     assert not by_name["plain"].candidate
     loop = by_name["looping"]
-    assert (loop.n_loops, loop.max_loop_depth, loop.n_numpy_calls, loop.n_range_loops) == (1, 1, 1, 1)
+    assert (loop.n_loops, loop.max_loop_depth, loop.n_numpy_calls, loop.n_range_loops) == (
+        1,
+        1,
+        1,
+        1,
+    )
     assert loop.module_level and not loop.is_method
     assert by_name["Model.method"].is_method and by_name["Model.method"].n_numpy_calls == 1
     assert by_name["Model.method"].candidate and not by_name["Model.other"].candidate

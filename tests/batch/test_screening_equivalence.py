@@ -19,7 +19,9 @@ PASSES = tuple(available_passes())
 
 
 def _sources() -> list[tuple[str, str]]:
-    out = [(str(p.relative_to(ROOT)), p.read_text()) for p in sorted((ROOT / "corpus").rglob("*.py"))]
+    out = [
+        (str(p.relative_to(ROOT)), p.read_text()) for p in sorted((ROOT / "corpus").rglob("*.py"))
+    ]
     for name in PASSES:
         cls = pass_class(name)
         for i, ex in enumerate(cls.EXAMPLES):
