@@ -135,8 +135,14 @@ class TrainingTable:
             "machine": self.machine,
             "notes": self.notes,
             "feature_names": self.feature_names,
-            "rows": [r.to_dict() for r in self.rows],
+            "rows": [self._row_dict(r) for r in self.rows],
         }
+
+    def _row_dict(self, row: TrainingRow) -> dict[str, Any]:
+        """A row with its features as a list in `feature_names` order (compact)."""
+        data = row.to_dict()
+        data["features"] = [row.features.get(n, 0.0) for n in self.feature_names]
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> TrainingTable:
@@ -144,9 +150,19 @@ class TrainingTable:
         version = int(data.get("version", 0))
         if version > TABLE_VERSION:
             raise InputError(f"training table version {version} is newer than this greenopt")
+        names = [str(n) for n in data.get("feature_names", [])]
+        rows: list[TrainingRow] = []
+        for item in data.get("rows", []):
+            item = dict(item)
+            feats = item.get("features")
+            if isinstance(feats, list):
+                if len(feats) != len(names):
+                    raise InputError("training table row has the wrong number of features")
+                item["features"] = dict(zip(names, feats, strict=True))
+            rows.append(TrainingRow.from_dict(item))
         return cls(
-            rows=[TrainingRow.from_dict(r) for r in data.get("rows", [])],
-            feature_names=[str(n) for n in data.get("feature_names", [])],
+            rows=rows,
+            feature_names=names,
             machine=dict(data.get("machine", {})),
             created=str(data.get("created", "")),
             greenopt_version=str(data.get("greenopt_version", "")),
@@ -191,7 +207,8 @@ def write_table(table: TrainingTable, json_path: str | Path, csv_path: str | Pat
     jp = Path(json_path)
     jp.parent.mkdir(parents=True, exist_ok=True)
     tmp = jp.with_suffix(jp.suffix + ".tmp")
-    tmp.write_text(json.dumps(table.to_dict(), indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    text = json.dumps(table.to_dict(), sort_keys=True, separators=(",", ":"))
+    tmp.write_text(text + "\n", encoding="utf-8")
     tmp.replace(jp)
     if csv_path is not None:
         write_csv(table.rows, table.feature_names, csv_path)

@@ -50,6 +50,8 @@ HGB_PARAMS: dict[str, Any] = {
 QUANTILES = (0.1, 0.9)
 #: pass combinations with fewer cross-validated samples than this use the global choice
 MIN_POLICY_SAMPLES = 8
+#: features are rounded to this many decimals (the exported table reproduces the fit exactly)
+FEATURE_DECIMALS = 6
 #: the predictors a policy may choose
 PREDICTORS = ("model", "roofline", "no-change")
 
@@ -333,7 +335,8 @@ def refeaturize(row: TrainingRow) -> dict[str, float]:
     sizes = row.sizes or None
     original = function_features(row.original_code, sizes, row.function)
     variant = function_features(row.candidate_code, sizes, row.function)
-    return candidate_features(original, variant, row.passes)
+    feats = candidate_features(original, variant, row.passes)
+    return {k: round(v, FEATURE_DECIMALS) for k, v in feats.items()}
 
 
 def make_table(
@@ -357,6 +360,7 @@ def make_table(
             blind = TrainingRow.from_dict(row.to_dict())
             blind.view, blind.sizes = "unsized", {}
             blind.features = refeaturize(blind)
+            blind.original_code = blind.candidate_code = ""  # kept once, in the sized row
             fresh.append(blind)
     return TrainingTable(
         rows=fresh,
