@@ -88,6 +88,8 @@ def check_file(
                         new = instance.apply(module, [opp]).code
                     except GreenoptError:
                         new = code  # a fix that cannot be applied is simply not shown
+                    if code.startswith("\ufeff") and not new.startswith("\ufeff"):
+                        new = "\ufeff" + new  # libcst drops the byte-order mark
                     if new != code:
                         from greenopt.optimizer.source import unified_diff
 

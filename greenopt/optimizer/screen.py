@@ -37,6 +37,8 @@ class Screen:
 
 def screen_source(code: str, path: str) -> Screen:
     """Parse `code` with `ast`; a syntax error becomes an InputError with a clear line."""
+    if code.startswith("\ufeff"):  # a UTF-8 byte-order mark, as Python itself accepts
+        code = code[1:]
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

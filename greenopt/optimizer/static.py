@@ -91,7 +91,10 @@ def rewrite_static(
                 # re-parse so that the next pass sees fresh positions
                 current = SourceModule.parse(current.code, module.path)
             result.applied.extend(chosen)
-    result.new_code = current.code
+    new_code = current.code
+    if module.code.startswith("\ufeff") and not new_code.startswith("\ufeff"):
+        new_code = "\ufeff" + new_code  # libcst drops a byte-order mark; keep the file's
+    result.new_code = new_code if current is not module else module.code
     return result
 
 
