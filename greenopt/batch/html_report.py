@@ -43,7 +43,7 @@ h1{font-size:1.6em;margin-bottom:.2em}h2{margin-top:1.8em;border-bottom:1px soli
 table{border-collapse:collapse;width:100%;font-size:.88em;margin:.6em 0}
 th,td{border-bottom:1px solid #e3e3e3;padding:.3em .5em;text-align:left;vertical-align:top}
 th{background:#f0f0f0}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
-code{font-size:.95em}.note{color:#555;font-size:.88em}
+code{font-size:.95em;word-break:break-all}.note{color:#555;font-size:.88em}
 """
 
 
@@ -281,7 +281,8 @@ def _top_functions(
             "<tr>"
             f'<td class="num">{rank}</td><td><code>{_e(f["qualname"])}</code></td>'
             f"<td><code>{_e(_relative(f['path'], root))}:{f['line']}</code></td>"
-            f'<td class="num">{f["n_opportunities"]}</td><td>{_e(f["codes"] or "")}</td>'
+            f'<td class="num">{f["n_opportunities"]}</td>'
+            f"<td>{_e((f['codes'] or '').replace(',', ', '))}</td>"
             f'<td class="num">{_pct(f["predicted_saving"])}</td><td class="num">{interval}</td>'
             f"<td>{_e(f['prediction_source'])}</td>"
             "</tr>"
