@@ -82,6 +82,9 @@ def run_kernel(name: str, args: argparse.Namespace, options: RunOptions) -> Kern
                 res.accepted.append(f"{fr.name}: {'+'.join(fr.passes)}")
             elif fr.verdict in ("rejected", "unchanged"):
                 res.refused.append(f"{fr.name}: {fr.verdict} ({fr.reason})")
+        if not result.changed:  # nothing to compare: an A/A run would only show noise
+            res.seconds = time.perf_counter() - start
+            return res
         with tempfile.TemporaryDirectory(prefix="greenopt-bench-") as tmp:
             before_dir, after_dir = Path(tmp, "before"), Path(tmp, "after")
             before_dir.mkdir()
@@ -128,6 +131,11 @@ def render(results: list[KernelResult]) -> None:
     for r in results:
         if r.error:
             table.add_row(r.kernel, f"error: {r.error}", "-", "-", "-", "-", f"{r.seconds:.0f}")
+            continue
+        if r.ratio is None:
+            table.add_row(
+                r.kernel, "none (unchanged)", "-", "-", "1 (same code)", "-", f"{r.seconds:.0f}"
+            )
             continue
         table.add_row(
             r.kernel,
