@@ -35,7 +35,8 @@ def opportunity(pass_name: str, line: int = 6, **data) -> Opportunity:
     return Opportunity(pass_name, "GO101", "msg", "why", site, data=data)
 
 
-def test_predict_imports_without_sklearn_or_scipy() -> None:
+def test_predict_imports_without_sklearn_scipy_or_numpy() -> None:
+    """`check`'s cold start: loading the model and predicting imports none of them."""
     code = textwrap.dedent(
         """
         import sys
@@ -43,7 +44,8 @@ def test_predict_imports_without_sklearn_or_scipy() -> None:
         m = load_model()
         p = m.predict_candidate("def f(x):\\n    return x\\n", "def f(x):\\n    return x\\n", "f", ["jit"])
         assert isinstance(p.ratio, float)
-        bad = sorted(n for n in sys.modules if n.split(".")[0] in ("sklearn", "scipy"))
+        heavy = ("sklearn", "scipy", "numpy", "numba")
+        bad = sorted(n for n in sys.modules if n.split(".")[0] in heavy)
         print(",".join(bad))
         """
     )
