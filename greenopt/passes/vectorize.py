@@ -61,7 +61,12 @@ from greenopt.optimizer.affine import Affine, is_atomic, node_code
 from greenopt.optimizer.aliasing import ArrayFacts, Relation
 from greenopt.optimizer.cst_nodes import is_scope, names_in, walk
 from greenopt.optimizer.dependences import vectorization_blocker
-from greenopt.optimizer.effects import early_exit, expression_effect, statement_effect
+from greenopt.optimizer.effects import (
+    IO_BUILTINS,
+    early_exit,
+    expression_effect,
+    statement_effect,
+)
 from greenopt.optimizer.loops import LoopNest, bound_atom, loop_nest
 from greenopt.optimizer.name_facts import (
     FunctionFacts,
@@ -435,6 +440,22 @@ def _syntactic_refusal(node: cst.For) -> str | None:
             return "the body mixes statements and an inner loop (not a perfect nest)"
         if not isinstance(stmt, (cst.SimpleStatementLine, cst.If)):
             return f"a {type(stmt).__name__} statement in the body"
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                if isinstance(small, cst.Expr):
+                    value = small.value
+                    if isinstance(value, cst.Call):
+                        func = value.func
+                        if isinstance(func, cst.Name) and func.value in IO_BUILTINS:
+                            return f"does I/O ({func.value})"
+                        if isinstance(func, cst.Attribute):
+                            return (
+                                f"calls method .{func.attr.value}() (may mutate or have side "
+                                "effects)"
+                            )
+                    what = node_code(value)
+                    what = what if len(what) <= 40 else what[:37] + "..."
+                    return f"a bare expression statement `{what}` (a call for its side effects)"
     return None
 
 
