@@ -93,6 +93,38 @@ def run_greenopt(paths: list[Path], jobs: int, screening: bool, label: str, n: i
         return _timed(label, cmd, n)
 
 
+def breakdown(files: list[Path], passes: list[str]) -> dict[str, float]:
+    """In-process seconds per phase (read+ast+screen, libcst parse, each pass) over `files`."""
+    import ast
+
+    from greenopt.batch.pruning import prune_to_candidates
+    from greenopt.batch.screening import screen
+    from greenopt.optimizer.findings import find_opportunities
+    from greenopt.optimizer.source import SourceModule
+
+    phases: dict[str, float] = {"screening": 0.0, "libcst parse": 0.0}
+    for path in files:
+        t0 = time.perf_counter()
+        try:
+            text = path.read_text(encoding="utf-8")
+            tree = ast.parse(text)
+        except (SyntaxError, UnicodeDecodeError, ValueError):
+            continue
+        sketch = screen(tree)
+        phases["screening"] += time.perf_counter() - t0
+        for name in passes:
+            pruned = prune_to_candidates(text, tree, sketch.candidates_for(name))
+            if pruned is None:
+                continue
+            t1 = time.perf_counter()
+            module = SourceModule.parse(pruned, str(path))
+            t2 = time.perf_counter()
+            find_opportunities(module, [name])
+            phases["libcst parse"] += t2 - t1
+            phases[f"pass {name}"] = phases.get(f"pass {name}", 0.0) + time.perf_counter() - t2
+    return phases
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tree", type=Path, default=None, help="tree to analyse [numpy sources]")
@@ -105,6 +137,12 @@ def main() -> int:
         help="also time --no-screening on this many files (0: skip)",
     )
     ap.add_argument("--max-files", type=int, default=0, help="analyse only the first N files")
+    ap.add_argument(
+        "--breakdown",
+        type=int,
+        default=0,
+        help="also time each phase in-process on this many files (0: skip)",
+    )
     ap.add_argument("--json", type=Path, default=None, help="write the results here")
     args = ap.parse_args()
 
@@ -156,8 +194,19 @@ def main() -> int:
             f"{t.tool:40s} {t.files:6d} {t.seconds:9.2f} {t.files_per_s:9.1f} "
             f"{t.files_per_s / base:11.2f}x  {t.note}"
         )
+    phases: dict[str, float] = {}
+    if args.breakdown:
+        from greenopt.optimizer.findings import available_passes
+
+        sample = files[: args.breakdown]
+        phases = breakdown(sample, available_passes())
+        total = sum(phases.values()) or 1.0
+        print(f"in-process breakdown on {len(sample)} files (one process):")
+        for name, seconds in sorted(phases.items(), key=lambda kv: -kv[1]):
+            print(f"  {name:28s} {seconds:8.2f} s  {100 * seconds / total:5.1f}%")
     if args.json:
         record = {
+            "breakdown_s": phases,
             "tree": str(tree),
             "files": len(files),
             "cpus": os.cpu_count(),

@@ -88,12 +88,24 @@ def test_corpus_strings_are_escaped() -> None:
 
 def test_report_without_predictions_says_so() -> None:
     fn = {
-        "path": "a/x.py", "directory": "a", "qualname": "f", "line": 1, "n_opportunities": 1,
-        "codes": "GO101", "predicted_saving": None, "prediction_source": "none",
+        "path": "a/x.py",
+        "directory": "a",
+        "qualname": "f",
+        "line": 1,
+        "n_opportunities": 1,
+        "codes": "GO101",
+        "predicted_saving": None,
+        "prediction_source": "none",
     }
     opp = {
-        "path": "a/x.py", "qualname": "f", "pass_name": "vectorize", "code": "GO101",
-        "message": "m", "predicted_ratio": None, "predicted_lo": None, "predicted_hi": None,
+        "path": "a/x.py",
+        "qualname": "f",
+        "pass_name": "vectorize",
+        "code": "GO101",
+        "message": "m",
+        "predicted_ratio": None,
+        "predicted_lo": None,
+        "predicted_hi": None,
     }
     files = [{"path": "a/x.py", "directory": "a", "status": "ok", "message": "", "reused": 0}]
     html = build_report(files, [fn], [opp], None)
@@ -107,9 +119,15 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
 def test_report_renders_in_headless_chromium(report: Path, tmp_path: Path) -> None:
     base = [
-        str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
+        str(CHROMIUM),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--user-data-dir={tmp_path / 'profile'}",
     ]
     dom = subprocess.run(
         [*base, "--dump-dom", report.as_uri()], capture_output=True, text=True, timeout=120
@@ -121,7 +139,9 @@ def test_report_renders_in_headless_chromium(report: Path, tmp_path: Path) -> No
     shot = tmp_path / "report.png"
     run = subprocess.run(
         [*base, f"--screenshot={shot}", "--window-size=1280,2400", report.as_uri()],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert run.returncode == 0, run.stderr[-2000:]
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
