@@ -73,6 +73,17 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
     proc.wait()
 
 
+def _tail(path: Path) -> str:
+    """The last few thousand characters of a file (the child's stderr)."""
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            fh.seek(max(0, fh.tell() - _STDERR_TAIL))
+            return fh.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
 def _last_line(text: str) -> str:
     lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
     return lines[-1][:300] if lines else ""
@@ -91,25 +102,28 @@ def run_child(task: str, payload: dict[str, Any], limits: ChildLimits) -> ChildO
             pickle.dump({"task": task, **payload}, fh, protocol=pickle.HIGHEST_PROTOCOL)
         env = dict(os.environ)
         env["PYTHONDONTWRITEBYTECODE"] = "1"
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "greenopt.optimizer.worker", str(request), str(response)],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-            preexec_fn=lambda: _limit_memory(limits.memory_mb),
-            env=env,
-            cwd=tmp,
-        )
-        try:
-            _, err_bytes = proc.communicate(timeout=limits.timeout_s)
-        except subprocess.TimeoutExpired:
-            _kill_group(proc)
-            return ChildOutcome("timeout", message=f"timed out after {limits.timeout_s:g} s")
-        except BaseException:
-            _kill_group(proc)
-            raise
-        stderr = err_bytes.decode("utf-8", "replace")[-_STDERR_TAIL:]
+        err_path = Path(tmp) / "stderr.txt"
+        # stderr goes to a file, not a pipe: a chatty variant must not fill the parent's memory
+        with open(err_path, "wb") as err_file:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "greenopt.optimizer.worker", str(request), str(response)],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=err_file,
+                start_new_session=True,
+                preexec_fn=lambda: _limit_memory(limits.memory_mb),
+                env=env,
+                cwd=tmp,
+            )
+            try:
+                proc.wait(timeout=limits.timeout_s)
+            except subprocess.TimeoutExpired:
+                _kill_group(proc)
+                return ChildOutcome("timeout", message=f"timed out after {limits.timeout_s:g} s")
+            except BaseException:
+                _kill_group(proc)
+                raise
+        stderr = _tail(err_path)
         answer = _read_answer(response)
         if answer is not None:
             status = answer.get("status", "crash")
