@@ -75,6 +75,18 @@ def _emit(
         click.echo(diff, nl=False)
 
 
+def _check_target(flag: str, path: str) -> None:
+    """Fail before any work when an output path cannot be written (missing directory)."""
+    target = Path(path)
+    if target.is_dir():
+        raise InputError(f"{flag} {path}: is a directory")
+    parent = target.parent if str(target.parent) else Path(".")
+    if not parent.is_dir():
+        raise InputError(f"{flag} {path}: directory {parent} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise InputError(f"{flag} {path}: directory {parent} is not writable")
+
+
 class _RichProgress:
     """Progress on stderr: a spinner with the current stage and a bar of samples."""
 
@@ -267,6 +279,9 @@ def rewrite(
     """Click entry point of `greenopt rewrite` (see the module docstring)."""
     if write and output is not None:
         raise InputError("--write and -o/--output are mutually exclusive")
+    for flag, target in (("-o", output), ("--json", json_path)):
+        if target is not None:
+            _check_target(flag, target)
     if static:
         if calls or setup or workload_files:
             raise InputError(

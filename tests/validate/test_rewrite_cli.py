@@ -62,13 +62,15 @@ def _one_line_error(err: str) -> str:
         (["--call", "saxpy(1, 2, 3)", "--write", "-o", "x.py"], "mutually exclusive"),
         (["--call", "saxpy(1.0, x, y)", "--passes", "nosuchpass"], "unknown pass 'nosuchpass'"),
         (["--workload", "missing_wl.py"], "no such workload file"),
+        (["--call", "saxpy(1, 2, 3)", "--json", "no/such/dir/r.json"], "does not exist"),
+        (["--static", "-o", "no/such/dir/out.py"], "does not exist"),
     ],
 )
 def test_bad_input_exits_2_with_one_line_and_touches_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
 ) -> None:
     path = _module(tmp_path)
-    write = [] if "--write" in args else ["--write"]  # --write must not write on failure
+    write = [] if {"--write", "-o"} & set(args) else ["--write"]  # must not write on failure
     code = main(["rewrite", str(path), *write, *args, *FAST_FLAGS])
     out, err = capsys.readouterr()
     assert code == 2
