@@ -10,7 +10,6 @@ should use for numpy and adds `import numpy as np` once when none exists.
 from __future__ import annotations
 
 import bisect
-import re
 from collections.abc import Callable, Mapping, Sequence
 
 import libcst as cst
@@ -79,9 +78,6 @@ VIEW_METHODS = frozenset(
 )
 
 
-_FOR = re.compile(r"\bfor\b")
-
-
 class NameResolver:
     """Qualified names and positions of one module, from its libcst metadata.
 
@@ -93,11 +89,14 @@ class NameResolver:
         self,
         wrapper: MetadataWrapper,
         line_shifts: Sequence[tuple[int, int, int]] = (),
+        full_module: cst.Module | None = None,
     ) -> None:
         self._wrapper = wrapper
         self._qnames: Mapping[cst.CSTNode, object] = wrapper.resolve(QualifiedNameProvider)
         self._positions: Mapping[cst.CSTNode, object] | None = None  # resolved on first use
-        # (first line, last line, shift) of each top-level statement of a reduced module
+        # (first line, last line, shift) of each top-level statement of a reduced module,
+        # computed on first use from `full_module` when not given
+        self._full = full_module
         self._shifts = list(line_shifts)
         self._starts = [first for first, _, _ in self._shifts]
 
@@ -115,28 +114,38 @@ class NameResolver:
         lines. Names in the dropped functions are not resolvable (no pass needs them).
         """
         kept: list[cst.BaseStatement] = []
-        shifts: list[tuple[int, int, int]] = []
-        header = "".join(module.code_for_node(line) for line in module.header)
-        orig_line = 1 + _line_count(header)
-        reduced_line = orig_line
         for stmt in module.body:
-            text = module.code_for_node(stmt)
-            lines = _line_count(text)
             if not isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
                 wanted = True
             elif keep is not None:
                 wanted = keep(stmt)
             else:
-                wanted = _FOR.search(text) is not None and any(
-                    isinstance(n, cst.For) for n in walk(stmt)
-                )
+                wanted = any(isinstance(n, cst.For) for n in walk(stmt))
             if wanted:
                 kept.append(stmt)
-                shifts.append((reduced_line, reduced_line + lines - 1, orig_line - reduced_line))
+        if len(kept) == len(module.body):
+            return cls(MetadataWrapper(module, unsafe_skip_copy=True))
+        reduced = module.with_changes(body=kept)
+        return cls(MetadataWrapper(reduced, unsafe_skip_copy=True), full_module=module)
+
+    def _line_shifts(self) -> None:
+        """Line shifts from the reduced module back to the full one (codegen, done once)."""
+        module, self._full = self._full, None
+        if module is None:
+            return
+        reduced = self._wrapper.module
+        kept = {id(s) for s in reduced.body}
+        header = "".join(module.code_for_node(line) for line in module.header)
+        orig_line = reduced_line = 1 + _line_count(header)
+        for stmt in module.body:
+            lines = _line_count(module.code_for_node(stmt))
+            if id(stmt) in kept:
+                self._shifts.append(
+                    (reduced_line, reduced_line + lines - 1, orig_line - reduced_line)
+                )
                 reduced_line += lines
             orig_line += lines
-        reduced = module.with_changes(body=kept)
-        return cls(MetadataWrapper(reduced, unsafe_skip_copy=True), shifts)
+        self._starts = [first for first, _, _ in self._shifts]
 
     def qualified(self, node: cst.CSTNode) -> set[QualifiedName]:
         """The qualified names of `node` (empty when unknown)."""
@@ -174,6 +183,7 @@ class NameResolver:
         """(line, col, end_line, end_col) of `node`; lines 1-based, columns 0-based."""
         if self._positions is None:
             self._positions = self._wrapper.resolve(PositionProvider)
+            self._line_shifts()
         rng = self._positions[node]  # type: ignore[assignment]
         shift = 0
         if self._shifts:

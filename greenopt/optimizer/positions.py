@@ -34,6 +34,8 @@ def for_positions(tree: cst.Module, code: str) -> dict[int, Position]:
     Returns an empty dict when `ast` cannot parse the code or the two trees disagree
     (callers then fall back to libcst's own positions).
     """
+    if code.startswith("\ufeff"):
+        code = code[1:]
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

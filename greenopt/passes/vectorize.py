@@ -248,7 +248,7 @@ class VectorizePass(Pass):
         exit); libcst name metadata is then built only for the top-level
         statements holding functions with surviving loops, which is most of the cost.
         """
-        if not _has_range_loop(module.tree):
+        if not _has_range_loop(module.code):
             return []
         positions = for_positions(module.tree, module.code)
         alias = alias_for_rewrite(module.tree)
@@ -459,9 +459,8 @@ def _syntactic_refusal(node: cst.For) -> str | None:
     return None
 
 
-def _has_range_loop(tree: cst.Module) -> bool:
+def _has_range_loop(code: str) -> bool:
     """Cheap text screen: does the module contain `for` and `range` at all?"""
-    code = tree.code
     return "for " in code and "range" in code
 
 
