@@ -72,7 +72,9 @@ def _bin(name: str) -> str | None:
     return str(here) if here.exists() else shutil.which(name)
 
 
-def run_greenopt(paths: list[Path], jobs: int, screening: bool, label: str, n: int) -> Timing:
+def run_greenopt(
+    paths: list[Path], jobs: int, screening: bool, label: str, n: int, passes: str | None = None
+) -> Timing:
     with tempfile.TemporaryDirectory() as out:
         cmd = [
             sys.executable,
@@ -90,6 +92,8 @@ def run_greenopt(paths: list[Path], jobs: int, screening: bool, label: str, n: i
         ]
         if not screening:
             cmd.append("--no-screening")
+        if passes:
+            cmd += ["--passes", passes]
         return _timed(label, cmd, n)
 
 
@@ -136,6 +140,11 @@ def main() -> int:
         default=0,
         help="also time --no-screening on this many files (0: skip)",
     )
+    ap.add_argument(
+        "--also-passes",
+        default=None,
+        help="also time greenopt with only these passes (e.g. vectorize,loop-fusion,jit)",
+    )
     ap.add_argument("--max-files", type=int, default=0, help="analyse only the first N files")
     ap.add_argument(
         "--breakdown",
@@ -155,6 +164,17 @@ def main() -> int:
     timings: list[Timing] = [
         run_greenopt(targets, args.jobs, True, f"greenopt analyze --jobs {args.jobs}", len(files))
     ]
+    if args.also_passes:
+        timings.append(
+            run_greenopt(
+                targets,
+                args.jobs,
+                True,
+                f"greenopt --passes {args.also_passes}",
+                len(files),
+                args.also_passes,
+            )
+        )
     if args.screening_files:
         subset = files[: args.screening_files]
         timings.append(

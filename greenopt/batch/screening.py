@@ -179,9 +179,9 @@ def _uses_params(node: ast.AST, params: frozenset[str]) -> bool:
     return False
 
 
-def _is_array_expr(node: ast.AST, aliases: frozenset[str], names: frozenset[str]) -> bool:
-    """Arithmetic, or a call of a numpy function (`np.add(...)`, `sqrt(...)` from numpy)."""
-    if isinstance(node, (ast.BinOp, ast.UnaryOp)):
+def _is_array_op(node: ast.AST, aliases: frozenset[str], names: frozenset[str]) -> bool:
+    """Binary arithmetic, or a call of a numpy function (`np.add(...)`, numpy's `sqrt(...)`)."""
+    if isinstance(node, ast.BinOp):
         return True
     if isinstance(node, ast.Call):
         root, through_attr = _call_root(node.func)
@@ -191,26 +191,35 @@ def _is_array_expr(node: ast.AST, aliases: frozenset[str], names: frozenset[str]
     return False
 
 
+def _operands(node: ast.AST) -> list[ast.AST]:
+    if isinstance(node, ast.BinOp):
+        return [node.left, node.right]
+    if isinstance(node, ast.Call):
+        return [*node.args, *(k.value for k in node.keywords)]
+    return []
+
+
 def _starts_chain(
     first: ast.stmt, second: ast.stmt, aliases: frozenset[str], names: frozenset[str]
 ) -> bool:
-    """`t = <array expression>` followed by an array expression that reads `t`."""
+    """`t = <array op>` followed by `u = <op with t as a direct operand>` or `return <op>`."""
     if not (
         isinstance(first, ast.Assign)
         and len(first.targets) == 1
         and isinstance(first.targets[0], ast.Name)
-        and _is_array_expr(first.value, aliases, names)
+        and _is_array_op(first.value, aliases, names)
     ):
         return False
-    value = getattr(second, "value", None)
-    if not isinstance(second, (ast.Assign, ast.AugAssign, ast.Return, ast.Expr)) or value is None:
+    if isinstance(second, ast.Assign) and len(second.targets) == 1:
+        value: ast.AST | None = second.value
+    elif isinstance(second, ast.Return):
+        value = second.value
+    else:
+        return False
+    if value is None or not _is_array_op(value, aliases, names):
         return False
     name = first.targets[0].id
-    return any(
-        _is_array_expr(n, aliases, names)
-        and any(isinstance(m, ast.Name) and m.id == name for m in ast.walk(n))
-        for n in ast.walk(value)
-    )
+    return any(isinstance(o, ast.Name) and o.id == name for o in _operands(value))
 
 
 def start_line(node: ast.stmt) -> int:
