@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import multiprocessing
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from greenopt.batch.file_analysis import AnalysisOptions, analyze_source
 from greenopt.batch.records import FileResult, FileTask, crash_result
@@ -27,15 +27,20 @@ def _run_task(task: FileTask, options: AnalysisOptions) -> FileResult:
 
 @dataclass(frozen=True)
 class LocalExecutor:
-    """Runs `analyze_source` on this machine with `jobs` processes (1: in this process)."""
+    """Runs `analyze_source` on this machine with `jobs` processes (1: in this process).
+
+    `work` is the per-file function (a module-level function, so workers can import
+    it); tests substitute one that kills its worker to exercise crash isolation.
+    """
 
     jobs: int
+    work: Callable[[FileTask, AnalysisOptions], FileResult] = field(default=_run_task)
 
     def run(self, tasks: Iterable[FileTask], options: AnalysisOptions) -> Iterator[FileResult]:
         """Yield one result per task, in completion order."""
         if self.jobs <= 1:
             for task in tasks:
-                yield _run_task(task, options)
+                yield self.work(task, options)
             return
         yield from self._pool(iter(tasks), options)
 
@@ -56,7 +61,7 @@ class LocalExecutor:
                     if task is None:
                         exhausted = True
                         break
-                    in_flight[pool.submit(_run_task, task, options)] = task
+                    in_flight[pool.submit(self.work, task, options)] = task
                 if not in_flight:
                     return
                 done, _ = cf.wait(in_flight, return_when=cf.FIRST_COMPLETED)
@@ -81,7 +86,7 @@ class LocalExecutor:
         for task in suspects:
             pool = self._new_pool(1)
             try:
-                yield pool.submit(_run_task, task, options).result()
+                yield pool.submit(self.work, task, options).result()
             except BrokenProcessPool:
                 yield crash_result(task, "the process exited abnormally")
             finally:
