@@ -487,7 +487,8 @@ class _Run:
             else self.options.top_k
         )
         best: tuple[Candidate, CandidateResult] | None = None
-        for pos, r in enumerate(ranking.ranked):
+        measured = 0  # candidates whose energy was measured (the budget top-k limits)
+        for r in ranking.ranked:
             c = r.candidate
             cr = CandidateResult(
                 function=name,
@@ -505,12 +506,14 @@ class _Run:
                 prediction_source=r.source,
             )
             fr.candidates.append(cr)
-            if pos >= measure_n:
-                cr.reason = f"not in the top {measure_n} predicted candidates"
+            if measured >= measure_n:
+                cr.reason = f"not measured: {measure_n} better-ranked candidate(s) were"
                 continue
             self.progress.status(f"{name}: validating {cr.recipe}")
             verdict = self.validate(c, name)
             _fill_candidate(cr, verdict)
+            if verdict.energy is not None:
+                measured += 1
             if verdict.accepted and (best is None or (cr.ratio or 1.0) < (best[1].ratio or 1.0)):
                 best = (c, cr)
         if best is not None:
