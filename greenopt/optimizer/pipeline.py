@@ -291,6 +291,7 @@ def optimize(
     progress: Progress | None = None,
     backend: MeasureBackend | None = None,
     store: str | os.PathLike[str] | bool | None = None,
+    cost_model: object | None = None,
 ) -> OptimizeResult:
     """Find, validate and measure rewrites of the module at `path`; never writes it.
 
@@ -300,7 +301,8 @@ def optimize(
     Tolerance, meter, samples and carbon settings default to the config's. `backend`
     replaces the measurement runner (tests). `store`: record every A/B measurement
     (kind "validate") in the SQLite store at that path, or the default store for
-    True; None/False records nothing. Returns an `OptimizeResult` whose
+    True; None/False records nothing. `cost_model`: an object with
+    `predict_candidate` used instead of the shipped model. Returns an `OptimizeResult` whose
     `new_code` is the original with every accepted rewrite applied.
 
     Raises InputError / WorkloadError (exit 2) for bad input or a workload that
@@ -371,6 +373,7 @@ def optimize(
             options=opts,
             backend=backend,
             progress=progress or _Silent(),
+            _model=(cost_model, None) if cost_model is not None else None,
         )
         functions, combined, new_code, model_used = run.execute()
     return OptimizeResult(

@@ -181,3 +181,47 @@ def test_write_refuses_a_file_changed_during_the_run(
     assert main([*args, "--meter", "estimate", "--write"]) == 2
     assert "changed on disk" in capsys.readouterr().err
     assert path.read_text() == edited
+
+
+@dataclass(frozen=True)
+class _Pred:
+    ratio: float
+    lo: float
+    hi: float
+    source: str = "model"
+
+
+class WrongFirstModel:
+    """Ranks the deliberately wrong candidate first."""
+
+    def predict_candidate(self, original, candidate, function, passes, sizes):  # type: ignore[no-untyped-def]
+        return _Pred(0.1, 0.05, 0.2) if passes == ["scale-returns"] else _Pred(0.5, 0.3, 0.8)
+
+
+def test_top_k_budget_is_spent_on_measured_candidates_only(tmp_path: Path) -> None:
+    from .fakepasses import ScaleReturnsPass
+
+    path = tmp_path / "fg.py"
+    path.write_text(CODE)
+    result = optimize(
+        path,
+        [Workload("x = 3.0", ("f(x)",))],
+        passes={
+            "replace-body": ReplaceBodyPass({"f": FAST_F}),
+            "scale-returns": ScaleReturnsPass(),
+        },
+        backend=scripted_backend(lambda t: 0.5),
+        cost_model=WrongFirstModel(),
+        top_k=1,
+        **FAST,
+    )
+    (f,) = [fr for fr in result.functions if fr.name == "f"]
+    by_recipe = {c.recipe: c for c in f.candidates}
+    wrong = by_recipe["scale-returns#1"]
+    assert wrong.predicted_ratio == 0.1 and wrong.verdict == "rejected" and not wrong.measured
+    good = by_recipe["replace-body#1"]
+    assert good.measured and good.verdict == "accepted"
+    assert f.verdict == "accepted" and f.passes == ("replace-body",)
+    # the budget (1) was used by the good candidate: the combination was not measured
+    assert by_recipe["replace-body + scale-returns"].verdict == "not measured"
+    assert result.model_used
