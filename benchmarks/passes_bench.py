@@ -49,6 +49,7 @@ from greenopt.passes.dtype_reduction import DtypeReductionPass  # noqa: E402
 from greenopt.passes.import_edits import ensure_import  # noqa: E402
 from greenopt.passes.jit import JitPass  # noqa: E402
 from greenopt.passes.loop_fusion import LoopFusionPass  # noqa: E402
+from greenopt.passes.numba_check import describe_error  # noqa: E402
 
 #: rtol at which dtype-reduction is tried (the user's loosened tolerance)
 DTYPE_RTOL = 1e-3
@@ -282,7 +283,7 @@ def evaluate(
         row.correct = row.max_rel_error <= rtol
     except Exception as exc:  # noqa: BLE001 - a failing variant is a result
         row.correct = False
-        row.note = f"fails: {type(exc).__name__}: {str(exc).splitlines()[0][:120]}"
+        row.note = f"fails: {describe_error(exc)[1][:160]}"
         return row
     try:
         comp = compare(
