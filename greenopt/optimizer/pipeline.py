@@ -480,7 +480,8 @@ class _Run:
         if self._model is None:
             self._model = load_cost_model()
         model, model_note = self._model
-        ranking = rank(self.module, cands.candidates, model=model)
+        sizes = self.profile.sizes(name) if self.profile is not None else {}
+        ranking = rank(self.module, cands.candidates, sizes=sizes or None, model=model)
         for note in (model_note, ranking.note):
             if note and note not in self.notes:
                 self.notes.append(note)

@@ -28,6 +28,7 @@ class WorkloadTrace:
     workload: Workload
     per_call: list[dict[str, float]]  # call index -> {function qualname: inclusive seconds}
     call_seconds: list[float]  # call index -> wall seconds (under the profiler)
+    sizes: dict[str, dict[str, int]] = field(default_factory=dict)  # function -> param -> n
 
     @property
     def total_s(self) -> float:
@@ -54,6 +55,14 @@ class ExerciseProfile:
     def functions(self) -> list[str]:
         """Exercised functions, largest share of time first."""
         return sorted(self.shares, key=lambda f: (-self.shares[f], f))
+
+    def sizes(self, function: str) -> dict[str, int]:
+        """Largest element count seen per array/sequence parameter of `function`."""
+        out: dict[str, int] = {}
+        for tr in self.traces:
+            for param, n in tr.sizes.get(function, {}).items():
+                out[param] = max(n, out.get(param, n))
+        return out
 
     def main_trace(self, function: str) -> tuple[int, WorkloadTrace] | None:
         """The workload in which `function` takes the most time (index, trace)."""
@@ -87,7 +96,7 @@ def trace_workload(workload: Workload, limits: ChildLimits) -> WorkloadTrace:
     for label, error in zip(labels, value["errors"], strict=False):
         if error is not None:
             raise WorkloadError(f"call {label}{where} raised {error} on the original module")
-    return WorkloadTrace(workload, value["per_call"], value["call_seconds"])
+    return WorkloadTrace(workload, value["per_call"], value["call_seconds"], value.get("sizes", {}))
 
 
 def profile(workloads: Sequence[Workload], limits: ChildLimits) -> ExerciseProfile:

@@ -44,11 +44,16 @@ class _CallProfile:
         self.inclusive: dict[str, float] = {}
         self.active: dict[types.CodeType, int] = {}
         self.stack: list[tuple[types.CodeType, float]] = []
+        self.sizes: dict[str, dict[str, int]] = {}  # qualname -> parameter -> largest size
+        self.sized: set[types.CodeType] = set()
 
     def __call__(self, frame: types.FrameType, event: str, arg: Any) -> None:
         if event == "call":
             code = frame.f_code
             if code.co_filename == self.module_file:
+                if code not in self.sized:  # first activation in this call only: cheap
+                    self.sized.add(code)
+                    self._record_sizes(frame)
                 self.stack.append((code, time.perf_counter()))
                 self.active[code] = self.active.get(code, 0) + 1
         elif event == "return":
@@ -61,12 +66,33 @@ class _CallProfile:
                     elapsed = time.perf_counter() - t0
                     self.inclusive[name] = self.inclusive.get(name, 0.0) + elapsed
 
+    def _record_sizes(self, frame: types.FrameType) -> None:
+        """Element counts of the array/sequence arguments (workload sizes for the cost model)."""
+        code = frame.f_code
+        sizes = self.sizes.setdefault(_qualname(code), {})
+        for name in code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]:
+            value = frame.f_locals.get(name)
+            n = _size_of(value)
+            if n is not None and n > sizes.get(name, -1):
+                sizes[name] = n
+
+
+def _size_of(value: Any) -> int | None:
+    """Number of elements of an array or sequence argument; None for anything else."""
+    size = getattr(value, "size", None)
+    if isinstance(size, int) and not isinstance(value, type):
+        return size
+    if isinstance(value, (list, tuple)):
+        return len(value)
+    return None
+
 
 def trace_calls(prepared: Prepared, module_file: str) -> dict[str, Any]:
     """Run the prepared calls under a profiler; inclusive seconds per function per call."""
     per_call: list[dict[str, float]] = []
     call_seconds: list[float] = []
     errors: list[str | None] = []
+    sizes: dict[str, dict[str, int]] = {}
     for call in prepared.calls:
         hook = _CallProfile(module_file)
         start = time.perf_counter()
@@ -81,7 +107,11 @@ def trace_calls(prepared: Prepared, module_file: str) -> dict[str, Any]:
         call_seconds.append(time.perf_counter() - start)
         per_call.append({k: v for k, v in hook.inclusive.items() if k != "<module>"})
         errors.append(error)
-    return {"per_call": per_call, "call_seconds": call_seconds, "errors": errors}
+        for func, params in hook.sizes.items():
+            merged = sizes.setdefault(func, {})
+            for param, n in params.items():
+                merged[param] = max(n, merged.get(param, n))
+    return {"per_call": per_call, "call_seconds": call_seconds, "errors": errors, "sizes": sizes}
 
 
 class _LocalsAtReturn:
