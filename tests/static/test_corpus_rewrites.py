@@ -75,6 +75,9 @@ def test_corpus_rewrite_preserves_results(path: Path) -> None:
         pytest.skip("nothing to vectorize")
     new = p.apply(module, chosen).code
     assert new != code
+    # a second run finds nothing more to do
+    again = SourceModule.parse(new, str(path))
+    assert not [o for o in p.find(again) if o.fixable]
     consts = _constants(code)
     result_a, arrays_a = _run(code, consts)
     result_b, arrays_b = _run(new, consts)
