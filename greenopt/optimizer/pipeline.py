@@ -490,7 +490,7 @@ class _Run:
             if self.options.measure_all or not ranking.model_used
             else self.options.top_k
         )
-        best: tuple[Candidate, CandidateResult] | None = None
+        accepted: list[tuple[Candidate, CandidateResult]] = []
         measured = 0  # candidates whose energy was measured (the budget top-k limits)
         for r in ranking.ranked:
             c = r.candidate
@@ -518,14 +518,21 @@ class _Run:
             _fill_candidate(cr, verdict)
             if verdict.energy is not None:
                 measured += 1
-            if verdict.accepted and (best is None or (cr.ratio or 1.0) < (best[1].ratio or 1.0)):
-                best = (c, cr)
+            if verdict.accepted:
+                accepted.append((c, cr))
+        best = choose_best(accepted)
         if best is not None:
             c, cr = best
             fr.chosen = c
             fr.verdict = ACCEPTED
             _copy_figures(fr, cr)
             fr.reason = f"{cr.recipe}: measured ratio {cr.ratio:.3f}"
+            fastest = min(accepted, key=lambda pair: pair[1].ratio or 1.0)[1]
+            if fastest is not cr:
+                fr.reason += (
+                    f" (preferred to {fastest.recipe}, ratio {fastest.ratio:.3f}: not "
+                    "significantly better and it needs JIT compilation)"
+                )
         else:
             fr.verdict = REJECTED
             shown = next((x for x in fr.candidates if x.validated), fr.candidates[0])
@@ -708,6 +715,28 @@ class _Run:
             if function_source(current, fr.name) != fr.chosen.function_code:
                 return "", f"{fr.name} differs when rewritten together with the others"
         return current.code, None
+
+
+def choose_best(
+    accepted: Sequence[tuple[Candidate, CandidateResult]],
+) -> tuple[Candidate, CandidateResult] | None:
+    """The accepted candidate to keep: the lowest measured ratio, except that a
+    candidate without `jit` is preferred to a `jit` one whose ratio is not
+    significantly lower (their 95% CIs overlap): no compilation energy on the first
+    call of every process, no Numba dependency, and a readable result.
+    """
+    if not accepted:
+        return None
+    best = min(accepted, key=lambda pair: pair[1].ratio or 1.0)
+    if "jit" not in best[1].passes or best[1].ci95 is None:
+        return best
+    plain = [p for p in accepted if "jit" not in p[1].passes and p[1].ci95 is not None]
+    if not plain:
+        return best
+    alternative = min(plain, key=lambda pair: pair[1].ratio or 1.0)
+    if alternative[1].ci95[0] <= best[1].ci95[1]:  # type: ignore[index]
+        return alternative
+    return best
 
 
 def _fill_candidate(cr: CandidateResult, verdict: CandidateVerdict) -> None:

@@ -225,3 +225,33 @@ def test_top_k_budget_is_spent_on_measured_candidates_only(tmp_path: Path) -> No
     # the budget (1) was used by the good candidate: the combination was not measured
     assert by_recipe["replace-body + scale-returns"].verdict == "not measured"
     assert result.model_used
+
+
+def _cr(recipe: str, passes: tuple[str, ...], ratio: float, ci: tuple[float, float]) -> Any:
+    from greenopt.optimizer.pipeline import CandidateResult
+
+    return CandidateResult(
+        function="f",
+        recipe=recipe,
+        passes=passes,
+        codes=(),
+        source_hash="0",
+        loops_removed=1,
+        predicted_ratio=None,
+        predicted_interval=None,
+        prediction_source="loops-removed",
+        ratio=ratio,
+        ci95=ci,
+    )
+
+
+def test_choose_best_prefers_no_jit_unless_jit_is_significantly_better() -> None:
+    from greenopt.optimizer.pipeline import choose_best
+
+    vec = (None, _cr("vectorize#1", ("vectorize",), 0.050, (0.045, 0.055)))
+    jit_close = (None, _cr("jit#1", ("jit",), 0.045, (0.040, 0.050)))
+    jit_far = (None, _cr("jit#1", ("jit",), 0.020, (0.018, 0.022)))
+    assert choose_best([]) is None
+    assert choose_best([jit_close, vec]) is vec  # CIs overlap: keep the plain rewrite
+    assert choose_best([jit_far, vec]) is jit_far  # clearly better: keep the JIT
+    assert choose_best([jit_far]) is jit_far
