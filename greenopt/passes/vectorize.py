@@ -914,6 +914,11 @@ def _check_names(
     for name in temps:
         if _used_outside(name, ctx.facts, loop):
             raise Refusal(f"the temporary {name} is used outside the loop")
+    assigned = set(temps) | set(reductions)
+    for lp in nest.loops:
+        clash = (lp.start.atoms() | lp.stop.atoms()) & assigned
+        if clash:
+            raise Refusal(f"the loop bound uses {', '.join(sorted(clash))}, assigned in the loop")
     temp_values = [t.value for t in stmts if t.kind == "temp" and t.value is not None]
     for name, s in reductions.items():
         if s.op in ("sum", "sub", "prod"):

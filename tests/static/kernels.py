@@ -346,6 +346,13 @@ TRAPS = {
         tmp[j + 1] = c[j] / (2 * j + 1)
     return tmp
 """,
+    "bound_reassigned_in_loop": """def f(x, n):
+    out = x.copy()
+    for i in range(n):
+        n = x[i]
+        out[i] = n * 2.0
+    return out
+""",
     "ndim_generic": """def f(c):
     out = c.copy()
     for j in range(len(c)):
