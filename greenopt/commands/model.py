@@ -31,6 +31,7 @@ _ROWS = (
     ("best_in_top2", "best in top-2", "{:.1%}"),
     ("top1_regret_mean", "top-1 regret (mean)", "{:.1%}"),
     ("top1_regret_p90", "top-1 regret (p90)", "{:.1%}"),
+    ("top1_regret_resolved_mean", "regret beyond CI (mean)", "{:.1%}"),
     ("harm_rate", "harm rate", "{:.1%}"),
     ("mape_ratio", "MAPE of ratio", "{:.1%}"),
 )
@@ -46,6 +47,8 @@ def print_report(report: Mapping[str, Any]) -> None:
     from rich.table import Table
 
     console = Console()
+    if not console.is_terminal:
+        console = Console(width=110)  # files and pipes: room for all columns
     base = report.get("baselines", {})
     blind = report.get("unsized") or {}
     columns = [

@@ -18,6 +18,11 @@ candidates that compete in one `rewrite`). Definitions (also in docs/model.md):
   predicted to save energy (ratio < 1) but measures worse than the original by
   more than the noise floor (ratio > 1 + `NOISE_EPS`).
 * `mape_ratio`: mean |predicted ratio − measured ratio| / measured ratio.
+* `top1_regret_resolved_mean` (only when the measurements' 95% CIs are given):
+  the part of the top-1 regret that the measurements can resolve, per group
+  max(0, CI low of the chosen / CI high of the best − 1). A regret between two
+  candidates whose CIs overlap counts 0. Reported next to, never instead of,
+  the raw regret.
 
 Predicted ties are broken by sample order, so a constant predictor (the
 no-change baseline) picks an arbitrary but deterministic candidate.
@@ -71,9 +76,15 @@ def _groups(groups: Sequence[str]) -> dict[str, list[int]]:
 
 
 def ranking_metrics(
-    predicted_log: Sequence[float], measured_log: Sequence[float], groups: Sequence[str]
+    predicted_log: Sequence[float],
+    measured_log: Sequence[float],
+    groups: Sequence[str],
+    ci95: Sequence[tuple[float, float] | None] | None = None,
 ) -> dict[str, Any]:
-    """All metrics of the module docstring for one set of predictions."""
+    """All metrics of the module docstring for one set of predictions.
+
+    `ci95` (optional) holds each sample's 95% CI of the measured ratio.
+    """
     pred = np.asarray(predicted_log, dtype=np.float64)
     true = np.asarray(measured_log, dtype=np.float64)
     if pred.shape != true.shape or len(pred) != len(groups):
@@ -81,6 +92,7 @@ def ranking_metrics(
     eps_log = math.log1p(NOISE_EPS)
     pairs = correct = 0.0
     regrets: list[float] = []
+    resolved: list[float] = []
     top2_hits: list[float] = []
     harms: list[float] = []
     for members in _groups(groups).values():
@@ -101,6 +113,12 @@ def ranking_metrics(
         if len(idx) >= 2:
             best = int(np.argmin(t))
             regrets.append(math.exp(t[chosen] - t[best]) - 1.0)
+            if ci95 is not None:
+                ci_chosen, ci_best = ci95[int(idx[chosen])], ci95[int(idx[best])]
+                if ci_chosen and ci_best and ci_best[1] > 0:
+                    resolved.append(max(0.0, ci_chosen[0] / ci_best[1] - 1.0))
+                else:
+                    resolved.append(math.exp(t[chosen] - t[best]) - 1.0)
             top2_hits.append(1.0 if best in set(order[:2].tolist()) else 0.0)
     return {
         "spearman": spearman(pred, true),
@@ -112,6 +130,7 @@ def ranking_metrics(
         "mape_ratio": float(np.mean(np.abs(np.exp(pred) - np.exp(true)) / np.exp(true)))
         if len(pred)
         else None,
+        "top1_regret_resolved_mean": float(np.mean(resolved)) if resolved else None,
         "n_samples": int(len(pred)),
         "n_groups": len(harms),
         "n_groups_multi": len(regrets),

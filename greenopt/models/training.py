@@ -231,12 +231,13 @@ def _view_metrics(
     """Model, shipped-mix and baseline metrics on the rows `idx`."""
     groups = [cv.rows[i].group for i in idx]
     true = cv.measured[idx]
-    out: dict[str, Any] = dict(ranking_metrics(cv.model[idx], true, groups))
+    ci = [cv.rows[i].ci95 for i in idx]
+    out: dict[str, Any] = dict(ranking_metrics(cv.model[idx], true, groups, ci))
     out["baselines"] = {
-        "no_change": ranking_metrics(cv.no_change[idx], true, groups),
-        "roofline": ranking_metrics(cv.roofline[idx], true, groups),
+        "no_change": ranking_metrics(cv.no_change[idx], true, groups, ci),
+        "roofline": ranking_metrics(cv.roofline[idx], true, groups, ci),
     }
-    out["shipped"] = ranking_metrics(policy_predictions(cv, policy)[idx], true, groups)
+    out["shipped"] = ranking_metrics(policy_predictions(cv, policy)[idx], true, groups, ci)
     out["n_kernels"] = len({cv.rows[i].kernel for i in idx})
     out["n_families"] = len({cv.rows[i].family for i in idx})
     return out

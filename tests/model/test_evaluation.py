@@ -75,3 +75,16 @@ def test_cross_validated_model_learns_the_synthetic_law(table) -> None:
     assert policy["default"] == "model"
     mixed = policy_predictions(cv, policy)
     np.testing.assert_allclose(mixed, cv.model)
+
+
+def test_resolved_regret_ignores_overlapping_intervals() -> None:
+    true = [L(0.010), L(0.012), L(0.5)]
+    pred = [L(0.5), L(0.01), L(0.9)]  # picks the 0.012 candidate, best is 0.010
+    overlapping = [(0.008, 0.013), (0.009, 0.015), (0.45, 0.55)]
+    m = ranking_metrics(pred, true, ["g"] * 3, overlapping)
+    assert m["top1_regret_mean"] == pytest.approx(0.2)
+    assert m["top1_regret_resolved_mean"] == 0.0
+    separate = [(0.0099, 0.0101), (0.0119, 0.0121), (0.45, 0.55)]
+    m2 = ranking_metrics(pred, true, ["g"] * 3, separate)
+    assert m2["top1_regret_resolved_mean"] == pytest.approx(0.0119 / 0.0101 - 1)
+    assert ranking_metrics(pred, true, ["g"] * 3)["top1_regret_resolved_mean"] is None

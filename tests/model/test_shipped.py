@@ -40,5 +40,7 @@ def test_shipped_model_loads_and_predicts() -> None:
     model = load_model()
     assert model.available
     code = "def f(x):\n    s = 0.0\n    for i in range(len(x)):\n        s += x[i]\n    return s\n"
-    p = model.predict_candidate(code, "import numba\n@numba.njit(cache=True)\n" + code, "f", ["jit"])
+    p = model.predict_candidate(
+        code, "import numba\n@numba.njit(cache=True)\n" + code, "f", ["jit"]
+    )
     assert p.source in ("model", "baseline") and 0 < p.lo <= p.ratio <= p.hi
