@@ -35,7 +35,7 @@ class DaskExecutor:
     """Runs `analyze_source` on the cluster behind `address`."""
 
     address: str
-    connect_timeout_s: float = 20.0
+    connect_timeout_s: float = 10.0
     window_per_thread: int = 4
 
     def _connect(self) -> Any:

@@ -24,6 +24,12 @@ from greenopt.optimizer.findings import available_passes
 from .conftest import expected_statuses, make_corpus
 
 
+@pytest.fixture(autouse=True)
+def pinned_code_fingerprint(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep the cache key stable while other work edits this checkout during the tests."""
+    monkeypatch.setattr("greenopt.batch.fingerprint.code_fingerprint", lambda: "pinned")
+
+
 def _statuses(out: Path) -> dict[str, str]:
     with ResultStore(out / DB_NAME) as store:
         return {r["path"]: r["status"] for r in store.file_rows()}

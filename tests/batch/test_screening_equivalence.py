@@ -51,6 +51,11 @@ def test_screened_analysis_equals_whole_module_analysis(path: str, text: str) ->
 
 
 def test_the_check_covers_real_findings() -> None:
-    """Guard against a vacuous comparison: the corpus does produce opportunities."""
-    found = {o[1] for p, t in SOURCES if p.startswith("corpus") for o in _opportunities(p, t, True)}
+    """Guard against a vacuous comparison: the sources do produce opportunities."""
+    found = {
+        o[1]
+        for p, t in SOURCES
+        if p.endswith(("relu_naive.py", "matmul_naive.py"))
+        for o in _opportunities(p, t, True)
+    }
     assert {"vectorize", "jit"} <= found
