@@ -32,7 +32,7 @@ from greenopt.optimizer.executor import ChildLimits, ChildOutcome, run_child
 #: smallest noise floor ε of the acceptance rule (DESIGN §4)
 MIN_EPSILON = 0.02
 
-#: shortest and longest candidate timeouts, and their multiple of the original's time
+#: a candidate's timeout: at least this many seconds, else this multiple of the original's time
 MIN_CANDIDATE_TIMEOUT_S = 30.0
 CANDIDATE_TIMEOUT_FACTOR = 20.0
 
