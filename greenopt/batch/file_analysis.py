@@ -265,11 +265,15 @@ def _opportunity_record(opp: Opportunity, p: PredictedRatio) -> OpportunityRecor
 
 
 def _best_saving(opps: Sequence[OpportunityRecord]) -> tuple[float | None, str]:
-    predicted = [o for o in opps if o.predicted_ratio is not None]
-    if not predicted:
+    """1 - the lowest predicted ratio among `opps`, with that prediction's source."""
+    best: OpportunityRecord | None = None
+    for o in opps:
+        if o.predicted_ratio is not None and (
+            best is None or best.predicted_ratio is None or o.predicted_ratio < best.predicted_ratio
+        ):
+            best = o
+    if best is None or best.predicted_ratio is None:
         return None, "none"
-    best = min(predicted, key=lambda o: o.predicted_ratio)  # type: ignore[arg-type, return-value]
-    assert best.predicted_ratio is not None
     return 1.0 - best.predicted_ratio, best.prediction_source
 
 

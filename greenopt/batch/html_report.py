@@ -16,6 +16,7 @@ fractions: 2.5 = as much as two and a half whole functions' energy).
 from __future__ import annotations
 
 import html
+import json
 import os
 import time
 from collections import Counter, defaultdict
@@ -141,8 +142,6 @@ def _meta_line(run: dict[str, Any] | None, root: str) -> str:
     if root:
         bits.append(f"corpus root <code>{_e(root)}</code>")
     if run:
-        import json
-
         opts = json.loads(run.get("options") or "{}")
         passes = ", ".join(opts.get("passes") or []) or "none"
         bits.append(f"passes: {_e(passes)}")

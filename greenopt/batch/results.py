@@ -14,7 +14,6 @@ import sqlite3
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -490,13 +489,6 @@ class ResultStore:
                 "SELECT * FROM functions WHERE analysis_key=? ORDER BY idx", (key,)
             )
         )
-
-
-def result_as_dict(result: FileResult) -> dict[str, Any]:
-    """A FileResult as plain JSON-ready data (timings dropped)."""
-    d = asdict(result)
-    d.pop("elapsed_s", None)
-    return d
 
 
 def rows_as_table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> dict[str, list[Any]]:
