@@ -212,7 +212,9 @@ def _run_static(
     "--meter", metavar="NAME", help="Energy meter (auto, rapl, pyrapl, perf, nvml, estimate)."
 )
 @click.option("--samples", type=int, help="Samples per variant (default 10 or config).")
-@click.option("--region", metavar="CODE", help="Carbon-intensity region (country code).")
+@click.option(
+    "--region", metavar="CODE", help="Carbon-intensity region (ISO 3166-1 alpha-3, e.g. FRA)."
+)
 @click.option("--carbon-intensity", type=float, metavar="G_PER_KWH", help="Override gCO2e/kWh.")
 @click.option("--rtol", type=float, help="Relative tolerance of the equivalence check (1e-9).")
 @click.option("--atol", type=float, help="Absolute tolerance of the equivalence check (0).")
