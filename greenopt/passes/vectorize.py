@@ -1332,7 +1332,7 @@ class _Emitter:
             self.temp_vars[s.target.value] = {v for v in self.vars if self._covers_var(s.value, v)}
             return f"{node_code(s.target)} = {self.code(s.value)}"  # type: ignore[arg-type]
         if s.kind == "where":
-            cond = self._condition(s.cond)  # type: ignore[arg-type]
+            cond = self._condition(s.cond, top=True)  # type: ignore[arg-type]
             then = self.code(s.value)  # type: ignore[arg-type]
             other = (
                 self.code(s.other) if s.other is not None else node_code(self.slice_of(s.target))  # type: ignore[arg-type]
@@ -1346,7 +1346,15 @@ class _Emitter:
             return self._scan(s, target)
         raise Refusal(f"unsupported statement kind {s.kind}")
 
-    def _condition(self, test: cst.BaseExpression) -> str:
+    def _condition(self, test: cst.BaseExpression, top: bool = False) -> str:
+        """The condition as a boolean array expression (`and` -> `&`, `not` -> `~`).
+
+        A bare array element (`if mask[i]:`) is accepted only as the whole condition:
+        `np.where` tests truthiness like `if` does, but `&`, `|`, `~` on integer
+        arrays are bitwise, not logical.
+        """
+        if top and isinstance(test, cst.Subscript):
+            return self.code(test)
         if isinstance(test, cst.BooleanOperation):
             op = "&" if isinstance(test.operator, cst.And) else "|"
             return f"({self._condition(test.left)}) {op} ({self._condition(test.right)})"

@@ -446,3 +446,25 @@ VECMAT = (
     return out
 """
 )
+
+MASKED = (
+    HEADER
+    + """def masked(x, mask):
+    out = np.zeros(len(x))
+    for i in range(len(x)):
+        if mask[i]:
+            out[i] = x[i]
+    return out
+"""
+)
+
+NOT_INT_MASK = (
+    HEADER
+    + """def inverted(x, mask):
+    out = np.zeros(len(x))
+    for i in range(len(x)):
+        if not mask[i]:
+            out[i] = x[i]
+    return out
+"""
+)

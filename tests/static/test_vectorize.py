@@ -381,3 +381,14 @@ def test_matrix_products_become_dot(dims: tuple[int, int, int], data: st.DataObj
     orig, new, code = pair(K.VECMAT, "vecmat")
     assert "np.dot(x[:n], A[:n, :m])" in code
     close_sum(orig(x, a), new(x, a), np.abs(x) @ np.abs(a))
+
+
+@PROPERTY
+@given(x=vec(anyfloat, max_size=20), data=st.data())
+def test_truthiness_of_a_bare_mask(x: np.ndarray, data: st.DataObject) -> None:
+    mask = data.draw(hnp.arrays(np.int64, len(x), elements=st.integers(-2, 2)))
+    orig, new, code = pair(K.MASKED, "masked")
+    assert "np.where(mask[:len(x)], x, out[:len(x)])" in code
+    same(orig(x, mask), new(x, mask))
+    # `not mask[i]` would become `~mask`, bitwise on integers: left alone
+    assert vectorized(K.NOT_INT_MASK)[0] == K.NOT_INT_MASK
