@@ -49,7 +49,10 @@ def export(store: ResultStore, out_dir: Path, fmt: str) -> list[Path]:
     tables = _tables(store)
     written: list[Path] = []
     if fmt == "json":
-        doc: dict[str, Any] = {"run": store.last_run()}
+        run = store.last_run()
+        if run is not None:
+            run = {**run, "options": json.loads(run["options"])}
+        doc: dict[str, Any] = {"run": run}
         for name, (rows, _) in tables.items():
             if name == "functions":
                 rows = [{**r, "features": json.loads(r["features"])} for r in rows]

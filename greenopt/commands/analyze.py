@@ -45,7 +45,7 @@ class RichProgress:
             TimeRemainingColumn(),
             console=self.console,
             transient=True,
-            disable=not enabled,
+            disable=not (enabled and self.console.is_terminal),
         )
         self.task = self.progress.add_task("analyse", total=0, errors=0, reused=0)
         self.errors = 0
