@@ -147,13 +147,22 @@ def apply_recipe(
     return current, tuple(codes)
 
 
-def touches_only(original: SourceModule, variant: SourceModule, function: str) -> str | None:
-    """None if `variant` differs from `original` only inside `function`; else the culprit."""
+def touches_only(
+    original: SourceModule,
+    variant: SourceModule,
+    function: str,
+    allowed: frozenset[str] = frozenset(),
+) -> str | None:
+    """None if `variant` differs from `original` only inside `function` (or `allowed`).
+
+    `allowed` names helpers a pass declares it must change with the function
+    (e.g. jit compiles the helpers a jitted function calls: `data["also_changes"]`).
+    """
     before = function_sources(original)
     after = function_sources(variant)
     nested = f"{function}.<locals>."
     for name, code in before.items():
-        if name == function or name.startswith(nested):
+        if name == function or name.startswith(nested) or name in allowed:
             continue
         if after.get(name) != code:
             return name
@@ -189,9 +198,13 @@ def generate(
     if cache is None:
         cache = {}
     counts: dict[str, int] = {}
+    allowed: set[str] = set()
     for name, pass_ in passes.items():
         try:
-            counts[name] = len(find_in(pass_, module, function, cache)[1])
+            found = find_in(pass_, module, function, cache)[1]
+            counts[name] = len(found)
+            for opp in found:
+                allowed.update(opp.data.get("also_changes", ()))
         except Exception as exc:
             result.notes.append(f"{name}: find() failed: {type(exc).__name__}: {exc}")
     active = [n for n in passes if counts.get(n)]
@@ -212,7 +225,7 @@ def generate(
         if variant.code in seen:
             continue
         seen.add(variant.code)
-        culprit = touches_only(module, variant, function)
+        culprit = touches_only(module, variant, function, frozenset(allowed))
         if culprit is not None:
             result.notes.append(f"{_describe(steps)}: also changes {culprit}; dropped")
             continue

@@ -167,6 +167,11 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (bool, int, float, complex, np.number, np.bool_))
 
 
+def _is_big_int(value: Any) -> bool:
+    """A Python int outside int64's range (compared exactly, never through NumPy)."""
+    return isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**63
+
+
 def _dtype_of(value: Any) -> np.dtype:
     """The dtype a scalar stands for: Python float is float64, int is int64, etc."""
     if isinstance(value, np.generic):
@@ -181,6 +186,14 @@ def _dtype_of(value: Any) -> np.dtype:
 
 
 def _compare_numbers(a: Any, b: Any, where: str, st: _State) -> None:
+    if _is_big_int(a) or _is_big_int(b):
+        # Python ints beyond int64 (no NumPy dtype holds them): exact, type-checked.
+        st.result.compared += 1
+        if type(a) is not type(b):
+            st.fail(where, f"type {_describe(b)} instead of {_describe(a)}")
+        elif a != b:
+            st.fail(where, "value differs")
+        return
     da, db = _dtype_of(a), _dtype_of(b)
     if da != db:
         st.fail(where, f"dtype {db} instead of {da}")

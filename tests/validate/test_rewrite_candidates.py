@@ -101,3 +101,33 @@ def test_recipes_replay_on_a_module_where_another_function_changed() -> None:
     assert codes == ("GO999",)
     assert "1.000001 * (s)" in (function_source(both, "f") or "")
     assert "1.000001 * (y + 1)" in (function_source(both, "K.g.<locals>.inner") or "")
+
+
+HELPER_CODE = """import numpy as np
+
+
+def sq(v):
+    return v * v
+
+
+def total(x):
+    s = 0.0
+    for i in range(x.shape[0]):
+        s += sq(x[i])
+    return s
+
+
+def other(x):
+    return sq(x[0])
+"""
+
+
+def test_jit_candidate_may_change_the_helpers_it_compiles_with_the_function() -> None:
+    from greenopt.passes.jit import JitPass
+
+    module = SourceModule.parse(HELPER_CODE)
+    result = generate(module, "total", {"jit": JitPass(variants=("plain",))})
+    assert result.candidates, result.notes
+    variant = result.candidates[0].module.code
+    assert variant.count("@numba.njit") == 2  # total and its helper sq
+    assert function_source(result.candidates[0].module, "other") == function_source(module, "other")

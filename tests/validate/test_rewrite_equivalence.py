@@ -177,3 +177,13 @@ def test_array_likes_compare_by_values() -> None:
     assert compare_outputs(outputs(a), outputs(ArrayLike(np.array([1.0, 2.0]))), TIGHT).equal
     eq = compare_outputs(outputs(a), outputs(ArrayLike(np.array([1.0, 2.5]))), TIGHT)
     assert not eq.equal and "outside tolerance" in eq.reason
+
+
+def test_python_ints_beyond_int64_compare_exactly_without_overflow() -> None:
+    big = 2**80 + 1
+    same = compare_outputs(outputs(big), outputs(2**80 + 1), Tolerance())
+    assert same.equal
+    differ = compare_outputs(outputs(big), outputs(big - 1), Tolerance())
+    assert not differ.equal
+    wrapped = compare_outputs(outputs(big), outputs(np.int64(1)), Tolerance())
+    assert not wrapped.equal
