@@ -17,11 +17,15 @@ import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from greenopt.errors import GreenoptError, InputError
+
+if TYPE_CHECKING:
+    from greenopt.config import Config
+    from greenopt.passes.base import Pass
 
 
 @dataclass
@@ -45,12 +49,12 @@ def check_file(
     path: str,
     explicit: bool,
     *,
-    config: Any,
+    config: Config,
     select: list[str],
     ignore: list[str],
     include_notes: bool,
     with_fixes: bool,
-    instances: dict[str, Any],
+    instances: dict[str, Pass],
 ) -> FileReport:
     """Check one file; every expected failure becomes `FileReport.error`."""
     from greenopt.optimizer.screen import screen_source
@@ -158,7 +162,7 @@ def check(
     ignore_list = validate_selectors(_split(ignore))
     roots = [Path.cwd()] + ([config.root] if config.root is not None else [])
     patterns = [*config.exclude, *exclude]
-    instances: dict[str, Any] = {}
+    instances: dict[str, Pass] = {}
     reports: list[FileReport] = []
     errors = 0
     for item in discover(paths, patterns, roots):
@@ -201,7 +205,7 @@ def _render(
     reports: list[FileReport],
     records: list[dict[str, Any]],
     findings: list[dict[str, Any]],
-    instances: dict[str, Any],
+    instances: dict[str, Pass],
     show_diff: bool,
     explain: bool,
     errors: int,
