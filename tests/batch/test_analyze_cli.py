@@ -151,7 +151,7 @@ def test_interrupted_run_keeps_finished_files_and_resumes(corpus: Path, tmp_path
 
 def test_killed_process_resumes(tmp_path: Path) -> None:
     corpus = make_corpus(tmp_path / "corpus")
-    for i in range(30):  # enough work to be killed part-way
+    for i in range(12):  # enough work to be killed part-way
         (corpus / "many").mkdir(exist_ok=True)
         (corpus / "many" / f"k{i}.py").write_text(
             (corpus / "kernels" / "matmul_naive.py").read_text() + f"\nVERSION = {i}\n"
@@ -191,4 +191,4 @@ def test_killed_process_resumes(tmp_path: Path) -> None:
     result = subprocess.run(cmd, capture_output=True, text=True, check=True)
     assert f"{cached} reused" in result.stdout
     statuses = _statuses(out)
-    assert len(statuses) == 44 and statuses[str(corpus / "many" / "k29.py")] == "ok"
+    assert len(statuses) == 26 and statuses[str(corpus / "many" / "k11.py")] == "ok"
