@@ -21,6 +21,22 @@ _LOOPS = (ast.For, ast.AsyncFor, ast.While)
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
+#: calls that can produce float64 arrays or scalars (numpy allocations, conversions and
+#: random draws, including Generator methods): what dtype-reduction rewrites
+FLOAT_SOURCES = frozenset(
+    {
+        "zeros", "empty", "ones", "full", "arange", "linspace", "logspace", "geomspace",
+        "eye", "identity", "zeros_like", "empty_like", "ones_like", "full_like", "array",
+        "asarray", "asanyarray", "ascontiguousarray", "float64", "double", "float_",
+        "rand", "randn", "random", "random_sample", "sample", "ranf", "uniform", "normal",
+        "standard_normal", "exponential", "standard_exponential", "gamma", "standard_gamma",
+        "beta", "lognormal", "laplace", "logistic", "gumbel", "rayleigh", "chisquare",
+        "triangular", "vonmises", "wald", "weibull", "pareto", "power", "f", "standard_t",
+        "standard_cauchy", "noncentral_chisquare", "noncentral_f", "multivariate_normal",
+        "dirichlet",
+    }
+)  # fmt: skip
+
 
 @dataclass(frozen=True)
 class FunctionSketch:
@@ -46,9 +62,9 @@ class FunctionSketch:
     has_temporary_chain: bool = False  # `t = <expr>` followed by a statement computing with t
     called_names: frozenset[str] = frozenset()  # names called directly (`f(...)`)
     n_astype_calls: int = 0  # `x.astype(...)` calls
-    uses_params_as_arrays: bool = (
-        False  # a parameter subscripted, in arithmetic, or a method called
-    )
+    # a parameter subscripted, in arithmetic, with a method called, or passed to numpy
+    uses_params_as_arrays: bool = False
+    n_float_sources: int = 0  # calls of FLOAT_SOURCES names (numpy or any object's method)
 
     @property
     def candidate(self) -> bool:
@@ -100,9 +116,11 @@ PASS_SCREENS: dict[str, Callable[[FunctionSketch], bool]] = {
     "loop-fusion": lambda f: f.has_sibling_loops or f.has_temporary_chain,
     # GO4xx: module-level functions with loops (methods and nested functions only get notes)
     "jit": lambda f: f.module_level and f.n_loops > 0,
-    # GO3xx: float64 allocations, draws and conversions (numpy calls, `.astype`), loops,
+    # GO3xx: float64 allocations, draws and conversions (FLOAT_SOURCES calls, `.astype`),
     # and parameters used as arrays (converted on entry)
-    "dtype-reduction": lambda f: f.candidate or f.n_astype_calls > 0 or f.uses_params_as_arrays,
+    "dtype-reduction": lambda f: (
+        f.n_float_sources > 0 or f.n_astype_calls > 0 or f.uses_params_as_arrays
+    ),
 }
 
 
@@ -127,6 +145,7 @@ class _Frame:
     n_astype_calls: int = 0
     params: frozenset[str] = frozenset()
     uses_params_as_arrays: bool = False
+    n_float_sources: int = 0
 
 
 def numpy_bindings(tree: ast.Module) -> tuple[frozenset[str], frozenset[str]]:
@@ -287,10 +306,18 @@ class _Screener:
             elif isinstance(node.func, ast.Attribute) and node.func.attr == "astype":
                 frame.n_astype_calls += 1
             root, through_attr = _call_root(node.func)
-            if root is not None and (
+            is_numpy = root is not None and (
                 (through_attr and root in self.aliases) or (not through_attr and root in self.names)
-            ):
+            )
+            if is_numpy:
                 frame.n_numpy_calls += 1
+                if any(isinstance(a, ast.Name) and a.id in frame.params for a in node.args):
+                    frame.uses_params_as_arrays = True  # a parameter passed to numpy
+            last = node.func.attr if isinstance(node.func, ast.Attribute) else None
+            if (last in FLOAT_SOURCES) or (
+                is_numpy and isinstance(node.func, ast.Name) and node.func.id in FLOAT_SOURCES
+            ):
+                frame.n_float_sources += 1
         for child in ast.iter_child_nodes(node):
             self.visit(child)
 
@@ -342,6 +369,7 @@ class _Screener:
                 called_names=frozenset(frame.called_names),
                 n_astype_calls=frame.n_astype_calls,
                 uses_params_as_arrays=frame.uses_params_as_arrays,
+                n_float_sources=frame.n_float_sources,
             )
         )
 
