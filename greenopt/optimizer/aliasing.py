@@ -8,6 +8,18 @@ allocated arrays (`np.empty_like(x)`, `x.copy()`, `np.zeros(n)`) are known to be
 distinct from everything else. The answer is one of `SAME` (the same memory with
 the same indexing), `DISJOINT` and `UNKNOWN`.
 
+The analysis is flow-insensitive, so it is sound only when it is strict about
+what "fresh" means: a name is fresh when EVERY binding of it in the function is
+a plain single-target assignment from a fresh allocation (an allocator called
+without `out=`/`like=`/`*args`/`**kwargs`, `np.array` only with `copy` omitted or
+`True`, never `asarray`-like), and it is not `global`/`nonlocal` nor rebound by
+a nested scope. The targets of `a = b = np.zeros(n)` are one array (`b` is an
+alias of `a`) when each is bound only there. A parameter keeps its origin only
+when every rebinding of it is a fresh allocation or a view of itself
+(`x = np.asarray(x)`). `DISJOINT` needs both roots known (parameter or fresh), at
+least one fresh, different, and no view crossed on the way except views of a
+fresh numeric ndarray (a subscript of a list or object array may be any object).
+
 Rank (number of dimensions) and "is float64" are recorded where an allocation in
 the function makes them visible, so passes can avoid rewrites whose result
 depends on them.
@@ -20,7 +32,7 @@ from enum import Enum
 
 import libcst as cst
 
-from greenopt.optimizer.name_facts import FunctionFacts, is_nonneg_size
+from greenopt.optimizer.name_facts import Binding, FunctionFacts, is_nonneg_size
 from greenopt.optimizer.numpy_names import FRESH_ALLOCATORS, VIEW_MAKERS, VIEW_METHODS, NameResolver
 
 
@@ -42,6 +54,22 @@ class Origin:
 
 _SHAPE_ALLOC = {"empty", "zeros", "ones", "full"}
 _LIKE_ALLOC = {"empty_like", "zeros_like", "ones_like", "full_like", "copy"}
+#: allocators that also take the output array positionally: the most positional
+#: arguments a call may have without passing `out` (`np.dot(a, b, out)`)
+_POSITIONAL_OUT = {"dot": 2, "matmul": 2, "outer": 2, "cumsum": 3, "cumprod": 3,
+                   "concatenate": 2, "stack": 2}  # fmt: skip
+#: allocators whose result is a new ndarray of a numeric dtype unless `dtype=` says
+#: otherwise: subscripts of it are parts of its own buffer, never other objects
+_NUMERIC_ALLOC = {"empty", "zeros", "ones", "arange", "linspace", "logspace", "eye",
+                  "identity", "random.rand", "random.randn", "random.random",
+                  "random.uniform", "random.normal", "random.randint",
+                  "random.standard_normal", "random.random_sample"}  # fmt: skip
+_NUMERIC_DTYPE_NAMES = {"float16", "float32", "float64", "double", "single", "half",
+                        "longdouble", "int8", "int16", "int32", "int64", "intp", "uint8",
+                        "uint16", "uint32", "uint64", "uintp", "complex64", "complex128",
+                        "cdouble", "bool", "bool_", "int_", "float_", "complex_"}  # fmt: skip
+_NUMERIC_DTYPE_STRINGS = {"f2", "f4", "f8", "i1", "i2", "i4", "i8", "u1", "u2", "u4", "u8",
+                          "c8", "c16", "b1", "?", *_NUMERIC_DTYPE_NAMES}  # fmt: skip
 _FLOAT64_RANDOM = {"random.rand", "random.randn", "random.random", "random.random_sample",
                    "random.standard_normal", "random.uniform", "random.normal"}  # fmt: skip
 
@@ -55,17 +83,24 @@ class ArrayFacts:
     origins: dict[str, Origin] = field(default_factory=dict)
     ranks: dict[str, int] = field(default_factory=dict)
     float64: set[str] = field(default_factory=set)
+    #: fresh names whose every binding allocates a numeric ndarray (views stay in its buffer)
+    numeric: set[str] = field(default_factory=set)
 
     @classmethod
     def build(cls, facts: FunctionFacts, resolver: NameResolver) -> ArrayFacts:
         """Analyse every name stored in or passed to the function."""
         self = cls(facts=facts, resolver=resolver)
         for name in facts.params:
-            self.origins[name] = Origin("param")
+            self.origins[name] = self._param_origin(name)
         for name in facts.stores:
             if name in facts.params:
                 continue
             self.origins[name] = self._origin_of(name)
+        self.numeric = {
+            name
+            for name, origin in self.origins.items()
+            if origin.kind == "fresh" and self._all_numeric_allocations(name)
+        }
         # ranks / float64 need the origins of bases, iterate to a fixed point (chains are short)
         for _ in range(4):
             for name in facts.stores:
@@ -81,13 +116,52 @@ class ArrayFacts:
 
     # -- origins ---------------------------------------------------------------------------
 
+    def _is_shared(self, name: str) -> bool:
+        """True when `name` may be rebound where this function's bindings do not show it."""
+        return name in self.facts.declared_nonlocal or name in self.facts.rebound_in_nested
+
+    def _param_origin(self, name: str) -> Origin:
+        """A parameter keeps "param" when every rebinding is fresh or a view of itself."""
+        if self._is_shared(name):
+            return Origin("unknown")
+        for binding in self.facts.bindings.get(name, []):
+            if binding.kind != "assign" or binding.value is None:
+                return Origin("unknown")
+            origin = self._classify(binding.value)
+            if origin.kind == "fresh":
+                continue
+            if origin.kind in ("alias", "view") and origin.base == name:
+                continue
+            return Origin("unknown")
+        return Origin("param")
+
+    def _binding_origin(self, name: str, binding: Binding) -> Origin:
+        """What one binding makes `name` denote (alias/view edges point at other names)."""
+        if binding.kind == "assign" and binding.value is not None:
+            return self._classify(binding.value)
+        if binding.kind == "chained" and binding.value is not None:
+            # `a = b = value`: one object under several names; trackable only when each
+            # target is bound there alone (else one of them may hold another object)
+            for target in binding.targets:
+                if self._is_shared(target) or target in self.facts.params:
+                    return Origin("unknown")
+                if len(self.facts.bindings.get(target, [])) != binding.targets.count(target):
+                    return Origin("unknown")
+            first = binding.targets[0]
+            if name == first:
+                return self._classify(binding.value)
+            return Origin("alias", first)
+        return Origin("unknown")
+
     def _origin_of(self, name: str) -> Origin:
-        if name in self.facts.declared_nonlocal:
+        if self._is_shared(name):
             return Origin("unknown")
-        values = self.facts.stored_only_from(name)
-        if not values:
+        bindings = self.facts.bindings.get(name, [])
+        if not bindings:
             return Origin("unknown")
-        kinds = [self._classify(v) for v in values]
+        kinds = [self._binding_origin(name, b) for b in bindings]
+        if any(k.kind == "unknown" for k in kinds):
+            return Origin("unknown")
         if all(k.kind == "fresh" for k in kinds):
             return Origin("fresh")
         if all(k.kind == "scalar" for k in kinds):
@@ -110,22 +184,80 @@ class ArrayFacts:
             np_name = self.resolver.numpy_name(value.func)
             if np_name is not None:
                 if np_name in FRESH_ALLOCATORS:
-                    return Origin("fresh")
+                    return self._allocation(np_name, value)
                 if np_name in VIEW_MAKERS and value.args:
                     first = value.args[0].value
                     if isinstance(first, cst.Name):
                         return Origin("view", first.value)
                 return Origin("unknown")
             func = value.func
+            if isinstance(func, cst.Attribute) and func.attr.value == "copy":
+                # `x.copy()`, `a[:, j].copy()`: a new object (ndarray.copy always copies)
+                return Origin("unknown") if any(a.star for a in value.args) else Origin("fresh")
             if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
-                if func.attr.value == "copy":
-                    return Origin("fresh")
                 if func.attr.value in VIEW_METHODS:
                     return Origin("view", func.value.value)
         if isinstance(value, cst.BinaryOperation):
             # arithmetic on arrays makes a new array; on scalars a scalar: never a view
             return Origin("fresh")
         return Origin("unknown")
+
+    def _allocation(self, np_name: str, call: cst.Call) -> Origin:
+        """Origin of a call to a numpy allocator: fresh unless it may return an argument
+        (`out=`, a positional `out`, `np.array(x, copy=False/None)`) or dispatch elsewhere
+        (`like=`, `*args`, `**kwargs` that may hide either)."""
+        if any(a.star for a in call.args):
+            return Origin("unknown")
+        keywords = {a.keyword.value: a.value for a in call.args if a.keyword is not None}
+        if "out" in keywords or "like" in keywords:
+            return Origin("unknown")
+        positional = sum(1 for a in call.args if a.keyword is None)
+        if positional > _POSITIONAL_OUT.get(np_name, positional):
+            return Origin("unknown")
+        if np_name == "array" and "copy" in keywords:
+            copy = keywords["copy"]
+            if not (isinstance(copy, cst.Name) and copy.value == "True"):
+                first = call.args[0].value if call.args else None
+                if isinstance(first, cst.Name) and call.args[0].keyword is None:
+                    return Origin("view", first.value)
+                return Origin("unknown")
+        return Origin("fresh")
+
+    def _all_numeric_allocations(self, name: str) -> bool:
+        """True when every binding of `name` allocates a numeric (not object) ndarray."""
+        bindings = self.facts.bindings.get(name, [])
+        if not bindings:
+            return False
+        for binding in bindings:
+            value = binding.value
+            if binding.kind != "assign" or not isinstance(value, cst.Call):
+                return False
+            if self.resolver.numpy_name(value.func) not in _NUMERIC_ALLOC:
+                return False
+            dtype = next(
+                (
+                    a.value
+                    for a in value.args
+                    if a.keyword is not None and a.keyword.value == "dtype"
+                ),
+                None,
+            )
+            if dtype is not None and not self._is_numeric_dtype(dtype):
+                return False
+        return True
+
+    def _is_numeric_dtype(self, dtype: cst.BaseExpression) -> bool:
+        """`float`, `int`, `complex`, `bool`, `np.float32`..., or a string like "f8"."""
+        if isinstance(dtype, cst.Name) and any(
+            self.resolver.is_builtin(dtype, b) for b in ("float", "int", "complex", "bool")
+        ):
+            return True
+        if self.resolver.numpy_name(dtype) in _NUMERIC_DTYPE_NAMES:
+            return True
+        if isinstance(dtype, cst.SimpleString):
+            text = dtype.evaluated_value
+            return isinstance(text, str) and text.lstrip("<>=|") in _NUMERIC_DTYPE_STRINGS
+        return False
 
     def root(self, name: str) -> tuple[str, bool]:
         """(the name `name` ultimately denotes, whether a view was crossed on the way)."""
@@ -142,7 +274,13 @@ class ArrayFacts:
         return name, True  # a cycle: be conservative
 
     def relation(self, a: str, b: str) -> Relation:
-        """May `a` and `b` share memory?"""
+        """May `a` and `b` share memory?
+
+        DISJOINT only when both roots are known (a parameter or a fresh allocation),
+        they differ, at least one is fresh, and each side is its root's own object or
+        a view of a fresh numeric ndarray; SAME for two alias chains (no view) ending
+        in one root; UNKNOWN otherwise.
+        """
         if a == b:
             return Relation.SAME
         ra, va = self.root(a)
@@ -151,12 +289,25 @@ class ArrayFacts:
             return Relation.SAME if not (va or vb) else Relation.UNKNOWN
         ka = self.origins.get(ra, Origin("unknown")).kind
         kb = self.origins.get(rb, Origin("unknown")).kind
-        if ka in ("fresh", "scalar") or kb in ("fresh", "scalar"):
+        if ka == "scalar" or kb == "scalar":
+            return Relation.DISJOINT  # bound only to number literals: not an array
+        if "fresh" not in (ka, kb):
+            return Relation.UNKNOWN
+        if self._anchored(ra, va, ka) and self._anchored(rb, vb, kb):
             return Relation.DISJOINT
         return Relation.UNKNOWN
 
+    def _anchored(self, root: str, viewed: bool, kind: str) -> bool:
+        """True when a name with this root denotes memory of the root's own object only:
+        the object itself (a parameter or fresh allocation), or a view of a fresh numeric
+        ndarray (a subscript of a parameter or container may be any object stored in it)."""
+        if kind not in ("fresh", "param"):
+            return False
+        return not viewed or root in self.numeric
+
     def is_local_fresh(self, name: str) -> bool:
-        """True when `name` is (an alias of) an array allocated in this function."""
+        """True when `name` is (an alias of) an array allocated in this function, with
+        every binding of it and of the names on the way a fresh allocation or an alias."""
         root, viewed = self.root(name)
         return not viewed and self.origins.get(root, Origin("unknown")).kind == "fresh"
 

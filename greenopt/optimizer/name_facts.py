@@ -4,6 +4,12 @@ The analyses are flow-insensitive over one function body (nested functions and
 classes are separate): a name is "fresh" only if every store to it is a fresh
 allocation, an index is "unused after the loop" only if every load of it is inside
 a loop that binds it. This keeps them simple and conservative.
+
+Every binding form counts as a store: assignment (single, chained, annotated,
+augmented), walrus, tuple/star unpacking, `for`, `with ... as`, `except ... as`,
+`match`/`case` captures, imports, `def`/`class`, and a rebinding from a nested
+function or class through `nonlocal` (or a walrus in a nested scope); only the
+plain forms carry their value, the others store None ("value unknown").
 """
 
 from __future__ import annotations
@@ -33,6 +39,8 @@ class FunctionFacts:
     unpack_sources: dict[str, list[cst.BaseExpression]] = field(default_factory=dict)
     loads: dict[str, list[cst.Name]] = field(default_factory=dict)
     declared_nonlocal: set[str] = field(default_factory=set)
+    bindings: dict[str, list[Binding]] = field(default_factory=dict)
+    rebound_in_nested: set[str] = field(default_factory=set)
 
     def stored_only_from(self, name: str) -> list[cst.BaseExpression] | None:
         """The values stored to `name` if all stores are simple assignments, else None."""
@@ -40,6 +48,23 @@ class FunctionFacts:
         if any(v is None for v in values):
             return None
         return [v for v in values if v is not None]
+
+
+@dataclass(frozen=True)
+class Binding:
+    """One binding of a name, as the alias analysis needs it.
+
+    `kind` is `"assign"` for `name = value` / `name: T = value` with one target,
+    `"chained"` for `a = b = value` (`targets` lists every target in order, all
+    plain names), and `"other"` for every form whose value is not one expression
+    bound to this name alone (walrus, unpacking, `for`, `with`, `except`,
+    `match`, augmented assignment, imports, `def`/`class`, a chained assignment
+    with a subscript/attribute/tuple target, rebinding from a nested scope).
+    """
+
+    kind: str
+    value: cst.BaseExpression | None = None
+    targets: tuple[str, ...] = ()
 
 
 def iter_functions(module: cst.Module) -> Iterator[tuple[cst.FunctionDef, str]]:
@@ -59,11 +84,26 @@ def iter_functions(module: cst.Module) -> Iterator[tuple[cst.FunctionDef, str]]:
     yield from visit(module, "")
 
 
+def _bind(facts: FunctionFacts, name: str, binding: Binding) -> None:
+    facts.bindings.setdefault(name, []).append(binding)
+
+
+def _other(facts: FunctionFacts, name: str) -> None:
+    """A store whose value is unknown (None) and a binding of kind "other"."""
+    facts.stores.setdefault(name, []).append(None)
+    _bind(facts, name, Binding("other"))
+
+
 def _store(
-    facts: FunctionFacts, target: cst.BaseExpression, value: cst.BaseExpression | None
+    facts: FunctionFacts,
+    target: cst.BaseExpression,
+    value: cst.BaseExpression | None,
+    binding: Binding | None = None,
 ) -> None:
+    """Record a store to `target`; `binding` (for a plain name target) says how it binds."""
     if isinstance(target, cst.Name):
         facts.stores.setdefault(target.value, []).append(value)
+        _bind(facts, target.value, binding if binding is not None else Binding("other"))
     elif isinstance(target, (cst.Tuple, cst.List)):
         for el in target.elements:
             inner = el.value
@@ -74,18 +114,55 @@ def _store(
         _store(facts, target.value, None)
 
 
+def _store_assign(facts: FunctionFacts, node: cst.Assign) -> None:
+    """`a = value` binds plainly; `a = b = value` binds every plain name as a chain."""
+    if len(node.targets) == 1:
+        target = node.targets[0].target
+        _store(facts, target, node.value, Binding("assign", node.value))
+        return
+    targets = [t.target for t in node.targets]
+    names = tuple(t.value for t in targets if isinstance(t, cst.Name))
+    chained = len(names) == len(targets)
+    for target in targets:
+        binding = Binding("chained", node.value, names) if chained else Binding("other")
+        _store(facts, target, node.value, binding)
+
+
+def _match_captures(pattern: cst.CSTNode) -> Iterator[str]:
+    """Names a `case` pattern binds (`case b`, `case [x, *rest]`, `case {**kw}`, `... as n`)."""
+    for node in walk(pattern):
+        if isinstance(node, cst.MatchAs) and node.name is not None:
+            yield node.name.value
+        elif isinstance(node, cst.MatchStar) and node.name is not None:
+            yield node.name.value
+        elif isinstance(node, cst.MatchMapping) and node.rest is not None:
+            yield node.rest.value
+
+
+def _nested_rebinds(scope: cst.CSTNode) -> Iterator[str]:
+    """Names a nested function, class or lambda may rebind in the enclosing function:
+    its `nonlocal` names, and (over-approximating) every walrus target inside it, since a
+    walrus in a default value, decorator or comprehension binds in the enclosing scope."""
+    for node in walk(scope):
+        if isinstance(node, cst.Nonlocal):
+            yield from (n.name.value for n in node.names)
+        elif isinstance(node, cst.NamedExpr) and isinstance(node.target, cst.Name):
+            yield node.target.value
+
+
 def _collect(facts: FunctionFacts) -> None:
-    """Stores and loads of names in one function body (nested scopes excluded)."""
+    """Stores and loads of names in one function body (nested scopes excluded, except
+    for the names they rebind in this one)."""
     for node in walk(facts.node.body, prune=is_scope):
-        if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
-            facts.stores.setdefault(node.name.value, []).append(None)
-        elif isinstance(node, cst.Lambda):
-            continue
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            if not isinstance(node, cst.Lambda):
+                _other(facts, node.name.value)
+            facts.rebound_in_nested.update(_nested_rebinds(node))
         elif isinstance(node, cst.Assign):
-            for t in node.targets:
-                _store(facts, t.target, node.value)
+            _store_assign(facts, node)
         elif isinstance(node, cst.AnnAssign):
-            _store(facts, node.target, node.value)
+            binding = Binding("assign", node.value) if node.value is not None else None
+            _store(facts, node.target, node.value, binding)
         elif isinstance(node, cst.AugAssign):
             _store(facts, node.target, None)
         elif isinstance(node, cst.NamedExpr):
@@ -95,27 +172,34 @@ def _collect(facts: FunctionFacts) -> None:
         elif isinstance(node, cst.WithItem):
             if node.asname is not None:
                 _store(facts, node.asname.name, None)
-        elif isinstance(node, cst.ExceptHandler):
+        elif isinstance(node, (cst.ExceptHandler, cst.ExceptStarHandler)):
             if node.name is not None:
                 _store(facts, node.name.name, None)
+        elif isinstance(node, cst.MatchCase):
+            for name in _match_captures(node.pattern):
+                _other(facts, name)
+        elif isinstance(node, cst.TypeAlias):
+            _other(facts, node.name.value)
         elif isinstance(node, cst.Import):
             for alias in node.names:
                 name = alias.asname.name if alias.asname else alias.name
                 while isinstance(name, cst.Attribute):
                     name = name.value
                 if isinstance(name, cst.Name):
-                    facts.stores.setdefault(name.value, []).append(None)
+                    _other(facts, name.value)
         elif isinstance(node, cst.ImportFrom):
             if isinstance(node.names, cst.ImportStar):
                 continue
             for alias in node.names:
                 name = alias.asname.name if alias.asname else alias.name
                 if isinstance(name, cst.Name):
-                    facts.stores.setdefault(name.value, []).append(None)
+                    _other(facts, name.value)
         elif isinstance(node, (cst.Global, cst.Nonlocal)):
             facts.declared_nonlocal.update(n.name.value for n in node.names)
         elif isinstance(node, cst.Name):
             facts.loads.setdefault(node.value, []).append(node)
+    for name in sorted(facts.rebound_in_nested):
+        _other(facts, name)
 
 
 def function_facts(node: cst.FunctionDef, qualname: str) -> FunctionFacts:
