@@ -549,7 +549,13 @@ def injective_dims(accesses: Sequence[Access], var: str, variant: set[str]) -> s
 
 
 def _binding_sites(func: cst.FunctionDef) -> dict[str, list[cst.CSTNode]]:
-    """name -> the nodes that bind it in `func` (parameters, assignments, for targets...)."""
+    """name -> the nodes that bind it in `func`, nested scopes included (conservative).
+
+    Every way Python binds a name counts: parameters, assignments (also inside tuple or
+    star targets), augmented and annotated assignments, walrus, `for` and comprehension
+    targets, `with ... as`, `except ... as`, imports, `del`, match captures, nested
+    `def`/`class` names; a `global`/`nonlocal` name counts as bound twice.
+    """
     sites: dict[str, list[cst.CSTNode]] = {}
 
     class Binder(cst.CSTVisitor):
@@ -585,6 +591,53 @@ def _binding_sites(func: cst.FunctionDef) -> dict[str, list[cst.CSTNode]]:
             if node.asname is not None:
                 self._add(node.asname.name, node)
 
+        def visit_CompFor(self, node: cst.CompFor) -> None:
+            self._add(node.target, node)
+
+        def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+            if node.name is not None:
+                self._add(node.name.name, node)
+
+        def visit_ExceptStarHandler(self, node: cst.ExceptStarHandler) -> None:
+            if node.name is not None:
+                self._add(node.name.name, node)
+
+        def visit_Import(self, node: cst.Import) -> None:
+            for alias in node.names:
+                bound = alias.asname.name if alias.asname is not None else alias.name
+                while isinstance(bound, cst.Attribute):  # `import a.b` binds `a`
+                    bound = bound.value
+                self._add(bound, node)  # type: ignore[arg-type]
+
+        def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+            if isinstance(node.names, cst.ImportStar):
+                return
+            for alias in node.names:
+                bound = alias.asname.name if alias.asname is not None else alias.name
+                self._add(bound, node)  # type: ignore[arg-type]
+
+        def visit_Del(self, node: cst.Del) -> None:
+            self._add(node.target, node)
+
+        def visit_MatchAs(self, node: cst.MatchAs) -> None:
+            if node.name is not None:
+                self._add(node.name, node)
+
+        def visit_MatchStar(self, node: cst.MatchStar) -> None:
+            if node.name is not None:
+                self._add(node.name, node)
+
+        def visit_MatchMapping(self, node: cst.MatchMapping) -> None:
+            if node.rest is not None:
+                self._add(node.rest, node)
+
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+            if node is not func:
+                self._add(node.name, node)
+
+        def visit_ClassDef(self, node: cst.ClassDef) -> None:
+            self._add(node.name, node)
+
         def visit_Global(self, node: cst.Global) -> None:
             for item in node.names:
                 sites.setdefault(item.name.value, []).extend([node, node])
@@ -602,18 +655,132 @@ def binding_sites(func: cst.FunctionDef) -> dict[str, list[cst.CSTNode]]:
     return _binding_sites(func)
 
 
+#: numpy functions whose result is always new memory (unless given `out=`, `like=`, or,
+#: for `array`, a `copy=` other than True)
+FRESH_NUMPY_ALLOCATORS = frozenset(
+    {"zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like", "full_like",
+     "array", "copy", "arange", "linspace", "logspace", "geomspace", "eye", "identity",
+     "concatenate", "stack", "hstack", "vstack", "outer", "random.rand", "random.randn",
+     "random.random", "random.random_sample", "random.uniform", "random.normal",
+     "random.standard_normal"}
+)  # fmt: skip
+
+
+def is_fresh_allocation(value: cst.BaseExpression, imports: ImportedNames) -> bool:
+    """True if evaluating `value` always returns a new array no other name refers to.
+
+    Only direct numpy allocator calls count; `np.asarray`, `np.array(x, copy=False)`
+    or `copy=None` (may return `x` itself), and any call with `out=` or `like=` do not.
+    """
+    if not isinstance(value, cst.Call):
+        return False
+    qualified = imports.qualify(value.func)
+    if qualified is None or not qualified.startswith("numpy."):
+        return False
+    name = qualified[len("numpy.") :]
+    if name not in FRESH_NUMPY_ALLOCATORS:
+        return False
+    for arg in value.args:
+        if arg.star:
+            return False  # `**kwargs` may carry out= or copy=False
+        keyword = arg.keyword.value if arg.keyword is not None else None
+        if keyword in ("out", "like"):
+            return False
+        if keyword == "copy" and not (
+            isinstance(arg.value, cst.Name) and arg.value.value == "True"
+        ):
+            return False
+    return not (name == "array" and len([a for a in value.args if a.keyword is None]) > 2)
+
+
+def own_scope_statements(func: cst.FunctionDef) -> list[cst.BaseSmallStatement]:
+    """The small statements of `func` itself: nested functions, classes and lambdas excluded."""
+    found: list[cst.BaseSmallStatement] = []
+
+    class Collect(cst.CSTVisitor):
+        def visit_SimpleStatementLine(self, line: cst.SimpleStatementLine) -> None:
+            found.extend(line.body)
+
+        def visit_SimpleStatementSuite(self, suite: cst.SimpleStatementSuite) -> None:
+            found.extend(suite.body)
+
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+            return node is func
+
+        def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+            return False
+
+        def visit_Lambda(self, node: cst.Lambda) -> bool:
+            return False
+
+    func.visit(Collect())
+    return found
+
+
+@dataclass(frozen=True)
+class BindingFacts:
+    """Names of one function whose memory is known without any may-alias reasoning.
+
+    `fresh_once`: bound exactly once in the whole function (every kind of binding
+    counts, nested scopes included), by a plain `name = <fresh allocation>` with a
+    single target (not `c = e = np.zeros(n)`, not a walrus, not a tuple target).
+    `stable_params`: parameters never bound again. A fresh-once array shares no memory
+    with any other fresh-once array nor with any stable parameter; nothing else is
+    known for sure.
+    """
+
+    fresh_once: frozenset[str]
+    stable_params: frozenset[str]
+
+    @classmethod
+    def of(cls, func: cst.FunctionDef, imports: ImportedNames) -> BindingFacts:
+        """Collect the facts of `func` (`imports`: the module's imported names)."""
+        sites = _binding_sites(func)
+        own = {id(s) for s in own_scope_statements(func)}
+        fresh: set[str] = set()
+        for name, nodes in sites.items():
+            if len(nodes) != 1:
+                continue
+            node = nodes[0]
+            if (
+                isinstance(node, cst.Assign)
+                and id(node) in own
+                and len(node.targets) == 1
+                and isinstance(node.targets[0].target, cst.Name)
+                and is_fresh_allocation(node.value, imports)
+            ):
+                fresh.add(name)
+        params = {
+            name
+            for name in _params(func)
+            if len(sites.get(name, ())) == 1 and isinstance(sites[name][0], cst.Param)
+        }
+        return cls(frozenset(fresh), frozenset(params))
+
+    def distinct(self, a: str, b: str) -> bool:
+        """True when `a` and `b` provably never share memory."""
+        if a == b:
+            return False
+        known = self.fresh_once | self.stable_params
+        return (a in self.fresh_once and b in known) or (b in self.fresh_once and a in known)
+
+
 def array_relations(module: cst.Module, func: cst.FunctionDef, qualname: str) -> Relation_fn:
     """A may-alias oracle for the arrays of `func`, built on `greenopt.optimizer.aliasing`.
 
-    Arrays allocated in the function are `DISJOINT` from everything that is not a
-    view of them; two names for one array indexed identically are `SAME`; a view and
-    its base (or two views of one base) `OVERLAP`; anything else, such as two
-    parameters (the caller may pass one array twice, or overlapping slices), `UNKNOWN`.
+    `DISJOINT` only when `BindingFacts.distinct` proves it (an array allocated by the
+    function's only binding of its name, against another such array or a parameter
+    never rebound); `SAME` only for a plain alias bound once (`b = a`) of a name bound
+    once; a view and its base (or two views of one base) `OVERLAP`; anything else, such
+    as two parameters (the caller may pass one array twice, or overlapping slices), a
+    chained assignment or a name bound twice, `UNKNOWN`.
 
     Name resolution runs on a small module made of `module`'s top-level imports and
     `func` alone (same nodes), so its cost is that of the function, not of the file.
     """
     used = names_in(func.body)
+    sites = _binding_sites(func)
+    once = {id(s) for s in top_level_statements(func)}
     imports: list[cst.SimpleStatementLine] = []
     seen: set[str] = set()
     for stmt in module.body:
@@ -630,16 +797,56 @@ def array_relations(module: cst.Module, func: cst.FunctionDef, qualname: str) ->
     mini = cst.Module(body=[*imports, func])
     resolver = NameResolver(MetadataWrapper(mini, unsafe_skip_copy=True))
     facts = ArrayFacts.build(function_facts(func, qualname), resolver)
+    bindings = BindingFacts.of(func, ImportedNames.of(module))
 
     def relation(a: str, b: str) -> Memory:
-        found = facts.relation(a, b)
-        if found is Relation.DISJOINT:
+        if a != b and bindings.distinct(a, b):
             return Memory.DISJOINT
-        if found is Relation.SAME:
+        found = facts.relation(a, b)
+        if found is Relation.SAME and (a == b or _plain_alias(a, b, sites, once)):
             return Memory.SAME
-        return Memory.OVERLAP if facts.root(a)[0] == facts.root(b)[0] else Memory.UNKNOWN
+        if facts.root(a)[0] == facts.root(b)[0] and found is not Relation.SAME:
+            return Memory.OVERLAP
+        # DISJOINT from the general analysis is not trusted on its own: it treats a name
+        # as fresh when any of its bindings is (`c = e = np.zeros(n)`, `if f: e = c`)
+        return Memory.UNKNOWN
 
     return relation
+
+
+def top_level_statements(func: cst.FunctionDef) -> list[cst.BaseSmallStatement]:
+    """Small statements that are direct children of `func`'s body: each runs at most once
+    per call (not inside a loop, branch, `with`, `try` or nested scope)."""
+    body = func.body
+    lines = body.body if isinstance(body, cst.IndentedBlock) else [body]
+    found: list[cst.BaseSmallStatement] = []
+    for line in lines:
+        if isinstance(line, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+            found.extend(line.body)
+    return found
+
+
+def _plain_alias(a: str, b: str, sites: dict[str, list[cst.CSTNode]], once: set[int]) -> bool:
+    """True if one of `a`, `b` is bound exactly once, by a top-level `a = b` (or `b = a`),
+    and the other is bound exactly once too, as a parameter or by a top-level statement:
+    each binding then runs at most once, so both always denote one array, indexed alike."""
+    for x, y in ((a, b), (b, a)):
+        nodes, others = sites.get(x, []), sites.get(y, [])
+        if len(nodes) != 1 or len(others) != 1:
+            continue
+        if not (isinstance(others[0], cst.Param) or id(others[0]) in once):
+            continue
+        node = nodes[0]
+        if (
+            id(node) in once
+            and isinstance(node, cst.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0].target, cst.Name)
+            and isinstance(node.value, cst.Name)
+            and node.value.value == y
+        ):
+            return True
+    return False
 
 
 def lazy_array_relations(module: cst.Module, func: cst.FunctionDef, qualname: str) -> Relation_fn:
@@ -809,8 +1016,9 @@ def fusion_blockers(
     ):
         for w in writes:
             for r in other:
-                if r == w or r in own_summary.bound | other_summary.bound:
+                if r == w:
                     continue
+                # a name bound inside a loop (`e = d`) is no exception: it may alias `w`
                 if r not in {a.array for a in other_summary.accesses}:
                     continue  # used whole only: a scalar or a whole-array read
                 kind = relation(w, r)
@@ -1036,8 +1244,7 @@ def parallel_blockers(
     accessed = {a.array for a in summary.accesses}
     for w in written:
         for r in accessed - {w}:
-            if r in summary.bound:
-                continue
+            # a name bound in the loop (`e = d`) may alias `w` too: the oracle decides
             kind = relation(w, r)
             if kind is Memory.DISJOINT:
                 continue

@@ -21,7 +21,11 @@ the second, so each element is loaded once while it is still in cache. Legal whe
 - arrays written by one loop are not used as whole arrays by the other; two
   different names that may be the same memory (two parameters) are either accessed
   at the same index or the opportunity is not statically safe (the rationale names
-  the assumption and the validator decides).
+  the assumption and the validator decides). Two names are known to be different
+  memory only when one is bound exactly once in the whole function, by a plain
+  `x = np.<allocator>(...)` (no chained target, no `out=`, not `np.asarray` or
+  `np.array(..., copy=False)`), and the other is such an array too or a parameter
+  never rebound (`legality.BindingFacts`); names bound inside the loops count.
 
 GO202 — temporaries chain. `t = a * b; u = t + c; return np.sqrt(u)` allocates
 three arrays; with in-place ufuncs (`u = np.add(t, c, out=t)`,
@@ -31,9 +35,15 @@ arithmetic operation or ufunc (never a parameter or a view), is bound once, and 
 read exactly once, by the next statement of the chain. Statically safe only when
 the shape and dtype of the in-place target provably do not change (operands are
 arrays allocated in the function with the same shape text and dtype, or Python
-number literals with a float array); otherwise it is offered for validation only
-(broadcasting or type promotion would make `out=` wrong, and the validator's
-equality check would reject it).
+number literals with a float array) and the target is an array of rank >= 1 (a 0-d
+result is a NumPy scalar, which `out=` rejects); otherwise it is offered for
+validation only (broadcasting or type promotion would make `out=` wrong, and the
+validator's equality check would reject it). Equal shape texts prove equal shapes
+only when every name in them has one value per call (a parameter never rebound, or
+a local bound once by a top-level statement) and the text has no calls; the rank is
+proven by a non-empty literal tuple, an integer expression (`n = len(x)`), or a
+`np.linspace(<number>, <number>, num)` of the same shape. Arrays whose object may be
+reached by other code (`c = a`, `g(a)`, `a.shape = ...`) prove nothing.
 """
 
 from __future__ import annotations
@@ -49,6 +59,7 @@ from greenopt.passes.base import Example, Opportunity, Pass, Site
 from greenopt.passes.function_defs import FunctionInfo, iter_functions, positions
 from greenopt.passes.import_edits import ImportedNames
 from greenopt.passes.legality import (
+    PURE_METHODS,
     FusionVerdict,
     RenameName,
     array_relations,
@@ -58,6 +69,9 @@ from greenopt.passes.legality import (
     lazy_array_relations,
     names_in,
     names_outside,
+    own_scope_statements,
+    parameter_names,
+    top_level_statements,
 )
 
 #: binary operators with an in-place ufunc spelling
@@ -281,7 +295,7 @@ class LoopFusionPass(Pass):
         """GO202: statement chains `t = <fresh>; u = op(t, x); ...` in one block."""
         sites = binding_sites(info.node)
         loads = _load_counts(info.node)
-        known = _known_arrays(info.node, imports)
+        known = _known_arrays(module.tree, info.node, imports)
         found: list[Opportunity] = []
         for block in _blocks(info.node):
             statements = list(block.body)
@@ -300,7 +314,8 @@ class LoopFusionPass(Pass):
                     if step is None:
                         break
                     expr, target = step
-                    proven = proven and _keeps_shape_dtype(expr, current, known)
+                    kept = _keeps_shape_dtype(expr, current, known)
+                    proven = proven and kept is not None
                     steps.append(_Step(statements[j], current))  # type: ignore[arg-type]
                     if (
                         target is None
@@ -308,8 +323,8 @@ class LoopFusionPass(Pass):
                         or loads.get(target, 0) != 1
                     ):
                         break
-                    if known.get(current) is not None:
-                        known.setdefault(target, known[current])
+                    if kept is not None:
+                        known[target] = kept  # the step's result lives in the same buffer
                     current = target
                     j += 1
                 if not steps:
@@ -514,21 +529,260 @@ def _consumer(
     return None
 
 
-def _known_arrays(func: cst.FunctionDef, imports: ImportedNames) -> dict[str, tuple[str, str]]:
-    """name -> (shape text, dtype) for arrays whose shape and dtype the function shows.
+@dataclass(frozen=True)
+class _ArrayInfo:
+    """What the function proves about an array: its shape (as source text whose names
+    have one value per call), its float dtype, and whether it has at least one dimension
+    (a 0-d result is a NumPy scalar, which cannot be an `out=` target)."""
+
+    shape: str
+    dtype: str
+    ranked: bool
+
+    def same_layout(self, other: _ArrayInfo) -> bool:
+        """True if both have the same shape and dtype."""
+        return (self.shape, self.dtype) == (other.shape, other.dtype)
+
+
+#: arithmetic on integers that gives an integer (never a tuple when both sides are ints)
+_INT_OPERATORS = (cst.Add, cst.Subtract, cst.Multiply, cst.FloorDivide, cst.Modulo)
+#: builtins that always return an int
+_INT_BUILTINS = frozenset({"len", "int"})
+#: array attributes whose read neither aliases nor reshapes the array
+_SAFE_ATTRIBUTES = frozenset({"shape", "size", "ndim", "dtype", "nbytes", "itemsize"})
+#: numpy functions that return new objects (never their argument itself)
+_NEW_RESULT_FUNCTIONS = FLOAT_UFUNCS | frozenset(
+    {"sum", "mean", "prod", "std", "var", "max", "min", "amax", "amin", "dot", "vdot",
+     "allclose", "array_equal", "isnan", "isfinite", "isinf", "any", "all", "copy"}
+)  # fmt: skip
+#: builtins that return new objects (never their argument itself)
+_NEW_RESULT_BUILTINS = frozenset({"len", "abs", "float", "int", "bool", "isinstance", "sum"})
+
+
+@dataclass
+class _ShapeFacts:
+    """Names of one function whose value, or whose arrays' shape, cannot change.
+
+    `stable`: parameters never rebound, and locals bound exactly once, by a top-level
+    statement (so it runs at most once per call): a shape text made of these names and
+    integer literals denotes one value throughout the call. `ints`: stable locals bound
+    to an integer expression (`n = len(x)`), so `np.ones(n)` is 1-D. `escaped`: names
+    used where the array object could be reached by other code (`x = a`, `g(a)`,
+    `a.shape = ...`, `a.resize(...)`), which could then change its shape or dtype in place.
+    """
+
+    stable: set[str]
+    ints: set[str]
+    escaped: set[str]
+    builtins: set[str]  # builtin names (`len`, `int`) the module does not shadow
+
+    @classmethod
+    def of(cls, module: cst.Module, func: cst.FunctionDef, imports: ImportedNames) -> _ShapeFacts:
+        """Analyse `func` of `module`."""
+        sites = binding_sites(func)
+        once = {id(s) for s in top_level_statements(func)}
+        stable = {
+            name
+            for name in parameter_names(func)
+            if len(sites.get(name, ())) == 1 and isinstance(sites[name][0], cst.Param)
+        }
+        single: dict[str, cst.BaseExpression] = {}
+        for name, nodes in sites.items():
+            node = nodes[0]
+            if len(nodes) != 1 or id(node) not in once:
+                continue
+            if isinstance(node, (cst.Assign, cst.AnnAssign)) and node.value is not None:
+                stable.add(name)
+                targets = (
+                    [t.target for t in node.targets]
+                    if isinstance(node, cst.Assign)
+                    else [node.target]
+                )
+                if any(isinstance(t, cst.Name) and t.value == name for t in targets):
+                    single[name] = node.value
+        shadowed = set(sites) | set(ImportedNames.of(module).bindings) | _module_bindings(module)
+        facts = cls(stable, set(), _escaped_names(func, imports), set(_INT_BUILTINS) - shadowed)
+        for _ in range(len(single) + 1):
+            grown = {n for n, v in single.items() if facts.int_valued(v, allow_calls=True)}
+            if grown <= facts.ints:
+                break
+            facts.ints |= grown
+        return facts
+
+    def stable_expr(self, expr: cst.BaseExpression) -> bool:
+        """Integer literals and stable names combined by arithmetic: one value per call."""
+        if isinstance(expr, cst.Integer):
+            return True
+        if isinstance(expr, cst.Name):
+            return expr.value in self.stable
+        if isinstance(expr, cst.UnaryOperation) and isinstance(
+            expr.operator, (cst.Minus, cst.Plus)
+        ):
+            return self.stable_expr(expr.expression)
+        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, _INT_OPERATORS):
+            return self.stable_expr(expr.left) and self.stable_expr(expr.right)
+        return False
+
+    def int_valued(self, expr: cst.BaseExpression, allow_calls: bool = False) -> bool:
+        """True if `expr` is provably an int (not a tuple): an `np.ones(expr)` is 1-D."""
+        if isinstance(expr, cst.Integer):
+            return True
+        if isinstance(expr, cst.Name):
+            return expr.value in self.ints
+        if isinstance(expr, cst.UnaryOperation) and isinstance(
+            expr.operator, (cst.Minus, cst.Plus)
+        ):
+            return self.int_valued(expr.expression, allow_calls)
+        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, _INT_OPERATORS):
+            return self.int_valued(expr.left, allow_calls) and self.int_valued(
+                expr.right, allow_calls
+            )
+        return (
+            allow_calls
+            and isinstance(expr, cst.Call)
+            and isinstance(expr.func, cst.Name)
+            and expr.func.value in self.builtins
+            and len(expr.args) == 1
+            and expr.args[0].keyword is None
+            and not expr.args[0].star
+        )
+
+    def shape(self, expr: cst.BaseExpression) -> tuple[str, bool] | None:
+        """(text, has at least one dimension) of a stable shape argument, or None."""
+        if isinstance(expr, (cst.Tuple, cst.List)):
+            elements = list(expr.elements)
+            if not elements or any(
+                isinstance(e, cst.StarredElement) or not self.stable_expr(e.value) for e in elements
+            ):
+                return None
+            return code_of(expr), True
+        if self.stable_expr(expr):
+            return code_of(expr), self.int_valued(expr)
+        return None
+
+
+def _module_bindings(module: cst.Module) -> set[str]:
+    """Names `module` binds anywhere (they may shadow builtins such as `len`)."""
+    as_function = cst.FunctionDef(
+        name=cst.Name("_module"),
+        params=cst.Parameters(),
+        body=cst.IndentedBlock(body=list(module.body)),
+    )
+    return set(binding_sites(as_function))
+
+
+def _escaped_names(func: cst.FunctionDef, imports: ImportedNames) -> set[str]:
+    """Names whose object other code may reach or reshape (see `_ShapeFacts.escaped`).
+
+    A name is safe only where it is an operand of arithmetic or a comparison, the base
+    of a subscript, the object of a harmless attribute read or pure method call, an
+    argument of a numpy function or builtin that returns a new object, or returned.
+    """
+    escaped: set[str] = set()
+
+    def walk(node: cst.CSTNode, safe: bool) -> None:
+        if isinstance(node, cst.Name):
+            if not safe:
+                escaped.add(node.value)
+            return
+        if isinstance(node, (cst.BinaryOperation, cst.UnaryOperation)):
+            for child in node.children:
+                walk(child, True)
+            return
+        if isinstance(node, cst.Comparison):
+            walk(node.left, True)
+            for target in node.comparisons:
+                walk(target.comparator, True)
+            return
+        if isinstance(node, cst.Subscript):
+            walk(node.value, True)
+            for element in node.slice:
+                walk(element, True)
+            return
+        if isinstance(node, cst.Attribute):
+            walk(node.value, node.attr.value in _SAFE_ATTRIBUTES)
+            return
+        if isinstance(node, (cst.Tuple, cst.List, cst.Element, cst.Return)):
+            for child in node.children:
+                walk(child, safe if not isinstance(node, cst.Return) else True)
+            return
+        if isinstance(node, cst.Call):
+            walk_call(node)
+            return
+        if isinstance(node, (cst.AssignTarget, cst.AnnAssign, cst.AugAssign, cst.NamedExpr)):
+            target = node.target
+            if isinstance(target, cst.Name):
+                pass  # a binding, not a use
+            elif isinstance(target, cst.Attribute):
+                walk(target.value, False)  # `a.shape = ...` mutates `a`
+            else:
+                walk(target, True)
+            if isinstance(node, cst.AnnAssign):
+                walk(node.annotation, False)
+            if not isinstance(node, cst.AssignTarget) and node.value is not None:
+                walk(node.value, False)
+            return
+        if isinstance(node, cst.Del):
+            walk(node.target, not isinstance(node.target, cst.Attribute))
+            return
+        for child in node.children:
+            walk(child, False)
+
+    def walk_call(node: cst.Call) -> None:
+        func = node.func
+        qualified = imports.qualify(func)
+        args_safe = False
+        if qualified is not None:
+            args_safe = (
+                qualified.startswith("numpy.")
+                and qualified[len("numpy.") :] in _NEW_RESULT_FUNCTIONS
+            )
+        elif isinstance(func, cst.Name):
+            args_safe = func.value in _NEW_RESULT_BUILTINS
+            walk(func, True)
+        elif isinstance(func, cst.Attribute):
+            pure = func.attr.value in PURE_METHODS and func.attr.value != "astype"
+            walk(func.value, pure)
+            args_safe = pure
+        else:
+            walk(func, False)
+        for arg in node.args:
+            keyword = arg.keyword.value if arg.keyword is not None else None
+            walk(arg.value, args_safe and not arg.star and keyword != "out")
+
+    walk(func.body, False)
+    return escaped
+
+
+def _known_arrays(
+    module: cst.Module, func: cst.FunctionDef, imports: ImportedNames
+) -> dict[str, _ArrayInfo]:
+    """name -> shape and dtype for arrays whose shape and dtype the function proves.
 
     Allocations `np.zeros/ones/empty(shape[, dtype])`, `np.full(shape, <float literal>)`,
-    `np.linspace(a, b, n)`, and elementwise arithmetic of such arrays with the same
-    (shape, dtype) or with Python number literals (float dtypes only).
+    `np.linspace(<number>, <number>, num)`, and elementwise arithmetic of such arrays with
+    the same (shape, dtype) or with Python number literals (float dtypes only). The name
+    is bound once, in the function itself, and never escapes (`_ShapeFacts.escaped`);
+    every name in the shape text has one value per call, so equal texts are equal
+    shapes (`a = np.ones(n); n = n + 1; b = np.ones(n)` proves nothing).
     """
+    facts = _ShapeFacts.of(module, func, imports)
     sites = binding_sites(func)
-    known: dict[str, tuple[str, str]] = {}
+    own = {id(s) for s in own_scope_statements(func)}
+    known: dict[str, _ArrayInfo] = {}
     for _ in range(3):
         for name, nodes in sites.items():
-            if len(nodes) != 1 or not isinstance(nodes[0], cst.Assign):
+            if len(nodes) != 1 or name in facts.escaped:
                 continue
-            value = nodes[0].value
-            info = _shape_dtype(value, imports, known)
+            node = nodes[0]
+            if not (
+                isinstance(node, cst.Assign)
+                and id(node) in own
+                and any(isinstance(t.target, cst.Name) and t.target.value == name
+                        for t in node.targets)
+            ):  # fmt: skip
+                continue
+            info = _shape_dtype(node.value, imports, known, facts)
             if info is not None:
                 known[name] = info
     return known
@@ -549,20 +803,33 @@ def _dtype_text(expr: cst.BaseExpression | None, imports: ImportedNames) -> str 
     return None
 
 
+def _number_literal(expr: cst.BaseExpression) -> bool:
+    """A Python int or float literal, possibly negated."""
+    if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, (cst.Minus, cst.Plus)):
+        expr = expr.expression
+    return isinstance(expr, (cst.Float, cst.Integer))
+
+
 def _shape_dtype(
-    value: cst.BaseExpression, imports: ImportedNames, known: dict[str, tuple[str, str]]
-) -> tuple[str, str] | None:
+    value: cst.BaseExpression,
+    imports: ImportedNames,
+    known: dict[str, _ArrayInfo],
+    facts: _ShapeFacts,
+) -> _ArrayInfo | None:
     if isinstance(value, cst.Name):
         return known.get(value.value)
     if isinstance(value, cst.Call):
         qualified = imports.qualify(value.func)
-        positional = [a.value for a in value.args if a.keyword is None]
-        dtype_arg = next(
-            (a.value for a in value.args if a.keyword and a.keyword.value == "dtype"), None
-        )
+        positional = [a.value for a in value.args if a.keyword is None and not a.star]
+        keywords = {a.keyword.value: a.value for a in value.args if a.keyword is not None}
+        if any(a.star for a in value.args):
+            return None
+        dtype_arg = keywords.get("dtype")
         if qualified is not None and qualified.startswith("numpy.") and positional:
             name = qualified[len("numpy.") :]
             if name in _ALLOCATORS:
+                if set(keywords) - {"dtype", "order"}:
+                    return None
                 if name == "full":
                     if dtype_arg is None and not (
                         len(positional) > 1 and isinstance(positional[1], cst.Float)
@@ -571,65 +838,78 @@ def _shape_dtype(
                 elif dtype_arg is None and len(positional) > 1:
                     dtype_arg = positional[1]
                 dtype = _dtype_text(dtype_arg, imports)
-                return (code_of(positional[0]), dtype) if dtype else None
-            if name == "linspace" and len(positional) == 3 and dtype_arg is None:
-                return (code_of(positional[2]), "float64")
-            if name in FLOAT_UFUNCS:
-                infos = [_operand_info(p, imports, known) for p in positional]
-                return _combine(infos)
+                shape = facts.shape(positional[0])
+                if dtype is None or shape is None:
+                    return None
+                return _ArrayInfo(shape[0], dtype, shape[1])
+            if name == "linspace" and len(positional) == 3 and not keywords:
+                # scalar start/stop: always 1-D (array bounds would add a dimension)
+                if not (_number_literal(positional[0]) and _number_literal(positional[1])):
+                    return None
+                shape = facts.shape(positional[2])
+                return None if shape is None else _ArrayInfo(shape[0], "float64", True)
+            if name in FLOAT_UFUNCS and not keywords:
+                return _combine([_operand_info(p, imports, known, facts) for p in positional])
         return None
     if isinstance(value, cst.BinaryOperation) and type(value.operator) in UFUNC_OF_OPERATOR:
         return _combine(
-            [_operand_info(value.left, imports, known), _operand_info(value.right, imports, known)]
+            [
+                _operand_info(value.left, imports, known, facts),
+                _operand_info(value.right, imports, known, facts),
+            ]
         )
     return None
 
 
 def _operand_info(
-    expr: cst.BaseExpression, imports: ImportedNames, known: dict[str, tuple[str, str]]
-) -> tuple[str, str] | str | None:
-    """(shape, dtype) of an array operand, "literal" for a Python number, None if unknown."""
-    if isinstance(expr, (cst.Float, cst.Integer)):
+    expr: cst.BaseExpression,
+    imports: ImportedNames,
+    known: dict[str, _ArrayInfo],
+    facts: _ShapeFacts,
+) -> _ArrayInfo | str | None:
+    """Info of an array operand, "literal" for a Python number, None if unknown."""
+    if _number_literal(expr):
         return "literal"
-    if isinstance(expr, cst.UnaryOperation) and isinstance(
-        expr.expression, (cst.Float, cst.Integer)
-    ):
-        return "literal"
-    return _shape_dtype(expr, imports, known)
+    return _shape_dtype(expr, imports, known, facts)
 
 
-def _combine(infos: list[tuple[str, str] | str | None]) -> tuple[str, str] | None:
-    arrays = [i for i in infos if isinstance(i, tuple)]
+def _combine(infos: list[_ArrayInfo | str | None]) -> _ArrayInfo | None:
+    """The result of an elementwise operation on operands of one shape and dtype.
+
+    Equal shape texts of stable names are one shape, so one operand with a proven
+    dimension proves it for all of them (and for the result).
+    """
+    arrays = [i for i in infos if isinstance(i, _ArrayInfo)]
     if not arrays or any(i is None for i in infos):
         return None
-    if any(a != arrays[0] for a in arrays):
+    if any(not a.same_layout(arrays[0]) for a in arrays):
         return None
-    return arrays[0]
+    return _ArrayInfo(arrays[0].shape, arrays[0].dtype, any(a.ranked for a in arrays))
 
 
 def _keeps_shape_dtype(
-    expr: cst.BaseExpression, temp: str, known: dict[str, tuple[str, str]]
-) -> bool:
-    """True if `out=temp` provably receives a result of temp's own shape and dtype."""
+    expr: cst.BaseExpression, temp: str, known: dict[str, _ArrayInfo]
+) -> _ArrayInfo | None:
+    """The info of `temp` if `out=temp` provably receives a result of temp's own shape
+    and dtype, and temp is an array with at least one dimension (else None)."""
     target = known.get(temp)
     if target is None:
-        return False
+        return None
     if isinstance(expr, cst.BinaryOperation):
         operands: list[cst.BaseExpression] = [expr.left, expr.right]
     elif isinstance(expr, cst.Call):
         operands = [a.value for a in expr.args]
     else:
-        return False
+        return None
+    ranked = target.ranked
     for operand in operands:
-        if isinstance(operand, (cst.Float, cst.Integer)) or (
-            isinstance(operand, cst.UnaryOperation)
-            and isinstance(operand.expression, (cst.Float, cst.Integer))
-        ):
+        if _number_literal(operand):
             continue
-        if isinstance(operand, cst.Name) and known.get(operand.value) == target:
-            continue
-        return False
-    return True
+        other = known.get(operand.value) if isinstance(operand, cst.Name) else None
+        if other is None or not other.same_layout(target):
+            return None
+        ranked = ranked or other.ranked
+    return _ArrayInfo(target.shape, target.dtype, ranked) if ranked else None
 
 
 # --- the rewrite ------------------------------------------------------------------------------
