@@ -112,6 +112,15 @@ def _blocks(node: cst.CSTNode) -> list[cst.IndentedBlock]:
 
 
 @dataclass(frozen=True)
+class _PairChoice:
+    """A chosen GO201 pair: the renaming of the second loop's variable, and the
+    pairs of names whose memory the pair's legality assumed not to overlap."""
+
+    rename: tuple[str, str] | None
+    assumes_no_overlap: frozenset[tuple[str, str]]
+
+
+@dataclass(frozen=True)
 class _Step:
     """One consumer of a temporaries chain: statement `stmt` uses `temp` once."""
 
@@ -278,6 +287,9 @@ class LoopFusionPass(Pass):
                                 "first": (start.start.line, start.start.column),
                                 "second": (end.start.line, end.start.column),
                                 "rename": list(verdict.rename) if verdict.rename else None,
+                                "assumes_no_overlap": [
+                                    list(pair) for pair in verdict.assumes_no_overlap
+                                ],
                             },
                         )
                     )
@@ -377,12 +389,16 @@ class LoopFusionPass(Pass):
         if not mine:
             return module
         where = positions(module)
-        fuse_at: dict[tuple[int, int], tuple[str, str] | None] = {}
+        fuse_at: dict[tuple[int, int], _PairChoice] = {}
         chain_steps: dict[tuple[int, int], str] = {}
         for opp in mine:
             if opp.data.get("kind") == "loops":
                 rename = opp.data.get("rename")
-                fuse_at[tuple(opp.data["first"])] = tuple(rename) if rename else None  # type: ignore[index]
+                line, col = opp.data["first"]
+                fuse_at[(line, col)] = _PairChoice(
+                    (rename[0], rename[1]) if rename else None,
+                    frozenset((a, b) for a, b in opp.data.get("assumes_no_overlap") or ()),
+                )
             elif opp.data.get("kind") == "chain":
                 for line, col, temp in opp.data["steps"]:
                     chain_steps[(line, col)] = temp
@@ -930,7 +946,7 @@ class _Rewrite(cst.CSTTransformer):
         self,
         module: SourceModule,
         where: dict,
-        fuse_at: dict,
+        fuse_at: dict[tuple[int, int], _PairChoice],
         chain_steps: dict[tuple[int, int], str],
         alias: str,
     ) -> None:
@@ -973,6 +989,7 @@ class _Rewrite(cst.CSTTransformer):
             stmt = updated_body[k]
             start = k
             pos = self._pos(originals[k])
+            accepted: set[tuple[str, str]] = set()  # no-overlap assumptions the chosen pairs made
             while (
                 pos in self.fuse_at
                 and isinstance(stmt, cst.For)
@@ -981,12 +998,20 @@ class _Rewrite(cst.CSTTransformer):
             ):
                 second = updated_body[k + 1]
                 assert isinstance(second, cst.For)
+                choice = self.fuse_at[pos]
+                accepted |= choice.assumes_no_overlap
                 if k == start:
-                    rename = self.fuse_at[pos]  # this pair's legality was decided by find()
+                    rename = choice.rename  # this pair's legality was decided by find()
                 else:
-                    # a chain: the next loop must be legal against everything merged so far
+                    # a chain: the next loop must be legal against everything merged so far,
+                    # with no assumption that no chosen pair made (a statically safe pair
+                    # made none: `rewrite --static` must never fuse on an unproven one)
                     verdict = self._chain_verdict(stmt, second, originals[start : k + 2])
-                    if verdict is None or verdict.reason is not None:
+                    if (
+                        verdict is None
+                        or verdict.reason is not None
+                        or not set(verdict.assumes_no_overlap) <= accepted
+                    ):
                         break
                     rename = verdict.rename
                 stmt = self._merge(stmt, second, rename, (originals[k], originals[k + 1]))

@@ -255,3 +255,28 @@ def test_fresh_arrays_bound_once_still_fuse_statically() -> None:
     new_code = _static(HEADER + code)
     assert new_code.count("for i in range(n)") == 1
     _assert_same_behaviour(code, _five)
+
+
+def test_a_chain_of_safe_pairs_does_not_fuse_on_an_unproven_assumption() -> None:
+    # (A, B) and (B, C) are each statically safe, but merging C into A+B would assume
+    # that the parameters `x` (written by A) and `y` (read backwards by C) do not overlap
+    code = (
+        "def f(x, y, n):\n"
+        "    z = np.zeros(n)\n"
+        "    w = np.zeros(n)\n"
+        "    for i in range(n):\n"
+        "        x[i] = 1.0\n"
+        "    for i in range(n):\n"
+        "        z[i] = 2.0\n"
+        "    for i in range(n):\n"
+        "        w[i] = y[n - 1 - i]\n"
+        "    return w\n"
+    )
+    new_code = _static(HEADER + code)
+    assert new_code.count("for i in range(n)") == 2  # A and B fused, C kept apart
+
+    def shared() -> tuple[np.ndarray, np.ndarray, int]:
+        x = np.arange(5.0)
+        return x, x, 5
+
+    _assert_same_behaviour(code, shared)
