@@ -27,13 +27,21 @@ depends on them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
 import libcst as cst
 
+from greenopt.optimizer.cst_nodes import iter_children, walk
 from greenopt.optimizer.name_facts import Binding, FunctionFacts, is_nonneg_size
-from greenopt.optimizer.numpy_names import FRESH_ALLOCATORS, VIEW_MAKERS, VIEW_METHODS, NameResolver
+from greenopt.optimizer.numpy_names import (
+    ELEMENTWISE_UFUNCS,
+    FRESH_ALLOCATORS,
+    VIEW_MAKERS,
+    VIEW_METHODS,
+    NameResolver,
+)
 
 
 class Relation(Enum):
@@ -304,6 +312,94 @@ class ArrayFacts:
         if kind not in ("fresh", "param"):
             return False
         return not viewed or root in self.numeric
+
+    def relation_at(self, a: str, b: str, stmt: cst.BaseStatement) -> Relation:
+        """`relation(a, b)` refined for the moment `stmt` runs (e.g. a loop to rewrite).
+
+        Flow-insensitively `cur` may be `nxt` after `cur = nxt`; but when the statement
+        just before `stmt` in its block is `nxt = <fresh allocation>` (or only statements
+        that never mention `nxt` come in between), the new array is referenced by `nxt`
+        alone when `stmt` starts, so it is DISJOINT from every other name, provided
+        `stmt` itself neither rebinds nor passes on either name (only subscripts,
+        `.shape`-like attributes and `len()` of them, and no calls but `range`/`len`/
+        pure numpy ufuncs) and neither is global, nonlocal or rebound by a closure.
+        """
+        found = self.relation(a, b)
+        if found is not Relation.UNKNOWN or a == b:
+            return found
+        for fresh, other in ((a, b), (b, a)):
+            if self._allocated_just_before(fresh, stmt) and self._confined(stmt, (a, b)):
+                if not self._is_shared(other):
+                    return Relation.DISJOINT
+        return Relation.UNKNOWN
+
+    def _allocated_just_before(self, name: str, stmt: cst.BaseStatement) -> bool:
+        """True when, in `stmt`'s block, the last statement before it that mentions `name`
+        is `name = <fresh allocation>` (one plain target)."""
+        if self._is_shared(name) or name in self.facts.params:
+            return False
+        block = self._block_of(stmt)
+        if block is None:
+            return False
+        index = next(i for i, s in enumerate(block) if s is stmt)
+        for prev in reversed(block[:index]):
+            if (
+                isinstance(prev, cst.SimpleStatementLine)
+                and len(prev.body) == 1
+                and isinstance(prev.body[0], cst.Assign)
+                and len(prev.body[0].targets) == 1
+                and isinstance(prev.body[0].targets[0].target, cst.Name)
+                and prev.body[0].targets[0].target.value == name
+            ):
+                value = prev.body[0].value
+                mentioned = any(isinstance(n, cst.Name) and n.value == name for n in walk(value))
+                return not mentioned and self._classify(value).kind == "fresh"
+            if any(isinstance(n, cst.Name) and n.value == name for n in walk(prev)):
+                return False
+        return False
+
+    def _block_of(self, stmt: cst.BaseStatement) -> Sequence[cst.BaseStatement] | None:
+        """The statement list of the function that holds `stmt` directly."""
+        for node in walk(self.facts.node):
+            if isinstance(node, cst.IndentedBlock) and any(s is stmt for s in node.body):
+                return node.body
+        return None
+
+    def _confined(self, stmt: cst.BaseStatement, names: tuple[str, ...]) -> bool:
+        """True when `stmt` only indexes `names` (or reads `.shape`-like attributes or
+        `len()` of them) and calls nothing but `range`, `len` and pure numpy ufuncs, so
+        it can neither rebind them nor hand their memory to code that could."""
+        parents: dict[int, cst.CSTNode] = {}
+        for node in walk(stmt):
+            for child in iter_children(node):
+                parents[id(child)] = node
+            if isinstance(node, cst.Call) and not self._harmless_call(node):
+                return False
+            if isinstance(node, cst.Name) and node.value in names:
+                parent = parents.get(id(node))
+                if isinstance(parent, cst.Subscript) and parent.value is node:
+                    continue
+                if isinstance(parent, cst.Attribute) and parent.value is node:
+                    if parent.attr.value in ("shape", "size", "ndim", "dtype"):
+                        continue
+                if isinstance(parent, cst.Arg):
+                    call = parents.get(id(parent))
+                    if isinstance(call, cst.Call) and self.resolver.is_builtin(call.func, "len"):
+                        continue
+                return False
+        return True
+
+    def _harmless_call(self, call: cst.Call) -> bool:
+        """`range(...)`, `len(...)` or a numpy ufunc without `out=`: returns a new value."""
+        if self.resolver.builtin_name(call.func) in ("range", "len", "abs", "min", "max",
+                                                      "float", "int"):  # fmt: skip
+            return True
+        np_name = self.resolver.numpy_name(call.func)
+        return (
+            np_name in ELEMENTWISE_UFUNCS
+            and not any(a.star for a in call.args)
+            and not any(a.keyword is not None and a.keyword.value == "out" for a in call.args)
+        )
 
     def is_local_fresh(self, name: str) -> bool:
         """True when `name` is (an alias of) an array allocated in this function, with

@@ -22,6 +22,7 @@ import pytest
 from libcst.metadata import MetadataWrapper
 
 from greenopt.optimizer.aliasing import ArrayFacts, Relation
+from greenopt.optimizer.cst_nodes import walk
 from greenopt.optimizer.name_facts import function_facts
 from greenopt.optimizer.numpy_names import NameResolver
 from greenopt.optimizer.source import SourceModule
@@ -493,3 +494,73 @@ def test_relation_views_need_a_numeric_fresh_base() -> None:
     assert rel("w", "v") is Relation.DISJOINT
     assert rel("c", "v") is Relation.UNKNOWN
     assert rel("a", "w") is Relation.UNKNOWN
+
+
+# -- ArrayFacts.relation_at ------------------------------------------------------------------
+
+_STEPPER = """import numpy as np
+def f(u, steps, n):
+    cur = u.copy()
+    for _ in range(steps):
+{before}        nxt = {alloc}
+{between}        for i in range(1, n - 1):
+            nxt[i] = cur[i - 1] + cur[i + 1]{extra}
+        cur = nxt
+    return cur
+"""
+
+
+def _stepper_relation(
+    before: str = "", alloc: str = "cur.copy()", between: str = "", extra: str = ""
+) -> Relation:
+    code = _STEPPER.format(before=before, alloc=alloc, between=between, extra=extra)
+    facts = _facts(code)
+    loops = [n for n in walk(facts.facts.node.body) if isinstance(n, cst.For)]
+    inner = loops[1]
+    forward = facts.relation_at("nxt", "cur", inner)
+    assert facts.relation_at("cur", "nxt", inner) is forward
+    assert facts.relation("nxt", "cur") is Relation.UNKNOWN  # flow-insensitively: cur = nxt
+    return forward
+
+
+def test_relation_at_array_allocated_just_before_the_loop_is_disjoint() -> None:
+    assert _stepper_relation() is Relation.DISJOINT
+    assert _stepper_relation(alloc="np.zeros(n)") is Relation.DISJOINT
+    assert _stepper_relation(between="        k = n + 1\n") is Relation.DISJOINT
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"between": "        cur = nxt\n"},
+        {"between": "        keep = nxt\n"},
+        {"between": "        g(nxt)\n"},
+        {"alloc": "np.array(cur, copy=False)"},
+        {"alloc": "np.cumsum(u, out=cur)"},
+        {"alloc": "g(cur)"},
+        {"extra": "\n            cur = nxt"},
+        {"extra": "\n            g(nxt[0:2])"},
+        {"extra": " + np.sqrt(nxt[i], out=cur[0:1])[0]"},
+        {"before": "        def g():\n            nonlocal cur\n            cur = nxt\n"},
+    ],
+)
+def test_relation_at_refuses_when_the_new_array_may_reach_the_other_name(
+    kwargs: dict[str, str],
+) -> None:
+    assert _stepper_relation(**kwargs) is Relation.UNKNOWN
+
+
+def test_relation_at_needs_the_allocation_in_the_loops_own_block() -> None:
+    code = _STEPPER.format(before="        if steps:\n", alloc="cur.copy()", between="", extra="")
+    code = code.replace("        nxt = cur.copy()", "            nxt = cur.copy()")
+    facts = _facts(code)
+    inner = [n for n in walk(facts.facts.node.body) if isinstance(n, cst.For)][1]
+    assert facts.relation_at("nxt", "cur", inner) is Relation.UNKNOWN
+
+
+def test_relation_at_keeps_flow_insensitive_answers() -> None:
+    facts = _facts("import numpy as np\ndef f(x, n):\n    a = np.zeros(n)\n    for i in range(n):\n"
+                   "        a[i] = x[i]\n")  # fmt: skip
+    loop = next(n for n in walk(facts.facts.node.body) if isinstance(n, cst.For))
+    assert facts.relation_at("a", "x", loop) is Relation.DISJOINT
+    assert facts.relation_at("a", "a", loop) is Relation.SAME
