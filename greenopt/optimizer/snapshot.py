@@ -14,6 +14,7 @@ still caught.
 from __future__ import annotations
 
 import pickle
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,6 +73,11 @@ def snapshot(value: Any, depth: int = 0) -> Any:
         return {_key(k): snapshot(v, depth + 1) for k, v in value.items()}
     if isinstance(value, (set, frozenset)):
         return Opaque(type_name(value), text=repr(sorted(map(_safe_repr, value))))
+    if np is not None:
+        state = _rng_state(np, value)
+        if state is not None:
+            # random generators: compare their state, never their repr (it holds an address)
+            return Opaque(type_name(value), attributes=snapshot(state, depth + 1))
     if np is not None and hasattr(value, "__array__") and not isinstance(value, type):
         # array-likes (pandas, xarray, ...): compare their values as an array
         try:
@@ -97,14 +103,30 @@ def snapshot(value: Any, depth: int = 0) -> Any:
     return Opaque(type_name(value), text=_safe_repr(value))
 
 
+def _rng_state(np: Any, value: Any) -> Any:
+    """The state of a NumPy random generator (Generator, BitGenerator, RandomState), else None."""
+    random = np.random
+    if isinstance(value, random.Generator):
+        return value.bit_generator.state
+    if isinstance(value, random.BitGenerator):
+        return value.state
+    if isinstance(value, random.RandomState):
+        return value.get_state(legacy=False)
+    return None
+
+
 def _key(key: Any) -> Any:
     """Dict keys stay as they are when plain, else become their repr."""
     return key if isinstance(key, _PLAIN_SCALARS) else _safe_repr(key)
 
 
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+
+
 def _safe_repr(value: Any) -> str:
+    """repr() without memory addresses (they differ between processes), bounded in length."""
     try:
-        return repr(value)[:2000]
+        return _ADDRESS.sub(" at 0x…", repr(value))[:2000]
     except Exception as exc:  # a broken __repr__ must not break the validator
         return f"<unrepresentable {type_name(value)}: {type(exc).__name__}>"
 

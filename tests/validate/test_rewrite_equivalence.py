@@ -187,3 +187,22 @@ def test_python_ints_beyond_int64_compare_exactly_without_overflow() -> None:
     assert not differ.equal
     wrapped = compare_outputs(outputs(big), outputs(np.int64(1)), Tolerance())
     assert not wrapped.equal
+
+
+def test_random_generators_compare_by_state_not_by_address() -> None:
+    one = snapshot(np.random.default_rng(1))
+    two = snapshot(np.random.default_rng(1))
+    assert compare_outputs(outputs(rng=one), outputs(rng=two), Tolerance()).equal
+    advanced = np.random.default_rng(1)
+    advanced.random()
+    assert not compare_outputs(outputs(rng=one), outputs(rng=snapshot(advanced)), Tolerance()).equal
+    legacy = [snapshot(np.random.RandomState(3)) for _ in range(2)]
+    assert compare_outputs(outputs(rng=legacy[0]), outputs(rng=legacy[1]), Tolerance()).equal
+
+
+def test_object_reprs_are_compared_without_memory_addresses() -> None:
+    class Slotted:
+        __slots__ = ()
+
+    a, b = snapshot(Slotted()), snapshot(Slotted())
+    assert isinstance(a, Opaque) and a.text == b.text
