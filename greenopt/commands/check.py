@@ -55,6 +55,7 @@ def check_file(
     include_notes: bool,
     with_fixes: bool,
     instances: dict[str, Pass],
+    model: Any | None = None,
 ) -> FileReport:
     """Check one file; every expected failure becomes `FileReport.error`."""
     from greenopt.optimizer.screen import screen_source
@@ -71,6 +72,7 @@ def check_file(
         if not screen.candidate:
             return report
         from greenopt.optimizer.findings import find_opportunities, finding_record
+        from greenopt.optimizer.predictions import predict
         from greenopt.optimizer.source import SourceModule
 
         module = SourceModule.parse(code, path)
@@ -100,7 +102,10 @@ def check_file(
                         fix_text = unified_diff(code, new, path)
                         if opp.static_safe:
                             report.fixed_text[len(report.records)] = (code, new)
-            report.records.append(finding_record(opp, path=path, fix=fix_text))
+            prediction = predict(model, code, opp) if model is not None else None
+            report.records.append(
+                finding_record(opp, path=path, fix=fix_text, prediction=prediction)
+            )
     except GreenoptError as exc:
         report.error = str(exc)
     except RecursionError:
@@ -142,6 +147,11 @@ def check_file(
 @click.option(
     "--output", "-o", "output", metavar="FILE", help="Write the report to FILE instead of stdout."
 )
+@click.option(
+    "--no-predict",
+    is_flag=True,
+    help="Do not load the cost model (no predicted_saving per finding).",
+)
 def check(
     paths: tuple[str, ...],
     show_diff: bool,
@@ -151,6 +161,7 @@ def check(
     ignore: tuple[str, ...],
     exclude: tuple[str, ...],
     output: str | None,
+    no_predict: bool,
 ) -> int:
     """Check PATHS and return the exit status (0 clean, 1 findings, 2 errors)."""
     from greenopt.config import load_config
@@ -165,11 +176,17 @@ def check(
     instances: dict[str, Pass] = {}
     reports: list[FileReport] = []
     errors = 0
+    model: Any | None = None
+    model_loaded = no_predict
     for item in discover(paths, patterns, roots):
         if not isinstance(item, FoundFile):
             click.echo(f"greenopt: error: {item.path}: no such file or directory", err=True)
             errors += 1
             continue
+        if not model_loaded:  # loaded once, lazily: a run over clean files never pays for it
+            from greenopt.optimizer.predictions import load_model_or_none
+
+            model, model_loaded = load_model_or_none(), True
         report = check_file(
             item.path,
             item.explicit,
@@ -179,6 +196,7 @@ def check(
             include_notes=explain,
             with_fixes=show_diff or fmt != "text",
             instances=instances,
+            model=model,
         )
         if report.error:
             click.echo(f"greenopt: error: {report.error}", err=True)

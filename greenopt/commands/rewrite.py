@@ -134,6 +134,7 @@ def _run_static(
     from rich.text import Text
 
     from greenopt.config import load_config
+    from greenopt.optimizer.predictions import load_model_or_none, predict, saving_text
     from greenopt.optimizer.report import static_json
     from greenopt.optimizer.source import SourceModule
     from greenopt.optimizer.static import rewrite_static
@@ -143,8 +144,9 @@ def _run_static(
     config = load_config(Path(file))
     names = parse_pass_list(passes) if passes is not None else None
     result = rewrite_static(module, names, config)
+    model = load_model_or_none() if json_path or (not quiet and result.applied) else None
     if json_path:
-        _write_json(json_path, static_json(result))
+        _write_json(json_path, static_json(result, model))
     if not quiet:
         console = Console(stderr=True)
         if not console.is_terminal:
@@ -159,8 +161,12 @@ def _run_static(
         )
         for opp in result.applied:
             s = opp.site
+            predicted = saving_text(predict(model, result.original, opp))
             console.print(
-                Text(f"  applied {opp.code} {s.function or ''} line {s.line}: {opp.message}")
+                Text(
+                    f"  applied {opp.code} {s.function or ''} line {s.line}: {opp.message}"
+                    + (f" ({predicted})" if predicted else "")
+                )
             )
         for opp, reason in result.skipped:
             s = opp.site

@@ -16,6 +16,7 @@ from typing import Any
 
 from greenopt.config import Config
 from greenopt.errors import InputError
+from greenopt.optimizer.predictions import NO_PREDICTION, saving_text
 from greenopt.optimizer.source import SourceModule
 from greenopt.optimizer.suppression import parse_suppressions
 from greenopt.passes.base import Opportunity, Pass
@@ -127,7 +128,11 @@ def find_opportunities(
 
 
 def finding_record(
-    opportunity: Opportunity, *, path: str | None = None, fix: str | None = None
+    opportunity: Opportunity,
+    *,
+    path: str | None = None,
+    fix: str | None = None,
+    prediction: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The JSON form of one finding (1-based line and column, as editors show them).
 
@@ -150,12 +155,16 @@ def finding_record(
         "static_safe": opportunity.static_safe,
         "note": is_note(opportunity),
         "fix": fix,
+        **(prediction if prediction is not None else NO_PREDICTION),
     }
 
 
 def format_text(record: dict[str, Any], *, explain: bool = False) -> str:
     """`path:line:col: GOxxx message` (plus the rationale, indented, with `explain`)."""
     tag = " [fixable]" if record["fixable"] and record["static_safe"] else ""
+    predicted = saving_text(record)
+    if predicted:
+        tag += f" ({predicted})"
     line = f"{record['path']}:{record['line']}:{record['column']}: {record['code']} {record['message']}{tag}"
     if explain and record.get("rationale"):
         line += "\n    " + record["rationale"]

@@ -109,8 +109,16 @@ def result_json(result: OptimizeResult) -> dict[str, Any]:
     }
 
 
-def static_json(rewrite: Any) -> dict[str, Any]:
-    """JSON report of `rewrite --static` (a `greenopt.optimizer.static.StaticRewrite`)."""
+def static_json(rewrite: Any, model: Any | None = None) -> dict[str, Any]:
+    """JSON report of `rewrite --static` (a `greenopt.optimizer.static.StaticRewrite`).
+
+    With a cost `model`, each opportunity carries `predicted_saving` (static, not measured).
+    """
+    from greenopt.optimizer.predictions import predict
+
+    def entry(o: Any) -> dict[str, Any]:
+        return {**_opportunity_json(o), **predict(model, rewrite.original, o)}
+
     return {
         "schema": SCHEMA_VERSION,
         "mode": "static",
@@ -118,8 +126,8 @@ def static_json(rewrite: Any) -> dict[str, Any]:
         "changed": rewrite.new_code != rewrite.original,
         "measured": False,
         "label": "not measured",
-        "applied": [_opportunity_json(o) for o in rewrite.applied],
-        "skipped": [{**_opportunity_json(o), "reason": reason} for o, reason in rewrite.skipped],
+        "applied": [entry(o) for o in rewrite.applied],
+        "skipped": [{**entry(o), "reason": reason} for o, reason in rewrite.skipped],
     }
 
 

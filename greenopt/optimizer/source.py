@@ -111,15 +111,30 @@ def read_source(path: str | os.PathLike[str]) -> str:
 
 
 def unified_diff(old: str, new: str, path: str) -> str:
-    """A unified diff of `old` -> `new` with a/ b/ headers, empty when equal."""
+    """A unified diff of `old` -> `new` with a/ b/ headers, empty when equal.
+
+    Absolute paths under the working directory are shown relative to it (as git
+    does), so the headers never read `a//abs/path`.
+    """
+    shown = _diff_path(path)
     return "".join(
         difflib.unified_diff(
             old.splitlines(keepends=True),
             new.splitlines(keepends=True),
-            fromfile=f"a/{path}",
-            tofile=f"b/{path}",
+            fromfile=f"a/{shown}",
+            tofile=f"b/{shown}",
         )
     )
+
+
+def _diff_path(path: str) -> str:
+    if not os.path.isabs(path):
+        return path
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        rel = path
+    return rel if not rel.startswith("..") else path.lstrip("/")
 
 
 def atomic_write(path: str | os.PathLike[str], text: str) -> None:

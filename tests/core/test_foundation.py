@@ -100,3 +100,13 @@ def test_registry_names_and_codes() -> None:
         parse_pass_list("vectorise")
     assert pass_for_code("GO101") == "vectorize" and pass_for_code("GO402") == "jit"
     assert pass_for_code("E501") is None
+
+
+def test_unified_diff_of_an_absolute_path_has_clean_headers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    inside = unified_diff("a\n", "b\n", str(tmp_path / "pkg" / "m.py"))
+    assert inside.startswith("--- a/pkg/m.py\n+++ b/pkg/m.py\n")
+    outside = unified_diff("a\n", "b\n", "/elsewhere/m.py")
+    assert outside.startswith("--- a/elsewhere/m.py\n")

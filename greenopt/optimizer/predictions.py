@@ -1,0 +1,65 @@
+"""Predicted savings of single opportunities, for `check` and `rewrite --static`.
+
+The shipped cost model (`greenopt.models.predict`) is loaded once by the caller
+and passed in; a model failure on one finding gives no prediction for that
+finding (never a made-up number). Predictions are static: nothing is run.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from greenopt.passes.base import Opportunity
+
+NO_PREDICTION: dict[str, Any] = {
+    "predicted_ratio": None,
+    "predicted_saving": None,
+    "predicted_interval": None,
+    "prediction_source": None,
+}
+
+
+def load_model_or_none() -> Any | None:
+    """The shipped cost model, or None when it is missing or cannot load."""
+    try:
+        from greenopt.models.predict import load_model
+
+        return load_model()
+    except Exception:  # no model shipped or a broken file: findings carry no prediction
+        return None
+
+
+def predict(model: Any | None, module_code: str, opportunity: Opportunity) -> dict[str, Any]:
+    """JSON fields of the model's prediction for `opportunity` (all None when unavailable).
+
+    `predicted_saving` is 1 − predicted E_after/E_before (0.4 = 40% less energy);
+    `predicted_interval` is the 10%–90% interval of the ratio.
+    """
+    if model is None or opportunity.data.get("note"):
+        return dict(NO_PREDICTION)
+    try:
+        p = model.predict_opportunity(module_code, opportunity)
+        ratio, lo, hi = float(p.ratio), float(p.lo), float(p.hi)
+    except Exception:
+        return dict(NO_PREDICTION)
+    if not all(math.isfinite(v) and v > 0 for v in (ratio, lo, hi)):
+        return dict(NO_PREDICTION)
+    return {
+        "predicted_ratio": round(ratio, 4),
+        "predicted_saving": round(1.0 - ratio, 4),
+        "predicted_interval": [round(lo, 4), round(hi, 4)],
+        "prediction_source": str(p.source),
+    }
+
+
+def saving_text(record: dict[str, Any]) -> str:
+    """`−NN% predicted` (or `+NN% predicted` for a predicted loss); '' without a model figure."""
+    saving = record.get("predicted_saving")
+    if saving is None or record.get("prediction_source") != "model":
+        return ""
+    pct = saving * 100
+    text = f"{abs(pct):.1f}" if 99.5 <= abs(pct) < 100 else f"{abs(round(pct))}"
+    if text == "0":
+        return "±0% predicted"
+    return f"{'−' if pct > 0 else '+'}{text}% predicted"
