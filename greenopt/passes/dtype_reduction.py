@@ -51,7 +51,13 @@ from greenopt.optimizer.source import SourceModule
 from greenopt.passes.base import Example, Opportunity, Pass, Site
 from greenopt.passes.function_defs import FunctionInfo, iter_functions, positions
 from greenopt.passes.import_edits import ImportedNames
-from greenopt.passes.legality import binding_sites, names_in, parameter_names
+from greenopt.passes.legality import (
+    FastVisitor,
+    binding_sites,
+    names_in,
+    ordered_children,
+    parameter_names,
+)
 
 #: allocation -> index of the positional `dtype` parameter
 DTYPE_POSITION = {
@@ -125,7 +131,7 @@ class _Plan:
         return not (self.calls or self.params)
 
 
-class _Sites(cst.CSTVisitor):
+class _Sites(FastVisitor):
     """Collects the float64-producing calls of one function (not nested defs)."""
 
     def __init__(self, func: cst.FunctionDef, imports: ImportedNames) -> None:
@@ -240,7 +246,7 @@ def _array_params(func: cst.FunctionDef, imports: ImportedNames) -> list[str]:
     evidence: set[str] = set()
     excluded: set[str] = set()
 
-    class Look(cst.CSTVisitor):
+    class Look(FastVisitor):
         def visit_Subscript(self, node: cst.Subscript) -> None:
             if isinstance(node.value, cst.Name):
                 evidence.add(node.value.value)
@@ -282,7 +288,7 @@ def _array_params(func: cst.FunctionDef, imports: ImportedNames) -> list[str]:
                 elif method in ARRAY_METHODS and qualified is None:
                     evidence.add(node.func.value.value)
 
-    func.body.visit(Look())
+    Look().visit(func.body)
     return [
         p
         for p in params
@@ -297,7 +303,7 @@ def _scalar_names(expr: cst.BaseExpression) -> set[str]:
     """Names used as scalars in `expr`: not inside `len(...)`, an attribute or a subscript."""
     found: set[str] = set()
 
-    class Look(cst.CSTVisitor):
+    class Look(FastVisitor):
         def visit_Name(self, node: cst.Name) -> None:
             found.add(node.value)
 
@@ -305,7 +311,7 @@ def _scalar_names(expr: cst.BaseExpression) -> set[str]:
             if isinstance(node.func, cst.Name) and node.func.value == "len":
                 return False
             for arg in node.args:
-                arg.value.visit(self)
+                self.visit(arg.value)
             return False
 
         def visit_Attribute(self, node: cst.Attribute) -> bool:
@@ -313,10 +319,10 @@ def _scalar_names(expr: cst.BaseExpression) -> set[str]:
 
         def visit_Subscript(self, node: cst.Subscript) -> bool:
             for element in node.slice:
-                element.slice.visit(self)
+                self.visit(element.slice)
             return False
 
-    expr.visit(Look())
+    Look().visit(expr)
     return found
 
 
@@ -333,7 +339,7 @@ def _annotated_scalar(func: cst.FunctionDef, name: str) -> bool:
 def _returns(func: cst.FunctionDef) -> list[cst.Return]:
     found: list[cst.Return] = []
 
-    class Collect(cst.CSTVisitor):
+    class Collect(FastVisitor):
         def visit_Return(self, node: cst.Return) -> None:
             if node.value is not None:
                 found.append(node)
@@ -344,7 +350,7 @@ def _returns(func: cst.FunctionDef) -> list[cst.Return]:
         def visit_Lambda(self, node: cst.Lambda) -> bool:
             return False
 
-    func.visit(Collect())
+    Collect().visit(func)
     return found
 
 
@@ -382,16 +388,16 @@ def _float_names(expr: cst.CSTNode) -> set[str]:
     """Names whose value flows into `expr` (not through integer-valued calls or attributes)."""
     found: set[str] = set()
 
-    class Look(cst.CSTVisitor):
+    class Look(FastVisitor):
         def visit_Name(self, node: cst.Name) -> None:
             found.add(node.value)
 
         def visit_Attribute(self, node: cst.Attribute) -> bool:
             if node.attr.value in ("shape", "size", "ndim", "dtype", "T", "real", "imag"):
                 if node.attr.value in ("T", "real", "imag"):
-                    node.value.visit(self)
+                    self.visit(node.value)
                 return False
-            node.value.visit(self)
+            self.visit(node.value)
             return False
 
         def visit_Call(self, node: cst.Call) -> bool:
@@ -404,20 +410,20 @@ def _float_names(expr: cst.CSTNode) -> set[str]:
             if last in _INT_RESULTS:
                 return False
             if isinstance(func, cst.Attribute):
-                func.value.visit(self)
+                self.visit(func.value)
             for arg in node.args:
-                arg.value.visit(self)
+                self.visit(arg.value)
             return False
 
         def visit_Subscript(self, node: cst.Subscript) -> bool:
-            node.value.visit(self)  # the index does not carry floats into the result
+            self.visit(node.value)  # the index does not carry floats into the result
             return False
 
         def visit_Arg(self, node: cst.Arg) -> bool:
-            node.value.visit(self)
+            self.visit(node.value)
             return False
 
-    expr.visit(Look())
+    Look().visit(expr)
     return found
 
 
@@ -520,7 +526,7 @@ class DtypeReductionPass(Pass):
         func = info.node
         plan = _Plan(info.qualname)
         sites = _Sites(func, imports)
-        func.visit(sites)
+        sites.visit(func)
         exits = _cast_back_calls(func)
         plan.calls = [
             c
@@ -653,7 +659,7 @@ def _cast_back_calls(func: cst.FunctionDef) -> list[cst.BaseExpression]:
 def _has_loops(func: cst.FunctionDef) -> bool:
     found = False
 
-    class Look(cst.CSTVisitor):
+    class Look(FastVisitor):
         def visit_For(self, node: cst.For) -> None:
             nonlocal found
             found = True
@@ -665,7 +671,7 @@ def _has_loops(func: cst.FunctionDef) -> bool:
         def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
             return node is func
 
-    func.visit(Look())
+    Look().visit(func)
     return found
 
 
@@ -673,7 +679,7 @@ def _contains_any(expr: cst.CSTNode, targets: set[int]) -> bool:
     """True if a node whose id is in `targets` is `expr` or inside it."""
     if id(expr) in targets:
         return True
-    return any(_contains_any(child, targets) for child in expr.children)
+    return any(_contains_any(child, targets) for child in ordered_children(expr))
 
 
 class _Reduce(cst.CSTTransformer):

@@ -52,6 +52,7 @@ from greenopt.passes.base import Example, Opportunity, Pass, Site
 from greenopt.passes.function_defs import FunctionInfo, iter_functions, positions
 from greenopt.passes.import_edits import ImportedNames, ensure_import
 from greenopt.passes.legality import (
+    FastVisitor,
     binding_sites,
     lazy_array_relations,
     names_in,
@@ -132,7 +133,7 @@ def _loops(node: cst.CSTNode) -> list[cst.For | cst.While]:
     """All for/while loops in `node`, pre-order, not entering nested functions or classes."""
     found: list[cst.For | cst.While] = []
 
-    class Collect(cst.CSTVisitor):
+    class Collect(FastVisitor):
         def visit_For(self, loop: cst.For) -> None:
             found.append(loop)
 
@@ -148,7 +149,7 @@ def _loops(node: cst.CSTNode) -> list[cst.For | cst.While]:
         def visit_Lambda(self, inner: cst.Lambda) -> bool:
             return False
 
-    node.visit(Collect())
+    Collect().visit(node)
     return found
 
 
@@ -163,7 +164,7 @@ def is_numba_decorated(func: cst.FunctionDef, imports: ImportedNames) -> bool:
     return False
 
 
-class _Prescreen(cst.CSTVisitor):
+class _Prescreen(FastVisitor):
     """Finds constructs Numba cannot compile, calls to same-module functions, and
     whether loops do element-level work or float arithmetic."""
 
@@ -241,7 +242,7 @@ def _element_level(loop: cst.For | cst.While, loop_vars: set[str], imports: Impo
     slices = False
     numpy_calls = False
 
-    class Look(cst.CSTVisitor):
+    class Look(FastVisitor):
         def visit_Subscript(self, node: cst.Subscript) -> None:
             nonlocal indexed, slices
             for element in node.slice:
@@ -258,7 +259,7 @@ def _element_level(loop: cst.For | cst.While, loop_vars: set[str], imports: Impo
             elif isinstance(node.func, cst.Attribute) and qualified is None:
                 numpy_calls = True  # array methods: a.sum(), a.dot(b)
 
-    loop.body.visit(Look())
+    Look().visit(loop.body)
     return indexed or (slices and not numpy_calls) or not numpy_calls
 
 
@@ -373,7 +374,7 @@ def overflow_risk(func: cst.FunctionDef) -> str | None:
             in_loop.add(id(stmt))
     risk: str | None = None
 
-    class Find(cst.CSTVisitor):
+    class Find(FastVisitor):
         def visit_AugAssign(self, node: cst.AugAssign) -> None:
             nonlocal risk
             if (
@@ -414,7 +415,7 @@ def overflow_risk(func: cst.FunctionDef) -> str | None:
             ):
                 risk = f"`{_code(node)}` raises an int to a variable power (int64 under Numba may overflow)"
 
-    func.visit(Find())
+    Find().visit(func)
     return risk
 
 
@@ -422,7 +423,7 @@ def _may_grow(func: cst.FunctionDef) -> bool:
     """Cheap pre-check: is there any `x *= ..`, `x **= ..`, `x <<= ..`, `x = x * ..` or `**`?"""
     found = False
 
-    class Look(cst.CSTVisitor):
+    class Look(FastVisitor):
         def visit_AugAssign(self, node: cst.AugAssign) -> None:
             nonlocal found
             if isinstance(
@@ -442,7 +443,7 @@ def _may_grow(func: cst.FunctionDef) -> bool:
                 if target.value in names_in(node.value):
                     found = True
 
-    func.visit(Look())
+    Look().visit(func)
     return found
 
 
@@ -452,7 +453,7 @@ def _multiplies(
     """True if `expr` multiplies (`*`, `**`, `<<`) `name` by an int factor."""
     found = False
 
-    class Look(cst.CSTVisitor):
+    class Look(FastVisitor):
         def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
             nonlocal found
             if isinstance(node.operator, (cst.Multiply, cst.Power, cst.LeftShift)):
@@ -460,7 +461,7 @@ def _multiplies(
                     if isinstance(side, cst.Name) and side.value == name and int_factor(other):
                         found = True
 
-    expr.visit(Look())
+    Look().visit(expr)
     return found
 
 
@@ -482,14 +483,14 @@ def _int_seeded(func: cst.FunctionDef) -> set[str]:
 def _small_statements_of(node: cst.CSTNode) -> list[cst.BaseSmallStatement]:
     found: list[cst.BaseSmallStatement] = []
 
-    class Collect(cst.CSTVisitor):
+    class Collect(FastVisitor):
         def visit_SimpleStatementLine(self, line: cst.SimpleStatementLine) -> None:
             found.extend(line.body)
 
         def visit_SimpleStatementSuite(self, suite: cst.SimpleStatementSuite) -> None:
             found.extend(suite.body)
 
-    node.visit(Collect())
+    Collect().visit(node)
     return found
 
 
@@ -501,7 +502,7 @@ def _float_work(loops: Sequence[cst.For | cst.While]) -> bool:
     """True if the loops do arithmetic that fastmath could reassociate (floats, subscripts)."""
     found = False
 
-    class Look(cst.CSTVisitor):
+    class Look(FastVisitor):
         def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
             nonlocal found
             if isinstance(node.operator, (cst.Add, cst.Subtract, cst.Multiply, cst.Divide)):
@@ -517,7 +518,7 @@ def _float_work(loops: Sequence[cst.For | cst.While]) -> bool:
                 found = True
 
     for loop in loops:
-        loop.body.visit(Look())
+        Look().visit(loop.body)
     return found
 
 
@@ -700,7 +701,7 @@ class JitPass(Pass):
             seen.add(current)
             node = functions[current].node
             screen = _Prescreen(node, imports, set(functions), classes)
-            node.visit(screen)
+            screen.visit(node)
             where = "" if current == info.qualname else f"helper `{current}` "
             if screen.problems:
                 return JitAnalysis(f"{where}{screen.problems[0]}")

@@ -30,6 +30,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper
 
 from greenopt.optimizer.aliasing import ArrayFacts, Relation
+from greenopt.optimizer.cst_nodes import iter_children
 from greenopt.optimizer.name_facts import function_facts
 from greenopt.optimizer.numpy_names import NameResolver
 from greenopt.passes.import_edits import ImportedNames
@@ -192,6 +193,97 @@ NUMPY_ALLOCATORS = frozenset(
 )
 
 
+# --- read-only traversal in libcst's visiting order -----------------------------------------
+
+#: child fields, in the order `CSTNode.visit` visits them, of the node types whose
+#: dataclass field order differs from it (other types: `cst_nodes.iter_children` order)
+_VISIT_ORDER: dict[type, tuple[str, ...]] = {
+    cst.Arg: ("keyword", "value"),
+    cst.Attribute: ("value", "dot", "attr"),
+    cst.ClassDef: ("decorators", "name", "type_parameters", "bases", "keywords", "body"),
+    cst.CompFor: ("asynchronous", "target", "iter", "ifs", "inner_for_in"),
+    cst.Dict: ("lbrace", "elements", "rbrace"),
+    cst.DictComp: ("lbrace", "key", "value", "for_in", "rbrace"),
+    cst.ExceptHandler: ("type", "name", "body"),
+    cst.ExceptStarHandler: ("type", "name", "body"),
+    cst.For: ("asynchronous", "target", "iter", "body", "orelse"),
+    cst.FormattedString: ("parts",),
+    cst.FormattedStringExpression: ("format_spec", "expression", "conversion"),
+    cst.FunctionDef: (
+        "decorators", "asynchronous", "name", "type_parameters", "params", "returns", "body"
+    ),
+    cst.IfExp: ("body", "test", "orelse"),
+    cst.ImportFrom: ("names", "relative", "module"),
+    cst.IndentedBlock: ("indent", "body"),
+    cst.List: ("lbracket", "elements", "rbracket"),
+    cst.ListComp: ("lbracket", "elt", "for_in", "rbracket"),
+    cst.Match: ("subject", "indent", "cases"),
+    cst.MatchCase: ("pattern", "guard", "body"),
+    cst.MatchList: ("lbracket", "patterns", "rbracket"),
+    cst.MatchMapping: ("lbrace", "elements", "rest", "trailing_comma", "rbrace"),
+    cst.Parameters: (
+        "posonly_params", "posonly_ind", "params", "star_arg", "kwonly_params", "star_kwarg"
+    ),
+    cst.Set: ("lbrace", "elements", "rbrace"),
+    cst.SetComp: ("lbrace", "elt", "for_in", "rbrace"),
+    cst.SimpleStatementSuite: ("leading_whitespace", "body"),
+    cst.Slice: ("lower", "first_colon", "upper", "second_colon", "step"),
+    cst.Subscript: ("value", "lbracket", "slice", "rbracket"),
+    cst.TypeAlias: ("name", "type_parameters", "value"),
+    cst.TypeParameters: ("lbracket", "params", "rbracket"),
+    cst.With: ("asynchronous", "items", "body"),
+}  # fmt: skip
+for _name, _order in (
+    ("LazyImportFrom", ("names", "relative", "module")),
+    ("StarredDictComp", ("lbrace", "value", "for_in", "rbrace")),
+    ("TemplatedString", ("parts",)),
+    ("TemplatedStringExpression", ("format_spec", "expression", "conversion")),
+):  # node types of newer libcst releases
+    if hasattr(cst, _name):
+        _VISIT_ORDER[getattr(cst, _name)] = _order
+
+
+def ordered_children(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """The children of `node` that can hold code, in the order `CSTNode.visit` visits them.
+
+    Unlike `node.children` (and `node.visit`), nothing is rebuilt; whitespace,
+    parentheses and punctuation are skipped (they hold no names).
+    """
+    fields = _VISIT_ORDER.get(type(node))
+    if fields is None:
+        return list(iter_children(node))
+    found: list[cst.CSTNode] = []
+    for name in fields:
+        value = getattr(node, name)
+        if isinstance(value, (list, tuple)):
+            found.extend(item for item in value if isinstance(item, cst.CSTNode))
+        elif isinstance(value, cst.CSTNode):
+            found.append(value)
+    return found
+
+
+class FastVisitor:
+    """A read-only visitor with `cst.CSTVisitor`'s `visit_<Node>` protocol, minus the cost.
+
+    `visit(node)` calls `visit_<type name>(n)` for `node` and its descendants in the
+    order `node.visit(visitor)` would; a method returning False skips the children of
+    its node. `leave_*` methods are not supported. Use it for analyses only: the tree is
+    never rebuilt, which is what makes `CSTNode.visit` slow on large modules.
+    """
+
+    def visit(self, node: cst.CSTNode) -> None:
+        """Visit `node` and its descendants (what `self.visit(node)` does for a CSTVisitor)."""
+        stack = [node]
+        while stack:
+            current = stack.pop()
+            method = getattr(self, "visit_" + type(current).__name__, None)
+            if method is not None and method(current) is False:
+                continue
+            children = ordered_children(current)
+            children.reverse()
+            stack.extend(children)
+
+
 def code_of(node: cst.CSTNode) -> str:
     """Source text of `node`, whitespace removed (a normal form for comparing expressions)."""
     return re.sub(r"\s+", "", _EMPTY.code_for_node(node))
@@ -232,7 +324,7 @@ class LoopSummary:
         return [a for a in self.accesses if a.array == array]
 
 
-class _BodyScanner(cst.CSTVisitor):
+class _BodyScanner(FastVisitor):
     """Collects a LoopSummary; see `scan_loop_body`."""
 
     def __init__(self, imports: ImportedNames, local_functions: frozenset[str]) -> None:
@@ -256,48 +348,48 @@ class _BodyScanner(cst.CSTVisitor):
             self._bind_target(target.value, also_read)
         else:  # attribute store: obj.x = ... mutates an object
             self.summary.effects.append(f"stores to attribute `{code_of(target)}`")
-            target.visit(self)
+            self.visit(target)
 
     def visit_Assign(self, node: cst.Assign) -> bool:
         for target in node.targets:
             self._bind_target(target.target)
-        node.value.visit(self)
+        self.visit(node.value)
         return False
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> bool:
         self._bind_target(node.target)
         if node.value is not None:
-            node.value.visit(self)
+            self.visit(node.value)
         return False
 
     def visit_AugAssign(self, node: cst.AugAssign) -> bool:
         self._bind_target(node.target, also_read=True)
-        node.value.visit(self)
+        self.visit(node.value)
         return False
 
     def visit_NamedExpr(self, node: cst.NamedExpr) -> bool:
         self._bind_target(node.target)
-        node.value.visit(self)
+        self.visit(node.value)
         return False
 
     def visit_For(self, node: cst.For) -> bool:
         if isinstance(node.target, cst.Name):
             self.summary.inner_targets.add(node.target.value)
         self._bind_target(node.target)
-        node.iter.visit(self)
+        self.visit(node.iter)
         self.loop_depth += 1
-        node.body.visit(self)
+        self.visit(node.body)
         if node.orelse is not None:
-            node.orelse.visit(self)
+            self.visit(node.orelse)
         self.loop_depth -= 1
         return False
 
     def visit_While(self, node: cst.While) -> bool:
-        node.test.visit(self)
+        self.visit(node.test)
         self.loop_depth += 1
-        node.body.visit(self)
+        self.visit(node.body)
         if node.orelse is not None:
-            node.orelse.visit(self)
+            self.visit(node.orelse)
         self.loop_depth -= 1
         return False
 
@@ -315,10 +407,10 @@ class _BodyScanner(cst.CSTVisitor):
                 components.append(code_of(element.slice))
                 if isinstance(element.slice, cst.Index):
                     exprs.append(element.slice.value)
-                    element.slice.value.visit(self)
+                    self.visit(element.slice.value)
                 else:
                     exprs.append(None)
-                    element.slice.visit(self)
+                    self.visit(element.slice)
         if isinstance(value, cst.Name):
             self.summary.read.add(value.value)
             self.summary.accesses.append(
@@ -331,7 +423,7 @@ class _BodyScanner(cst.CSTVisitor):
         else:
             if write:
                 self.summary.effects.append(f"stores through `{code_of(node)}`")
-            value.visit(self)
+            self.visit(value)
 
     def visit_Subscript(self, node: cst.Subscript) -> bool:
         self._record_subscript(node, write=False)
@@ -343,11 +435,11 @@ class _BodyScanner(cst.CSTVisitor):
         return False
 
     def visit_Attribute(self, node: cst.Attribute) -> bool:
-        node.value.visit(self)
+        self.visit(node.value)
         return False
 
     def visit_Arg(self, node: cst.Arg) -> bool:
-        node.value.visit(self)
+        self.visit(node.value)
         return False
 
     def visit_Call(self, node: cst.Call) -> bool:
@@ -357,13 +449,13 @@ class _BodyScanner(cst.CSTVisitor):
         if isinstance(node.func, cst.Attribute):
             # `a.sum()`: a method on a name is a whole use of it; `np.sqrt(...)` is not
             if self.imports.qualify(node.func) is None:
-                node.func.value.visit(self)
+                self.visit(node.func.value)
         elif not isinstance(node.func, cst.Name):
-            node.func.visit(self)
+            self.visit(node.func)
         for arg in node.args:
             if arg.star:
                 self.summary.effects.append("unpacks arguments with `*`")
-            arg.value.visit(self)
+            self.visit(arg.value)
         return False
 
     def _call_effect(self, node: cst.Call) -> str | None:
@@ -467,7 +559,7 @@ def scan_loop_body(
 ) -> LoopSummary:
     """Summarise a loop body (statements only; the loop's own target is not included)."""
     scanner = _BodyScanner(imports, frozenset(local_functions))
-    body.visit(scanner)
+    scanner.visit(body)
     return scanner.summary
 
 
@@ -513,7 +605,7 @@ def affine_coefficient(expr: cst.BaseExpression, var: str, variant: set[str]) ->
 def _names_in(node: cst.CSTNode) -> set[str]:
     """Names read in `node` (attribute names and keywords excluded)."""
     scanner = _BodyScanner(ImportedNames(), frozenset())
-    node.visit(scanner)
+    scanner.visit(node)
     return scanner.summary.read | scanner.summary.bound
 
 
@@ -558,7 +650,7 @@ def _binding_sites(func: cst.FunctionDef) -> dict[str, list[cst.CSTNode]]:
     """
     sites: dict[str, list[cst.CSTNode]] = {}
 
-    class Binder(cst.CSTVisitor):
+    class Binder(FastVisitor):
         def _add(self, target: cst.BaseExpression, site: cst.CSTNode) -> None:
             if isinstance(target, cst.Name):
                 sites.setdefault(target.value, []).append(site)
@@ -646,7 +738,7 @@ def _binding_sites(func: cst.FunctionDef) -> dict[str, list[cst.CSTNode]]:
             for item in node.names:
                 sites.setdefault(item.name.value, []).extend([node, node])
 
-    func.visit(Binder())
+    Binder().visit(func)
     return sites
 
 
@@ -697,7 +789,7 @@ def own_scope_statements(func: cst.FunctionDef) -> list[cst.BaseSmallStatement]:
     """The small statements of `func` itself: nested functions, classes and lambdas excluded."""
     found: list[cst.BaseSmallStatement] = []
 
-    class Collect(cst.CSTVisitor):
+    class Collect(FastVisitor):
         def visit_SimpleStatementLine(self, line: cst.SimpleStatementLine) -> None:
             found.extend(line.body)
 
@@ -713,7 +805,7 @@ def own_scope_statements(func: cst.FunctionDef) -> list[cst.BaseSmallStatement]:
         def visit_Lambda(self, node: cst.Lambda) -> bool:
             return False
 
-    func.visit(Collect())
+    Collect().visit(func)
     return found
 
 
@@ -896,7 +988,7 @@ def simple_range_loop(stmt: cst.CSTNode) -> bool:
 def pure_expression(expr: cst.BaseExpression, imports: ImportedNames) -> bool:
     """True if evaluating `expr` has no side effects (names, literals, arithmetic, pure calls)."""
     scanner = _BodyScanner(imports, frozenset())
-    expr.visit(scanner)
+    scanner.visit(expr)
     return not scanner.summary.effects
 
 
@@ -1149,14 +1241,14 @@ def _first_occurrence_is_binding(body: cst.BaseSuite, name: str) -> bool:
 def _small_statements(node: cst.CSTNode) -> list[cst.BaseSmallStatement]:
     found: list[cst.BaseSmallStatement] = []
 
-    class Collect(cst.CSTVisitor):
+    class Collect(FastVisitor):
         def visit_SimpleStatementLine(self, line: cst.SimpleStatementLine) -> None:
             found.extend(line.body)
 
         def visit_SimpleStatementSuite(self, suite: cst.SimpleStatementSuite) -> None:
             found.extend(suite.body)
 
-    node.visit(Collect())
+    Collect().visit(node)
     return found
 
 
@@ -1164,7 +1256,7 @@ def _header_names(body: cst.CSTNode) -> set[str]:
     """Names mentioned in the headers of compound statements (if/while tests, for targets...)."""
     found: set[str] = set()
 
-    class Headers(cst.CSTVisitor):
+    class Headers(FastVisitor):
         def visit_If(self, node: cst.If) -> None:
             found.update(names_in(node.test))
 
@@ -1177,7 +1269,7 @@ def _header_names(body: cst.CSTNode) -> set[str]:
         def visit_IfExp(self, node: cst.IfExp) -> None:
             found.update(names_in(node.test))
 
-    body.visit(Headers())
+    Headers().visit(body)
     return found
 
 
@@ -1289,7 +1381,7 @@ def names_outside(func: cst.FunctionDef, excluded: Sequence[cst.CSTNode]) -> set
             if node.orelse is not None:
                 walk(node.orelse, inner)
             return
-        for child in node.children:
+        for child in ordered_children(node):
             walk(child, shadowed)
 
     walk(func.body, frozenset())

@@ -60,6 +60,7 @@ from greenopt.passes.function_defs import FunctionInfo, iter_functions, position
 from greenopt.passes.import_edits import ImportedNames
 from greenopt.passes.legality import (
     PURE_METHODS,
+    FastVisitor,
     FusionVerdict,
     RenameName,
     array_relations,
@@ -69,6 +70,7 @@ from greenopt.passes.legality import (
     lazy_array_relations,
     names_in,
     names_outside,
+    ordered_children,
     own_scope_statements,
     parameter_names,
     top_level_statements,
@@ -97,7 +99,7 @@ def _blocks(node: cst.CSTNode) -> list[cst.IndentedBlock]:
     """Every indented block of a function (its body, loop and if bodies), not nested defs."""
     found: list[cst.IndentedBlock] = []
 
-    class Collect(cst.CSTVisitor):
+    class Collect(FastVisitor):
         def visit_IndentedBlock(self, block: cst.IndentedBlock) -> None:
             found.append(block)
 
@@ -107,7 +109,7 @@ def _blocks(node: cst.CSTNode) -> list[cst.IndentedBlock]:
         def visit_ClassDef(self, inner: cst.ClassDef) -> bool:
             return False
 
-    node.visit(Collect())
+    Collect().visit(node)
     return found
 
 
@@ -420,16 +422,16 @@ def _load_counts(func: cst.FunctionDef) -> dict[str, int]:
     """How many times each name is read in `func` (attribute names and keywords excluded)."""
     counts: dict[str, int] = {}
 
-    class Count(cst.CSTVisitor):
+    class Count(FastVisitor):
         def visit_Name(self, node: cst.Name) -> None:
             counts[node.value] = counts.get(node.value, 0) + 1
 
         def visit_Attribute(self, node: cst.Attribute) -> bool:
-            node.value.visit(self)
+            self.visit(node.value)
             return False
 
         def visit_Arg(self, node: cst.Arg) -> bool:
-            node.value.visit(self)
+            self.visit(node.value)
             return False
 
         def visit_Param(self, node: cst.Param) -> bool:
@@ -437,7 +439,7 @@ def _load_counts(func: cst.FunctionDef) -> dict[str, int]:
 
         def visit_AssignTarget(self, node: cst.AssignTarget) -> bool:
             if not isinstance(node.target, cst.Name):
-                node.target.visit(self)
+                self.visit(node.target)
             return False
 
         def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
@@ -447,7 +449,7 @@ def _load_counts(func: cst.FunctionDef) -> dict[str, int]:
                 return False
             return True
 
-    func.body.visit(Count())
+    Count().visit(func.body)
     return counts
 
 
@@ -484,13 +486,13 @@ def _element_access(expr: cst.CSTNode) -> bool:
     """True if `expr` reads a single element (`u[i, j]`): then it computes a scalar."""
     found = False
 
-    class Look(cst.CSTVisitor):
+    class Look(FastVisitor):
         def visit_Subscript(self, node: cst.Subscript) -> None:
             nonlocal found
             if not any(isinstance(e.slice, cst.Slice) for e in node.slice):
                 found = True
 
-    expr.visit(Look())
+    Look().visit(expr)
     return found
 
 
@@ -702,7 +704,7 @@ def _escaped_names(func: cst.FunctionDef, imports: ImportedNames) -> set[str]:
                 escaped.add(node.value)
             return
         if isinstance(node, (cst.BinaryOperation, cst.UnaryOperation)):
-            for child in node.children:
+            for child in ordered_children(node):
                 walk(child, True)
             return
         if isinstance(node, cst.Comparison):
@@ -719,7 +721,7 @@ def _escaped_names(func: cst.FunctionDef, imports: ImportedNames) -> set[str]:
             walk(node.value, node.attr.value in _SAFE_ATTRIBUTES)
             return
         if isinstance(node, (cst.Tuple, cst.List, cst.Element, cst.Return)):
-            for child in node.children:
+            for child in ordered_children(node):
                 walk(child, safe if not isinstance(node, cst.Return) else True)
             return
         if isinstance(node, cst.Call):
@@ -741,7 +743,7 @@ def _escaped_names(func: cst.FunctionDef, imports: ImportedNames) -> set[str]:
         if isinstance(node, cst.Del):
             walk(node.target, not isinstance(node.target, cst.Attribute))
             return
-        for child in node.children:
+        for child in ordered_children(node):
             walk(child, False)
 
     def walk_call(node: cst.Call) -> None:
