@@ -57,7 +57,7 @@ from greenopt.optimizer.accesses import (
     statement_accesses,
     summarize,
 )
-from greenopt.optimizer.affine import Affine, is_atomic, node_code
+from greenopt.optimizer.affine import Affine, is_atomic, node_code, to_affine
 from greenopt.optimizer.aliasing import ArrayFacts, Relation
 from greenopt.optimizer.cst_nodes import is_scope, names_in, walk
 from greenopt.optimizer.dependences import vectorization_blocker
@@ -75,6 +75,8 @@ from greenopt.optimizer.name_facts import (
     nonneg_names,
 )
 from greenopt.optimizer.numpy_names import (
+    ELEMENTWISE_UFUNCS,
+    FRESH_ALLOCATORS,
     TOTAL_UFUNCS,
     NameResolver,
     alias_for_rewrite,
@@ -186,7 +188,7 @@ class VectorizePass(Pass):
             after=(
                 "import numpy as np\n\n\ndef hist(idx, w, nbins):\n    h = np.zeros(nbins)\n"
                 "    n = len(idx)\n"
-                "    np.add.at(h, idx[:n], w[:n])\n    return h\n"
+                "    if n > 0:\n        np.add.at(h, idx[:n], w[:n])\n    return h\n"
             ),
         ),
         Example(
@@ -571,7 +573,10 @@ def _plan_nest(node: cst.For, ctx: _Context) -> _Plan:
     if blocker:
         raise Refusal(blocker)
     _check_scatter(stmts, accesses, ctx)
-    emitter = _Emitter(nest, ctx, unsafe)
+    proof = _Proof.build(ctx, node)
+    _check_static(stmts, accesses, nest, proof, unsafe)
+    emitter = _Emitter(nest, ctx, unsafe, proof)
+    emitter.needs_nonempty = _may_raise_when_empty(stmts, proof, nest)
     lines = [emitter.statement(s) for s in stmts]
     guard = emitter.guard()
     if guard:
@@ -1128,15 +1133,710 @@ def _check_scatter(stmts: list[_Stmt], accesses: list[Access], ctx: _Context) ->
 
 
 # --------------------------------------------------------------------------------------------
+# static proof: what holds when the loop starts (bound names, ndarrays, dtypes, extents)
+
+#: attributes a Python list/tuple does not have: reading one proves an array-like object
+_ARRAY_ONLY_ATTRIBUTES = frozenset(
+    {"shape", "ndim", "dtype", "size", "T", "strides", "flat", "astype", "reshape",
+     "ravel", "nbytes", "itemsize", "flatten"}
+)  # fmt: skip
+#: numpy functions that turn their argument into an ndarray (`x = np.asarray(x)`)
+_AS_ARRAY = frozenset({"asarray", "array", "ascontiguousarray", "asfortranarray", "copy"})
+_ARITHMETIC = (cst.Add, cst.Subtract, cst.Multiply, cst.Divide)
+_LIKE = frozenset({"empty_like", "zeros_like", "ones_like", "full_like"})
+_FLOAT_RANDOM = frozenset(
+    {"random.rand", "random.randn", "random.random", "random.random_sample",
+     "random.standard_normal", "random.uniform", "random.normal"}
+)  # fmt: skip
+#: position of the `dtype` argument when passed positionally
+_DTYPE_POSITION = {"empty": 1, "zeros": 1, "ones": 1, "full": 2, "empty_like": 1,
+                   "zeros_like": 1, "ones_like": 1, "full_like": 2, "array": 1,
+                   "asarray": 1}  # fmt: skip
+
+
+def _child_blocks(stmt: cst.CSTNode) -> list[Sequence[cst.BaseStatement]]:
+    """The statement lists directly inside a compound statement (not nested scopes)."""
+    if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+        return []
+    blocks: list[Sequence[cst.BaseStatement]] = []
+    for attr in ("body", "orelse", "finalbody"):
+        part = getattr(stmt, attr, None)
+        if isinstance(part, cst.IndentedBlock):
+            blocks.append(part.body)
+        elif isinstance(part, (cst.Else, cst.Finally)) and isinstance(part.body, cst.IndentedBlock):
+            blocks.append(part.body.body)
+        elif isinstance(part, cst.If):
+            blocks.extend(_child_blocks(part))
+    for handler in getattr(stmt, "handlers", ()) or ():
+        if isinstance(handler.body, cst.IndentedBlock):
+            blocks.append(handler.body.body)
+    for case in getattr(stmt, "cases", ()) or ():
+        if isinstance(case.body, cst.IndentedBlock):
+            blocks.append(case.body.body)
+    return blocks
+
+
+def _dominators(
+    block: Sequence[cst.BaseStatement], loop: cst.For
+) -> list[cst.BaseStatement] | None:
+    """Statements that have certainly run, in order, whenever `loop` starts: the
+    statements before it in its block and before each enclosing statement in theirs
+    (None when `loop` is not inside `block`)."""
+    for k, stmt in enumerate(block):
+        if stmt is loop:
+            return list(block[:k])
+        for sub in _child_blocks(stmt):
+            found = _dominators(sub, loop)
+            if found is not None:
+                return list(block[:k]) + found
+    return None
+
+
+def _inside_try(block: Sequence[cst.BaseStatement], loop: cst.For) -> bool:
+    """True when `loop` is nested in a `try` statement of the function (an exception it
+    raises may be caught, and the arrays it wrote so far then seen)."""
+    for stmt in block:
+        for sub in _child_blocks(stmt):
+            if any(s is loop for s in walk_statements(sub)):
+                if isinstance(stmt, (cst.Try, cst.TryStar)):
+                    return True
+                return _inside_try(sub, loop)
+    return False
+
+
+def walk_statements(block: Sequence[cst.BaseStatement]) -> list[cst.BaseStatement]:
+    """Every statement in `block` and in the blocks nested in it (not nested scopes)."""
+    out: list[cst.BaseStatement] = []
+    for stmt in block:
+        out.append(stmt)
+        for sub in _child_blocks(stmt):
+            out.extend(walk_statements(sub))
+    return out
+
+
+def _target_names(target: cst.BaseExpression) -> list[str]:
+    if isinstance(target, cst.Name):
+        return [target.value]
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return [n for el in target.elements for n in _target_names(el.value)]
+    if isinstance(target, cst.StarredElement):
+        return _target_names(target.value)
+    return []
+
+
+@dataclass
+class _Proof:
+    """Facts that hold when one loop starts, for the static proof of its rewrite.
+
+    `bound`: names certainly bound (parameters and names assigned by statements
+    that have certainly run before the loop, minus any `del`); `dominators`: those
+    statements. Dtypes and extents come from the single binding of a local array.
+    """
+
+    ctx: _Context
+    loop: cst.For
+    dominators: list[cst.BaseStatement]
+    bound: set[str]
+    in_try: bool
+
+    @classmethod
+    def build(cls, ctx: _Context, loop: cst.For) -> _Proof:
+        body = ctx.facts.node.body
+        block = body.body if isinstance(body, cst.IndentedBlock) else ()
+        dominators = _dominators(block, loop) or []
+        shared = ctx.facts.declared_nonlocal | ctx.facts.rebound_in_nested
+        bound = set(ctx.facts.params) - shared
+        for stmt in dominators:
+            if isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    if isinstance(small, cst.Assign):
+                        for t in small.targets:
+                            bound.update(_target_names(t.target))
+                    elif isinstance(small, cst.AnnAssign) and small.value is not None:
+                        bound.update(_target_names(small.target))
+                    elif isinstance(small, cst.AugAssign):
+                        bound.update(_target_names(small.target))
+            elif isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+                bound.add(stmt.name.value)
+            for node in walk(stmt):
+                if isinstance(node, cst.Del):
+                    bound -= {n.value for n in names_in(node.target)}
+        return cls(ctx, loop, dominators, bound - shared, _inside_try(block, loop))
+
+    # -- names and values ------------------------------------------------------------------
+
+    def _single_value(self, name: str) -> cst.BaseExpression | None:
+        """The value of the only binding of local `name` (a plain assignment), else None."""
+        if name in self.ctx.facts.params or name in self.ctx.facts.declared_nonlocal:
+            return None
+        if name in self.ctx.facts.rebound_in_nested:
+            return None
+        bindings = self.ctx.facts.bindings.get(name, [])
+        if len(bindings) != 1 or bindings[0].kind != "assign":
+            return None
+        return bindings[0].value
+
+    def _stable(self, name: str) -> bool:
+        """True when `name` has one value for the whole function once bound."""
+        facts = self.ctx.facts
+        if name in facts.declared_nonlocal or name in facts.rebound_in_nested:
+            return False
+        if name in facts.params:
+            return name not in facts.stores or self._converted(name) is not None
+        return len(facts.bindings.get(name, [])) == 1
+
+    def _converted(self, name: str) -> cst.Call | None:
+        """The call of `name = np.asarray(name[, dtype])` when that is the only rebinding of
+        parameter `name`, a top-level statement of the function that has run before the
+        loop (it keeps the length and makes an ndarray), else None."""
+        facts = self.ctx.facts
+        bindings = facts.bindings.get(name, [])
+        if name not in facts.params or len(bindings) != 1 or bindings[0].kind != "assign":
+            return None
+        value = bindings[0].value
+        if self.numpy_call(value) not in ("asarray", "array", "ascontiguousarray"):
+            return None
+        assert isinstance(value, cst.Call)
+        args = value.args
+        first = args[0] if args else None
+        if first is None or first.keyword is not None or not _is_name(first.value, name):
+            return None
+        if any(a.keyword is not None and a.keyword.value != "dtype" for a in args[1:]):
+            return None
+        if len([a for a in args if a.keyword is None]) > 2:
+            return None
+        body = facts.node.body
+        top = body.body if isinstance(body, cst.IndentedBlock) else ()
+        for stmt in self.dominators:
+            if any(stmt is t for t in top) and any(n is value for n in walk(stmt)):
+                return value
+        return None
+
+    def _unpacked(self, name: str) -> cst.BaseExpression | None:
+        """`a.shape[k]` for a name bound once by `..., name, ... = a.shape`."""
+        if not self._stable(name) or name in self.ctx.facts.params:
+            return None
+        for node in walk(self.ctx.facts.node.body, prune=is_scope):
+            if not isinstance(node, cst.Assign) or len(node.targets) != 1:
+                continue
+            target = node.targets[0].target
+            if not isinstance(target, (cst.Tuple, cst.List)):
+                continue
+            names = [el.value for el in target.elements]
+            if not any(isinstance(n, cst.Name) and n.value == name for n in names):
+                continue
+            value = node.value
+            if not (all(isinstance(n, cst.Name) for n in names)
+                    and isinstance(value, cst.Attribute) and value.attr.value == "shape"
+                    and isinstance(value.value, cst.Name)):  # fmt: skip
+                return None
+            k = next(i for i, n in enumerate(names) if isinstance(n, cst.Name) and n.value == name)
+            return cst.parse_expression(f"{value.value.value}.shape[{k}]")
+        return None
+
+    def numpy_call(self, value: cst.BaseExpression | None) -> str | None:
+        """The numpy function `value` calls (`zeros`, `empty_like`...), None otherwise."""
+        if isinstance(value, cst.Call) and not any(a.star for a in value.args):
+            return self.ctx.resolver.numpy_name(value.func)
+        return None
+
+    # -- ndarray evidence ------------------------------------------------------------------
+
+    def is_ndarray(self, name: str, depth: int = 0) -> bool:
+        """True when `name` certainly holds a NumPy ndarray when the loop starts: a local
+        bound only by numpy allocations, or a parameter whose list-free use (`x.shape`,
+        `x.dtype`...) or `x = np.asarray(x)` has certainly run before the loop."""
+        if depth > 6:
+            return False
+        facts = self.ctx.facts
+        root, viewed = self.ctx.arrays.root(name)
+        if root != name:
+            # an alias is the same object; a view of a numeric ndarray is an ndarray
+            if viewed and root not in self.ctx.arrays.numeric:
+                return False
+            return self.is_ndarray(root, depth + 1)
+        if name in facts.params:
+            if name in facts.declared_nonlocal or name in facts.rebound_in_nested:
+                return False
+            bindings = facts.bindings.get(name, [])
+            if bindings:
+                dominating = {id(n) for s in self.dominators for n in walk(s)}
+                return all(
+                    b.kind == "assign" and self.numpy_call(b.value) in _AS_ARRAY
+                    and id(b.value) in dominating
+                    for b in bindings
+                )  # fmt: skip
+            return self._array_attribute_before(name)
+        bindings = facts.bindings.get(name, [])
+        if not bindings or name in facts.declared_nonlocal or name in facts.rebound_in_nested:
+            return False
+        return all(
+            b.kind == "assign" and b.value is not None and self._value_is_ndarray(b.value, depth)
+            for b in bindings
+        )
+
+    def _value_is_ndarray(self, value: cst.BaseExpression, depth: int) -> bool:
+        """A numpy allocation, `x.copy()` of an ndarray, or arithmetic of an ndarray
+        with numeric literals or other ndarrays."""
+        if depth > 6:
+            return False
+        np_name = self.numpy_call(value)
+        if np_name is not None:
+            return np_name in FRESH_ALLOCATORS
+        if isinstance(value, cst.Name):
+            return self.is_ndarray(value.value, depth + 1)
+        if (
+            isinstance(value, cst.Call)
+            and isinstance(value.func, cst.Attribute)
+            and value.func.attr.value == "copy"
+            and not value.args
+        ):
+            return self._value_is_ndarray(value.func.value, depth + 1)
+        if isinstance(value, cst.BinaryOperation) and isinstance(value.operator, _ARITHMETIC):
+            sides = (value.left, value.right)
+            literal = [isinstance(p, (cst.Integer, cst.Float)) for p in sides]
+            arrays = [
+                not lit and self._value_is_ndarray(p, depth + 1)
+                for p, lit in zip(sides, literal, strict=True)
+            ]
+            return any(arrays) and all(a or lit for a, lit in zip(arrays, literal, strict=True))
+        return False
+
+    def _array_attribute_before(self, name: str) -> bool:
+        for stmt in self.dominators:
+            for node in walk(stmt, prune=is_scope):
+                if (
+                    isinstance(node, cst.Attribute)
+                    and isinstance(node.value, cst.Name)
+                    and node.value.value == name
+                    and node.attr.value in _ARRAY_ONLY_ATTRIBUTES
+                ):
+                    return True
+        return False
+
+    # -- dtypes ------------------------------------------------------------------------------
+
+    def dtype_class(self, name: str, depth: int = 0) -> str | None:
+        """ "float", "complex", "int", "bool" or "object" when the allocation of local
+        `name` shows its dtype (every binding agrees), None when unknown."""
+        if depth > 6:
+            return None
+        root, viewed = self.ctx.arrays.root(name)
+        if viewed:
+            return None
+        if root in self.ctx.facts.params:
+            converted = self._converted(root)
+            return self._value_dtype(converted, depth) if converted is not None else None
+        bindings = self.ctx.facts.bindings.get(root, [])
+        if not bindings or any(b.kind != "assign" or b.value is None for b in bindings):
+            return None
+        classes = {self._value_dtype(b.value, depth) for b in bindings}  # type: ignore[arg-type]
+        return classes.pop() if len(classes) == 1 else None
+
+    def _value_dtype(self, value: cst.BaseExpression, depth: int) -> str | None:
+        if depth > 6:
+            return None
+        if isinstance(value, cst.Name):
+            return self.dtype_class(value.value, depth + 1)
+        if isinstance(value, cst.BinaryOperation) and isinstance(value.operator, _ARITHMETIC):
+            # `np.arange(n) * 1.0`: a real array with a float literal, or divided, is float
+            for arr, lit in ((value.left, value.right), (value.right, value.left)):
+                if isinstance(lit, (cst.Integer, cst.Float)) and self._value_is_ndarray(arr, depth):
+                    inner = self._value_dtype(arr, depth + 1)
+                    real = inner in ("float", "int", "bool", "real")
+                    if real and (
+                        isinstance(lit, cst.Float) or isinstance(value.operator, cst.Divide)
+                    ):
+                        return "float"
+                    if inner == "float":
+                        return "float"
+            return None
+        if not isinstance(value, cst.Call) or any(a.star for a in value.args):
+            return None
+        func = value.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "copy" and not value.args:
+            base = func.value
+            return self.dtype_class(base.value, depth + 1) if isinstance(base, cst.Name) else None
+        np_name = self.ctx.resolver.numpy_name(func)
+        if np_name is None:
+            return None
+        dtype = next(
+            (a.value for a in value.args if a.keyword is not None and a.keyword.value == "dtype"),
+            None,
+        )
+        positional = [a.value for a in value.args if a.keyword is None]
+        pos = _DTYPE_POSITION.get(np_name)
+        if dtype is None and pos is not None and len(positional) > pos:
+            dtype = positional[pos]
+        if dtype is not None:
+            return self._dtype_of_expression(dtype)
+        if (
+            np_name in ("empty", "zeros", "ones", "linspace", "logspace")
+            or np_name in _FLOAT_RANDOM
+        ):
+            return "float"
+        if np_name == "arange":
+            return "real"  # int64 or float64 (a complex range raises)
+        if np_name == "full" and len(positional) >= 2:
+            fill = positional[1]
+            if isinstance(fill, cst.Float) or (
+                isinstance(fill, cst.UnaryOperation) and isinstance(fill.expression, cst.Float)
+            ):
+                return "float"
+            return None
+        if np_name in _LIKE or np_name == "copy":
+            first = positional[0] if positional else None
+            if isinstance(first, cst.Name):
+                return self.dtype_class(first.value, depth + 1)
+        return None
+
+    def _dtype_of_expression(self, dtype: cst.BaseExpression) -> str | None:
+        resolver = self.ctx.resolver
+        for builtin, cls in (("float", "float"), ("int", "int"), ("bool", "bool"),
+                             ("complex", "complex"), ("object", "object")):  # fmt: skip
+            if isinstance(dtype, cst.Name) and resolver.is_builtin(dtype, builtin):
+                return cls
+        text = resolver.numpy_name(dtype)
+        if text is None and isinstance(dtype, cst.SimpleString):
+            evaluated = dtype.evaluated_value
+            text = evaluated.lstrip("<>=|") if isinstance(evaluated, str) else None
+        if not text:
+            return None
+        if text in ("?", "b1") or text.startswith("bool"):
+            return "bool"
+        if text.startswith(("float", "double", "single", "half", "longdouble")) or (
+            text[0] in "fdeg" and (len(text) == 1 or text[1:].isdigit())
+        ):
+            return "float"
+        if text.startswith(("complex", "cdouble", "csingle", "clongdouble")) or (
+            text[0] in "cDFG" and (len(text) == 1 or text[1:].isdigit())
+        ):
+            return "complex"
+        if text.startswith(("int", "uint", "intp", "uintp", "short", "long", "byte", "ubyte")) or (
+            text[0] in "iubBhHlLqQpP" and (len(text) == 1 or text[1:].isdigit())
+        ):
+            return "int"
+        if text.startswith("object") or text == "O":
+            return "object"
+        return None
+
+    # -- extents -----------------------------------------------------------------------------
+
+    def canon(self, expr: Affine, depth: int = 0) -> Affine | None:
+        """`expr` with sizes written one way (`len(x)` -> `x.shape[0]`, `n` -> its only
+        value), or None when an atom may change its value during the function."""
+        out = Affine.constant(expr.const)
+        for atom, coef in expr.terms:
+            value = self._canon_atom(atom, depth)
+            if value is None:
+                return None
+            out = out + value.scale(coef)
+        return out
+
+    def _canon_atom(self, atom: str, depth: int) -> Affine | None:
+        m = re.fullmatch(r"len\((\w+)\)", atom)
+        if m:
+            return self._canon_atom(f"{m.group(1)}.shape[0]", depth)
+        m = re.fullmatch(r"(\w+)\.shape\[(\d+)\]", atom)
+        if m:
+            return Affine.atom(atom) if self._stable(m.group(1)) else None
+        if not re.fullmatch(r"\w+", atom) or depth > 6 or not self._stable(atom):
+            return None
+        value = self._single_value(atom) or self._unpacked(atom)
+        if value is not None:
+            parsed = to_affine(value, bound_atom(self.ctx.resolver))
+            if parsed is not None:
+                return self.canon(parsed, depth + 1)
+        return Affine.atom(atom)
+
+    def extents(self, name: str, dim: int, depth: int = 0) -> list[Affine]:
+        """Expressions (canonical) provably equal to `name.shape[dim]`."""
+        out: list[Affine] = []
+        own = self._canon_atom(f"{name}.shape[{dim}]", depth)
+        if own is not None:
+            out.append(own)
+        if depth > 6 or not self._stable(name) or name in self.ctx.facts.params:
+            return out
+        value = self._single_value(name)
+        while isinstance(value, cst.BinaryOperation) and isinstance(value.operator, _ARITHMETIC):
+            # `a = np.arange(n) * 1.0`: a literal broadcasts, the array keeps its shape
+            if isinstance(value.right, (cst.Integer, cst.Float)):
+                value = value.left
+            elif isinstance(value.left, (cst.Integer, cst.Float)):
+                value = value.right
+            else:
+                return out
+        if isinstance(value, cst.Name) and self.is_ndarray(value.value, depth + 1):
+            out.extend(self.extents(value.value, dim, depth + 1))
+            return out
+        if not isinstance(value, cst.Call) or any(a.star for a in value.args):
+            return out
+        func = value.func
+        positional = [a.value for a in value.args if a.keyword is None]
+        keywords = {a.keyword.value for a in value.args if a.keyword is not None}
+        if isinstance(func, cst.Attribute) and func.attr.value == "copy" and not value.args:
+            if isinstance(func.value, cst.Name):
+                out.extend(self.extents(func.value.value, dim, depth + 1))
+            return out
+        np_name = self.ctx.resolver.numpy_name(func)
+        if np_name in _LIKE or np_name == "copy":
+            if "shape" not in keywords and positional and isinstance(positional[0], cst.Name):
+                out.extend(self.extents(positional[0].value, dim, depth + 1))
+        elif np_name == "arange" and dim == 0 and len(positional) == 1 and not keywords:
+            parsed = to_affine(positional[0], bound_atom(self.ctx.resolver))
+            extent = self.canon(parsed, depth + 1) if parsed is not None else None
+            if extent is not None:
+                out.append(extent)  # max(n, 0) elements: at least the n a range(n) needs
+        elif np_name in ("linspace", "logspace") and dim == 0 and len(positional) >= 3:
+            parsed = to_affine(positional[2], bound_atom(self.ctx.resolver))
+            extent = self.canon(parsed, depth + 1) if parsed is not None else None
+            if extent is not None:
+                out.append(extent)
+        elif np_name in ("random.rand", "random.randn") and dim < len(positional):
+            parsed = to_affine(positional[dim], bound_atom(self.ctx.resolver))
+            extent = self.canon(parsed, depth + 1) if parsed is not None else None
+            if extent is not None:
+                out.append(extent)
+        elif np_name in ("empty", "zeros", "ones", "full") and positional:
+            shape = positional[0]
+            if isinstance(shape, (cst.Tuple, cst.List)):
+                if dim < len(shape.elements) and not any(
+                    isinstance(el, cst.StarredElement) for el in shape.elements
+                ):
+                    shape = shape.elements[dim].value
+                else:
+                    return out
+            elif dim != 0:
+                return out
+            parsed = to_affine(shape, bound_atom(self.ctx.resolver))
+            extent = self.canon(parsed, depth + 1) if parsed is not None else None
+            if extent is not None:
+                out.append(extent)
+        return out
+
+    def within(self, name: str, dim: int, needed: Affine) -> bool:
+        """True when `name.shape[dim] >= needed` provably (`needed` not yet canonical)."""
+        want = self.canon(needed)
+        if want is None:
+            return False
+        nonneg = self.ctx.nonneg
+        for extent in self.extents(name, dim):
+            diff = extent - want
+            if diff.nonneg(lambda a: ".shape[" in a or a in nonneg):
+                return True
+        return False
+
+
+def _check_static(
+    stmts: list[_Stmt], accesses: list[Access], nest: LoopNest, proof: _Proof, unsafe: _Unsafe
+) -> None:
+    """What the loop's text does not prove: refuse what is known to differ, and mark
+    static_safe False for what depends on values the function does not show."""
+    ctx = proof.ctx
+    arrays = sorted({a.array for a in accesses} | _index_arrays(stmts, ctx))
+    lists = [a for a in arrays if not proof.is_ndarray(a)]
+    if lists:
+        unsafe.add(
+            f"{', '.join(lists)} may be a Python list or tuple (nothing that has run before "
+            "the loop shows a NumPy array; `*` and `+` repeat and concatenate lists)"
+        )
+    loops = {lp.var: lp for lp in nest.loops}
+    short: list[str] = []
+    for acc in accesses:
+        for dim, ix in enumerate(acc.indices):
+            if ix is None:
+                continue
+            used = [v for v in nest.vars if ix.coef(v)]
+            if len(used) != 1 or ix.coef(used[0]) <= 0:
+                continue  # no loop index (evaluated as written), or refused when emitted
+            lp = loops[used[0]]
+            needed = ix.substitute(lp.var, lp.stop.plus(-1)).plus(1)
+            if not proof.within(acc.array, dim, needed) and acc.array not in short:
+                short.append(acc.array)
+    if short:
+        ranges = ", ".join(f"range({lp.start.code()}, {lp.stop.code()})" for lp in nest.loops)
+        unsafe.add(
+            f"the bounds of {', '.join(short)} are not provably within {ranges} (a short "
+            "array raises IndexError in the loop; a slice is silently shorter or broadcasts)"
+        )
+    for s in stmts:
+        if s.kind not in ("elementwise", "augwrite", "where", "scan", "scatter"):
+            continue
+        assert isinstance(s.target, cst.Subscript)
+        flat = flatten_subscript(s.target)
+        assert flat is not None
+        base = flat[0].value
+        cls = proof.dtype_class(base)
+        values = [v for v in (s.value, s.other) if v is not None]
+        if cls in ("int", "bool", "object"):
+            if cls != "object" and all(_literal_of(v, cls) for v in values):
+                continue
+            raise Refusal(
+                f"it stores into {base}, a{'n' if cls[0] in 'io' else ''} {cls} array: an element "
+                "store casts (and raises on NaN or overflow) differently from a slice "
+                "assignment or an in-place ufunc"
+            )
+        if cls is None:
+            unsafe.add(
+                f"the dtype of {base} is not visible here (a store into an integer array "
+                "raises per element on NaN or overflow, where a slice assignment wraps)"
+            )
+        if s.kind == "scatter":
+            unreal = sorted(
+                {n for v in values for n in _names_in(v)}
+                - set(nest.vars)
+                - {ctx.np}
+                - {
+                    n
+                    for v in values
+                    for n in _names_in(v)
+                    if proof.dtype_class(n) in ("float", "int", "bool")
+                }
+            )
+            if unreal:
+                unsafe.add(
+                    f"np.add.at casts like an in-place ufunc and {', '.join(unreal)} may be "
+                    f"complex (the dtype is not visible here)"
+                )
+    _check_indirect(stmts, proof, unsafe)
+
+
+def _literal_of(value: cst.BaseExpression, cls: str) -> bool:
+    """True when `value` is a literal that an element store and a slice store of a
+    `cls` array treat alike (an int for int arrays, True/False for bool arrays)."""
+    if isinstance(value, cst.UnaryOperation) and isinstance(value.operator, cst.Minus):
+        value = value.expression
+    if cls == "int":
+        return isinstance(value, cst.Integer)
+    return isinstance(value, cst.Name) and value.value in ("True", "False")
+
+
+def _index_arrays(stmts: list[_Stmt], ctx: _Context) -> set[str]:
+    """Arrays subscripted inside the index of an indirect access (`idx` in `h[idx[i]]`)."""
+    out: set[str] = set()
+    for node in _indirect_indices(stmts, ctx):
+        for sub in _subscripts_in(node):
+            flat = flatten_subscript(sub)
+            if flat is not None:
+                out.add(flat[0].value)
+    return out
+
+
+def _indirect_indices(stmts: list[_Stmt], ctx: _Context) -> list[cst.BaseExpression]:
+    """The index expressions of the non-affine accesses (`idx[i]` in `x[idx[i]]`)."""
+    atom_of = _index_atom(ctx)
+    found: list[cst.BaseExpression] = []
+    for s in stmts:
+        for part in (s.target, s.value, s.cond, s.other):
+            if part is None:
+                continue
+            for node in walk(part):
+                if not isinstance(node, cst.Subscript):
+                    continue
+                acc = summarize(node, False, 0, atom_of)
+                if acc is None or acc.affine:
+                    continue
+                for el in node.slice:
+                    if isinstance(el.slice, cst.Index):
+                        found.append(el.slice.value)
+    return found
+
+
+def _check_indirect(stmts: list[_Stmt], proof: _Proof, unsafe: _Unsafe) -> None:
+    """Gathers `x[idx[i]]` and scatters `h[idx[i]]` use `idx` as a whole index array:
+    exact only for a 1-D integer ndarray (a 2-D one indexes rows, a bool one masks)."""
+    ctx = proof.ctx
+    for name in sorted(_index_arrays(stmts, ctx)):
+        if ctx.arrays.is_python_container(name):
+            raise Refusal(f"the index array {name} is a Python list/tuple, not a NumPy array")
+        rank = ctx.arrays.rank(name)
+        if rank is not None and rank != 1:
+            raise Refusal(f"the index array {name} has {rank} dimensions (its rows would index)")
+        cls = proof.dtype_class(name)
+        if cls is not None and cls != "int":
+            raise Refusal(f"the index array {name} is a {cls} array, not an integer one")
+        if rank != 1 or cls != "int" or not proof.is_ndarray(name):
+            unsafe.add(
+                f"{name} is not provably a 1-D integer NumPy array (a 2-D index array "
+                "indexes rows, a bool one masks, a tuple indexes several axes)"
+            )
+
+
+_SAFE_WHEN_EMPTY_BINOPS = (cst.Add, cst.Subtract, cst.Multiply)
+
+
+def _may_raise_when_empty(stmts: list[_Stmt], proof: _Proof, nest: LoopNest) -> bool:
+    """True unless running the rewritten statements over zero iterations provably does
+    nothing: only +, -, * of whole-loop slices, numeric literals, bound names and
+    elementwise ufuncs (no constant subscript `a[0]`, division, unbound name...)."""
+    ctx = proof.ctx
+    atom_of = _index_atom(ctx)
+    known = set(proof.bound) | set(nest.vars) | {ctx.np}
+    for s in stmts:
+        if s.kind not in ("elementwise", "augwrite", "where", "temp"):
+            return True  # reductions change the accumulator's type, scans and scatters index
+        for part in (s.target, s.value, s.cond, s.other):
+            if part is not None and not _empty_safe(part, ctx, atom_of, known, nest):
+                return True
+        if s.kind == "temp":
+            assert isinstance(s.target, cst.Name)
+            known.add(s.target.value)
+    return False
+
+
+def _empty_safe(
+    node: cst.CSTNode,
+    ctx: _Context,
+    atom_of: Callable[[cst.BaseExpression], str | None],
+    known: set[str],
+    nest: LoopNest,
+) -> bool:
+    if isinstance(node, (cst.Integer, cst.Float, cst.Imaginary)):
+        return True
+    if isinstance(node, cst.Name):
+        return node.value in known
+    if isinstance(node, cst.Subscript):
+        flat = flatten_subscript(node)
+        acc = summarize(node, False, 0, atom_of)
+        if flat is None or acc is None or not acc.affine or flat[0].value not in known:
+            return False
+        return all(any(ix.coef(v) for v in nest.vars) for ix in acc.indices if ix is not None)
+    if isinstance(node, cst.BinaryOperation):
+        return isinstance(node.operator, _SAFE_WHEN_EMPTY_BINOPS) and all(
+            _empty_safe(p, ctx, atom_of, known, nest) for p in (node.left, node.right)
+        )
+    if isinstance(node, cst.UnaryOperation):
+        return isinstance(node.operator, (cst.Minus, cst.Plus)) and _empty_safe(
+            node.expression, ctx, atom_of, known, nest
+        )
+    if isinstance(node, cst.Comparison):
+        return _empty_safe(node.left, ctx, atom_of, known, nest) and all(
+            not isinstance(c.operator, (cst.In, cst.NotIn, cst.Is, cst.IsNot))
+            and _empty_safe(c.comparator, ctx, atom_of, known, nest)
+            for c in node.comparisons
+        )
+    if isinstance(node, cst.Call):
+        ok_func = ctx.resolver.builtin_name(node.func) in ("abs", "min", "max") or (
+            ctx.resolver.numpy_name(node.func) in ELEMENTWISE_UFUNCS
+        )
+        return ok_func and all(
+            a.keyword is None and not a.star and _empty_safe(a.value, ctx, atom_of, known, nest)
+            for a in node.args
+        )
+    return False
+
+
+# --------------------------------------------------------------------------------------------
 # emission
 
 
 class _Emitter:
     """Turns classified statements into slice-expression code for one loop nest."""
 
-    def __init__(self, nest: LoopNest, ctx: _Context, unsafe: _Unsafe) -> None:
+    def __init__(self, nest: LoopNest, ctx: _Context, unsafe: _Unsafe, proof: _Proof) -> None:
         self.nest = nest
         self.ctx = ctx
+        self.proof = proof
         self.unsafe = unsafe
         self.vars = nest.vars
         self.loops = {lp.var: lp for lp in nest.loops}
@@ -1276,6 +1976,20 @@ class _Emitter:
     def code(self, expr: cst.BaseExpression) -> str:
         return node_code(self.vector(expr))
 
+    def _in_place_exact(self, s: _Stmt) -> bool:
+        """True when `t[...] op= v` on slices equals the element-wise `t[i] op= v`: `t` is a
+        float array and `v` only float arrays and numeric literals (no complex, no int
+        array that could be uint64, no scalar of unknown type)."""
+        assert isinstance(s.target, cst.Subscript) and s.value is not None
+        flat = flatten_subscript(s.target)
+        if flat is None or self.proof.dtype_class(flat[0].value) != "float":
+            return False
+        for node in walk(s.value):
+            if isinstance(node, (cst.Imaginary, cst.Call, cst.Attribute)):
+                return False
+        names = _names_in(s.value) - set(self.vars)
+        return all(self.proof.dtype_class(n) == "float" for n in names)
+
     def _covers_all_vars(self, expr: cst.BaseExpression) -> bool:
         found: set[str] = set()
         for sub in _subscripts_in(expr):
@@ -1326,7 +2040,15 @@ class _Emitter:
         if s.kind == "elementwise":
             return f"{target} = {self.code(s.value)}"  # type: ignore[arg-type]
         if s.kind == "augwrite":
-            return f"{target} {_AUG_TEXT[s.op]} {self.code(s.value)}"  # type: ignore[arg-type]
+            assert s.value is not None
+            value = self.code(s.value)
+            if self._in_place_exact(s):
+                return f"{target} {_AUG_TEXT[s.op]} {value}"
+            # `t[i] += v` stores `t[i] + v` back with an element store's cast; an in-place
+            # ufunc would refuse (or wrap) the cast instead
+            sym = {"sum": "+", "sub": "-", "prod": "*"}[s.op]
+            read = target.removesuffix("[:]").removesuffix("[...]")
+            return f"{target} = {read} {sym} {value if is_atomic(value) else f'({value})'}"
         if s.kind == "temp":
             assert isinstance(s.target, cst.Name) and s.value is not None
             self.temp_vars[s.target.value] = {v for v in self.vars if self._covers_var(s.value, v)}
@@ -1569,6 +2291,13 @@ class _Vectoriser(cst.CSTTransformer):
     def visit_Comparison(self, node: cst.Comparison) -> bool:
         if len(node.comparisons) != 1:
             raise Refusal("a chained comparison")
+        if isinstance(node.comparisons[0].operator, (cst.In, cst.NotIn, cst.Is, cst.IsNot)):
+            raise Refusal("an is/in comparison (object identity and membership, not elementwise)")
+        return True
+
+    def visit_UnaryOperation(self, node: cst.UnaryOperation) -> bool:
+        if isinstance(node.operator, cst.Not):
+            raise Refusal("`not` on an element (on an array it asks for one truth value)")
         return True
 
 

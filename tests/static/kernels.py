@@ -12,6 +12,31 @@ SAXPY = (
 """
 )
 
+#: a kernel whose rewrite is proven statically: `x.shape` shows an ndarray, `out` is a
+#: float64 allocation of x's length (SAXPY is not: y may be shorter, x a list or an
+#: integer array)
+SCALE = (
+    HEADER
+    + """def scale(a, x):
+    out = np.zeros(x.shape[0])
+    for i in range(x.shape[0]):
+        out[i] = a * x[i] + 1.0
+    return out
+"""
+)
+
+#: a stencil proven statically (SMOOTH's `v = u.copy()` may be a list or an int array)
+STENCIL_PROVEN = (
+    HEADER
+    + """def smooth(u):
+    u = np.asarray(u, dtype=np.float64)
+    v = u.copy()
+    for i in range(1, len(u) - 1):
+        v[i] = 0.25 * u[i - 1] + 0.5 * u[i] + 0.25 * u[i + 1]
+    return v
+"""
+)
+
 STENCIL = (
     HEADER
     + """def smooth(u):

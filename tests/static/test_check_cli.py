@@ -18,7 +18,7 @@ CLEAN = "def add(a, b):\n    return a + b\n"
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "pkg").mkdir()
-    (tmp_path / "pkg" / "kern.py").write_text(K.SAXPY, encoding="utf-8")
+    (tmp_path / "pkg" / "kern.py").write_text(K.SCALE, encoding="utf-8")
     (tmp_path / "pkg" / "clean.py").write_text(CLEAN, encoding="utf-8")
     (tmp_path / "pkg" / "__init__.py").write_text("", encoding="utf-8")
     return tmp_path
@@ -68,8 +68,8 @@ def test_diff_shows_the_fix_and_changes_nothing(
     before = (project / "pkg" / "kern.py").read_text()
     code, out, _ = run(["--diff", "pkg/kern.py"], capsys)
     assert code == 1
-    assert "-        out[i] = a * x[i] + y[i]" in out
-    assert "+    out[:len(x)] = a * x + y[:len(x)]" in out
+    assert "-        out[i] = a * x[i] + 1.0" in out
+    assert "+    out[:x.shape[0]] = a * x + 1.0" in out
     assert (project / "pkg" / "kern.py").read_text() == before
 
 
@@ -89,7 +89,7 @@ def test_json_format(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (f,) = payload["findings"]
     assert f["code"] == "GO101" and f["line"] == 6 and f["column"] == 5
     assert f["pass"] == "vectorize" and f["fixable"] and f["static_safe"]
-    assert f["function"] == "saxpy" and f["fix"].startswith("--- a/pkg/kern.py")
+    assert f["function"] == "scale" and f["fix"].startswith("--- a/pkg/kern.py")
     assert payload["summary"] == {"files": 1, "findings": 1, "fixable": 1, "errors": 0}
 
 
@@ -112,7 +112,7 @@ def test_sarif_structure_and_fix(project: Path, capsys: pytest.CaptureFixture[st
     assert change["artifactLocation"]["uri"] == "pkg/kern.py"
     (rep,) = change["replacements"]
     assert rep["deletedRegion"]["startLine"] == 6 and rep["deletedRegion"]["endLine"] == 8
-    assert rep["insertedContent"]["text"] == "    out[:len(x)] = a * x + y[:len(x)]\n"
+    assert rep["insertedContent"]["text"] == "    out[:x.shape[0]] = a * x + 1.0\n"
     # applying the replacement reproduces `rewrite --static`
     lines = (project / "pkg" / "kern.py").read_text().splitlines(keepends=True)
     d = rep["deletedRegion"]
