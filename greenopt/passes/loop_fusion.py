@@ -241,6 +241,7 @@ class LoopFusionPass(Pass):
         local_functions = {f.qualname for f in iter_functions(tree) if f.top_level}
         path = module.path or "<string>"
         found: list[Opportunity] = []
+        module_names = _ModuleNames(tree)
         for info in iter_functions(tree):
             relation = lazy_array_relations(tree, info.node, info.qualname)
             for block in _blocks(info.node):
@@ -295,7 +296,7 @@ class LoopFusionPass(Pass):
                             },
                         )
                     )
-            found.extend(self._chains(module, info, imports, where, path))
+            found.extend(self._chains(module, info, imports, where, path, module_names))
         return sorted(found, key=lambda o: (o.site.line, o.site.col, o.code))
 
     def _chains(
@@ -305,11 +306,20 @@ class LoopFusionPass(Pass):
         imports: ImportedNames,
         where: dict,
         path: str,
+        module_names: _ModuleNames,
     ) -> list[Opportunity]:
         """GO202: statement chains `t = <fresh>; u = op(t, x); ...` in one block."""
         sites = binding_sites(info.node)
         loads = _load_counts(info.node)
-        known = _known_arrays(module.tree, info.node, imports)
+        known_arrays: list[dict[str, _ArrayInfo]] = []  # computed for the first candidate
+
+        def known() -> dict[str, _ArrayInfo]:
+            if not known_arrays:
+                known_arrays.append(
+                    _known_arrays(module.tree, info.node, imports, module_names.names())
+                )
+            return known_arrays[0]
+
         found: list[Opportunity] = []
         for block in _blocks(info.node):
             statements = list(block.body)
@@ -320,7 +330,7 @@ class LoopFusionPass(Pass):
                     k += 1
                     continue
                 steps: list[_Step] = []
-                proven = known.get(temp) is not None
+                proven = known().get(temp) is not None
                 current = temp
                 j = k + 1
                 while j < len(statements):
@@ -328,7 +338,7 @@ class LoopFusionPass(Pass):
                     if step is None:
                         break
                     expr, target = step
-                    kept = _keeps_shape_dtype(expr, current, known)
+                    kept = _keeps_shape_dtype(expr, current, known())
                     proven = proven and kept is not None
                     steps.append(_Step(statements[j], current))  # type: ignore[arg-type]
                     if (
@@ -338,7 +348,7 @@ class LoopFusionPass(Pass):
                     ):
                         break
                     if kept is not None:
-                        known[target] = kept  # the step's result lives in the same buffer
+                        known()[target] = kept  # the step's result lives in the same buffer
                     current = target
                     j += 1
                 if not steps:
@@ -595,8 +605,15 @@ class _ShapeFacts:
     builtins: set[str]  # builtin names (`len`, `int`) the module does not shadow
 
     @classmethod
-    def of(cls, module: cst.Module, func: cst.FunctionDef, imports: ImportedNames) -> _ShapeFacts:
-        """Analyse `func` of `module`."""
+    def of(
+        cls,
+        module: cst.Module,
+        func: cst.FunctionDef,
+        imports: ImportedNames,
+        module_names: set[str] | None = None,
+    ) -> _ShapeFacts:
+        """Analyse `func` of `module` (`module_names`: `_ModuleNames(module).names()`,
+        passed by callers that analyse several functions of one module)."""
         sites = binding_sites(func)
         once = {id(s) for s in top_level_statements(func)}
         stable = {
@@ -618,7 +635,9 @@ class _ShapeFacts:
                 )
                 if any(isinstance(t, cst.Name) and t.value == name for t in targets):
                     single[name] = node.value
-        shadowed = set(sites) | set(ImportedNames.of(module).bindings) | _module_bindings(module)
+        if module_names is None:
+            module_names = _ModuleNames(module).names()
+        shadowed = set(sites) | module_names
         facts = cls(stable, set(), _escaped_names(func, imports), set(_INT_BUILTINS) - shadowed)
         for _ in range(len(single) + 1):
             grown = {n for n, v in single.items() if facts.int_valued(v, allow_calls=True)}
@@ -677,6 +696,23 @@ class _ShapeFacts:
         if self.stable_expr(expr):
             return code_of(expr), self.int_valued(expr)
         return None
+
+
+class _ModuleNames:
+    """The names a module binds, imports included (they may shadow builtins such as `len`),
+    computed on first use and then shared by the functions of one `find` call."""
+
+    def __init__(self, module: cst.Module) -> None:
+        self._module = module
+        self._names: set[str] | None = None
+
+    def names(self) -> set[str]:
+        """Imported names and every name bound anywhere in the module (a fresh set)."""
+        if self._names is None:
+            self._names = set(ImportedNames.of(self._module).bindings) | _module_bindings(
+                self._module
+            )
+        return set(self._names)
 
 
 def _module_bindings(module: cst.Module) -> set[str]:
@@ -773,7 +809,10 @@ def _escaped_names(func: cst.FunctionDef, imports: ImportedNames) -> set[str]:
 
 
 def _known_arrays(
-    module: cst.Module, func: cst.FunctionDef, imports: ImportedNames
+    module: cst.Module,
+    func: cst.FunctionDef,
+    imports: ImportedNames,
+    module_names: set[str] | None = None,
 ) -> dict[str, _ArrayInfo]:
     """name -> shape and dtype for arrays whose shape and dtype the function proves.
 
@@ -784,7 +823,7 @@ def _known_arrays(
     every name in the shape text has one value per call, so equal texts are equal
     shapes (`a = np.ones(n); n = n + 1; b = np.ones(n)` proves nothing).
     """
-    facts = _ShapeFacts.of(module, func, imports)
+    facts = _ShapeFacts.of(module, func, imports, module_names)
     sites = binding_sites(func)
     own = {id(s) for s in own_scope_statements(func)}
     known: dict[str, _ArrayInfo] = {}
