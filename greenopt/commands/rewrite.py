@@ -20,7 +20,7 @@ from typing import Any
 
 import click
 
-from greenopt.errors import InputError
+from greenopt.errors import GreenoptError, InputError
 
 
 def _write_json(path: str, data: dict[str, Any]) -> None:
@@ -121,6 +121,36 @@ class _RichProgress:
         )
 
 
+def _run_static_files(
+    files: tuple[str, ...],
+    passes: str | None,
+    write: bool,
+    output: str | None,
+    json_path: str | None,
+    quiet: bool,
+) -> int:
+    """`--static` over several files: a bad file is one line on stderr, the others go on.
+
+    Returns 2 when any file failed, else 0. With several files the JSON report is
+    `{"mode": "static", "files": [<one report per file>], "errors": [...]}`.
+    """
+    if len(files) == 1:
+        return _run_static(files[0], passes, write, output, json_path, quiet)
+    if output is not None:
+        raise InputError("-o/--output takes one FILE; use --write to rewrite several files")
+    reports: list[dict[str, Any]] = []
+    errors: list[str] = []
+    for file in files:
+        try:
+            _run_static(file, passes, write, None, None, quiet, reports)
+        except GreenoptError as exc:
+            click.echo(f"greenopt: error: {exc}", err=True)
+            errors.append(str(exc))
+    if json_path:
+        _write_json(json_path, {"mode": "static", "files": reports, "errors": errors})
+    return 2 if errors else 0
+
+
 def _run_static(
     file: str,
     passes: str | None,
@@ -128,8 +158,12 @@ def _run_static(
     output: str | None,
     json_path: str | None,
     quiet: bool,
+    reports: list[dict[str, Any]] | None = None,
 ) -> int:
-    """`--static`: apply only statically proven rewrites; nothing is run or measured."""
+    """`--static`: apply only statically proven rewrites; nothing is run or measured.
+
+    `reports` (several files) collects the JSON report of this file instead of writing it.
+    """
     from rich.console import Console
     from rich.text import Text
 
@@ -144,9 +178,12 @@ def _run_static(
     config = load_config(Path(file))
     names = parse_pass_list(passes) if passes is not None else None
     result = rewrite_static(module, names, config)
-    model = load_model_or_none() if json_path or (not quiet and result.applied) else None
+    wants_json = json_path is not None or reports is not None
+    model = load_model_or_none() if wants_json or (not quiet and result.applied) else None
     if json_path:
         _write_json(json_path, static_json(result, model))
+    if reports is not None:
+        reports.append(static_json(result, model))
     if not quiet:
         console = Console(stderr=True)
         if not console.is_terminal:
@@ -183,7 +220,7 @@ def _run_static(
     "rewrite",
     context_settings={"help_option_names": ["-h", "--help"]},
     help=(
-        "Find, validate and apply energy-saving rewrites of FILE.\n\n"
+        "Find, validate and apply energy-saving rewrites of FILE (several FILEs with --static).\n\n"
         "Each exercised function's candidates are checked for identical outputs and "
         "measured against the original; only significant, validated savings are kept. "
         "Prints a unified diff (or writes with --write / -o). With --static, applies only "
@@ -198,7 +235,7 @@ def _run_static(
         "original; 3 meter unavailable."
     ),
 )
-@click.argument("file", type=str)
+@click.argument("files", metavar="FILE...", nargs=-1, required=True, type=str)
 @click.option("--setup", "setup", metavar="CODE", help="Setup code run before the calls.")
 @click.option(
     "--call", "calls", metavar="EXPR", multiple=True, help="Call expression (repeatable)."
@@ -259,7 +296,7 @@ def _run_static(
 @click.option("--no-store", is_flag=True, help="Do not record the measurements.")
 @click.option("-q", "--quiet", is_flag=True, help="No table or progress on stderr.")
 def rewrite(
-    file: str,
+    files: tuple[str, ...],
     setup: str | None,
     calls: tuple[str, ...],
     workload_files: tuple[str, ...],
@@ -295,7 +332,10 @@ def rewrite(
             raise InputError(
                 "--static runs nothing: do not combine it with --call/--setup/--workload"
             )
-        return _run_static(file, passes, write, output, json_path, quiet)
+        return _run_static_files(files, passes, write, output, json_path, quiet)
+    if len(files) != 1:
+        raise InputError("a validated rewrite takes one FILE (several files only with --static)")
+    (file,) = files
     from rich.console import Console
 
     from greenopt.config import load_config
