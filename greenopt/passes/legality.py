@@ -868,10 +868,40 @@ def array_relations(module: cst.Module, func: cst.FunctionDef, qualname: str) ->
     chained assignment or a name bound twice, `UNKNOWN`.
 
     Name resolution runs on a small module made of `module`'s top-level imports and
-    `func` alone (same nodes), so its cost is that of the function, not of the file.
+    `func` alone (same nodes), so its cost is that of the function, not of the file; it
+    runs only for the first pair that `BindingFacts` alone does not prove disjoint.
     """
-    used = names_in(func.body)
     sites = _binding_sites(func)
+    bindings = BindingFacts.of(func, ImportedNames.of(module))
+    built: list[tuple[ArrayFacts, set[int]]] = []  # the general analysis, on first need
+
+    def general() -> tuple[ArrayFacts, set[int]]:
+        if not built:
+            built.append(_general_array_facts(module, func, qualname))
+        return built[0]
+
+    def relation(a: str, b: str) -> Memory:
+        if a != b and bindings.distinct(a, b):
+            return Memory.DISJOINT
+        facts, once = general()
+        found = facts.relation(a, b)
+        if found is Relation.SAME and (a == b or _plain_alias(a, b, sites, once)):
+            return Memory.SAME
+        if facts.root(a)[0] == facts.root(b)[0] and found is not Relation.SAME:
+            return Memory.OVERLAP
+        # DISJOINT from the general analysis is not trusted on its own: it treats a name
+        # as fresh when any of its bindings is (`c = e = np.zeros(n)`, `if f: e = c`)
+        return Memory.UNKNOWN
+
+    return relation
+
+
+def _general_array_facts(
+    module: cst.Module, func: cst.FunctionDef, qualname: str
+) -> tuple[ArrayFacts, set[int]]:
+    """`ArrayFacts` of `func` (name resolution on `module`'s imports and `func` alone) and
+    the ids of its top-level statements: the expensive part of `array_relations`."""
+    used = names_in(func.body)
     once = {id(s) for s in top_level_statements(func)}
     imports: list[cst.SimpleStatementLine] = []
     seen: set[str] = set()
@@ -888,22 +918,7 @@ def array_relations(module: cst.Module, func: cst.FunctionDef, qualname: str) ->
             imports.append(stmt)
     mini = cst.Module(body=[*imports, func])
     resolver = NameResolver(MetadataWrapper(mini, unsafe_skip_copy=True))
-    facts = ArrayFacts.build(function_facts(func, qualname), resolver)
-    bindings = BindingFacts.of(func, ImportedNames.of(module))
-
-    def relation(a: str, b: str) -> Memory:
-        if a != b and bindings.distinct(a, b):
-            return Memory.DISJOINT
-        found = facts.relation(a, b)
-        if found is Relation.SAME and (a == b or _plain_alias(a, b, sites, once)):
-            return Memory.SAME
-        if facts.root(a)[0] == facts.root(b)[0] and found is not Relation.SAME:
-            return Memory.OVERLAP
-        # DISJOINT from the general analysis is not trusted on its own: it treats a name
-        # as fresh when any of its bindings is (`c = e = np.zeros(n)`, `if f: e = c`)
-        return Memory.UNKNOWN
-
-    return relation
+    return ArrayFacts.build(function_facts(func, qualname), resolver), once
 
 
 def top_level_statements(func: cst.FunctionDef) -> list[cst.BaseSmallStatement]:
