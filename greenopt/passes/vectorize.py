@@ -59,7 +59,7 @@ from greenopt.optimizer.accesses import (
 )
 from greenopt.optimizer.affine import Affine, is_atomic, node_code, to_affine
 from greenopt.optimizer.aliasing import ArrayFacts, Relation
-from greenopt.optimizer.cst_nodes import is_scope, names_in, walk
+from greenopt.optimizer.cst_nodes import is_scope, iter_children, names_in, walk
 from greenopt.optimizer.dependences import vectorization_blocker
 from greenopt.optimizer.effects import (
     IO_BUILTINS,
@@ -1214,6 +1214,37 @@ def walk_statements(block: Sequence[cst.BaseStatement]) -> list[cst.BaseStatemen
     return out
 
 
+def _certainly_evaluated(stmt: cst.BaseStatement) -> list[cst.CSTNode]:
+    """Expression nodes that are evaluated whenever `stmt` runs to completion: not in an
+    `assert` (stripped by `python -O`), a nested block, the right of `and`/`or`, the
+    branches of `x if c else y`, or a lambda/comprehension."""
+    roots: list[cst.CSTNode] = []
+    if isinstance(stmt, cst.SimpleStatementLine):
+        roots = [s for s in stmt.body if not isinstance(s, cst.Assert)]
+    elif isinstance(stmt, (cst.If, cst.While)):
+        roots = [stmt.test]
+    elif isinstance(stmt, cst.For):
+        roots = [stmt.iter]
+    elif isinstance(stmt, cst.With):
+        roots = [item.item for item in stmt.items]
+    out: list[cst.CSTNode] = []
+    stack = list(roots)
+    while stack:
+        node = stack.pop()
+        out.append(node)
+        if isinstance(node, cst.BooleanOperation):
+            stack.append(node.left)
+        elif isinstance(node, cst.IfExp):
+            stack.append(node.test)
+        elif is_scope(node) or isinstance(
+            node, (cst.Lambda, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
+        ):
+            continue
+        else:
+            stack.extend(iter_children(node))
+    return out
+
+
 def _target_names(target: cst.BaseExpression) -> list[str]:
     if isinstance(target, cst.Name):
         return [target.value]
@@ -1403,8 +1434,10 @@ class _Proof:
         return False
 
     def _array_attribute_before(self, name: str) -> bool:
+        """True when `name.shape` (or another attribute lists lack) is certainly read
+        before the loop (not in an `assert`, a branch, or behind `and`/`or`)."""
         for stmt in self.dominators:
-            for node in walk(stmt, prune=is_scope):
+            for node in _certainly_evaluated(stmt):
                 if (
                     isinstance(node, cst.Attribute)
                     and isinstance(node.value, cst.Name)

@@ -1,0 +1,523 @@
+"""Miscompilation traps for `rewrite --static` with the vectorize pass.
+
+Each trap runs the original and the statically rewritten function on the inputs that
+once told them apart (return value with dtype, argument mutation, exception type), or
+asserts that the loop is left alone with a GO190 note or a not-proven skip saying why.
+Parameters are converted with `np.asarray` first where the trap needs the static
+proof to get past "may be a Python list" and reach the check under test.
+"""
+
+from __future__ import annotations
+
+import copy
+import types
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import pytest
+
+from greenopt.optimizer.source import SourceModule
+from greenopt.optimizer.static import StaticRewrite, rewrite_static
+from greenopt.passes.vectorize import VectorizePass
+
+HEADER = "import numpy as np\n\n\n"
+
+
+def _rewrite(code: str) -> StaticRewrite:
+    return rewrite_static(SourceModule.parse(HEADER + code, "m.py"), passes=["vectorize"])
+
+
+def _load(code: str) -> Callable[..., Any]:
+    module = types.ModuleType("trap")
+    exec(compile(code, "trap.py", "exec"), module.__dict__)
+    return module.f
+
+
+def _outcome(fn: Callable[..., Any], args: Sequence[Any]) -> tuple[Any, ...]:
+    """("returns", value, args after) or ("raises", exception type name, args after)."""
+    args = copy.deepcopy(list(args))
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # both versions may warn (NaN casts, overflow)
+        try:
+            result = fn(*args)
+        except Exception as exc:  # the exception type is the outcome
+            return ("raises", type(exc).__name__, args)
+    return ("returns", result, args)
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return (
+            isinstance(a, np.ndarray)
+            and isinstance(b, np.ndarray)
+            and a.dtype == b.dtype
+            and a.shape == b.shape
+            and bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
+        )
+    if isinstance(a, (list, tuple)):
+        return type(a) is type(b) and len(a) == len(b) and all(map(_same, a, b))
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, float) and np.isnan(a):
+        return bool(np.isnan(b))
+    return bool(a == b)
+
+
+def assert_equivalent(code: str, inputs: Sequence[Sequence[Any]]) -> StaticRewrite:
+    """Original and rewrite agree on every input (values, dtypes, mutation, exception)."""
+    result = _rewrite(code)
+    original, rewritten = _load(result.original), _load(result.new_code)
+    for args in inputs:
+        want, got = _outcome(original, args), _outcome(rewritten, args)
+        assert want[0] == got[0], (args, want, got, result.new_code)
+        assert _same(want[1], got[1]) if want[0] == "returns" else want[1] == got[1], (
+            args,
+            want,
+            got,
+            result.new_code,
+        )
+        assert _same(want[2], got[2]), ("arguments mutated differently", args, result.new_code)
+    return result
+
+
+def assert_left_alone(code: str, why: str) -> None:
+    """`rewrite --static` keeps the loop, and the finding says why."""
+    result = _rewrite(code)
+    assert not result.changed, result.new_code
+    found = VectorizePass().find(SourceModule.parse(HEADER + code, "m.py"))
+    reasons = [
+        str(o.data.get("reason", "")) + " ".join(o.data.get("unsafe_reasons", ())) for o in found
+    ]
+    assert any(why in r for r in reasons), reasons
+
+
+NAN = np.array([np.nan, 1.0])
+FLOATS = np.array([0.5, -1.25, 3.0])
+
+# -- 2. augmented stores into int/bool arrays ---------------------------------------------------
+
+AUG_INT = {
+    "int64 += float": """def f(x):
+    x = np.asarray(x, dtype=np.float64)
+    y = np.zeros(len(x), dtype=np.int64)
+    for i in range(len(x)):
+        y[i] += x[i]
+    return y
+""",
+    "int64 *= 0.5": """def f(x):
+    x = np.asarray(x, dtype=np.float64)
+    y = np.ones(len(x), dtype=np.int64)
+    for i in range(len(x)):
+        y[i] *= 0.5
+    return y
+""",
+    "bool += int": """def f(x):
+    x = np.asarray(x, dtype=np.int64)
+    y = np.zeros(len(x), dtype=bool)
+    for i in range(len(x)):
+        y[i] += x[i]
+    return y
+""",
+    "int32 += int64": """def f(x):
+    x = np.asarray(x, dtype=np.int64)
+    y = np.zeros(len(x), dtype=np.int32)
+    for i in range(len(x)):
+        y[i] += x[i]
+    return y
+""",
+    "2-D int += float": """def f(a):
+    a = np.asarray(a, dtype=np.float64)
+    n, m = a.shape
+    out = np.zeros((n, m), dtype=int)
+    for i in range(n):
+        for j in range(m):
+            out[i, j] += a[i, j] * 0.5
+    return out
+""",
+}
+
+
+@pytest.mark.parametrize("name", sorted(AUG_INT))
+def test_augmented_store_into_int_or_bool_array_is_left_alone(name: str) -> None:
+    code = AUG_INT[name]
+    assert_left_alone(code, "array: an element store casts")
+    arg = np.arange(6.0).reshape(3, 2) * 3 if "2-D" in name else np.array([2**40, 1, 0])
+    assert_equivalent(code, [(arg,)])
+
+
+def test_augmented_store_into_float_array_keeps_element_store_casts() -> None:
+    """`y[i] += x[i]` with complex x stores the real part; an in-place `+=` would raise."""
+    code = """def f(x):
+    x = np.asarray(x)
+    y = np.zeros(len(x))
+    for i in range(len(x)):
+        y[i] += x[i]
+    return y
+"""
+    result = assert_equivalent(
+        code, [(FLOATS,), (np.array([1 + 2j, 3 - 1j]),), (np.array([1, 2], dtype=np.uint64),)]
+    )
+    assert result.changed and "y[:len(x)] = y[:len(x)] + x" in result.new_code
+
+
+def test_augmented_store_of_float_arrays_stays_in_place() -> None:
+    code = """def f(n):
+    x = np.linspace(0.0, 1.0, n)
+    y = np.ones(n)
+    for i in range(n):
+        y[i] += 2.0 * x[i]
+    return y
+"""
+    result = assert_equivalent(code, [(0,), (1,), (7,)])
+    assert "y[:n] += 2.0 * x[:n]" in result.new_code
+
+
+# -- 3. constructs whose array meaning differs from the scalar one ------------------------------
+
+
+@pytest.mark.parametrize(
+    "value, why",
+    [
+        ("not x[i]", "`not` on an element"),
+        ("x[i] is None", "is/in comparison"),
+        ("x[i] in (1.0, 2.0)", "container literal"),
+        ("0 < x[i] < 1", "chained comparison"),
+        ("1.0 if x[i] > 0 else 0.0", "conditional expression"),
+        ("x[i] > 0 and x[i] < 2", "and/or/not"),
+        ("float(x[i])", "calls builtin float()"),
+        ("round(x[i])", "calls builtin round()"),
+    ],
+)
+def test_python_scalar_semantics_are_left_alone(value: str, why: str) -> None:
+    code = f"""def f(x):
+    x = np.asarray(x, dtype=np.float64)
+    y = np.zeros(len(x))
+    for i in range(len(x)):
+        y[i] = {value}
+    return y
+"""
+    assert_left_alone(code, why)
+
+
+# -- 4. a zero-trip loop must evaluate nothing ---------------------------------------------------
+
+ZERO_TRIP = {
+    "constant subscript": (
+        """def f(a):
+    a = np.asarray(a, dtype=np.float64)
+    out = np.zeros(len(a))
+    for i in range(len(a)):
+        out[i] = a[i] - a[0]
+    return out
+""",
+        [(np.zeros(0),), (FLOATS,)],
+    ),
+    "division by a scalar": (
+        """def f(x, k):
+    x = np.asarray(x, dtype=np.float64)
+    out = np.zeros(len(x))
+    for i in range(len(x)):
+        out[i] = x[i] + 1 / k
+    return out
+""",
+        [(np.zeros(0), 0), (FLOATS, 2)],
+    ),
+    "name bound in a branch": (
+        """def f(x, flag):
+    x = np.asarray(x, dtype=np.float64)
+    if flag:
+        s = 2.0
+    out = np.zeros(len(x))
+    for i in range(len(x)):
+        out[i] = x[i] * s
+    return out
+""",
+        [(np.zeros(0), False), (FLOATS, True)],
+    ),
+    "index of an earlier loop": (
+        """def f(a):
+    a = np.asarray(a, dtype=np.float64)
+    n = len(a)
+    c = np.zeros(n)
+    d = np.zeros(n)
+    for i in range(n):
+        c[i] = a[i]
+    for j in range(n):
+        d[j] = c[j] * i
+    return d
+""",
+        [(np.zeros(0),), (FLOATS,)],
+    ),
+    "sum keeps a Python float": (
+        """def f(n):
+    c = np.linspace(0.0, 1.0, n)
+    s = 0.0
+    for i in range(len(c)):
+        s += c[i]
+    return s
+""",
+        [(0,), (5,)],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ZERO_TRIP))
+def test_zero_trip_loop_evaluates_nothing(name: str) -> None:
+    code, inputs = ZERO_TRIP[name]
+    result = assert_equivalent(code, inputs)
+    assert result.changed and "if " in result.new_code.split("def f", 1)[1]
+
+
+def test_elementwise_slices_need_no_guard() -> None:
+    result = assert_equivalent(
+        """def f(a, x):
+    x = np.asarray(x, dtype=np.float64)
+    out = np.empty_like(x)
+    for i in range(len(x)):
+        out[i] = a * x[i] + 1.0
+    return out
+""",
+        [(2.0, np.zeros(0)), (2.0, FLOATS)],
+    )
+    assert "    out[:len(x)] = a * x + 1.0\n" in result.new_code
+
+
+# -- 5. out-of-bounds indexing must still raise ---------------------------------------------------
+
+
+def test_second_array_of_unknown_length_is_not_proven() -> None:
+    code = """def f(x, y):
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    out = np.zeros(len(x))
+    for i in range(len(x)):
+        out[i] = x[i] + y[i]
+    return out
+"""
+    assert_left_alone(code, "bounds of y are not provably within range(0, len(x))")
+    assert_equivalent(code, [(np.ones(4), np.ones(1)), (np.ones(4), np.ones(2))])
+
+
+def test_bound_n_larger_than_the_array_is_not_proven() -> None:
+    code = """def f(x, n):
+    x = np.asarray(x, dtype=np.float64)
+    y = np.zeros(n)
+    for i in range(n):
+        y[i] = x[i] * 2
+    return y
+"""
+    assert_left_alone(code, "bounds of x are not provably within range(0, n)")
+    assert_equivalent(code, [(np.ones(3), 5)])
+
+
+def test_stride_two_reading_past_the_end_is_not_proven() -> None:
+    code = """def f(a):
+    a = np.asarray(a, dtype=np.float64)
+    n = len(a)
+    d = np.zeros(n)
+    for i in range(0, n, 2):
+        d[i] = a[i] + a[i + 1]
+    return d
+"""
+    assert_left_alone(code, "bounds of a are not provably")
+    assert_equivalent(code, [(np.ones(5),), (np.ones(4),)])
+
+
+def test_sizes_tied_to_the_bound_are_proven() -> None:
+    """`empty_like`, `zeros(n)` with `n = len(x)`, `.copy()`: lengths equal the bound."""
+    code = """def f(x):
+    x = np.asarray(x, dtype=np.float64)
+    n = len(x)
+    a = np.empty_like(x)
+    b = np.zeros(n)
+    c = x.copy()
+    for i in range(1, n - 1):
+        b[i] = c[i + 1] - x[i - 1]
+    for i in range(n):
+        a[i] = b[i] * 2.0
+    return a, b, c
+"""
+    result = assert_equivalent(code, [(np.zeros(0),), (np.ones(1),), (FLOATS,)])
+    assert "for " not in result.new_code
+
+
+# -- 6. stores into int arrays -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", ["np.int64", "np.int32", "int", "bool"])
+def test_float_values_into_int_arrays_are_left_alone(dtype: str) -> None:
+    code = f"""def f(x):
+    x = np.asarray(x, dtype=np.float64)
+    y = np.zeros(len(x), dtype={dtype})
+    for i in range(len(x)):
+        y[i] = x[i] * 1.5
+    return y
+"""
+    assert_left_alone(code, "array: an element store casts")
+    assert_equivalent(code, [(NAN,), (np.array([2.0**40, 1.0]),)])
+
+
+def test_int_literals_into_int_arrays_are_fine() -> None:
+    code = """def f(n):
+    y = np.ones(n, dtype=np.int64)
+    for i in range(n):
+        y[i] = 0
+    return y
+"""
+    result = assert_equivalent(code, [(0,), (3,)])
+    assert result.changed
+
+
+def test_conditional_store_into_int_array_is_left_alone() -> None:
+    code = """def f(x):
+    x = np.asarray(x, dtype=np.float64)
+    out = np.zeros(len(x), dtype=np.int64)
+    for i in range(len(x)):
+        if x[i] > 0:
+            out[i] = 1
+        else:
+            out[i] = x[i]
+    return out
+"""
+    assert_left_alone(code, "an int array")
+    assert_equivalent(code, [(np.array([np.nan, -1.0]),)])
+
+
+def test_unknown_target_dtype_is_not_static_safe() -> None:
+    code = """def f(x):
+    x = np.asarray(x)
+    y = np.empty_like(x)
+    for i in range(len(x)):
+        y[i] = x[i] * 1.5
+    return y
+"""
+    assert_left_alone(code, "the dtype of y is not visible")
+    assert_equivalent(code, [(np.array([1, 2**62]),)])
+
+
+# -- 8. scatter index arrays ----------------------------------------------------------------------
+
+
+def test_scatter_with_an_index_parameter_is_not_static_safe() -> None:
+    code = """def f(idx, nbins):
+    idx = np.asarray(idx)
+    h = np.zeros(nbins)
+    for i in range(len(idx)):
+        h[idx[i]] += 1
+    return h
+"""
+    assert_left_alone(code, "idx is not provably a 1-D integer NumPy array")
+    assert_equivalent(code, [(np.array([[0, 1], [1, 1]]), 3), (np.array([True, False]), 2)])
+
+
+def test_scatter_with_a_tuple_index_is_left_alone() -> None:
+    code = """def f(w, nbins):
+    w = np.asarray(w, dtype=np.float64)
+    idx = (0, 0)
+    h = np.zeros(nbins)
+    for i in range(len(w)):
+        h[idx[i]] += w[i]
+    return h
+"""
+    assert_left_alone(code, "idx is a Python list/tuple")
+
+
+def test_scatter_with_a_2d_index_array_is_left_alone() -> None:
+    code = """def f(n):
+    idx = np.zeros((n, 2), dtype=np.int64)
+    h = np.zeros(3)
+    for i in range(n):
+        h[idx[i]] += 1
+    return h
+"""
+    assert_left_alone(code, "has 2 dimensions")
+
+
+def test_scatter_with_a_local_integer_index_array_is_rewritten() -> None:
+    code = """def f(x, nbins):
+    x = np.asarray(x, dtype=np.float64)
+    idx = np.zeros(len(x), dtype=np.int64)
+    h = np.zeros(nbins)
+    for i in range(len(x)):
+        h[idx[i]] += x[i]
+    return h
+"""
+    result = assert_equivalent(code, [(np.zeros(0), 2), (FLOATS, 2)])
+    assert "np.add.at(h, idx[:len(x)], x)" in result.new_code
+
+
+# -- 9. Python lists ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        """def f(x):
+    for i in range(len(x)):
+        x[i] = x[i] * 2
+    return x
+""",
+        """def f(a, x, y):
+    out = np.empty_like(x)
+    for i in range(len(x)):
+        out[i] = a * x[i] + y[i]
+    return out
+""",
+    ],
+)
+def test_parameters_without_ndarray_evidence_are_not_static_safe(code: str) -> None:
+    assert_left_alone(code, "may be a Python list or tuple")
+    assert_equivalent(code, [([1.0, 2.0],)] if "a, x" not in code else [(2, [1.0], [1.0])])
+
+
+@pytest.mark.parametrize(
+    "evidence",
+    [
+        "x = np.asarray(x)",
+        "n = x.shape[0]",
+        'if x.dtype.kind not in "fiu": raise TypeError("numbers")',
+    ],
+)
+def test_ndarray_evidence_before_the_loop_is_enough(evidence: str) -> None:
+    code = f"""def f(x):
+    {evidence}
+    y = np.zeros(len(x))
+    for i in range(len(x)):
+        y[i] = x[i] * 2
+    return y
+"""
+    result = assert_equivalent(code, [(FLOATS,), (np.zeros(0),)])
+    assert result.changed
+
+
+def test_evidence_after_the_loop_does_not_count() -> None:
+    code = """def f(x):
+    y = np.zeros(len(x))
+    for i in range(len(x)):
+        y[i] = x[i] * 2
+    n = x.shape[0]
+    return y
+"""
+    assert_left_alone(code, "x may be a Python list")
+
+
+@pytest.mark.parametrize(
+    "evidence",
+    [
+        "assert x.shape[0] >= 0",
+        "ok = len(x) > 0 and x.shape[0] > 0",
+        "if flag:\n        n = x.shape[0]",
+    ],
+)
+def test_evidence_that_may_not_run_does_not_count(evidence: str) -> None:
+    """`python -O` strips asserts; `and` short-circuits; a branch may not run."""
+    code = f"""def f(x, flag=False):
+    {evidence}
+    y = np.zeros(len(x))
+    for i in range(len(x)):
+        y[i] = x[i] * 2
+    return y
+"""
+    assert_left_alone(code, "x may be a Python list")
