@@ -1732,6 +1732,52 @@ def _check_static(
                     f"complex (the dtype is not visible here)"
                 )
     _check_indirect(stmts, proof, unsafe)
+    _check_partial_state(stmts, proof, nest, unsafe)
+
+
+def _check_partial_state(
+    stmts: list[_Stmt], proof: _Proof, nest: LoopNest, unsafe: _Unsafe
+) -> None:
+    """When the loop may raise part-way, the arrays (and accumulators) it wrote hold
+    other partial results after a rewrite: fine only when nobody can see them (local
+    arrays that never escape, no enclosing `try`)."""
+    if not _may_raise(stmts, proof, nest):
+        return
+    ctx = proof.ctx
+    seen: list[str] = []
+    for s in stmts:
+        if isinstance(s.target, cst.Subscript):
+            flat = flatten_subscript(s.target)
+            name = flat[0].value if flat is not None else ""
+            if proof.in_try or not ctx.arrays.is_local_fresh(name) or _escapes(name, ctx):
+                seen.append(name)
+        elif s.kind == "reduction" and isinstance(s.target, cst.Name):
+            if proof.in_try or s.target.value in ctx.facts.declared_nonlocal:
+                seen.append(s.target.value)
+    if seen:
+        unsafe.add(
+            f"if the loop raises part-way, {', '.join(dict.fromkeys(seen))} would hold other "
+            "partial results than the loop leaves (they are visible to the caller or to an "
+            "enclosing try)"
+        )
+
+
+def _escapes(name: str, ctx: _Context) -> bool:
+    """True when `name` is read other than by subscripting it, `len()`, an attribute
+    (`.shape`) or `return name`: it may have been handed to other code."""
+    allowed: set[int] = set()
+    for node in walk(ctx.facts.node.body, prune=is_scope):
+        if isinstance(node, cst.Subscript):
+            allowed.add(id(node.value))
+        elif isinstance(node, cst.Attribute):
+            allowed.add(id(node.value))
+        elif isinstance(node, cst.Return) and node.value is not None:
+            allowed.add(id(node.value))
+        elif isinstance(node, (cst.AssignTarget, cst.AnnAssign)):
+            allowed.add(id(node.target))  # a (re)binding of the name, not a read
+        elif isinstance(node, cst.Call) and ctx.resolver.is_builtin(node.func, "len"):
+            allowed.update(id(a.value) for a in node.args)
+    return any(id(n) not in allowed for n in ctx.facts.loads.get(name, []))
 
 
 def _literal_of(value: cst.BaseExpression, cls: str) -> bool:
@@ -1802,12 +1848,20 @@ def _may_raise_when_empty(stmts: list[_Stmt], proof: _Proof, nest: LoopNest) -> 
     """True unless running the rewritten statements over zero iterations provably does
     nothing: only +, -, * of whole-loop slices, numeric literals, bound names and
     elementwise ufuncs (no constant subscript `a[0]`, division, unbound name...)."""
+    if any(s.kind not in ("elementwise", "augwrite", "where", "temp") for s in stmts):
+        return True  # reductions change the accumulator's type, scans and scatters index
+    return _may_raise(stmts, proof, nest)
+
+
+def _may_raise(stmts: list[_Stmt], proof: _Proof, nest: LoopNest) -> bool:
+    """True when a statement may raise for some input (division by a Python zero, an
+    unbound name, a constant or indirect subscript out of range, a scatter index)."""
     ctx = proof.ctx
     atom_of = _index_atom(ctx)
     known = set(proof.bound) | set(nest.vars) | {ctx.np}
     for s in stmts:
-        if s.kind not in ("elementwise", "augwrite", "where", "temp"):
-            return True  # reductions change the accumulator's type, scans and scatters index
+        if s.kind == "scatter":
+            return True
         for part in (s.target, s.value, s.cond, s.other):
             if part is not None and not _empty_safe(part, ctx, atom_of, known, nest):
                 return True

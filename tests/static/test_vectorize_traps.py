@@ -521,3 +521,45 @@ def test_evidence_that_may_not_run_does_not_count(evidence: str) -> None:
     return y
 """
     assert_left_alone(code, "x may be a Python list")
+
+
+# -- an exception part-way: the partial results must stay invisible ----------------------------
+
+PARTIAL = {
+    "caught by an enclosing try": """def f(x, k):
+    x = np.asarray(x, dtype=np.float64)
+    out = np.zeros(len(x))
+    c = np.zeros(len(x))
+    try:
+        for i in range(len(x)):
+            c[i] = x[i] * 2.0
+            out[i] = x[i] + 1 / k
+    except ZeroDivisionError:
+        return c
+    return out
+""",
+    "array handed to the caller first": """def f(x, k, log):
+    x = np.asarray(x, dtype=np.float64)
+    c = np.zeros(len(x))
+    log.append(c)
+    out = np.zeros(len(x))
+    for i in range(len(x)):
+        c[i] = x[i] * 2.0
+        out[i] = x[i] + 1 / k
+    return out
+""",
+}
+
+
+@pytest.mark.parametrize("name", sorted(PARTIAL))
+def test_partial_results_of_a_raising_loop_stay_as_they_were(name: str) -> None:
+    code = PARTIAL[name]
+    assert_left_alone(code, "if the loop raises part-way")
+    args = (FLOATS, 0, []) if "log" in code else (FLOATS, 0)
+    assert_equivalent(code, [args])
+
+
+def test_a_loop_that_cannot_raise_needs_no_such_care() -> None:
+    code = PARTIAL["caught by an enclosing try"].replace("1 / k", "k")
+    result = assert_equivalent(code, [(FLOATS, 0.0), (np.zeros(0), 1.0)])
+    assert result.changed
