@@ -24,20 +24,56 @@ iterations reverses no dependence (`dependences.vectorization_blocker`); arrays
 written and arrays accessed either are the same name or provably distinct memory
 (`aliasing`: two parameters may be the same array, so a write to one and a read of
 another leaves the loop alone); the loop index and temporaries are not used after
-the loop; the first subscript value is provably >= 0 (negative indices wrap) and
-an empty loop stays a no-op (a guard `if stop > start:` is emitted when the slice
-bounds could go negative).
+the loop; the first subscript value is provably >= 0 (negative indices wrap).
+Constructs whose array meaning differs from the scalar one are refused: `not`,
+`and`/`or`, chained and `is`/`in` comparisons, `x if c else y` (outside an `if`
+statement turned into `np.where`), builtins other than `abs`/`min`/`max`, methods
+and `math.*`.
 
-Assumptions of the static proof (documented in docs/static.md): subscripted names
-are NumPy arrays with as many dimensions as subscripts in the loop, and
-unsubscripted names in the loop are scalars (both checked against allocations and
-other uses in the function when visible).
+A zero-trip loop evaluates nothing: the rewrite is guarded by `if stop > start:`
+unless the trip count is provably >= 1 or the rewritten statements provably do
+nothing over empty slices (only `+ - *`, comparisons and elementwise ufuncs of
+loop-indexed slices, numeric literals and names certainly bound before the loop;
+never for reductions, whose accumulator would change type, `float` ->
+`np.float64`).
 
-`static_safe` is False (the validated `rewrite` may still try it on a workload)
-when the result depends on a dtype the function does not show: reassociated sums
-and products (exact for int64 modulo 2**64 and within rtol 1e-9 for float64, but
-not for int32 or float32 accumulators), scans with a possible cast per step, and
-the loop index used as a value (Python int vs int64).
+What a rewrite needs for `static_safe` (`rewrite --static` applies only those; the
+validated `rewrite` may still take the others, checked on a workload):
+
+* every subscripted name is certainly a NumPy ndarray when the loop starts: bound
+  only by numpy allocations/conversions (or arithmetic on them), or a parameter
+  rebound once by `x = np.asarray(x[, dtype])` before the loop, or whose `x.shape`/
+  `x.dtype`/... is certainly read before the loop (not in an `assert`, a branch or
+  behind `and`/`or`). A Python list would repeat or concatenate under `*`/`+`.
+* every loop-indexed access provably stays inside its array: the bound is
+  `len(a)`/`a.shape[k]` of that array, or the array was allocated with that size
+  (`np.zeros(n)`, `np.empty_like(x)`, `x.copy()`, `n, m = a.shape`, `n = len(x)`,
+  each name bound once). A slice past the end is silently shorter or broadcasts
+  where the loop raises IndexError.
+* every array stored into has a visible float or complex dtype (an element store
+  into an int array raises on NaN/overflow where a slice store wraps). Stores into
+  arrays allocated as int, bool or object are refused, except integer (bool)
+  literals. Augmented stores `t[i] += v` become `t[s] = t[s] + v` (the element
+  store's cast) unless `t` and every name in `v` are float arrays, where `+=` is
+  exact.
+* gathers and scatters index with a 1-D integer ndarray allocated in the function
+  (a 2-D index array indexes rows, a bool one masks); a tuple/list index or a known
+  2-D/non-integer one is refused.
+* if the loop may raise part-way (a Python division, a constant subscript, an
+  unbound name, a scatter), the arrays it writes are local, never handed to other
+  code, and no `try` encloses the loop (the loop leaves other partial results).
+* reassociated sums and products have float64 operands (exact for int64 modulo
+  2**64 and within rtol 1e-9 for float64, but not for int32 or float32
+  accumulators); scans do not cast per step; the loop index is not used as a value
+  (Python int vs int64).
+
+Further assumptions: ndarrays are base-class (not `np.matrix`, whose `*` is a
+matrix product), subscripted names have as many dimensions as subscripts in the
+loop, unsubscripted names in the loop are numbers, and arrays are not resized in
+place (`a.resize`, `a.shape = ...`). When the loop raises, arrays written by a
+not-static_safe rewrite may hold other partial results; `max`/`min` reductions on
+lists and a `float` accumulator becoming `np.float64` are accepted only through
+validation.
 """
 
 from __future__ import annotations
@@ -1197,20 +1233,20 @@ def _inside_try(block: Sequence[cst.BaseStatement], loop: cst.For) -> bool:
     raises may be caught, and the arrays it wrote so far then seen)."""
     for stmt in block:
         for sub in _child_blocks(stmt):
-            if any(s is loop for s in walk_statements(sub)):
+            if any(s is loop for s in _walk_statements(sub)):
                 if isinstance(stmt, (cst.Try, cst.TryStar)):
                     return True
                 return _inside_try(sub, loop)
     return False
 
 
-def walk_statements(block: Sequence[cst.BaseStatement]) -> list[cst.BaseStatement]:
+def _walk_statements(block: Sequence[cst.BaseStatement]) -> list[cst.BaseStatement]:
     """Every statement in `block` and in the blocks nested in it (not nested scopes)."""
     out: list[cst.BaseStatement] = []
     for stmt in block:
         out.append(stmt)
         for sub in _child_blocks(stmt):
-            out.extend(walk_statements(sub))
+            out.extend(_walk_statements(sub))
     return out
 
 
@@ -1413,7 +1449,11 @@ class _Proof:
             return False
         np_name = self.numpy_call(value)
         if np_name is not None:
-            return np_name in FRESH_ALLOCATORS
+            # numpy allocations and conversions return base-class ndarrays (not with
+            # `subok=True`, and not `asanyarray`, which keep np.matrix, whose `*` differs)
+            assert isinstance(value, cst.Call)
+            subok = any(a.keyword is not None and a.keyword.value == "subok" for a in value.args)
+            return not subok and np_name in FRESH_ALLOCATORS | _AS_ARRAY
         if isinstance(value, cst.Name):
             return self.is_ndarray(value.value, depth + 1)
         if (
@@ -1787,6 +1827,8 @@ def _literal_of(value: cst.BaseExpression, cls: str) -> bool:
         value = value.expression
     if cls == "int":
         return isinstance(value, cst.Integer)
+    if isinstance(value, cst.Comparison) and len(value.comparisons) == 1:
+        return True  # a NumPy bool per element, stored unchanged
     return isinstance(value, cst.Name) and value.value in ("True", "False")
 
 

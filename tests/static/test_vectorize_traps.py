@@ -563,3 +563,15 @@ def test_a_loop_that_cannot_raise_needs_no_such_care() -> None:
     code = PARTIAL["caught by an enclosing try"].replace("1 / k", "k")
     result = assert_equivalent(code, [(FLOATS, 0.0), (np.zeros(0), 1.0)])
     assert result.changed
+
+
+def test_comparisons_into_a_bool_array_are_fine() -> None:
+    code = """def f(x):
+    x = np.asarray(x, dtype=np.float64)
+    y = np.zeros(len(x), dtype=bool)
+    for i in range(len(x)):
+        y[i] = x[i] > 0.5
+    return y
+"""
+    result = assert_equivalent(code, [(NAN,), (FLOATS,), (np.zeros(0),)])
+    assert result.changed and "y[:len(x)] = x > 0.5" in result.new_code
