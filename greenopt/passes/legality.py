@@ -21,6 +21,7 @@ conservative: anything it does not understand is a reason to refuse.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -30,7 +31,6 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper
 
 from greenopt.optimizer.aliasing import ArrayFacts, Relation
-from greenopt.optimizer.cst_nodes import iter_children
 from greenopt.optimizer.name_facts import function_facts
 from greenopt.optimizer.numpy_names import NameResolver
 from greenopt.passes.import_edits import ImportedNames
@@ -196,7 +196,7 @@ NUMPY_ALLOCATORS = frozenset(
 # --- read-only traversal in libcst's visiting order -----------------------------------------
 
 #: child fields, in the order `CSTNode.visit` visits them, of the node types whose
-#: dataclass field order differs from it (other types: `cst_nodes.iter_children` order)
+#: dataclass field order differs from it (other types: dataclass field order)
 _VISIT_ORDER: dict[type, tuple[str, ...]] = {
     cst.Arg: ("keyword", "value"),
     cst.Attribute: ("value", "dot", "attr"),
@@ -243,21 +243,55 @@ for _name, _order in (
         _VISIT_ORDER[getattr(cst, _name)] = _order
 
 
+#: fields that never hold code (whitespace, parentheses, punctuation; as `cst_nodes.walk`)
+_NO_CODE_FIELDS = frozenset(
+    {"lpar", "rpar", "leading_lines", "lines_after_decorators", "comma", "semicolon",
+     "header", "footer", "trailing_whitespace", "operator", "equal", "colon", "star",
+     "whitespace_after_star", "whitespace_after_param", "default_comma"}
+)  # fmt: skip
+#: node type -> its child fields in visiting order (filled on first use of each type)
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+#: value type -> whether it is a CSTNode (an ABC `isinstance` is slow; filled on first use)
+_IS_NODE: dict[type, bool] = {}
+
+
+def _child_fields(kind: type) -> tuple[str, ...]:
+    """The fields of node type `kind` that may hold code, in libcst's visiting order."""
+    fields = _VISIT_ORDER.get(kind)
+    if fields is None:
+        fields = tuple(
+            f.name
+            for f in dataclasses.fields(kind)
+            if f.name not in _NO_CODE_FIELDS and not f.name.startswith("whitespace")
+        )
+    _CHILD_FIELDS[kind] = fields
+    return fields
+
+
+def _is_node(value: object) -> bool:
+    kind = type(value)
+    known = _IS_NODE.get(kind)
+    if known is None:
+        known = _IS_NODE[kind] = isinstance(value, cst.CSTNode)
+    return known
+
+
 def ordered_children(node: cst.CSTNode) -> list[cst.CSTNode]:
     """The children of `node` that can hold code, in the order `CSTNode.visit` visits them.
 
     Unlike `node.children` (and `node.visit`), nothing is rebuilt; whitespace,
     parentheses and punctuation are skipped (they hold no names).
     """
-    fields = _VISIT_ORDER.get(type(node))
+    fields = _CHILD_FIELDS.get(type(node))
     if fields is None:
-        return list(iter_children(node))
+        fields = _child_fields(type(node))
     found: list[cst.CSTNode] = []
     for name in fields:
         value = getattr(node, name)
-        if isinstance(value, (list, tuple)):
-            found.extend(item for item in value if isinstance(item, cst.CSTNode))
-        elif isinstance(value, cst.CSTNode):
+        kind = type(value)
+        if kind is list or kind is tuple:
+            found.extend(item for item in value if _is_node(item))
+        elif _is_node(value):
             found.append(value)
     return found
 
