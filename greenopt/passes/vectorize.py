@@ -190,6 +190,8 @@ class VectorizePass(Pass):
             ),
             after=(
                 "import numpy as np\n\n\ndef saxpy(a, x, y):\n    out = np.empty_like(x)\n"
+                "    if len(x) > 0 and len(y) < len(x):\n"
+                '        raise IndexError("index out of bounds: an array is shorter than the loop")\n'
                 "    out[:len(x)] = a * x + y[:len(x)]\n    return out\n"
             ),
         ),
@@ -246,7 +248,10 @@ class VectorizePass(Pass):
             ),
             after=(
                 "import numpy as np\n\n\ndef add2d(a, b):\n    n, m = a.shape\n"
-                "    c = np.zeros((n, m))\n    c[:n, :m] = a[:n, :m] + 2.0 * b[:n, :m]\n    return c\n"
+                "    c = np.zeros((n, m))\n"
+                "    if n > 0 and m > 0 and (len(b) < n or b.shape[1] < m):\n"
+                '        raise IndexError("index out of bounds: an array is shorter than the loop")\n'
+                "    c[:n, :m] = a[:n, :m] + 2.0 * b[:n, :m]\n    return c\n"
             ),
         ),
     )
@@ -610,7 +615,7 @@ def _plan_nest(node: cst.For, ctx: _Context) -> _Plan:
         raise Refusal(blocker)
     _check_scatter(stmts, accesses, ctx)
     proof = _Proof.build(ctx, node)
-    _check_static(stmts, accesses, nest, proof, unsafe)
+    checks = _check_static(stmts, accesses, nest, proof, unsafe)
     emitter = _Emitter(nest, ctx, unsafe, proof)
     emitter.needs_nonempty = _may_raise_when_empty(stmts, proof, nest)
     lines = [emitter.statement(s) for s in stmts]
@@ -619,13 +624,14 @@ def _plan_nest(node: cst.For, ctx: _Context) -> _Plan:
         code = f"if {guard}:\n" + "".join(f"    {ln}\n" for ln in lines)
     else:
         code = "".join(f"{ln}\n" for ln in lines)
+    code = _length_check(checks, emitter.trip_clauses()) + code
     kind, what = _kind(stmts, nest, accesses)
     rationale = (
         f"The loop over {', '.join(loop_vars)} has no early exit, no side effects and no "
         "loop-carried dependence that statement-by-statement execution would reverse, so "
         f"NumPy can run it as whole-array operations in compiled code ({what})."
     )
-    first = code.splitlines()[0] if not guard else code.splitlines()[1].strip()
+    first = lines[0]
     message = f"{what}: `{first}`" if len(first) <= 90 else f"{what}"
     return _Plan(code=code, kind=kind, message=message, rationale=rationale, unsafe=unsafe)
 
@@ -1702,9 +1708,13 @@ class _Proof:
 
 def _check_static(
     stmts: list[_Stmt], accesses: list[Access], nest: LoopNest, proof: _Proof, unsafe: _Unsafe
-) -> None:
+) -> list[str]:
     """What the loop's text does not prove: refuse what is known to differ, and mark
-    static_safe False for what depends on values the function does not show."""
+    static_safe False for what depends on values the function does not show.
+
+    Returns the length checks (`len(y) < len(x)`) to emit before the rewrite when an
+    array may be shorter than the loop needs and raising IndexError up front is exactly
+    what the loop would do (nothing else in it can raise; what it writes is invisible)."""
     ctx = proof.ctx
     arrays = sorted({a.array for a in accesses} | _index_arrays(stmts, ctx))
     lists = [a for a in arrays if not proof.is_ndarray(a)]
@@ -1715,6 +1725,8 @@ def _check_static(
         )
     loops = {lp.var: lp for lp in nest.loops}
     short: list[str] = []
+    checks: list[str] = []
+    checkable = not _may_raise(stmts, proof, nest) and not _visible_writes(stmts, proof)
     for acc in accesses:
         for dim, ix in enumerate(acc.indices):
             if ix is None:
@@ -1724,14 +1736,23 @@ def _check_static(
                 continue  # no loop index (evaluated as written), or refused when emitted
             lp = loops[used[0]]
             needed = ix.substitute(lp.var, lp.stop.plus(-1)).plus(1)
-            if not proof.within(acc.array, dim, needed) and acc.array not in short:
+            if proof.within(acc.array, dim, needed):
+                continue
+            if acc.array not in short:
                 short.append(acc.array)
-    if short:
+            extent = f"len({acc.array})" if dim == 0 else f"{acc.array}.shape[{dim}]"
+            check = f"{extent} < {needed.code()}"
+            checkable = checkable and lp.step == 1
+            if check not in checks:
+                checks.append(check)
+    if short and not checkable:
         ranges = ", ".join(f"range({lp.start.code()}, {lp.stop.code()})" for lp in nest.loops)
         unsafe.add(
             f"the bounds of {', '.join(short)} are not provably within {ranges} (a short "
             "array raises IndexError in the loop; a slice is silently shorter or broadcasts)"
         )
+        checks = []
+
     for s in stmts:
         if s.kind not in ("elementwise", "augwrite", "where", "scan", "scatter"):
             continue
@@ -1773,16 +1794,24 @@ def _check_static(
                 )
     _check_indirect(stmts, proof, unsafe)
     _check_partial_state(stmts, proof, nest, unsafe)
+    return checks
 
 
-def _check_partial_state(
-    stmts: list[_Stmt], proof: _Proof, nest: LoopNest, unsafe: _Unsafe
-) -> None:
-    """When the loop may raise part-way, the arrays (and accumulators) it wrote hold
-    other partial results after a rewrite: fine only when nobody can see them (local
-    arrays that never escape, no enclosing `try`)."""
-    if not _may_raise(stmts, proof, nest):
-        return
+def _length_check(checks: list[str], trips: list[str]) -> str:
+    """Statements raising IndexError, as the loop would, when an array is too short
+    (every loop runs at least once and some access passes an array's end)."""
+    if not checks:
+        return ""
+    short = " or ".join(checks)
+    if trips and len(checks) > 1:
+        short = f"({short})"
+    cond = " and ".join([*trips, short])
+    return f'if {cond}:\n    raise IndexError("index out of bounds: an array is shorter than the loop")\n'
+
+
+def _visible_writes(stmts: list[_Stmt], proof: _Proof) -> list[str]:
+    """Arrays and accumulators written by the loop whose partial results another part
+    of the program could see if the loop raised part-way."""
     ctx = proof.ctx
     seen: list[str] = []
     for s in stmts:
@@ -1794,9 +1823,21 @@ def _check_partial_state(
         elif s.kind == "reduction" and isinstance(s.target, cst.Name):
             if proof.in_try or s.target.value in ctx.facts.declared_nonlocal:
                 seen.append(s.target.value)
+    return list(dict.fromkeys(seen))
+
+
+def _check_partial_state(
+    stmts: list[_Stmt], proof: _Proof, nest: LoopNest, unsafe: _Unsafe
+) -> None:
+    """When the loop may raise part-way, the arrays (and accumulators) it wrote hold
+    other partial results after a rewrite: fine only when nobody can see them (local
+    arrays that never escape, no enclosing `try`)."""
+    if not _may_raise(stmts, proof, nest):
+        return
+    seen = _visible_writes(stmts, proof)
     if seen:
         unsafe.add(
-            f"if the loop raises part-way, {', '.join(dict.fromkeys(seen))} would hold other "
+            f"if the loop raises part-way, {', '.join(seen)} would hold other "
             "partial results than the loop leaves (they are visible to the caller or to an "
             "enclosing try)"
         )
@@ -1981,6 +2022,18 @@ class _Emitter:
         if atom in self.ctx.nonneg:
             return True
         return atom.startswith("len(") or ".shape[" in atom or atom.endswith(".size")
+
+    def trip_clauses(self) -> list[str]:
+        """`stop > start` for each loop of the nest not provably run at least once."""
+        clauses: list[str] = []
+        for lp in self.nest.loops:
+            trip = lp.stop - lp.start
+            if trip.plus(-1).nonneg(self._nonneg_atom):
+                continue
+            pos = Affine(tuple((a, c) for a, c in trip.terms if c > 0), 0)
+            neg = Affine(tuple((a, -c) for a, c in trip.terms if c < 0), -trip.const)
+            clauses.append(f"{pos.code()} > {neg.code()}")
+        return clauses
 
     def guard(self) -> str:
         """The condition under which the loop runs at least once, when a guard is needed."""

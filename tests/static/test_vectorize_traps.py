@@ -287,7 +287,9 @@ def test_elementwise_slices_need_no_guard() -> None:
 # -- 5. out-of-bounds indexing must still raise ---------------------------------------------------
 
 
-def test_second_array_of_unknown_length_is_not_proven() -> None:
+def test_second_array_of_unknown_length_is_checked_up_front() -> None:
+    """`y[:len(x)]` of a short y would broadcast or be shorter: the rewrite raises the
+    loop's IndexError first (nothing else in the loop can raise, `out` is local)."""
     code = """def f(x, y):
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
@@ -296,20 +298,51 @@ def test_second_array_of_unknown_length_is_not_proven() -> None:
         out[i] = x[i] + y[i]
     return out
 """
-    assert_left_alone(code, "bounds of y are not provably within range(0, len(x))")
-    assert_equivalent(code, [(np.ones(4), np.ones(1)), (np.ones(4), np.ones(2))])
+    result = assert_equivalent(
+        code,
+        [(np.ones(4), np.ones(1)), (np.ones(4), np.ones(2)), (np.ones(2), np.ones(5))]
+        + [(np.zeros(0), np.zeros(0)), (np.ones(3), np.ones(3))],
+    )
+    assert result.changed and "len(y) < len(x)" in result.new_code
 
 
-def test_bound_n_larger_than_the_array_is_not_proven() -> None:
+def test_bound_n_larger_than_the_array_is_checked_up_front() -> None:
     code = """def f(x, n):
     x = np.asarray(x, dtype=np.float64)
     y = np.zeros(n)
     for i in range(n):
-        y[i] = x[i] * 2
+        y[i] = x[i + 1] * 2
     return y
 """
-    assert_left_alone(code, "bounds of x are not provably within range(0, n)")
-    assert_equivalent(code, [(np.ones(3), 5)])
+    result = assert_equivalent(code, [(np.ones(3), 5), (np.ones(3), 2), (np.ones(3), 3)])
+    assert "len(x) < n + 1" in result.new_code
+
+
+def test_short_array_with_a_visible_target_is_not_proven() -> None:
+    """The loop fills `out` up to the short array's end before it raises."""
+    code = """def f(x, log):
+    x = np.asarray(x, dtype=np.float64)
+    out = np.zeros(3)
+    log.append(out)
+    for i in range(len(x)):
+        out[i] = x[i] * 2.0
+    return out
+"""
+    assert_left_alone(code, "bounds of out are not provably")
+    assert_equivalent(code, [(np.ones(5), [])])
+
+
+def test_short_array_in_a_loop_that_may_raise_otherwise_is_not_proven() -> None:
+    code = """def f(x, y, k):
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    out = np.zeros(len(x))
+    for i in range(len(x)):
+        out[i] = x[i] + y[i] + 1 / k
+    return out
+"""
+    assert_left_alone(code, "bounds of y are not provably")
+    assert_equivalent(code, [(np.ones(3), np.ones(1), 0)])
 
 
 def test_stride_two_reading_past_the_end_is_not_proven() -> None:
