@@ -195,52 +195,48 @@ NUMPY_ALLOCATORS = frozenset(
 
 # --- read-only traversal in libcst's visiting order -----------------------------------------
 
-#: child fields, in the order `CSTNode.visit` visits them, of the node types whose
+#: child fields, in the order `CSTNode.visit` visits them, of the node types (by name) whose
 #: dataclass field order differs from it (other types: dataclass field order)
-_VISIT_ORDER: dict[type, tuple[str, ...]] = {
-    cst.Arg: ("keyword", "value"),
-    cst.Attribute: ("value", "dot", "attr"),
-    cst.ClassDef: ("decorators", "name", "type_parameters", "bases", "keywords", "body"),
-    cst.CompFor: ("asynchronous", "target", "iter", "ifs", "inner_for_in"),
-    cst.Dict: ("lbrace", "elements", "rbrace"),
-    cst.DictComp: ("lbrace", "key", "value", "for_in", "rbrace"),
-    cst.ExceptHandler: ("type", "name", "body"),
-    cst.ExceptStarHandler: ("type", "name", "body"),
-    cst.For: ("asynchronous", "target", "iter", "body", "orelse"),
-    cst.FormattedString: ("parts",),
-    cst.FormattedStringExpression: ("format_spec", "expression", "conversion"),
-    cst.FunctionDef: (
+_VISIT_ORDER: dict[str, tuple[str, ...]] = {
+    "Arg": ("keyword", "value"),
+    "Attribute": ("value", "dot", "attr"),
+    "ClassDef": ("decorators", "name", "type_parameters", "bases", "keywords", "body"),
+    "CompFor": ("asynchronous", "target", "iter", "ifs", "inner_for_in"),
+    "Dict": ("lbrace", "elements", "rbrace"),
+    "DictComp": ("lbrace", "key", "value", "for_in", "rbrace"),
+    "ExceptHandler": ("type", "name", "body"),
+    "ExceptStarHandler": ("type", "name", "body"),
+    "For": ("asynchronous", "target", "iter", "body", "orelse"),
+    "FormattedString": ("parts",),
+    "FormattedStringExpression": ("expression", "format_spec"),
+    "FunctionDef": (
         "decorators", "asynchronous", "name", "type_parameters", "params", "returns", "body"
     ),
-    cst.IfExp: ("body", "test", "orelse"),
-    cst.ImportFrom: ("names", "relative", "module"),
-    cst.IndentedBlock: ("indent", "body"),
-    cst.List: ("lbracket", "elements", "rbracket"),
-    cst.ListComp: ("lbracket", "elt", "for_in", "rbracket"),
-    cst.Match: ("subject", "indent", "cases"),
-    cst.MatchCase: ("pattern", "guard", "body"),
-    cst.MatchList: ("lbracket", "patterns", "rbracket"),
-    cst.MatchMapping: ("lbrace", "elements", "rest", "trailing_comma", "rbrace"),
-    cst.Parameters: (
+    "IfExp": ("body", "test", "orelse"),
+    "ImportFrom": ("relative", "module", "names"),
+    "IndentedBlock": ("body",),
+    "List": ("lbracket", "elements", "rbracket"),
+    "ListComp": ("lbracket", "elt", "for_in", "rbracket"),
+    "Match": ("subject", "cases"),
+    "MatchCase": ("pattern", "guard", "body"),
+    "MatchList": ("lbracket", "patterns", "rbracket"),
+    "MatchMapping": ("lbrace", "elements", "rest", "trailing_comma", "rbrace"),
+    "Parameters": (
         "posonly_params", "posonly_ind", "params", "star_arg", "kwonly_params", "star_kwarg"
     ),
-    cst.Set: ("lbrace", "elements", "rbrace"),
-    cst.SetComp: ("lbrace", "elt", "for_in", "rbrace"),
-    cst.SimpleStatementSuite: ("leading_whitespace", "body"),
-    cst.Slice: ("lower", "first_colon", "upper", "second_colon", "step"),
-    cst.Subscript: ("value", "lbracket", "slice", "rbracket"),
-    cst.TypeAlias: ("name", "type_parameters", "value"),
-    cst.TypeParameters: ("lbracket", "params", "rbracket"),
-    cst.With: ("asynchronous", "items", "body"),
+    "Set": ("lbrace", "elements", "rbrace"),
+    "SetComp": ("lbrace", "elt", "for_in", "rbrace"),
+    "SimpleStatementSuite": ("leading_whitespace", "body"),
+    "Slice": ("lower", "first_colon", "upper", "second_colon", "step"),
+    "Subscript": ("value", "lbracket", "slice", "rbracket"),
+    "TypeAlias": ("name", "type_parameters", "value"),
+    "TypeParameters": ("lbracket", "params", "rbracket"),
+    "With": ("asynchronous", "items", "body"),
+    "LazyImportFrom": ("relative", "module", "names"),
+    "StarredDictComp": ("lbrace", "value", "for_in", "rbrace"),
+    "TemplatedString": ("parts",),
+    "TemplatedStringExpression": ("expression", "format_spec"),
 }  # fmt: skip
-for _name, _order in (
-    ("LazyImportFrom", ("names", "relative", "module")),
-    ("StarredDictComp", ("lbrace", "value", "for_in", "rbrace")),
-    ("TemplatedString", ("parts",)),
-    ("TemplatedStringExpression", ("format_spec", "expression", "conversion")),
-):  # node types of newer libcst releases
-    if hasattr(cst, _name):
-        _VISIT_ORDER[getattr(cst, _name)] = _order
 
 
 #: fields that never hold code (whitespace, parentheses, punctuation; as `cst_nodes.walk`)
@@ -257,7 +253,7 @@ _IS_NODE: dict[type, bool] = {}
 
 def _child_fields(kind: type) -> tuple[str, ...]:
     """The fields of node type `kind` that may hold code, in libcst's visiting order."""
-    fields = _VISIT_ORDER.get(kind)
+    fields = _VISIT_ORDER.get(kind.__name__)
     if fields is None:
         fields = tuple(
             f.name
