@@ -11,6 +11,7 @@ differ silently, so the run stops with a clear error.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -26,8 +27,16 @@ def worker_code_fingerprint() -> str:
     return code_fingerprint()
 
 
+#: One analysis at a time per worker process. Dask runs tasks in threads, and
+#: CPython's `ast` constructor tracks its recursion depth per interpreter, not per
+#: thread (3.11: "AST constructor recursion depth mismatch" under concurrency); the
+#: analysis holds the GIL anyway, so parallelism comes from worker processes.
+_ANALYSIS_LOCK = threading.Lock()
+
+
 def _run_task(task: FileTask, options: AnalysisOptions) -> FileResult:
-    return analyze_source(task.path, task.data, options)
+    with _ANALYSIS_LOCK:
+        return analyze_source(task.path, task.data, options)
 
 
 @dataclass(frozen=True)
