@@ -8,7 +8,7 @@ find the function again in a child process. Positions are libcst's (1-based line
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import libcst as cst
@@ -76,9 +76,37 @@ def _compound_bodies(stmt: cst.CSTNode) -> Iterator[cst.BaseSuite]:
             yield final.body
 
 
-def positions(module: SourceModule) -> dict[cst.CSTNode, CodeRange]:
-    """Node -> code range for every node of `module.tree` (computed once per SourceModule)."""
-    return dict(module.metadata().resolve(PositionProvider))
+class Positions(Mapping[cst.CSTNode, CodeRange]):
+    """Node -> code range for every node of a module, resolved on the first lookup.
+
+    libcst's `PositionProvider` costs a pass over the whole module; a pass that finds
+    nothing never looks a position up, so it never pays for it. The result is cached
+    by the module's metadata wrapper, so the passes of one check share it.
+    """
+
+    def __init__(self, module: SourceModule) -> None:
+        self._module = module
+        self._ranges: Mapping[cst.CSTNode, CodeRange] | None = None
+
+    def _resolved(self) -> Mapping[cst.CSTNode, CodeRange]:
+        if self._ranges is None:
+            self._ranges = self._module.metadata().resolve(PositionProvider)
+        return self._ranges
+
+    def __getitem__(self, node: cst.CSTNode) -> CodeRange:
+        return self._resolved()[node]
+
+    def __iter__(self) -> Iterator[cst.CSTNode]:
+        return iter(self._resolved())
+
+    def __len__(self) -> int:
+        return len(self._resolved())
+
+
+def positions(module: SourceModule) -> Positions:
+    """Node -> code range for every node of `module.tree` (resolved on first lookup, once
+    per SourceModule)."""
+    return Positions(module)
 
 
 def function_by_qualname(module: cst.Module, qualname: str) -> FunctionInfo | None:

@@ -56,7 +56,7 @@ import libcst as cst
 from greenopt.optimizer.numpy_names import alias_for_rewrite, ensure_numpy_import
 from greenopt.optimizer.source import SourceModule
 from greenopt.passes.base import Example, Opportunity, Pass, Site
-from greenopt.passes.function_defs import FunctionInfo, iter_functions, positions
+from greenopt.passes.function_defs import FunctionInfo, Positions, iter_functions, positions
 from greenopt.passes.import_edits import ImportedNames
 from greenopt.passes.legality import (
     PURE_METHODS,
@@ -304,7 +304,7 @@ class LoopFusionPass(Pass):
         module: SourceModule,
         info: FunctionInfo,
         imports: ImportedNames,
-        where: dict,
+        where: Positions,
         path: str,
         module_names: _ModuleNames,
     ) -> list[Opportunity]:
@@ -986,7 +986,7 @@ class _Rewrite(cst.CSTTransformer):
     def __init__(
         self,
         module: SourceModule,
-        where: dict,
+        where: Positions,
         fuse_at: dict[tuple[int, int], _PairChoice],
         chain_steps: dict[tuple[int, int], str],
         alias: str,
