@@ -49,7 +49,10 @@ validated `rewrite` may still take the others, checked on a workload):
   `len(a)`/`a.shape[k]` of that array, or the array was allocated with that size
   (`np.zeros(n)`, `np.empty_like(x)`, `x.copy()`, `n, m = a.shape`, `n = len(x)`,
   each name bound once). A slice past the end is silently shorter or broadcasts
-  where the loop raises IndexError.
+  where the loop raises IndexError, so otherwise the rewrite starts with
+  `if len(x) > 0 and len(y) < len(x): raise IndexError(...)` when raising up front
+  is exactly what the loop does: step 1, nothing else in the loop can raise, and
+  what it writes is invisible (see the last-but-one point).
 * every array stored into has a visible float or complex dtype (an element store
   into an int array raises on NaN/overflow where a slice store wraps). Stores into
   arrays allocated as int, bool or object are refused, except integer (bool)
