@@ -84,6 +84,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import ClassVar
 
 import libcst as cst
@@ -1359,7 +1360,23 @@ class _Proof:
             return False
         if name in facts.params:
             return name not in facts.stores or self._converted(name) is not None
-        return len(facts.bindings.get(name, [])) == 1
+        # bound once, by a statement that has run before the loop (a binding inside an
+        # enclosing loop body after this loop would give its arrays another epoch)
+        return len(facts.bindings.get(name, [])) == 1 and name in self.assigned_before
+
+    @cached_property
+    def assigned_before(self) -> set[str]:
+        """Names assigned by the plain assignments among the dominators."""
+        names: set[str] = set()
+        for stmt in self.dominators:
+            if isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    if isinstance(small, cst.Assign):
+                        for t in small.targets:
+                            names.update(_target_names(t.target))
+                    elif isinstance(small, cst.AnnAssign) and small.value is not None:
+                        names.update(_target_names(small.target))
+        return names
 
     def _converted(self, name: str) -> cst.Call | None:
         """The call of `name = np.asarray(name[, dtype])` when that is the only rebinding of

@@ -608,3 +608,25 @@ def test_comparisons_into_a_bool_array_are_fine() -> None:
 """
     result = assert_equivalent(code, [(NAN,), (FLOATS,), (np.zeros(0),)])
     assert result.changed and "y[:len(x)] = x > 0.5" in result.new_code
+
+
+def test_sizes_bound_after_the_loop_in_an_enclosing_loop_prove_nothing() -> None:
+    """`y` keeps the first round's size while `k` takes the next one: `y[:k]` would be
+    shorter where the loop raises IndexError."""
+    code = """def f(x, sizes):
+    x = np.asarray(x, dtype=np.float64)
+    rows = []
+    for m in sizes:
+        if rows:
+            for i in range(k):
+                y[i] = 2.0
+        k = int(m)
+        if not rows:
+            y = np.zeros(k)
+        rows.append(k)
+    return y
+"""
+    found = VectorizePass().find(SourceModule.parse(HEADER + code, "m.py"))
+    (opp,) = [o for o in found if o.code != "GO190"]
+    assert not opp.static_safe
+    assert_equivalent(code, [(np.ones(8), [2, 5])])
