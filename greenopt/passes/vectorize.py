@@ -1868,6 +1868,8 @@ def _escapes(name: str, ctx: _Context) -> bool:
     (`.shape`) or `return name`: it may have been handed to other code."""
     allowed: set[int] = set()
     for node in walk(ctx.facts.node.body, prune=is_scope):
+        if is_scope(node) and any(n.value == name for n in names_in(node)):
+            return True  # a closure or class body reads it: whoever calls it sees the array
         if isinstance(node, cst.Subscript):
             allowed.add(id(node.value))
         elif isinstance(node, cst.Attribute):

@@ -630,3 +630,17 @@ def test_sizes_bound_after_the_loop_in_an_enclosing_loop_prove_nothing() -> None
     (opp,) = [o for o in found if o.code != "GO190"]
     assert not opp.static_safe
     assert_equivalent(code, [(np.ones(8), [2, 5])])
+
+
+def test_an_array_a_closure_reads_is_visible() -> None:
+    code = """def f(x, k, log):
+    x = np.asarray(x, dtype=np.float64)
+    c = np.zeros(len(x))
+    log.append(lambda: c)
+    out = np.zeros(len(x))
+    for i in range(len(x)):
+        c[i] = x[i] * 2.0
+        out[i] = x[i] + 1 / k
+    return out
+"""
+    assert_left_alone(code, "if the loop raises part-way, c would hold")
