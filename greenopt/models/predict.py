@@ -11,6 +11,7 @@ also when no model is shipped or the features lie far outside the training range
 
 from __future__ import annotations
 
+import ast
 import json
 import math
 import textwrap
@@ -24,8 +25,11 @@ from greenopt.models.baselines import roofline_log_ratio
 from greenopt.models.delta import approximate
 from greenopt.models.features import (
     CANDIDATE_FEATURE_NAMES,
+    FunctionProfile,
     candidate_features,
+    find_function_node,
     profile_code,
+    profile_function,
 )
 
 if TYPE_CHECKING:
@@ -77,6 +81,9 @@ class CostModel:
         self.document = document
         self.path = path
         self._ensembles: dict[str, Ensemble] | None = None
+        # (code, function) -> profile: `check` asks about many findings of one module
+        self._profiles: dict[tuple[str, str | None], FunctionProfile] = {}
+        self._trees: dict[str, ast.Module] = {}
 
     # -- model parts ---------------------------------------------------------
     @property
@@ -176,7 +183,7 @@ class CostModel:
         the candidate is approximated from the opportunity's pass and site.
         """
         try:
-            profile = profile_code(_parse_function(function_code), None, opportunity.site.function)
+            profile = self._profile(function_code, opportunity.site.function)
         except SyntaxError as exc:
             raise InputError(
                 f"cannot predict for {opportunity.site.function}: syntax error: {exc.msg}"
@@ -187,6 +194,28 @@ class CostModel:
         passes = [opportunity.pass_name]
         feats = candidate_features(profile.features(), variant.features(), passes)
         return self.predict_features(feats, passes)
+
+    def _profile(self, code: str, function: str | None) -> FunctionProfile:
+        """The (unsized) profile of `function` in `code`, parsed once per code and function.
+
+        Profiles are never mutated (`approximate` copies), so sharing them is safe.
+        """
+        key = (code, function)
+        profile = self._profiles.get(key)
+        if profile is None:
+            if len(self._profiles) >= 256:
+                self._profiles.clear()
+                self._trees.clear()
+            tree = self._trees.get(code)
+            if tree is None:
+                tree = self._trees[code] = ast.parse(_parse_function(code))
+            node = find_function_node(tree, function)
+            if node is None:  # not a function of this code: profile it as a whole
+                profile = profile_code(_parse_function(code), None, function)
+            else:
+                profile = profile_function(node, None)
+            self._profiles[key] = profile
+        return profile
 
     def info(self) -> dict[str, Any]:
         """What is loaded: path, training summary, policy and cross-validated figures."""
