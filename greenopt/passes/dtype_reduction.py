@@ -49,7 +49,7 @@ from greenopt.optimizer.numpy_names import (
 )
 from greenopt.optimizer.source import SourceModule
 from greenopt.passes.base import Example, Opportunity, Pass, Site
-from greenopt.passes.function_defs import FunctionInfo, iter_functions, positions
+from greenopt.passes.function_defs import DefSites, FunctionInfo, iter_functions, positions
 from greenopt.passes.import_edits import ImportedNames
 from greenopt.passes.legality import (
     FastVisitor,
@@ -563,7 +563,7 @@ class DtypeReductionPass(Pass):
         """One opportunity per function with float64 work to reduce."""
         tree = module.tree
         imports = ImportedNames.of(tree)
-        where = positions(module)
+        def_site = DefSites(module, positions(module))
         path = module.path or "<string>"
         found: list[Opportunity] = []
         for info in iter_functions(tree):
@@ -577,16 +577,8 @@ class DtypeReductionPass(Pass):
                 parts.append(f"{len(plan.calls)} float64 allocation/conversion(s)")
             if plan.params:
                 parts.append("inputs " + ", ".join(f"`{p}`" for p in plan.params))
-            start = where[info.node]
-            name_end = where[info.node.name]
-            site = Site(
-                path,
-                start.start.line,
-                start.start.column,
-                name_end.end.line,
-                name_end.end.column,
-                info.qualname,
-            )
+            line, col, end_line, end_col = def_site(info.node)
+            site = Site(path, line, col, end_line, end_col, info.qualname)
             found.append(
                 Opportunity(
                     self.name,

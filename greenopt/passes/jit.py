@@ -49,7 +49,7 @@ import libcst as cst
 
 from greenopt.optimizer.source import SourceModule
 from greenopt.passes.base import Example, Opportunity, Pass, Site
-from greenopt.passes.function_defs import FunctionInfo, iter_functions, positions
+from greenopt.passes.function_defs import DefSites, FunctionInfo, iter_functions, positions
 from greenopt.passes.import_edits import ImportedNames, ensure_import
 from greenopt.passes.legality import (
     FastVisitor,
@@ -743,7 +743,7 @@ class JitPass(Pass):
         """Jit opportunities (GO401-403) and reasons for not jitting (GO490)."""
         tree = module.tree
         imports = ImportedNames.of(tree)
-        where = positions(module)
+        def_site = DefSites(module, positions(module))
         path = module.path or "<string>"
         found: list[Opportunity] = []
         context = _ModuleContext.of(tree)
@@ -753,16 +753,8 @@ class JitPass(Pass):
             analysis = self.analyse(info, module, context)
             if analysis.skip == "silent":
                 continue
-            span = where[info.node.name]
-            start = where[info.node]
-            site = Site(
-                path,
-                start.start.line,
-                start.start.column,
-                span.end.line,
-                span.end.column,
-                info.qualname,
-            )
+            line, col, end_line, end_col = def_site(info.node)
+            site = Site(path, line, col, end_line, end_col, info.qualname)
             if analysis.skip:
                 found.append(
                     Opportunity(
