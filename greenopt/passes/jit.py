@@ -60,6 +60,7 @@ from greenopt.passes.legality import (
     parallel_blockers,
     range_args,
     simple_range_loop,
+    small_statements,
 )
 
 #: loops whose trip count is a literal at most this large (and not nested) are too small
@@ -370,7 +371,7 @@ def overflow_risk(func: cst.FunctionDef) -> str | None:
     loops = _loops(func)
     in_loop: set[int] = set()
     for loop in loops:
-        for stmt in _small_statements_of(loop.body):
+        for stmt in small_statements(loop.body):
             in_loop.add(id(stmt))
     risk: str | None = None
 
@@ -478,20 +479,6 @@ def _int_seeded(func: cst.FunctionDef) -> set[str]:
                 elif isinstance(node.value, cst.Float):
                     floats.add(name)
     return seeded - floats
-
-
-def _small_statements_of(node: cst.CSTNode) -> list[cst.BaseSmallStatement]:
-    found: list[cst.BaseSmallStatement] = []
-
-    class Collect(FastVisitor):
-        def visit_SimpleStatementLine(self, line: cst.SimpleStatementLine) -> None:
-            found.extend(line.body)
-
-        def visit_SimpleStatementSuite(self, suite: cst.SimpleStatementSuite) -> None:
-            found.extend(suite.body)
-
-    Collect().visit(node)
-    return found
 
 
 def _code(node: cst.CSTNode) -> str:

@@ -1283,7 +1283,8 @@ def _first_occurrence_is_binding(body: cst.BaseSuite, name: str) -> bool:
     return False
 
 
-def _small_statements(node: cst.CSTNode) -> list[cst.BaseSmallStatement]:
+def small_statements(node: cst.CSTNode) -> list[cst.BaseSmallStatement]:
+    """Every small statement under `node` (nested function bodies included), in order."""
     found: list[cst.BaseSmallStatement] = []
 
     class Collect(FastVisitor):
@@ -1345,7 +1346,7 @@ def parallel_blockers(
     if summary.effects:
         return ParallelVerdict(f"the loop {summary.effects[0]}")
     reductions: list[str] = []
-    statements = _small_statements(loop.body)
+    statements = small_statements(loop.body)
     headers = _header_names(loop.body)
     for name in sorted(summary.bound - {var}):
         mentions = [s for s in statements if name in names_in(s)]
