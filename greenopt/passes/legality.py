@@ -817,26 +817,7 @@ def is_fresh_allocation(value: cst.BaseExpression, imports: ImportedNames) -> bo
 
 def own_scope_statements(func: cst.FunctionDef) -> list[cst.BaseSmallStatement]:
     """The small statements of `func` itself: nested functions, classes and lambdas excluded."""
-    found: list[cst.BaseSmallStatement] = []
-
-    class Collect(FastVisitor):
-        def visit_SimpleStatementLine(self, line: cst.SimpleStatementLine) -> None:
-            found.extend(line.body)
-
-        def visit_SimpleStatementSuite(self, suite: cst.SimpleStatementSuite) -> None:
-            found.extend(suite.body)
-
-        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-            return node is func
-
-        def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-            return False
-
-        def visit_Lambda(self, node: cst.Lambda) -> bool:
-            return False
-
-    Collect().visit(func)
-    return found
+    return small_statements(func, own_scope_of=func)
 
 
 @dataclass(frozen=True)
@@ -1283,8 +1264,14 @@ def _first_occurrence_is_binding(body: cst.BaseSuite, name: str) -> bool:
     return False
 
 
-def small_statements(node: cst.CSTNode) -> list[cst.BaseSmallStatement]:
-    """Every small statement under `node` (nested function bodies included), in order."""
+def small_statements(
+    node: cst.CSTNode, own_scope_of: cst.FunctionDef | None = None
+) -> list[cst.BaseSmallStatement]:
+    """Every small statement under `node`, in order.
+
+    Nested function bodies are included, unless `own_scope_of` is given: then only
+    that function's own statements count (nested defs, classes and lambdas skipped).
+    """
     found: list[cst.BaseSmallStatement] = []
 
     class Collect(FastVisitor):
@@ -1293,6 +1280,15 @@ def small_statements(node: cst.CSTNode) -> list[cst.BaseSmallStatement]:
 
         def visit_SimpleStatementSuite(self, suite: cst.SimpleStatementSuite) -> None:
             found.extend(suite.body)
+
+        def visit_FunctionDef(self, fn: cst.FunctionDef) -> bool:
+            return own_scope_of is None or fn is own_scope_of
+
+        def visit_ClassDef(self, cls: cst.ClassDef) -> bool:
+            return own_scope_of is None
+
+        def visit_Lambda(self, lam: cst.Lambda) -> bool:
+            return own_scope_of is None
 
     Collect().visit(node)
     return found
