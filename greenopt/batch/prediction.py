@@ -9,7 +9,6 @@ source "none": analyze never invents a number.
 from __future__ import annotations
 
 import functools
-import importlib
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -56,11 +55,7 @@ def load_predictor(model_path: str | None = None, enabled: bool = True) -> Predi
     """The cost model for this process (cached per path: it is immutable once loaded)."""
     if not enabled:
         return Predictor(None, "predictions disabled")
-    try:
-        module = importlib.import_module("greenopt.models.predict")
-        model = module.load_model(model_path)
-    except ImportError as exc:
-        return Predictor(None, f"cost model not installed ({exc})")
-    except Exception as exc:  # a broken shipped model: report, do not predict
-        return Predictor(None, f"cost model failed to load: {type(exc).__name__}: {exc}")
-    return Predictor(model, None)
+    from greenopt.optimizer.predictions import load_cost_model
+
+    model, reason = load_cost_model(model_path)
+    return Predictor(model, reason)

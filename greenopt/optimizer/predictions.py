@@ -20,14 +20,21 @@ NO_PREDICTION: dict[str, Any] = {
 }
 
 
-def load_model_or_none() -> Any | None:
-    """The shipped cost model, or None when it is missing or cannot load."""
+def load_cost_model(path: str | None = None) -> tuple[Any | None, str | None]:
+    """(the cost model, None), or (None, why it is unavailable): missing or broken."""
     try:
         from greenopt.models.predict import load_model
+    except Exception as exc:
+        return None, f"cost model unavailable ({type(exc).__name__})"
+    try:
+        return load_model(path), None
+    except Exception as exc:  # a broken shipped model: report, never predict
+        return None, f"cost model failed to load ({type(exc).__name__}: {exc})"
 
-        return load_model()
-    except Exception:  # no model shipped or a broken file: findings carry no prediction
-        return None
+
+def load_model_or_none() -> Any | None:
+    """The shipped cost model, or None when it is missing or cannot load."""
+    return load_cost_model()[0]
 
 
 def predict(model: Any | None, module_code: str, opportunity: Opportunity) -> dict[str, Any]:

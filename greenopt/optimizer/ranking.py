@@ -38,17 +38,10 @@ class Ranking:
 
 def load_cost_model() -> tuple[object | None, str | None]:
     """The shipped cost model, or (None, reason) when it cannot be loaded."""
-    try:
-        from greenopt.models.predict import load_model
-    except Exception as exc:
-        return None, f"cost model unavailable ({type(exc).__name__}); ranked by loops removed"
-    try:
-        return load_model(), None
-    except Exception as exc:
-        return (
-            None,
-            f"cost model failed to load ({type(exc).__name__}: {exc}); ranked by loops removed",
-        )
+    from greenopt.optimizer.predictions import load_cost_model as load
+
+    model, reason = load()
+    return model, (f"{reason}; ranked by loops removed" if reason else None)
 
 
 def rank(
