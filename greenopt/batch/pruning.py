@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterable
 
 from greenopt.batch.screening import FunctionSketch, start_line
+from greenopt.passes.function_defs import ast_function_defs
 
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -51,9 +52,7 @@ class _Keeper:
         self.needed = False  # True once a candidate function or a module-level loop is kept
 
     def _def_is_needed(self, node: ast.AST) -> bool:
-        return any(
-            isinstance(n, _FUNCS) and n.lineno in self.candidate_lines for n in ast.walk(node)
-        )
+        return any(n.lineno in self.candidate_lines for n in ast_function_defs(node))
 
     def module(self, tree: ast.Module) -> None:
         for stmt in tree.body:

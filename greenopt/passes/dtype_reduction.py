@@ -238,11 +238,18 @@ def classify_call(call: cst.Call, imports: ImportedNames) -> str | None:
     return None
 
 
-def _array_params(func: cst.FunctionDef, imports: ImportedNames) -> list[str]:
+def _array_params(
+    func: cst.FunctionDef, imports: ImportedNames
+) -> tuple[list[str], dict[str, list[cst.CSTNode]] | None]:
     """Parameters used as float arrays: read as `p[...]` or passed whole to NumPy, and
-    never written, rebound, used as an index, a bound or a shape."""
+    never written, rebound, used as an index, a bound or a shape.
+
+    Also returns `binding_sites(func)` when it was needed to decide (None otherwise:
+    without a parameter that is used as an array, binding sites are never collected).
+    """
     params = [p for p in parameter_names(func) if p not in ("self", "cls")]
-    sites = binding_sites(func)
+    if not params:
+        return [], None
     evidence: set[str] = set()
     excluded: set[str] = set()
 
@@ -289,14 +296,14 @@ def _array_params(func: cst.FunctionDef, imports: ImportedNames) -> list[str]:
                     evidence.add(node.func.value.value)
 
     Look().visit(func.body)
-    return [
-        p
-        for p in params
-        if p in evidence
-        and p not in excluded
-        and len(sites.get(p, ())) == 1
-        and not _annotated_scalar(func, p)
+    candidates = [p for p in params if p in evidence and p not in excluded]
+    if not candidates:
+        return [], None
+    sites = binding_sites(func)
+    chosen = [
+        p for p in candidates if len(sites.get(p, ())) == 1 and not _annotated_scalar(func, p)
     ]
+    return chosen, sites
 
 
 def _scalar_names(expr: cst.BaseExpression) -> set[str]:
@@ -354,11 +361,12 @@ def _returns(func: cst.FunctionDef) -> list[cst.Return]:
     return found
 
 
-def _taint(func: cst.FunctionDef, seeds: set[str], imports: ImportedNames) -> set[str]:
+def _taint(sites: dict[str, list[cst.CSTNode]], seeds: set[str]) -> set[str]:
     """Names that may hold reduced-precision floats: the seeds and everything computed
-    from them, except through integer-valued calls (`len`, `argmax`, `.shape`...)."""
+    from them, except through integer-valued calls (`len`, `argmax`, `.shape`...).
+
+    `sites`: the function's `binding_sites`."""
     tainted = set(seeds)
-    sites = binding_sites(func)
 
     def carries(expr: cst.BaseExpression | None) -> bool:
         if expr is None:
@@ -522,24 +530,35 @@ class DtypeReductionPass(Pass):
     # --- analysis ---------------------------------------------------------------------------
 
     def plan(self, info: FunctionInfo, imports: ImportedNames) -> _Plan:
-        """What would be rewritten in `info` (empty plan: nothing to reduce)."""
+        """What would be rewritten in `info` (empty plan: nothing to reduce).
+
+        Most functions have neither a float64-producing call nor an array parameter:
+        for them only two walks of the function run (the call sites and the parameter
+        evidence); returns and binding sites are collected only where they matter.
+        """
         func = info.node
         plan = _Plan(info.qualname)
         sites = _Sites(func, imports)
         sites.visit(func)
-        exits = _cast_back_calls(func)
-        plan.calls = [
-            c
-            for c in sites.calls
-            if not (
-                any(c is e for e in exits) and classify_call(c, imports) in ("astype", "scalar")
-            )
-        ]
-        plan.params = _array_params(func, imports)
+        returns: list[cst.Return] | None = None
+        if any(classify_call(c, imports) in ("astype", "scalar") for c in sites.calls):
+            returns = _returns(func)
+            exits = _cast_back_calls(returns)
+            plan.calls = [
+                c
+                for c in sites.calls
+                if not (
+                    any(c is e for e in exits) and classify_call(c, imports) in ("astype", "scalar")
+                )
+            ]
+        else:
+            plan.calls = list(sites.calls)
+        plan.params, binding = _array_params(func, imports)
         if plan.empty:
             return plan
         seeds = set(plan.params)
-        binding = binding_sites(func)
+        if binding is None:
+            binding = binding_sites(func)
         call_ids = {id(c) for c in plan.calls}
         for name, nodes in binding.items():
             for node in nodes:
@@ -550,8 +569,8 @@ class DtypeReductionPass(Pass):
                         "random",
                     ):
                         plan.arrays.add(name)
-        plan.tainted = _taint(func, seeds, imports)
-        for ret in _returns(func):
+        plan.tainted = _taint(binding, seeds)
+        for ret in _returns(func) if returns is None else returns:
             assert ret.value is not None
             if _is_cast_back(ret.value, imports):
                 continue
@@ -635,11 +654,12 @@ def _is_cast_back(expr: cst.BaseExpression, imports: ImportedNames) -> bool:
     return isinstance(expr, cst.Call) and classify_call(expr, imports) in ("astype", "scalar")
 
 
-def _cast_back_calls(func: cst.FunctionDef) -> list[cst.BaseExpression]:
+def _cast_back_calls(returns: Sequence[cst.Return]) -> list[cst.BaseExpression]:
     """Expressions that are a whole returned value (or a whole element of a returned
-    tuple): there `x.astype(np.float64)` / `np.float64(x)` is the cast back, kept."""
+    tuple) of `returns` (a function's `_returns`): there `x.astype(np.float64)` /
+    `np.float64(x)` is the cast back, kept."""
     found: list[cst.BaseExpression] = []
-    for ret in _returns(func):
+    for ret in returns:
         assert ret.value is not None
         if isinstance(ret.value, cst.Tuple):
             found.extend(e.value for e in ret.value.elements)

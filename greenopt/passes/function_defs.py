@@ -145,11 +145,8 @@ def _ast_def_sites(module: SourceModule) -> dict[int, tuple[int, int, int, int]]
             parsed = ast.parse(code)
     except (SyntaxError, ValueError, RecursionError):
         return {}
-    ast_defs = sorted(
-        (n for n in ast.walk(parsed) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))),
-        key=lambda n: (n.lineno, n.col_offset),
-    )
-    cst_defs = [n for n in walk(module.tree) if isinstance(n, cst.FunctionDef)]
+    ast_defs = sorted(ast_function_defs(parsed), key=lambda n: (n.lineno, n.col_offset))
+    cst_defs = cst_function_defs(module.tree)
     if len(ast_defs) != len(cst_defs):
         return {}
     lines = code.splitlines()
@@ -164,6 +161,53 @@ def _ast_def_sites(module: SourceModule) -> dict[int, tuple[int, int, int, int]]
             continue  # e.g. `def \` continuation: libcst positions answer for this one
         out[id(c)] = (a.lineno, col, a.lineno, match.end(1))
     return out
+
+
+#: libcst nodes that hold statements (so may hold a `def`); every other node is an
+#: expression, a small statement or punctuation, which never does
+_STATEMENT_HOLDERS = (
+    cst.Module,
+    cst.BaseCompoundStatement,
+    cst.BaseSuite,
+    cst.Else,
+    cst.ExceptHandler,
+    cst.ExceptStarHandler,
+    cst.Finally,
+    cst.MatchCase,
+)
+
+
+def cst_function_defs(tree: cst.CSTNode) -> list[cst.FunctionDef]:
+    """Every `FunctionDef` under `tree` (itself included), in pre-order (= source order).
+
+    What `[n for n in walk(tree) if isinstance(n, cst.FunctionDef)]` returns, but only
+    statements are entered: a `def` is a statement, so expressions, decorators and
+    parameters (most of the nodes of a module) are never walked into.
+    """
+    return [
+        n
+        for n in walk(tree, prune=lambda n: not isinstance(n, _STATEMENT_HOLDERS))
+        if isinstance(n, cst.FunctionDef)
+    ]
+
+
+#: fields of `ast` statements that hold statement lists (or handlers / match cases)
+_AST_BLOCK_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+def ast_function_defs(tree: ast.AST) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
+    """Every function definition under `tree`, entering statements only (in no particular order)."""
+    found: list[ast.FunctionDef | ast.AsyncFunctionDef] = []
+    stack: list[ast.AST] = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            found.append(node)
+        for name in _AST_BLOCK_FIELDS:
+            block = getattr(node, name, None)
+            if type(block) is list:
+                stack.extend(block)
+    return found
 
 
 def positions(module: SourceModule) -> Positions:
