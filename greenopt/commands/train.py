@@ -4,7 +4,7 @@
 
     greenopt train [--corpus DIR] [--store PATH] [--samples N] [--families ai,fluid]
                    [--limit N] [--passes vectorize,jit] [--meter NAME] [--out DIR]
-                   [--fit-only | --measure-only]
+                   [--fit-only | --measure-only | --from-table TABLE.json]
 
 Generates every candidate of every corpus kernel with the registered passes,
 checks each once for equivalence, measures each (candidate, size) against the
@@ -12,14 +12,16 @@ original with interleaved samples, records every row in the measurement store
 (so an interrupted run resumes), then exports the training table
 (`training_table.json` + `.csv`) and the model (`cost_model.json`) to `--out`
 (default: the package's shipped data directory) and prints the cross-validated
-figures. Exit codes: 0 done, 2 bad input (unknown family, empty corpus, no
-measured rows), 3 meter unavailable.
+figures. `--from-table` measures nothing: it recomputes the features of an exported
+table's rows from the function sources they carry (so an improved feature extractor
+never needs the corpus measured again) and refits. Exit codes: 0 done, 2 bad input
+(unknown family, empty corpus, no measured rows), 3 meter unavailable.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -161,6 +163,13 @@ def _measure(
 @click.option("--fit-only", is_flag=True, help="Do not measure; fit from the store's rows.")
 @click.option("--measure-only", is_flag=True, help="Measure and record; do not export or fit.")
 @click.option(
+    "--from-table",
+    "from_table",
+    type=click.Path(),
+    default=None,
+    help="Do not measure; re-featurize an exported training table's rows and refit.",
+)
+@click.option(
     "--shard",
     default=None,
     metavar="I/N",
@@ -182,6 +191,7 @@ def train(
     measure_only: bool,
     shard: str | None,
     quiet: bool,
+    from_table: str | None,
 ) -> int:
     """Entry point of `greenopt train` (see the module docstring)."""
     from greenopt.models.collect import CollectOptions
@@ -190,8 +200,12 @@ def train(
     from greenopt.passes.registry import parse_pass_list
     from greenopt.store import Store
 
-    if fit_only and measure_only:
-        raise InputError("--fit-only and --measure-only exclude each other")
+    if sum((fit_only, measure_only, from_table is not None)) > 1:
+        raise InputError("--fit-only, --measure-only and --from-table exclude each other")
+    if from_table is not None:
+        document, out = _refit_table(from_table, out_dir)
+        _print_fit(document, out)
+        return 0
     if samples < 1:
         raise InputError("--samples must be >= 1")
     if limit is not None and limit < 1:
@@ -236,10 +250,36 @@ def train(
         save_model(document, out / "cost_model.json")
     finally:
         store.close()
+    _print_fit(document, out)
+    return 0
+
+
+def _refit_table(path: str, out_dir: str | None) -> tuple[dict[str, Any], Path]:
+    """Re-featurize the measured rows of the exported table at `path`, export and refit.
+
+    Only the rows that carry function sources (the "sized" view; `make_table` derives
+    the "unsized" view from them again) are used; the table's machine and notes are kept.
+    """
+    from greenopt.models.table import read_table, write_table
+    from greenopt.models.training import build_model, make_table, save_model
+
+    source = read_table(path)
+    rows = [r for r in source.rows if r.view == "sized"]
+    if not any(r.usable and r.original_code and r.candidate_code for r in rows):
+        raise InputError(f"{path}: no measured rows with function sources to re-featurize")
+    table = make_table(rows, source.machine, source.notes)
+    out = Path(out_dir) if out_dir else DATA_DIR
+    write_table(table, out / "training_table.json", out / "training_table.csv")
+    document = build_model(table)
+    save_model(document, out / "cost_model.json")
+    return document, out
+
+
+def _print_fit(document: dict[str, Any], out: Path) -> None:
+    """The cross-validated figures of a freshly built model and where it was written."""
     from greenopt.commands.model import print_report
 
     print_report(document["cv"])
     click.echo(
         f"wrote {out / 'training_table.json'}, {out / 'training_table.csv'}, {out / 'cost_model.json'}"
     )
-    return 0

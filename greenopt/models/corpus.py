@@ -172,7 +172,9 @@ def load_kernel(path: str | Path) -> CorpusKernel:
             setup_code = setup.format(**params)
             call_code = call.format(**params)
         except (KeyError, IndexError, ValueError) as exc:
-            raise InputError(f"{p}: SETUP/CALL template field {exc} not in SIZES[{label!r}]") from None
+            raise InputError(
+                f"{p}: SETUP/CALL template field {exc} not in SIZES[{label!r}]"
+            ) from None
         arrays = workload_arrays(shapes, params, str(p))
         bound = bind_call_sizes(call_code, function, arrays, params)
         workloads.append(CorpusWorkload(str(label), setup_code, call_code, bound))

@@ -24,7 +24,8 @@ from collections.abc import Mapping
 
 from greenopt.models.features import FunctionProfile, LoopNest
 
-#: counts that disappear from a nest that is vectorised or fused away
+#: counts that disappear from a nest that is vectorised (its element-wise scalar work,
+#: including divisions, libm calls, strided accesses and accumulations, becomes array work)
 INTERPRETED = (
     "interp_ops_w",
     "interp_subscripts_w",
@@ -33,6 +34,10 @@ INTERPRETED = (
     "compiled_ops_w",
     "loop_iters_w",
     "reductions_w",
+    "float_reductions_w",
+    "divisions_w",
+    "math_calls_w",
+    "strided_w",
 )
 
 

@@ -17,6 +17,11 @@ The work is split into interpreted work (a CPython loop executing bytecode) and
 compiled work (the same statements under `@njit`), numpy calls by kind
 (elementwise ufunc, reduction, allocation, linear algebra / FFT), whole-array
 arithmetic and the temporaries it creates, and bytes touched by float width.
+Some scalar work is also counted by what Numba's variants do with it: divisions
+(fastmath turns them into multiplications), libm calls and non-integer powers
+(as costly compiled as interpreted), accesses whose innermost loop variable
+indexes a non-last axis (strided: no SIMD), and floating-point accumulations
+(fastmath may reassociate and vectorise them; integer counters it leaves alone).
 Each top-level loop nest is also profiled on its own (`LoopNest`), so a caller can
 build a rough candidate from an opportunity's site without rewriting any code
 (`greenopt.models.delta`).
@@ -57,6 +62,11 @@ LINALG = frozenset(
     "dot matmul vdot inner outer tensordot einsum norm solve inv det cholesky eig eigh "
     "svd qr lstsq fft ifft rfft irfft fft2 ifft2 convolve correlate".split()
 )
+#: scalar operators that compile to a division (slow unless fastmath turns them into
+#: multiplications by a reciprocal)
+SCALAR_DIVISIONS = (ast.Div, ast.FloorDiv, ast.Mod)
+#: modules whose scalar functions are transcendental or libm calls (`math.exp(x)`)
+MATH_MODULES = frozenset({"math", "cmath"})
 #: names under which numpy is usually imported
 NUMPY_ALIASES = frozenset({"np", "numpy"})
 #: names that mark a numba-compiled function
@@ -86,8 +96,12 @@ COUNT_FEATURES = (
     "bytes_f64_w",
     "bytes_f32_w",
     "reductions_w",
+    "float_reductions_w",
     "scatters_w",
     "stmts",
+    "divisions_w",
+    "math_calls_w",
+    "strided_w",
 )
 #: flag / scalar features (not summed over nests)
 FLAG_FEATURES = (
@@ -308,6 +322,25 @@ def _loop_var_midpoint(loop: ast.For, env: _Env) -> float | None:
     return None
 
 
+def _is_int_constant(node: ast.expr) -> bool:
+    """True for an int literal (`0`, `1`): what integer counters start from and add."""
+    return (
+        isinstance(node, ast.Constant)
+        and isinstance(node.value, int)
+        and not isinstance(node.value, bool)
+    )
+
+
+def _is_small_power(exponent: ast.expr) -> bool:
+    """True for `x ** 2`-style integer exponents (a multiplication, not a libm `pow`)."""
+    return (
+        isinstance(exponent, ast.Constant)
+        and isinstance(exponent.value, int)
+        and not isinstance(exponent.value, bool)
+        and 0 <= exponent.value <= 4
+    )
+
+
 def _decorator_mode(func: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, float]:
     """Execution-mode flags from the decorators (njit / jit / parallel / fastmath)."""
     flags = {"mode_jit": 0.0, "mode_parallel": 0.0, "mode_fastmath": 0.0}
@@ -343,6 +376,8 @@ class _Profiler:
         self.uses_prange = False
         self.nests: list[LoopNest] = []
         self._nest: LoopNest | None = None
+        self.loop_vars: list[str] = []  # targets of the enclosing loops, innermost last
+        self.int_names: set[str] = set()  # scalars last assigned an int literal (counters)
 
     # -- accumulation -------------------------------------------------------
     def add(self, key: str, value: float) -> None:
@@ -416,6 +451,10 @@ class _Profiler:
                     self.ops("interp_ops_w", mult)
                     if isinstance(sub.op, ast.MatMult):
                         self.add("np_linalg_w", mult)
+                    elif isinstance(sub.op, SCALAR_DIVISIONS):
+                        self.add("divisions_w", mult)
+                    elif isinstance(sub.op, ast.Pow) and not _is_small_power(sub.right):
+                        self.add("math_calls_w", mult)
             elif isinstance(sub, (ast.UnaryOp, ast.Compare, ast.BoolOp, ast.IfExp)):
                 self.ops("interp_ops_w", mult)
             elif isinstance(sub, ast.Subscript):
@@ -426,8 +465,25 @@ class _Profiler:
                 else:
                     self.ops("interp_subscripts_w", mult)
                     self.add(self._bytes_key(), mult * self.itemsize)
+                    if self._strided(sub):
+                        self.add("strided_w", mult)
             elif isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load):
                 self.ops("interp_ops_w", 0.25 * mult)
+
+    def _strided(self, node: ast.Subscript) -> bool:
+        """True when the innermost loop variable indexes a non-last axis only (`w[i, j]` in an
+        `i` loop): consecutive iterations then touch memory a row apart, which defeats SIMD."""
+        if not self.loop_vars or not isinstance(node.slice, ast.Tuple):
+            return False
+        parts = node.slice.elts
+        var = self.loop_vars[-1]
+        if len(parts) < 2 or not var:
+            return False
+
+        def mentions(part: ast.expr) -> bool:
+            return any(isinstance(n, ast.Name) and n.id == var for n in ast.walk(part))
+
+        return not mentions(parts[-1]) and any(mentions(p) for p in parts[:-1])
 
     def _bytes_key(self) -> str:
         return "bytes_f32_w" if self.itemsize == 4 else "bytes_f64_w"
@@ -456,6 +512,8 @@ class _Profiler:
             return
         if root in {"range", "prange", "len"}:
             return
+        if root in MATH_MODULES:
+            self.add("math_calls_w", mult)
         self.ops("interp_calls_w", mult)
 
     def _alloc_elems(self, node: ast.Call) -> float:
@@ -525,6 +583,11 @@ class _Profiler:
                 self._store(t, mult, depth)
                 self.env.assign(t, node.value)
                 self._track_arrays(t, node.value)
+                if isinstance(t, ast.Name):
+                    if _is_int_constant(node.value):
+                        self.int_names.add(t.id)
+                    else:
+                        self.int_names.discard(t.id)
             return
         if isinstance(node, ast.AugAssign):
             self.expr(node.value, mult)
@@ -532,6 +595,8 @@ class _Profiler:
             if depth > 0:
                 if isinstance(node.target, ast.Name) and node.target.id not in self.arrays:
                     self.add("reductions_w", mult)
+                    if node.target.id not in self.int_names and not _is_int_constant(node.value):
+                        self.add("float_reductions_w", mult)
                 elif isinstance(node.target, ast.Subscript):
                     if self._indirect(node.target):
                         self.add("scatters_w", mult)
@@ -572,6 +637,8 @@ class _Profiler:
             else:
                 self.ops("interp_subscripts_w", mult)
                 self.add(self._bytes_key(), mult * self.itemsize)
+                if self._strided(target):
+                    self.add("strided_w", mult)
         elif isinstance(target, (ast.Tuple, ast.List)):
             for elt in target.elts:
                 self._store(elt, mult, depth)
@@ -612,7 +679,9 @@ class _Profiler:
             saved = self.env.local.get(node.target.id)
             if mid is not None:
                 self.env.local[node.target.id] = mid
+        self.loop_vars.append(node.target.id if isinstance(node.target, ast.Name) else "")
         self.block(node.body, inner, depth + 1)
+        self.loop_vars.pop()
         if isinstance(node.target, ast.Name):
             if saved is None:
                 self.env.local.pop(node.target.id, None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
@@ -184,3 +185,51 @@ def test_train_end_to_end_measures_resumes_and_fits(tmp_path, capsys) -> None:
     table = json.loads((out / "training_table.json").read_text())
     assert len(table["rows"]) == 12  # sized + unsized view of each measured row
     assert table["machine"]["machine_id"]
+
+
+def _table_with_code(tmp_path):
+    """A table of two families whose rows carry function sources but stale features."""
+    table = synthetic_table(n_kernels=2)
+    table.rows = [r for r in table.rows if r.family in ("ai", "fluid")]
+    code = "def k(x):\n    s = 0.0\n    for i in range(len(x)):\n        s += x[i] / 3.0\n    return s\n"
+    for row in table.rows:
+        row.original_code = code
+        row.candidate_code = "import numba\n@numba.njit(cache=True)\n" + code
+        row.function, row.sizes = "k", {"x": 100, "x.size": 100}
+        row.features = {n: 0.0 for n in table.feature_names}
+    path = tmp_path / "table.json"
+    write_table(table, path, None)
+    return table, path
+
+
+def test_train_from_table_refeaturizes_and_refits_without_measuring(tmp_path, capsys) -> None:
+    table, path = _table_with_code(tmp_path)
+    out = tmp_path / "out"
+    assert main(["train", "--from-table", str(path), "--out", str(out)]) == 0
+    assert "wrote" in capsys.readouterr().out
+    fresh = json.loads((out / "training_table.json").read_text())
+    assert len(fresh["rows"]) == 2 * len(table.rows)  # a sized and an unsized view of each
+    names = fresh["feature_names"]
+    sized = next(r for r in fresh["rows"] if r["view"] == "sized")
+    feats = dict(zip(names, sized["features"], strict=True))
+    assert feats["orig_divisions_w"] == pytest.approx(math.log1p(100))
+    assert feats["delta_mode_jit"] == 1.0
+    doc = json.loads((out / "cost_model.json").read_text())
+    assert doc["feature_names"] == names and doc["training"]["n_families"] == 2
+
+
+def test_train_from_table_bad_input(tmp_path, capsys) -> None:
+    _, path = _table_with_code(tmp_path)
+    args = ["train", "--from-table", str(path), "--out", str(tmp_path / "o")]
+    assert main([*args, "--fit-only"]) == 2
+    assert "exclude each other" in capsys.readouterr().err
+    assert main(["train", "--from-table", str(tmp_path / "none.json")]) == 2
+    assert "no such training table" in capsys.readouterr().err
+    bare = synthetic_table()
+    write_table(bare, tmp_path / "bare.json", None)
+    assert (
+        main(["train", "--from-table", str(tmp_path / "bare.json"), "--out", str(tmp_path / "o")])
+        == 2
+    )
+    assert "no measured rows with function sources" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()

@@ -53,3 +53,16 @@ def test_jit_dtype_and_fusion_deltas() -> None:
     assert fused.counts["loop_iters_w"] < prof.counts["loop_iters_w"]
     # the original profile is never modified
     assert prof.counts == profile_code(TWO_NESTS, SIZES).counts
+
+
+def test_vectorize_turns_element_divisions_and_libm_calls_into_array_work() -> None:
+    code = (
+        "import math\n\ndef f(x, h):\n    out = x.copy()\n    for i in range(len(x)):\n"
+        "        out[i] = math.sqrt(x[i]) / h\n    return out\n"
+    )
+    prof = profile_code(code, {"x": 100, "x.size": 100})
+    assert prof.counts["divisions_w"] == prof.counts["math_calls_w"] == 100
+    vec = approximate(prof, "vectorize", line=5)
+    assert vec.counts["divisions_w"] == vec.counts["math_calls_w"] == 0
+    jit = approximate(prof, "jit", data={"variant": "fastmath"})
+    assert jit.counts["divisions_w"] == 100  # compiled, the divisions are still there

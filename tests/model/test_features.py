@@ -153,3 +153,42 @@ def test_candidate_features_are_original_delta_and_passes() -> None:
 def test_module_without_function_is_profiled_as_a_body() -> None:
     counts = raw("for i in range(10):\n    x = i * 2\n")
     assert counts["loop_iters_w"] == 10
+
+
+NUMBA_SENSITIVE = """
+import math
+
+def kernel(a, x, h):
+    n, m = a.shape
+    count = 0
+    total = 0.0
+    for i in range(n):
+        for j in range(m):
+            total += a[i, j] / h
+            count += 1
+    for j in range(m):
+        for i in range(n):
+            x[i, j] = math.exp(a[i, j]) + a[i, j] ** 2 + a[i, j] ** 0.5
+    return total, count
+"""
+SENSITIVE_SIZES = {"a.shape[0]": 10, "a.shape[1]": 20, "a.size": 200, "x.size": 200}
+
+
+def test_counts_of_what_numba_variants_treat_differently() -> None:
+    """Divisions, libm calls and fractional powers, strided accesses, float accumulations."""
+    counts = raw(NUMBA_SENSITIVE, SENSITIVE_SIZES)
+    assert counts["divisions_w"] == 200  # `/ h` in the first nest; `** 2` is no libm call
+    assert counts["math_calls_w"] == 400  # math.exp and `** 0.5` in the second nest
+    # in the second nest the `i` loop is innermost: 3 reads of a[i, j] + 1 store to x[i, j]
+    assert counts["strided_w"] == 4 * 200
+    assert counts["reductions_w"] == 400 and counts["float_reductions_w"] == 200  # not `count`
+
+
+def test_contiguous_accesses_and_counters_are_not_flagged() -> None:
+    code = (
+        "def f(a):\n    c = 0\n    for i in range(len(a)):\n        c += a[i] > 0\n    return c\n"
+    )
+    counts = raw(code, {"a": 50, "a.size": 50})
+    assert counts.get("strided_w", 0.0) == 0 and counts.get("float_reductions_w", 0.0) == 0
+    assert counts["reductions_w"] == 50  # an accumulation, counted, but into an int counter
+    assert raw("def f(a):\n    return a[()] + a[0, 1]\n").get("strided_w", 0.0) == 0

@@ -44,3 +44,14 @@ def test_shipped_model_loads_and_predicts() -> None:
         code, "import numba\n@numba.njit(cache=True)\n" + code, "f", ["jit"]
     )
     assert p.source in ("model", "baseline") and 0 < p.lo <= p.ratio <= p.hi
+
+
+def test_shipped_features_are_those_of_the_current_extractor() -> None:
+    """The shipped table was featurized by this code (`greenopt train --from-table` redoes it)."""
+    from greenopt.models.training import refeaturize
+
+    table = read_table(DATA_DIR / "training_table.json")
+    with_code = [r for r in table.rows if r.original_code and r.candidate_code]
+    assert with_code
+    for row in with_code[::25]:
+        assert refeaturize(row) == pytest.approx(row.features, abs=1e-6), row.kernel
