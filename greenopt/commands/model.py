@@ -78,6 +78,25 @@ def print_report(report: Mapping[str, Any]) -> None:
     console.print(table)
     if blind:
         console.print("† workload sizes unknown (as in check and rewrite without sizes)")
+    intervals = report.get("intervals90")
+    if intervals:
+        spans = ", ".join(
+            f"{label} {_fmt(intervals[key][0], pattern)}–{_fmt(intervals[key][1], pattern)}"
+            for key, label, pattern in _ROWS
+            if key in intervals
+        )
+        console.print(f"model, 90% intervals (kernels resampled): {spans}")
+    reference = report.get("reference_other_sizes")
+    if reference:
+        figures = ", ".join(
+            f"{label} {_fmt(reference.get(key), pattern)}"
+            for key, label, pattern in _ROWS
+            if key in ("pairwise_accuracy", "best_in_top2", "top1_regret_mean")
+        )
+        console.print(
+            "noise reference (each candidate predicted by its own measurements at the "
+            f"kernel's other sizes; not a model): {figures}"
+        )
     meters = ", ".join(report.get("meters", []))
     if meters:
         console.print(f"energies: {meters}")

@@ -27,7 +27,7 @@ import numpy as np
 
 from greenopt.errors import InputError
 from greenopt.models.baselines import roofline_log_ratio
-from greenopt.models.evaluation import mean_abs_log_error, ranking_metrics
+from greenopt.models.evaluation import bootstrap_intervals, mean_abs_log_error, ranking_metrics
 from greenopt.models.features import CANDIDATE_FEATURE_NAMES, candidate_features, function_features
 from greenopt.models.table import TrainingRow, TrainingTable
 from greenopt.models.trees import Ensemble, from_sklearn
@@ -243,21 +243,54 @@ def _view_metrics(
     return out
 
 
+def other_sizes_reference(cv: CrossValidation) -> np.ndarray:
+    """Each row's log ratio "predicted" by the same candidate measured at its kernel's other sizes.
+
+    The mean measured log ratio of the rows with the same kernel, candidate and
+    view but another workload size (0 when there is none). Not a model: it knows
+    the held-out kernel's own measurements, which no static predictor can. Its
+    figures show how far the measurements of one candidate agree across sizes,
+    i.e. how much of the ranking targets this table's noise (and the real effect
+    of size) leaves reachable.
+    """
+    by_candidate: dict[tuple[str, str, str], list[int]] = defaultdict(list)
+    for i, r in enumerate(cv.rows):
+        by_candidate[(r.kernel, r.candidate, r.view)].append(i)
+    out = np.zeros(len(cv.rows))
+    for members in by_candidate.values():
+        for i in members:
+            others = [j for j in members if cv.rows[j].size != cv.rows[i].size]
+            out[i] = float(np.mean(cv.measured[others])) if others else 0.0
+    return out
+
+
 def evaluate(cv: CrossValidation, policy: dict[str, Any]) -> dict[str, Any]:
     """The eval report (see docs/model.md).
 
     Top level: the model's figures on the rows whose features were bound to the
     workload sizes ("sized" view), with `baselines` and `shipped` (the policy mix);
     `unsized` holds the same figures when sizes are unknown, as in `check` and a
-    `rewrite` that passes none.
+    `rewrite` that passes none. `intervals90` holds 90% bootstrap intervals of the
+    model's sized figures (kernels resampled), and `reference_other_sizes` the
+    figures of `other_sizes_reference` (a noise reference, not a predictor).
     """
     views = np.array([r.view for r in cv.rows])
     sized = np.nonzero(views == "sized")[0]
     unsized = np.nonzero(views == "unsized")[0]
     main_idx = sized if len(sized) else np.arange(len(cv.rows))
     report: dict[str, Any] = _view_metrics(cv, policy, main_idx)
+    main_groups = [cv.rows[i].group for i in main_idx]
     report.update(
         {
+            "intervals90": bootstrap_intervals(
+                cv.model[main_idx],
+                cv.measured[main_idx],
+                main_groups,
+                [cv.rows[i].kernel for i in main_idx],
+            ),
+            "reference_other_sizes": ranking_metrics(
+                other_sizes_reference(cv)[main_idx], cv.measured[main_idx], main_groups
+            ),
             "n_samples": int(len(main_idx)),
             "n_samples_all_views": len(cv.rows),
             "unsized": _view_metrics(cv, policy, unsized) if len(unsized) else None,

@@ -7,8 +7,14 @@ import math
 import numpy as np
 import pytest
 
-from greenopt.models.evaluation import ranking_metrics, spearman
-from greenopt.models.training import choose_policy, cross_validate, evaluate, policy_predictions
+from greenopt.models.evaluation import bootstrap_intervals, ranking_metrics, spearman
+from greenopt.models.training import (
+    choose_policy,
+    cross_validate,
+    evaluate,
+    other_sizes_reference,
+    policy_predictions,
+)
 
 L = math.log
 
@@ -88,3 +94,36 @@ def test_resolved_regret_ignores_overlapping_intervals() -> None:
     m2 = ranking_metrics(pred, true, ["g"] * 3, separate)
     assert m2["top1_regret_resolved_mean"] == pytest.approx(0.0119 / 0.0101 - 1)
     assert ranking_metrics(pred, true, ["g"] * 3)["top1_regret_resolved_mean"] is None
+
+
+def test_bootstrap_intervals_resample_whole_kernels() -> None:
+    rng = np.random.default_rng(1)
+    true = rng.normal(size=60)
+    groups = [f"k{i // 6}@s{(i // 3) % 2}" for i in range(60)]  # 10 kernels x 2 sizes x 3
+    kernels = [g.split("@")[0] for g in groups]
+    perfect = bootstrap_intervals(true, true, groups, kernels, n_resamples=50)
+    assert perfect["pairwise_accuracy"] == [1.0, 1.0]
+    assert perfect["top1_regret_mean"] == [0.0, 0.0]
+    noisy = true + rng.normal(scale=1.0, size=60)
+    a = bootstrap_intervals(noisy, true, groups, kernels, n_resamples=50, seed=3)
+    assert a == bootstrap_intervals(noisy, true, groups, kernels, n_resamples=50, seed=3)
+    point = ranking_metrics(noisy, true, groups)
+    for key, (lo, hi) in a.items():
+        assert lo <= point[key] <= hi and lo < hi, key
+
+
+def test_other_sizes_reference_uses_only_the_other_sizes(table) -> None:
+    cv = cross_validate(table)
+    ref = other_sizes_reference(cv)
+    row = cv.rows[0]
+    others = [
+        i
+        for i, r in enumerate(cv.rows)
+        if (r.kernel, r.candidate, r.view) == (row.kernel, row.candidate, row.view)
+        and r.size != row.size
+    ]
+    assert len(others) == 2
+    assert ref[0] == pytest.approx(np.mean(cv.measured[others]))
+    report = evaluate(cv, choose_policy(cv))
+    assert set(report["intervals90"]) >= {"pairwise_accuracy", "top1_regret_mean"}
+    assert report["reference_other_sizes"]["n_samples"] == report["n_samples"]
