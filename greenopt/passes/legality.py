@@ -292,6 +292,15 @@ def ordered_children(node: cst.CSTNode) -> list[cst.CSTNode]:
     return found
 
 
+#: node type -> its child fields in reverse visiting order (filled on first use of each type)
+_REVERSED_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _reversed_child_fields(kind: type) -> tuple[str, ...]:
+    fields = _REVERSED_FIELDS[kind] = tuple(reversed(_child_fields(kind)))
+    return fields
+
+
 class FastVisitor:
     """A read-only visitor with `cst.CSTVisitor`'s `visit_<Node>` protocol, minus the cost.
 
@@ -299,19 +308,52 @@ class FastVisitor:
     order `node.visit(visitor)` would; a method returning False skips the children of
     its node. `leave_*` methods are not supported. Use it for analyses only: the tree is
     never rebuilt, which is what makes `CSTNode.visit` slow on large modules.
+
+    The analyses walk millions of nodes, so the loop is written for speed: each visitor
+    class keeps a table node type -> `visit_<Node>` function (a cache keyed by types,
+    stored on the class in `_fast_dispatch`), and children are pushed straight onto
+    the work stack instead of being collected in lists first.
     """
 
     def visit(self, node: cst.CSTNode) -> None:
         """Visit `node` and its descendants (what `self.visit(node)` does for a CSTVisitor)."""
-        stack = [node]
+        cls = type(self)
+        table: dict[type, Callable[..., object] | None] | None = cls.__dict__.get("_fast_dispatch")
+        if table is None:
+            table = {}
+            cls._fast_dispatch = table  # type: ignore[attr-defined]
+        reversed_fields = _REVERSED_FIELDS
+        is_node = _IS_NODE
+        stack: list[cst.CSTNode] = [node]
+        pop, push = stack.pop, stack.append
         while stack:
-            current = stack.pop()
-            method = getattr(self, "visit_" + type(current).__name__, None)
-            if method is not None and method(current) is False:
+            current = pop()
+            kind = type(current)
+            try:
+                method = table[kind]
+            except KeyError:
+                method = table[kind] = getattr(cls, "visit_" + kind.__name__, None)
+            if method is not None and method(self, current) is False:
                 continue
-            children = ordered_children(current)
-            children.reverse()
-            stack.extend(children)
+            fields = reversed_fields.get(kind)
+            if fields is None:
+                fields = _reversed_child_fields(kind)
+            for name in fields:
+                value = getattr(current, name)
+                value_kind = type(value)
+                if value_kind is list or value_kind is tuple:
+                    for item in reversed(value):  # type: ignore[call-overload]
+                        known = is_node.get(type(item))
+                        if known is None:
+                            known = _is_node(item)
+                        if known:
+                            push(item)
+                else:
+                    known = is_node.get(value_kind)
+                    if known is None:
+                        known = _is_node(value)
+                    if known:
+                        push(value)  # type: ignore[arg-type]
 
 
 def code_of(node: cst.CSTNode) -> str:
