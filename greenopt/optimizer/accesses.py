@@ -54,10 +54,10 @@ def flatten_subscript(
     """(base name, all subscript elements) of `x[a][b, c]`; None if the base is not a name."""
     elements: list[cst.SubscriptElement] = []
     current: cst.BaseExpression = node
-    while isinstance(current, cst.Subscript):
+    while type(current) is cst.Subscript:
         elements = list(current.slice) + elements
         current = current.value
-    if not isinstance(current, cst.Name):
+    if type(current) is not cst.Name:
         return None
     return current, elements
 
@@ -76,12 +76,12 @@ def summarize(
     indices: list[Affine | None] = []
     has_slice = False
     for el in elements:
-        if isinstance(el.slice, cst.Slice):
+        if type(el.slice) is cst.Slice:
             has_slice = True
             indices.append(None)
             continue
-        value = el.slice.value if isinstance(el.slice, cst.Index) else None
-        if value is None or (isinstance(el.slice, cst.Index) and el.slice.star is not None):
+        value = el.slice.value if type(el.slice) is cst.Index else None
+        if value is None or (type(el.slice) is cst.Index and el.slice.star is not None):
             indices.append(None)
             continue
         indices.append(to_affine(value, atom_of))
@@ -95,13 +95,13 @@ def read_subscripts(expr: cst.CSTNode) -> list[cst.Subscript]:
     stack: list[cst.CSTNode] = [expr]
     while stack:
         node = stack.pop()
-        if isinstance(node, cst.Subscript):
+        if type(node) is cst.Subscript:
             found.append(node)
             current: cst.BaseExpression = node
-            while isinstance(current, cst.Subscript):
+            while type(current) is cst.Subscript:
                 stack.extend(reversed(current.slice))
                 current = current.value
-            if not isinstance(current, cst.Name):
+            if type(current) is not cst.Name:
                 stack.append(current)
             continue
         stack.extend(reversed(list(iter_children(node))))
@@ -115,11 +115,11 @@ def statement_accesses(
 ) -> list[Access] | None:
     """Accesses of an `Assign`/`AugAssign` statement; None when a subscript base is not a name."""
     out: list[Access] = []
-    if isinstance(stmt, cst.Assign):
+    if type(stmt) is cst.Assign:
         targets = [t.target for t in stmt.targets]
         value: cst.CSTNode = stmt.value
         aug = False
-    elif isinstance(stmt, cst.AugAssign):
+    elif type(stmt) is cst.AugAssign:
         targets = [stmt.target]
         value = stmt.value
         aug = True
@@ -131,7 +131,7 @@ def statement_accesses(
             return None
         out.append(acc)
     for target in targets:
-        if isinstance(target, cst.Subscript):
+        if type(target) is cst.Subscript:
             for sub in read_subscripts(target)[1:]:  # index expressions of the target
                 acc = summarize(sub, False, index, atom_of)
                 if acc is None:

@@ -133,26 +133,26 @@ def to_affine(
     `atom_of(node)` names a leaf (a loop variable, `len(x)`, `x.shape[0]`, an
     invariant name) or returns None when the leaf is not acceptable.
     """
-    if isinstance(node, cst.Integer):
+    if type(node) is cst.Integer:
         try:
             return Affine((), int(node.value, 0))
         except ValueError:
             return None
-    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+    if type(node) is cst.UnaryOperation and type(node.operator) is cst.Minus:
         inner = to_affine(node.expression, atom_of)
         return None if inner is None else -inner
-    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Plus):
+    if type(node) is cst.UnaryOperation and type(node.operator) is cst.Plus:
         return to_affine(node.expression, atom_of)
-    if isinstance(node, cst.BinaryOperation):
+    if type(node) is cst.BinaryOperation:
         left = to_affine(node.left, atom_of)
         right = to_affine(node.right, atom_of)
         if left is None or right is None:
             return None
-        if isinstance(node.operator, cst.Add):
+        if type(node.operator) is cst.Add:
             return left + right
-        if isinstance(node.operator, cst.Subtract):
+        if type(node.operator) is cst.Subtract:
             return left - right
-        if isinstance(node.operator, cst.Multiply):
+        if type(node.operator) is cst.Multiply:
             if left.is_const:
                 return right.scale(left.const)
             if right.is_const:

@@ -179,33 +179,33 @@ class ArrayFacts:
         return Origin("unknown")
 
     def _classify(self, value: cst.BaseExpression) -> Origin:
-        if isinstance(value, (cst.Integer, cst.Float, cst.Imaginary)):
+        if type(value) in (cst.Integer, cst.Float, cst.Imaginary):
             return Origin("scalar")
-        if isinstance(value, cst.Name):
+        if type(value) is cst.Name:
             return Origin("alias", value.value)
-        if isinstance(value, cst.Subscript) and isinstance(value.value, cst.Name):
+        if type(value) is cst.Subscript and type(value.value) is cst.Name:
             return Origin("view", value.value.value)
-        if isinstance(value, cst.Attribute) and value.attr.value in VIEW_METHODS:
+        if type(value) is cst.Attribute and value.attr.value in VIEW_METHODS:
             base = value.value
-            return Origin("view", base.value) if isinstance(base, cst.Name) else Origin("unknown")
-        if isinstance(value, cst.Call):
+            return Origin("view", base.value) if type(base) is cst.Name else Origin("unknown")
+        if type(value) is cst.Call:
             np_name = self.resolver.numpy_name(value.func)
             if np_name is not None:
                 if np_name in FRESH_ALLOCATORS:
                     return self._allocation(np_name, value)
                 if np_name in VIEW_MAKERS and value.args:
                     first = value.args[0].value
-                    if isinstance(first, cst.Name):
+                    if type(first) is cst.Name:
                         return Origin("view", first.value)
                 return Origin("unknown")
             func = value.func
-            if isinstance(func, cst.Attribute) and func.attr.value == "copy":
+            if type(func) is cst.Attribute and func.attr.value == "copy":
                 # `x.copy()`, `a[:, j].copy()`: a new object (ndarray.copy always copies)
                 return Origin("unknown") if any(a.star for a in value.args) else Origin("fresh")
-            if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
+            if type(func) is cst.Attribute and type(func.value) is cst.Name:
                 if func.attr.value in VIEW_METHODS:
                     return Origin("view", func.value.value)
-        if isinstance(value, cst.BinaryOperation):
+        if type(value) is cst.BinaryOperation:
             # arithmetic on arrays makes a new array; on scalars a scalar: never a view
             return Origin("fresh")
         return Origin("unknown")
@@ -224,9 +224,9 @@ class ArrayFacts:
             return Origin("unknown")
         if np_name == "array" and "copy" in keywords:
             copy = keywords["copy"]
-            if not (isinstance(copy, cst.Name) and copy.value == "True"):
+            if not (type(copy) is cst.Name and copy.value == "True"):
                 first = call.args[0].value if call.args else None
-                if isinstance(first, cst.Name) and call.args[0].keyword is None:
+                if type(first) is cst.Name and call.args[0].keyword is None:
                     return Origin("view", first.value)
                 return Origin("unknown")
         return Origin("fresh")
@@ -238,7 +238,7 @@ class ArrayFacts:
             return False
         for binding in bindings:
             value = binding.value
-            if binding.kind != "assign" or not isinstance(value, cst.Call):
+            if binding.kind != "assign" or type(value) is not cst.Call:
                 return False
             if self.resolver.numpy_name(value.func) not in _NUMERIC_ALLOC:
                 return False
@@ -256,13 +256,13 @@ class ArrayFacts:
 
     def _is_numeric_dtype(self, dtype: cst.BaseExpression) -> bool:
         """`float`, `int`, `complex`, `bool`, `np.float32`..., or a string like "f8"."""
-        if isinstance(dtype, cst.Name) and any(
+        if type(dtype) is cst.Name and any(
             self.resolver.is_builtin(dtype, b) for b in ("float", "int", "complex", "bool")
         ):
             return True
         if self.resolver.numpy_name(dtype) in _NUMERIC_DTYPE_NAMES:
             return True
-        if isinstance(dtype, cst.SimpleString):
+        if type(dtype) is cst.SimpleString:
             text = dtype.evaluated_value
             return isinstance(text, str) and text.lstrip("<>=|") in _NUMERIC_DTYPE_STRINGS
         return False
@@ -344,24 +344,24 @@ class ArrayFacts:
         index = next(i for i, s in enumerate(block) if s is stmt)
         for prev in reversed(block[:index]):
             if (
-                isinstance(prev, cst.SimpleStatementLine)
+                type(prev) is cst.SimpleStatementLine
                 and len(prev.body) == 1
-                and isinstance(prev.body[0], cst.Assign)
+                and type(prev.body[0]) is cst.Assign
                 and len(prev.body[0].targets) == 1
-                and isinstance(prev.body[0].targets[0].target, cst.Name)
+                and type(prev.body[0].targets[0].target) is cst.Name
                 and prev.body[0].targets[0].target.value == name
             ):
                 value = prev.body[0].value
-                mentioned = any(isinstance(n, cst.Name) and n.value == name for n in walk(value))
+                mentioned = any(type(n) is cst.Name and n.value == name for n in walk(value))
                 return not mentioned and self._classify(value).kind == "fresh"
-            if any(isinstance(n, cst.Name) and n.value == name for n in walk(prev)):
+            if any(type(n) is cst.Name and n.value == name for n in walk(prev)):
                 return False
         return False
 
     def _block_of(self, stmt: cst.BaseStatement) -> Sequence[cst.BaseStatement] | None:
         """The statement list of the function that holds `stmt` directly."""
         for node in walk(self.facts.node):
-            if isinstance(node, cst.IndentedBlock) and any(s is stmt for s in node.body):
+            if type(node) is cst.IndentedBlock and any(s is stmt for s in node.body):
                 return node.body
         return None
 
@@ -373,18 +373,18 @@ class ArrayFacts:
         for node in walk(stmt):
             for child in iter_children(node):
                 parents[id(child)] = node
-            if isinstance(node, cst.Call) and not self._harmless_call(node):
+            if type(node) is cst.Call and not self._harmless_call(node):
                 return False
-            if isinstance(node, cst.Name) and node.value in names:
+            if type(node) is cst.Name and node.value in names:
                 parent = parents.get(id(node))
-                if isinstance(parent, cst.Subscript) and parent.value is node:
+                if type(parent) is cst.Subscript and parent.value is node:
                     continue
-                if isinstance(parent, cst.Attribute) and parent.value is node:
+                if type(parent) is cst.Attribute and parent.value is node:
                     if parent.attr.value in ("shape", "size", "ndim", "dtype"):
                         continue
-                if isinstance(parent, cst.Arg):
+                if type(parent) is cst.Arg:
                     call = parents.get(id(parent))
-                    if isinstance(call, cst.Call) and self.resolver.is_builtin(call.func, "len"):
+                    if type(call) is cst.Call and self.resolver.is_builtin(call.func, "len"):
                         continue
                 return False
         return True
@@ -422,59 +422,57 @@ class ArrayFacts:
         return not viewed and root in self.float64
 
     def _rank_of(self, value: cst.BaseExpression) -> int | None:
-        if isinstance(value, cst.Name):
+        if type(value) is cst.Name:
             return self.ranks.get(value.value)
-        if not isinstance(value, cst.Call):
+        if type(value) is not cst.Call:
             return None
         np_name = self.resolver.numpy_name(value.func)
         if np_name in _SHAPE_ALLOC and value.args:
             shape = value.args[0].value
-            if isinstance(shape, (cst.Tuple, cst.List)):
+            if type(shape) in (cst.Tuple, cst.List):
                 return len(shape.elements)
-            if isinstance(shape, cst.Integer):
+            if type(shape) is cst.Integer:
                 return 1
-            if isinstance(shape, cst.BinaryOperation) and self._is_int_expression(shape):
+            if type(shape) is cst.BinaryOperation and self._is_int_expression(shape):
                 return 1
-            if isinstance(shape, (cst.Name, cst.Call, cst.Subscript)) and self._is_size(shape):
+            if type(shape) in (cst.Name, cst.Call, cst.Subscript) and self._is_size(shape):
                 return 1
             return None
         if np_name in _LIKE_ALLOC and value.args:
             first = value.args[0].value
-            return self.ranks.get(first.value) if isinstance(first, cst.Name) else None
+            return self.ranks.get(first.value) if type(first) is cst.Name else None
         if np_name in ("arange", "linspace", "logspace"):
             return 1
         if np_name in ("random.rand", "random.randn"):
             return len(value.args) if value.args else 0
         func = value.func
-        if isinstance(func, cst.Attribute) and func.attr.value == "copy":
+        if type(func) is cst.Attribute and func.attr.value == "copy":
             base = func.value
-            return self.ranks.get(base.value) if isinstance(base, cst.Name) else None
+            return self.ranks.get(base.value) if type(base) is cst.Name else None
         return None
 
     def _is_int_expression(self, node: cst.BaseExpression) -> bool:
         """Arithmetic on integer literals and sizes only (not a shape tuple)."""
-        if isinstance(node, cst.BinaryOperation):
+        if type(node) is cst.BinaryOperation:
             return self._is_int_expression(node.left) and self._is_int_expression(node.right)
-        if isinstance(node, cst.UnaryOperation):
+        if type(node) is cst.UnaryOperation:
             return self._is_int_expression(node.expression)
-        return isinstance(node, cst.Integer) or self._is_size(node)
+        return type(node) is cst.Integer or self._is_size(node)
 
     def is_python_container(self, name: str) -> bool:
         """True when a store to `name` makes it a list, tuple, dict, set or str (not an array)."""
         for value in self.facts.stores.get(name, []):
             if value is None:
                 continue
-            if isinstance(
-                value,
-                (cst.List, cst.Tuple, cst.Dict, cst.Set, cst.ListComp, cst.DictComp, cst.SetComp,
-                 cst.SimpleString, cst.FormattedString, cst.ConcatenatedString),
-            ):  # fmt: skip
+            if type(value) in (cst.List, cst.Tuple, cst.Dict, cst.Set, cst.ListComp, cst.DictComp, cst.SetComp, cst.SimpleString, cst.FormattedString, cst.ConcatenatedString):  # fmt: skip
                 return True
-            if isinstance(value, cst.BinaryOperation) and isinstance(
-                value.left, (cst.List, cst.Tuple, cst.ListComp)
+            if type(value) is cst.BinaryOperation and type(value.left) in (
+                cst.List,
+                cst.Tuple,
+                cst.ListComp,
             ):
                 return True
-            if isinstance(value, cst.Call) and self.resolver.builtin_name(value.func) in (
+            if type(value) is cst.Call and self.resolver.builtin_name(value.func) in (
                 "list", "tuple", "dict", "set", "str", "sorted", "range", "bytearray",
             ):  # fmt: skip
                 return True
@@ -482,7 +480,7 @@ class ArrayFacts:
 
     def _is_size(self, node: cst.BaseExpression) -> bool:
         """An integer size (not a shape tuple): `len(x)`, `x.shape[0]`, a name bound to one."""
-        if isinstance(node, cst.Name):
+        if type(node) is cst.Name:
             values = self.facts.stored_only_from(node.value)
             return (
                 bool(values)
@@ -492,9 +490,9 @@ class ArrayFacts:
         return is_nonneg_size(node, self.resolver)
 
     def _is_float64(self, value: cst.BaseExpression) -> bool:
-        if isinstance(value, cst.Name):
+        if type(value) is cst.Name:
             return value.value in self.float64
-        if not isinstance(value, cst.Call):
+        if type(value) is not cst.Call:
             return False
         np_name = self.resolver.numpy_name(value.func)
         dtype = next(
@@ -511,16 +509,16 @@ class ArrayFacts:
             first = value.args[0].value
             if dtype is not None:
                 return self._means_float64(dtype)
-            return isinstance(first, cst.Name) and first.value in self.float64
+            return type(first) is cst.Name and first.value in self.float64
         func = value.func
-        if isinstance(func, cst.Attribute) and func.attr.value == "copy":
+        if type(func) is cst.Attribute and func.attr.value == "copy":
             base = func.value
-            return isinstance(base, cst.Name) and base.value in self.float64
+            return type(base) is cst.Name and base.value in self.float64
         return False
 
     def _means_float64(self, dtype: cst.BaseExpression) -> bool:
-        if isinstance(dtype, cst.Name) and self.resolver.is_builtin(dtype, "float"):
+        if type(dtype) is cst.Name and self.resolver.is_builtin(dtype, "float"):
             return True
         if self.resolver.numpy_name(dtype) in ("float64", "double"):
             return True
-        return isinstance(dtype, cst.SimpleString) and dtype.evaluated_value in ("float64", "f8")
+        return type(dtype) is cst.SimpleString and dtype.evaluated_value in ("float64", "f8")

@@ -71,12 +71,12 @@ def expression_effect(
     for node in walk(expr):
         if id(node) in skip:
             continue
-        if isinstance(node, cst.Call):
+        if type(node) is cst.Call:
             reason = _call_problem(node, resolver, allowed_numpy)
             if reason:
                 return reason
             skip.update(id(n) for n in walk(node.func))  # the callee is checked above
-        elif isinstance(node, cst.Attribute):
+        elif type(node) is cst.Attribute:
             np_name = resolver.numpy_name(node)
             if np_name is not None:
                 if np_name not in NUMPY_CONSTANTS and np_name not in allowed_numpy:
@@ -84,11 +84,11 @@ def expression_effect(
                 skip.update(id(n) for n in walk(node))
             elif node.attr.value not in ARRAY_ATTRIBUTES:
                 return f"reads attribute .{node.attr.value} (may run code)"
-        elif isinstance(node, cst.NamedExpr):
+        elif type(node) is cst.NamedExpr:
             return "assignment expression (:=)"
-        elif isinstance(node, (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)):
+        elif type(node) in (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp):
             return "comprehension inside the loop"
-        elif isinstance(node, (cst.Yield, cst.Await, cst.Lambda)):
+        elif type(node) in (cst.Yield, cst.Await, cst.Lambda):
             return _EXIT_REASONS[type(node)]
     return None
 
@@ -111,30 +111,30 @@ def _call_problem(
         return None
     if builtin is not None:
         return f"calls builtin {builtin}() (not vectorisable)"
-    if isinstance(func, cst.Attribute):
+    if type(func) is cst.Attribute:
         return f"calls method .{func.attr.value}() (may mutate or have side effects)"
-    name = func.value if isinstance(func, cst.Name) else "a computed callable"
+    name = func.value if type(func) is cst.Name else "a computed callable"
     return f"calls {name}(), which may have side effects"
 
 
 def statement_effect(stmt: cst.BaseSmallStatement, resolver: NameResolver) -> str | None:
     """Why a simple statement of a loop body cannot be vectorised (None: it is an
     assignment to a name or a subscript of a name with a pure value)."""
-    if isinstance(stmt, cst.Expr):
+    if type(stmt) is cst.Expr:
         value = stmt.value
-        if isinstance(value, cst.Call):
+        if type(value) is cst.Call:
             return expression_effect(value, resolver) or "a bare call statement"
         return "an expression statement"
-    if isinstance(stmt, cst.Pass):
+    if type(stmt) is cst.Pass:
         return None
-    if isinstance(stmt, cst.AnnAssign):
+    if type(stmt) is cst.AnnAssign:
         return "an annotated assignment"
-    if isinstance(stmt, cst.Assign):
+    if type(stmt) is cst.Assign:
         if len(stmt.targets) != 1:
             return "a chained assignment"
         targets = [stmt.targets[0].target]
         value: cst.CSTNode = stmt.value
-    elif isinstance(stmt, cst.AugAssign):
+    elif type(stmt) is cst.AugAssign:
         targets = [stmt.target]
         value = stmt.value
     else:
@@ -143,7 +143,7 @@ def statement_effect(stmt: cst.BaseSmallStatement, resolver: NameResolver) -> st
         problem = target_effect(target)
         if problem:
             return problem
-        if isinstance(target, cst.Subscript):
+        if type(target) is cst.Subscript:
             problem = expression_effect(_subscript_indices(target), resolver)
             if problem:
                 return problem
@@ -152,17 +152,17 @@ def statement_effect(stmt: cst.BaseSmallStatement, resolver: NameResolver) -> st
 
 def target_effect(target: cst.BaseExpression) -> str | None:
     """Why writing to `target` is not a local array or scalar write (None when it is)."""
-    if isinstance(target, cst.Name):
+    if type(target) is cst.Name:
         return None
-    if isinstance(target, cst.Attribute):
+    if type(target) is cst.Attribute:
         return f"writes attribute .{target.attr.value}"
-    if isinstance(target, cst.Subscript):
+    if type(target) is cst.Subscript:
         base: cst.BaseExpression = target
-        while isinstance(base, cst.Subscript):
+        while type(base) is cst.Subscript:
             base = base.value
-        if isinstance(base, cst.Name):
+        if type(base) is cst.Name:
             return None
-        if isinstance(base, cst.Attribute):
+        if type(base) is cst.Attribute:
             return f"writes into attribute .{base.attr.value}"
         return "writes into a computed object"
     return "unpacks into several targets"
@@ -172,9 +172,9 @@ def _subscript_indices(target: cst.Subscript) -> cst.CSTNode:
     """A Tuple holding the index expressions of a (chained) subscript, for checking."""
     elements: list[cst.Element] = []
     current: cst.BaseExpression = target
-    while isinstance(current, cst.Subscript):
+    while type(current) is cst.Subscript:
         for el in current.slice:
-            if isinstance(el.slice, cst.Index):
+            if type(el.slice) is cst.Index:
                 elements.append(cst.Element(el.slice.value))
         current = current.value
     return cst.Tuple(elements=elements) if elements else cst.Tuple(elements=[])

@@ -32,7 +32,7 @@ class RangeLoop:
     def body(self) -> tuple[cst.BaseStatement, ...]:
         """The statements of the loop body."""
         body = self.node.body
-        if isinstance(body, cst.IndentedBlock):
+        if type(body) is cst.IndentedBlock:
             return tuple(body.body)
         return (cst.SimpleStatementLine(body=body.body),)
 
@@ -54,31 +54,31 @@ def bound_atom(resolver: NameResolver) -> Callable[[cst.BaseExpression], str | N
     """An `atom_of` for `to_affine` accepting names, `len(x)`, `x.shape[k]`, `x.size`."""
 
     def atom_of(node: cst.BaseExpression) -> str | None:
-        if isinstance(node, cst.Name):
+        if type(node) is cst.Name:
             return node.value
         if (
-            isinstance(node, cst.Call)
+            type(node) is cst.Call
             and resolver.is_builtin(node.func, "len")
             and len(node.args) == 1
-            and isinstance(node.args[0].value, cst.Name)
+            and type(node.args[0].value) is cst.Name
             and node.args[0].star == ""
             and node.args[0].keyword is None
         ):
             return node_code(node)
         if (
-            isinstance(node, cst.Subscript)
-            and isinstance(node.value, cst.Attribute)
+            type(node) is cst.Subscript
+            and type(node.value) is cst.Attribute
             and node.value.attr.value == "shape"
-            and isinstance(node.value.value, cst.Name)
+            and type(node.value.value) is cst.Name
             and len(node.slice) == 1
-            and isinstance(node.slice[0].slice, cst.Index)
-            and isinstance(node.slice[0].slice.value, cst.Integer)
+            and type(node.slice[0].slice) is cst.Index
+            and type(node.slice[0].slice.value) is cst.Integer
         ):
             return node_code(node)
         if (
-            isinstance(node, cst.Attribute)
+            type(node) is cst.Attribute
             and node.attr.value == "size"
-            and isinstance(node.value, cst.Name)
+            and type(node.value) is cst.Name
         ):
             return node_code(node)
         return None
@@ -92,10 +92,10 @@ def range_loop(node: cst.For, resolver: NameResolver) -> RangeLoop | str:
         return "async for loop"
     if node.orelse is not None:
         return "the loop has an else clause"
-    if not isinstance(node.target, cst.Name):
+    if type(node.target) is not cst.Name:
         return "the loop target is not a single name"
     it = node.iter
-    if not (isinstance(it, cst.Call) and resolver.is_builtin(it.func, "range")):
+    if not (type(it) is cst.Call and resolver.is_builtin(it.func, "range")):
         return "the loop does not iterate over range(...)"
     args = it.args
     if not 1 <= len(args) <= 3 or any(a.star or a.keyword is not None for a in args):
@@ -134,7 +134,7 @@ def loop_nest(node: cst.For, resolver: NameResolver) -> LoopNest | str:
             return "nested loops reuse an index variable"
         loops.append(loop)
         body = loop.body
-        if len(body) == 1 and isinstance(body[0], cst.For):
+        if len(body) == 1 and type(body[0]) is cst.For:
             current = body[0]
             continue
         return LoopNest(loops=tuple(loops), body=body)

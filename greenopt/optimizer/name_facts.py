@@ -74,11 +74,11 @@ def iter_functions(module: cst.Module) -> Iterator[tuple[cst.FunctionDef, str]]:
         for child in walk(node, prune=is_scope):
             if child is node:
                 continue
-            if isinstance(child, cst.FunctionDef):
+            if type(child) is cst.FunctionDef:
                 qual = f"{prefix}{child.name.value}"
                 yield child, qual
                 yield from visit(child.body, f"{qual}.<locals>.")
-            elif isinstance(child, cst.ClassDef):
+            elif type(child) is cst.ClassDef:
                 yield from visit(child.body, f"{prefix}{child.name.value}.")
 
     yield from visit(module, "")
@@ -101,16 +101,16 @@ def _store(
     binding: Binding | None = None,
 ) -> None:
     """Record a store to `target`; `binding` (for a plain name target) says how it binds."""
-    if isinstance(target, cst.Name):
+    if type(target) is cst.Name:
         facts.stores.setdefault(target.value, []).append(value)
         _bind(facts, target.value, binding if binding is not None else Binding("other"))
-    elif isinstance(target, (cst.Tuple, cst.List)):
+    elif type(target) in (cst.Tuple, cst.List):
         for el in target.elements:
             inner = el.value
-            if isinstance(inner, cst.Name) and value is not None:
+            if type(inner) is cst.Name and value is not None:
                 facts.unpack_sources.setdefault(inner.value, []).append(value)
             _store(facts, inner, None)
-    elif isinstance(target, cst.StarredElement):
+    elif type(target) is cst.StarredElement:
         _store(facts, target.value, None)
 
 
@@ -121,7 +121,7 @@ def _store_assign(facts: FunctionFacts, node: cst.Assign) -> None:
         _store(facts, target, node.value, Binding("assign", node.value))
         return
     targets = [t.target for t in node.targets]
-    names = tuple(t.value for t in targets if isinstance(t, cst.Name))
+    names = tuple(t.value for t in targets if type(t) is cst.Name)
     chained = len(names) == len(targets)
     for target in targets:
         binding = Binding("chained", node.value, names) if chained else Binding("other")
@@ -131,11 +131,11 @@ def _store_assign(facts: FunctionFacts, node: cst.Assign) -> None:
 def _match_captures(pattern: cst.CSTNode) -> Iterator[str]:
     """Names a `case` pattern binds (`case b`, `case [x, *rest]`, `case {**kw}`, `... as n`)."""
     for node in walk(pattern):
-        if isinstance(node, cst.MatchAs) and node.name is not None:
+        if type(node) is cst.MatchAs and node.name is not None:
             yield node.name.value
-        elif isinstance(node, cst.MatchStar) and node.name is not None:
+        elif type(node) is cst.MatchStar and node.name is not None:
             yield node.name.value
-        elif isinstance(node, cst.MatchMapping) and node.rest is not None:
+        elif type(node) is cst.MatchMapping and node.rest is not None:
             yield node.rest.value
 
 
@@ -144,9 +144,9 @@ def _nested_rebinds(scope: cst.CSTNode) -> Iterator[str]:
     its `nonlocal` names, and (over-approximating) every walrus target inside it, since a
     walrus in a default value, decorator or comprehension binds in the enclosing scope."""
     for node in walk(scope):
-        if isinstance(node, cst.Nonlocal):
+        if type(node) is cst.Nonlocal:
             yield from (n.name.value for n in node.names)
-        elif isinstance(node, cst.NamedExpr) and isinstance(node.target, cst.Name):
+        elif type(node) is cst.NamedExpr and type(node.target) is cst.Name:
             yield node.target.value
 
 
@@ -154,49 +154,49 @@ def _collect(facts: FunctionFacts) -> None:
     """Stores and loads of names in one function body (nested scopes excluded, except
     for the names they rebind in this one)."""
     for node in walk(facts.node.body, prune=is_scope):
-        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-            if not isinstance(node, cst.Lambda):
+        if type(node) in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
+            if type(node) is not cst.Lambda:
                 _other(facts, node.name.value)
             facts.rebound_in_nested.update(_nested_rebinds(node))
-        elif isinstance(node, cst.Assign):
+        elif type(node) is cst.Assign:
             _store_assign(facts, node)
-        elif isinstance(node, cst.AnnAssign):
+        elif type(node) is cst.AnnAssign:
             binding = Binding("assign", node.value) if node.value is not None else None
             _store(facts, node.target, node.value, binding)
-        elif isinstance(node, cst.AugAssign):
+        elif type(node) is cst.AugAssign:
             _store(facts, node.target, None)
-        elif isinstance(node, cst.NamedExpr):
+        elif type(node) is cst.NamedExpr:
             _store(facts, node.target, node.value)
-        elif isinstance(node, cst.For):
+        elif type(node) is cst.For:
             _store(facts, node.target, None)
-        elif isinstance(node, cst.WithItem):
+        elif type(node) is cst.WithItem:
             if node.asname is not None:
                 _store(facts, node.asname.name, None)
-        elif isinstance(node, (cst.ExceptHandler, cst.ExceptStarHandler)):
+        elif type(node) in (cst.ExceptHandler, cst.ExceptStarHandler):
             if node.name is not None:
                 _store(facts, node.name.name, None)
-        elif isinstance(node, cst.MatchCase):
+        elif type(node) is cst.MatchCase:
             for name in _match_captures(node.pattern):
                 _other(facts, name)
-        elif isinstance(node, cst.TypeAlias):
+        elif type(node) is cst.TypeAlias:
             _other(facts, node.name.value)
-        elif isinstance(node, cst.Import):
+        elif type(node) is cst.Import:
             for alias in node.names:
                 name = alias.asname.name if alias.asname else alias.name
-                while isinstance(name, cst.Attribute):
+                while type(name) is cst.Attribute:
                     name = name.value
-                if isinstance(name, cst.Name):
+                if type(name) is cst.Name:
                     _other(facts, name.value)
-        elif isinstance(node, cst.ImportFrom):
-            if isinstance(node.names, cst.ImportStar):
+        elif type(node) is cst.ImportFrom:
+            if type(node.names) is cst.ImportStar:
                 continue
             for alias in node.names:
                 name = alias.asname.name if alias.asname else alias.name
-                if isinstance(name, cst.Name):
+                if type(name) is cst.Name:
                     _other(facts, name.value)
-        elif isinstance(node, (cst.Global, cst.Nonlocal)):
+        elif type(node) in (cst.Global, cst.Nonlocal):
             facts.declared_nonlocal.update(n.name.value for n in node.names)
-        elif isinstance(node, cst.Name):
+        elif type(node) is cst.Name:
             facts.loads.setdefault(node.value, []).append(node)
     for name in sorted(facts.rebound_in_nested):
         _other(facts, name)
@@ -209,7 +209,7 @@ def function_facts(node: cst.FunctionDef, qualname: str) -> FunctionFacts:
     for param in (*p.posonly_params, *p.params, *p.kwonly_params):
         params.append(param.name.value)
     for star in (p.star_arg, p.star_kwarg):
-        if isinstance(star, cst.Param):
+        if type(star) is cst.Param:
             params.append(star.name.value)
     facts = FunctionFacts(node=node, qualname=qualname, params=tuple(params))
     _collect(facts)
@@ -236,22 +236,22 @@ def nonneg_names(facts: FunctionFacts, resolver: NameResolver) -> set[str]:
 
 def is_nonneg_size(node: cst.BaseExpression, resolver: NameResolver) -> bool:
     """`len(x)`, `x.shape[k]`, `x.size`, `x.ndim` or a non-negative integer literal."""
-    if isinstance(node, cst.Integer):
+    if type(node) is cst.Integer:
         return True
     if (
-        isinstance(node, cst.Call)
+        type(node) is cst.Call
         and resolver.is_builtin(node.func, "len")
         and len(node.args) == 1
         and node.args[0].star == ""
     ):
         return True
-    if isinstance(node, cst.Attribute) and node.attr.value in ("size", "ndim"):
+    if type(node) is cst.Attribute and node.attr.value in ("size", "ndim"):
         return True
-    if isinstance(node, cst.Subscript) and _is_shape(node.value) and len(node.slice) == 1:
+    if type(node) is cst.Subscript and _is_shape(node.value) and len(node.slice) == 1:
         elem = node.slice[0].slice
-        return isinstance(elem, cst.Index) and isinstance(elem.value, cst.Integer)
+        return type(elem) is cst.Index and type(elem.value) is cst.Integer
     return False
 
 
 def _is_shape(node: cst.BaseExpression) -> bool:
-    return isinstance(node, cst.Attribute) and node.attr.value == "shape"
+    return type(node) is cst.Attribute and node.attr.value == "shape"

@@ -1,7 +1,7 @@
 """Name resolution for numerical code: which names mean numpy, builtins or locals.
 
-Built on libcst's `QualifiedNameProvider` / `ScopeProvider`, never on string
-matching, so `np.sum`, `numpy.sum`, `xp.sum` (after `import numpy as xp`) and
+Built on a scope analysis (`scopes.ScopeIndex`, libcst's qualified names without
+libcst's cost), never on string matching, so `np.sum`, `numpy.sum`, `xp.sum` (after `import numpy as xp`) and
 `sum` (after `from numpy import sum`) all resolve to `numpy.sum`, while a local
 variable called `len` is not the builtin. Also decides which alias a rewrite
 should use for numpy and adds `import numpy as np` once when none exists.
@@ -9,19 +9,18 @@ should use for numpy and adds `import numpy as np` once when none exists.
 
 from __future__ import annotations
 
-import bisect
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 
 import libcst as cst
 from libcst.metadata import (
     MetadataWrapper,
     PositionProvider,
     QualifiedName,
-    QualifiedNameProvider,
     QualifiedNameSource,
 )
 
 from greenopt.optimizer.cst_nodes import walk
+from greenopt.optimizer.scopes import ScopeIndex
 
 #: numpy functions that are pure (no side effects, no in-place mutation of their arguments)
 #: and elementwise (ufunc-like): safe inside a vectorised expression.
@@ -79,82 +78,45 @@ VIEW_METHODS = frozenset(
 
 
 class NameResolver:
-    """Qualified names and positions of one module, from its libcst metadata.
+    """Qualified names and positions of one module, from a fast scope analysis.
 
     `qualified(node)` is the set of fully qualified names a Name/Attribute/Call
-    refers to (e.g. `{"numpy.sum"}`, `{"builtins.len"}`, `{"f.<locals>.x"}`).
+    refers to (e.g. `{"numpy.sum"}`, `{"builtins.len"}`, `{"f.<locals>.x"}`), the
+    values libcst's `QualifiedNameProvider` gives, computed by `scopes.ScopeIndex`.
     """
 
     def __init__(
         self,
-        wrapper: MetadataWrapper,
-        line_shifts: Sequence[tuple[int, int, int]] = (),
-        full_module: cst.Module | None = None,
+        source: MetadataWrapper | cst.Module,
+        keep: Callable[[cst.BaseStatement], bool] | None = None,
     ) -> None:
-        self._wrapper = wrapper
-        self._qnames: Mapping[cst.CSTNode, object] = wrapper.resolve(QualifiedNameProvider)
+        if isinstance(source, MetadataWrapper):
+            self._wrapper: MetadataWrapper | None = source
+            module = source.module
+        else:
+            self._wrapper = None
+            module = source
+        self._module = module
+        self._index = ScopeIndex(module, keep)
         self._positions: Mapping[cst.CSTNode, object] | None = None  # resolved on first use
-        # (first line, last line, shift) of each top-level statement of a reduced module,
-        # computed on first use from `full_module` when not given
-        self._full = full_module
-        self._shifts = list(line_shifts)
-        self._starts = [first for first, _, _ in self._shifts]
 
     @classmethod
     def for_loops(
         cls, module: cst.Module, keep: Callable[[cst.BaseStatement], bool] | None = None
     ) -> NameResolver:
-        """A resolver built only over what loop analyses need, which is much faster.
+        """A resolver that analyses only the functions and classes loop analyses need.
 
-        Metadata is computed for a reduced module holding the module-level simple
-        statements (imports, assignments), other top-level compound statements,
-        and only those functions and classes that contain a `for` loop (or for which
-        `keep(statement)` is true, when given); the nodes
-        are the original ones, and positions are shifted back to the full module's
-        lines. Names in the dropped functions are not resolvable (no pass needs them).
+        Module-level statements are always analysed; a top-level function or class is
+        analysed when it contains a `for` loop (or when `keep(statement)` is true, when
+        given); the others only bind their names, and names inside them are unknown.
         """
-        kept: list[cst.BaseStatement] = []
-        for stmt in module.body:
-            if not isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
-                wanted = True
-            elif keep is not None:
-                wanted = keep(stmt)
-            else:
-                wanted = any(isinstance(n, cst.For) for n in walk(stmt))
-            if wanted:
-                kept.append(stmt)
-        if len(kept) == len(module.body):
-            return cls(MetadataWrapper(module, unsafe_skip_copy=True))
-        reduced = module.with_changes(body=kept)
-        return cls(MetadataWrapper(reduced, unsafe_skip_copy=True), full_module=module)
-
-    def _line_shifts(self) -> None:
-        """Line shifts from the reduced module back to the full one (codegen, done once)."""
-        module, self._full = self._full, None
-        if module is None:
-            return
-        reduced = self._wrapper.module
-        kept = {id(s) for s in reduced.body}
-        header = "".join(module.code_for_node(line) for line in module.header)
-        orig_line = reduced_line = 1 + _line_count(header)
-        for stmt in module.body:
-            lines = _line_count(module.code_for_node(stmt))
-            if id(stmt) in kept:
-                self._shifts.append(
-                    (reduced_line, reduced_line + lines - 1, orig_line - reduced_line)
-                )
-                reduced_line += lines
-            orig_line += lines
-        self._starts = [first for first, _, _ in self._shifts]
+        if keep is None:
+            keep = _has_for_loop
+        return cls(module, keep)
 
     def qualified(self, node: cst.CSTNode) -> set[QualifiedName]:
         """The qualified names of `node` (empty when unknown)."""
-        value = self._qnames.get(node)
-        if value is None:
-            return set()
-        if callable(value):  # libcst returns lazily computed values for some nodes
-            value = value()
-        return set(value)  # type: ignore[arg-type]
+        return self._index.qualified(node)
 
     def numpy_name(self, node: cst.CSTNode) -> str | None:
         """`"sum"` for a node meaning `numpy.sum` (`"random.rand"` for `numpy.random.rand`)."""
@@ -180,21 +142,21 @@ class NameResolver:
         return None
 
     def position(self, node: cst.CSTNode) -> tuple[int, int, int, int]:
-        """(line, col, end_line, end_col) of `node`; lines 1-based, columns 0-based."""
+        """(line, col, end_line, end_col) of `node`; lines 1-based, columns 0-based.
+
+        Computed with libcst's `PositionProvider` over the whole module on first use
+        (slow; the passes take positions from `positions.for_positions` when they can).
+        """
         if self._positions is None:
+            if self._wrapper is None:
+                self._wrapper = MetadataWrapper(self._module, unsafe_skip_copy=True)
             self._positions = self._wrapper.resolve(PositionProvider)
-            self._line_shifts()
         rng = self._positions[node]  # type: ignore[assignment]
-        shift = 0
-        if self._shifts:
-            k = bisect.bisect_right(self._starts, rng.start.line) - 1
-            if k >= 0:
-                shift = self._shifts[k][2]
-        return rng.start.line + shift, rng.start.column, rng.end.line + shift, rng.end.column
+        return rng.start.line, rng.start.column, rng.end.line, rng.end.column
 
 
-def _line_count(text: str) -> int:
-    return text.count("\n")
+def _has_for_loop(stmt: cst.BaseStatement) -> bool:
+    return any(isinstance(n, cst.For) for n in walk(stmt))
 
 
 def numpy_alias(module: cst.Module) -> str | None:

@@ -46,7 +46,7 @@ def for_positions(tree: cst.Module, code: str) -> dict[int, Position]:
         (n for n in ast.walk(parsed) if isinstance(n, (ast.For, ast.AsyncFor))),
         key=lambda n: (n.lineno, n.col_offset),
     )
-    cst_loops = [n for n in walk(tree) if isinstance(n, cst.For)]
+    cst_loops = [n for n in walk(tree) if type(n) is cst.For]
     if len(ast_loops) != len(cst_loops):
         return {}
     lines = code.splitlines()

@@ -59,18 +59,12 @@ class SourceModule:
     def loop_resolver(self) -> NameResolver:
         """Qualified-name resolution for the functions that contain loops (built once).
 
-        Cheaper than `metadata()` with `QualifiedNameProvider` on the whole module:
-        see `NameResolver.for_loops`. Positions it reports are full-module positions.
+        See `NameResolver.for_loops`. Positions it reports are full-module positions.
         """
         if self._resolver is None:
-            from libcst.metadata import QualifiedNameProvider
-
             from greenopt.optimizer.numpy_names import NameResolver
 
-            if self.has_resolved(QualifiedNameProvider):  # a pass already paid for the whole module
-                self._resolver = NameResolver(self._wrapper)  # type: ignore[arg-type]
-            else:
-                self._resolver = NameResolver.for_loops(self.tree)
+            self._resolver = NameResolver.for_loops(self.tree)
         return self._resolver
 
     def has_resolved(self, provider: type) -> bool:

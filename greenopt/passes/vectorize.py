@@ -88,7 +88,7 @@ from functools import cached_property
 from typing import ClassVar
 
 import libcst as cst
-from libcst.metadata import PositionProvider, QualifiedNameProvider
+from libcst.metadata import PositionProvider
 
 from greenopt.optimizer.accesses import (
     Access,
@@ -292,8 +292,8 @@ class VectorizePass(Pass):
         """Every range loop (nest) of every function: a GO10x rewrite or a GO190 note.
 
         Loops are first screened syntactically (range call, simple body, no early
-        exit); libcst name metadata is then built only for the top-level
-        statements holding functions with surviving loops, which is most of the cost.
+        exit); names are then resolved only in the top-level statements
+        holding functions with surviving loops.
         """
         if not _has_range_loop(module.code):
             return []
@@ -310,15 +310,12 @@ class VectorizePass(Pass):
         if not plans:
             return found
         needed = {id(func) for func, _, _ in plans}
-        if module.has_resolved(QualifiedNameProvider):
-            resolver = NameResolver(module.metadata())  # another pass already resolved names
-        else:
-            resolver = NameResolver.for_loops(
-                module.tree,
-                keep=lambda stmt: any(
-                    isinstance(n, cst.FunctionDef) and id(n) in needed for n in walk(stmt)
-                ),
-            )
+        resolver = NameResolver.for_loops(
+            module.tree,
+            keep=lambda stmt: any(
+                type(n) is cst.FunctionDef and id(n) in needed for n in walk(stmt)
+            ),
+        )
         for func, qual, candidates in plans:
             facts = function_facts(func, qual)
             ctx = _Context(
@@ -367,7 +364,7 @@ class VectorizePass(Pass):
         positions = for_positions(module.tree, module.code) or {
             id(node): (rng.start.line, rng.start.column, rng.end.line, rng.end.column)
             for node, rng in module.metadata().resolve(PositionProvider).items()
-            if isinstance(node, cst.For)
+            if type(node) is cst.For
         }
         transformer = _Replacer(wanted, positions)
         tree = module.tree.visit(transformer)
@@ -468,34 +465,32 @@ def _syntactic_refusal(node: cst.For) -> str | None:
         return "async for loop"
     if node.orelse is not None:
         return "the loop has an else clause"
-    if not isinstance(node.target, cst.Name):
+    if type(node.target) is not cst.Name:
         return "the loop target is not a single name"
     it = node.iter
-    if not (
-        isinstance(it, cst.Call) and isinstance(it.func, cst.Name) and it.func.value == "range"
-    ):
+    if not (type(it) is cst.Call and type(it.func) is cst.Name and it.func.value == "range"):
         return "the loop does not iterate over range(...)"
     reason = early_exit(node.body)
     if reason:
         return reason
-    body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
-    if len(body) == 1 and isinstance(body[0], cst.For):
+    body = node.body.body if type(node.body) is cst.IndentedBlock else ()
+    if len(body) == 1 and type(body[0]) is cst.For:
         inner = _syntactic_refusal(body[0])
         return f"inner loop: {inner}" if inner else None
     for stmt in body:
-        if isinstance(stmt, cst.For):
+        if type(stmt) is cst.For:
             return "the body mixes statements and an inner loop (not a perfect nest)"
-        if not isinstance(stmt, (cst.SimpleStatementLine, cst.If)):
+        if type(stmt) not in (cst.SimpleStatementLine, cst.If):
             return f"a {type(stmt).__name__} statement in the body"
-        if isinstance(stmt, cst.SimpleStatementLine):
+        if type(stmt) is cst.SimpleStatementLine:
             for small in stmt.body:
-                if isinstance(small, cst.Expr):
+                if type(small) is cst.Expr:
                     value = small.value
-                    if isinstance(value, cst.Call):
+                    if type(value) is cst.Call:
                         func = value.func
-                        if isinstance(func, cst.Name) and func.value in IO_BUILTINS:
+                        if type(func) is cst.Name and func.value in IO_BUILTINS:
                             return f"does I/O ({func.value})"
-                        if isinstance(func, cst.Attribute):
+                        if type(func) is cst.Attribute:
                             return (
                                 f"calls method .{func.attr.value}() (may mutate or have side "
                                 "effects)"
@@ -518,7 +513,7 @@ def _top_loops(node: cst.CSTNode) -> list[cst.For]:
         for n in walk(
             node, prune=lambda c: isinstance(c, (cst.For, cst.BaseExpression)) or is_scope(c)
         )
-        if isinstance(n, cst.For) and n is not node
+        if type(n) is cst.For and n is not node
     ]
 
 
@@ -527,23 +522,23 @@ def _rank_evidence(func: cst.FunctionDef) -> dict[str, int]:
     `x.ndim` or `x.shape[1:]` mean rank-generic code (-1)."""
     out: dict[str, int] = {}
     for node in walk(func.body):
-        if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name):
+        if type(node) is cst.Attribute and type(node.value) is cst.Name:
             if node.attr.value == "ndim":
                 out[node.value.value] = -1
         elif (
-            isinstance(node, cst.Subscript)
-            and isinstance(node.value, cst.Attribute)
+            type(node) is cst.Subscript
+            and type(node.value) is cst.Attribute
             and node.value.attr.value == "shape"
-            and isinstance(node.value.value, cst.Name)
+            and type(node.value.value) is cst.Name
         ):
             name = node.value.value.value
             if out.get(name) == -1:
                 continue
             el = node.slice[0].slice if len(node.slice) == 1 else None
-            if isinstance(el, cst.Index) and isinstance(el.value, cst.Integer):
+            if type(el) is cst.Index and type(el.value) is cst.Integer:
                 k = int(el.value.value, 0)
                 out[name] = max(out.get(name, 0), k + 1)
-            elif isinstance(el, cst.Index) and isinstance(el.value, cst.UnaryOperation):
+            elif type(el) is cst.Index and type(el.value) is cst.UnaryOperation:
                 out[name] = -1  # x.shape[-1]: rank-generic
             else:
                 out[name] = -1
@@ -556,9 +551,9 @@ def _subscript_counts(func: cst.FunctionDef) -> dict[str, set[int]]:
     counts: dict[str, set[int]] = {}
     inner: set[int] = set()
     for node in walk(func.body):
-        if not isinstance(node, cst.Subscript):
+        if type(node) is not cst.Subscript:
             continue
-        if isinstance(node.value, cst.Subscript):
+        if type(node.value) is cst.Subscript:
             inner.add(id(node.value))
         if id(node) in inner:
             continue
@@ -668,7 +663,7 @@ def _used_outside_loops(var: str, facts: FunctionFacts, loop: cst.For) -> bool:
         return False
     inside: set[int] = set()
     for node in walk(facts.node.body, prune=is_scope):
-        if isinstance(node, cst.For) and _is_name(node.target, var):
+        if type(node) is cst.For and _is_name(node.target, var):
             inside.update(id(n) for n in names_in(node))
     return any(id(n) not in inside for n in loads)
 
@@ -676,11 +671,11 @@ def _used_outside_loops(var: str, facts: FunctionFacts, loop: cst.For) -> bool:
 def _simple_statements(body: Sequence[cst.BaseStatement]) -> list[cst.CSTNode]:
     out: list[cst.CSTNode] = []
     for stmt in body:
-        if isinstance(stmt, cst.SimpleStatementLine):
-            out.extend(s for s in stmt.body if not isinstance(s, cst.Pass))
-        elif isinstance(stmt, cst.If):
+        if type(stmt) is cst.SimpleStatementLine:
+            out.extend(s for s in stmt.body if type(s) is not cst.Pass)
+        elif type(stmt) is cst.If:
             out.append(stmt)
-        elif isinstance(stmt, cst.For):
+        elif type(stmt) is cst.For:
             raise Refusal("the body mixes statements and an inner loop (not a perfect nest)")
         else:
             raise Refusal(early_exit(stmt) or f"a {type(stmt).__name__} statement in the body")
@@ -692,21 +687,21 @@ def _simple_statements(body: Sequence[cst.BaseStatement]) -> list[cst.CSTNode]:
 def _classify(nest: LoopNest, ctx: _Context) -> list[_Stmt]:
     stmts: list[_Stmt] = []
     for node in _simple_statements(nest.body):
-        if isinstance(node, cst.If):
+        if type(node) is cst.If:
             stmts.append(_classify_if(node, ctx))
             continue
         assert isinstance(node, cst.BaseSmallStatement)
         problem = statement_effect(node, ctx.resolver)
         if problem:
             raise Refusal(problem)
-        if isinstance(node, cst.Assign):
+        if type(node) is cst.Assign:
             target = node.targets[0].target
-            if isinstance(target, cst.Subscript):
+            if type(target) is cst.Subscript:
                 scan = _scan_of(target, node.value)
                 stmts.append(
                     _Stmt("scan" if scan else "elementwise", node, target, node.value, op=scan)
                 )
-            elif isinstance(target, cst.Name):
+            elif type(target) is cst.Name:
                 red = _assign_reduction(target.value, node.value, ctx)
                 if red is not None:
                     op, value = red
@@ -715,14 +710,14 @@ def _classify(nest: LoopNest, ctx: _Context) -> list[_Stmt]:
                     stmts.append(_Stmt("temp", node, target, node.value))
             else:
                 raise Refusal("assigns to several targets at once")
-        elif isinstance(node, cst.AugAssign):
+        elif type(node) is cst.AugAssign:
             op = _AUG_OPS.get(type(node.operator))
             target = node.target
-            if isinstance(target, cst.Name):
+            if type(target) is cst.Name:
                 if op not in ("sum", "sub", "prod"):
                     raise Refusal("augmented assignment other than +=, -=, *= to a scalar")
                 stmts.append(_Stmt("reduction", node, target, node.value, op))
-            elif isinstance(target, cst.Subscript):
+            elif type(target) is cst.Subscript:
                 if op is None:
                     raise Refusal("unsupported augmented operator")
                 kind = "scatter" if _is_indirect(target, ctx) else "augwrite"
@@ -754,18 +749,16 @@ def _assign_reduction(
     name: str, value: cst.BaseExpression, ctx: _Context
 ) -> tuple[str, cst.BaseExpression] | None:
     """`s = s + e` / `s = e + s` / `s = s * e` / `s = max(s, e)` / `s = min(s, e)`."""
-    if isinstance(value, cst.BinaryOperation) and isinstance(
-        value.operator, (cst.Add, cst.Multiply)
-    ):
-        op = "sum" if isinstance(value.operator, cst.Add) else "prod"
+    if type(value) is cst.BinaryOperation and type(value.operator) in (cst.Add, cst.Multiply):
+        op = "sum" if type(value.operator) is cst.Add else "prod"
         if _is_name(value.left, name) and not _mentions(value.right, name):
             return op, value.right
         if _is_name(value.right, name) and not _mentions(value.left, name):
             return op, value.left
-    if isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.Subtract):
+    if type(value) is cst.BinaryOperation and type(value.operator) is cst.Subtract:
         if _is_name(value.left, name) and not _mentions(value.right, name):
             return "sub", value.right
-    if isinstance(value, cst.Call) and len(value.args) == 2:
+    if type(value) is cst.Call and len(value.args) == 2:
         builtin = ctx.resolver.builtin_name(value.func)
         if builtin in ("max", "min") and all(a.keyword is None and not a.star for a in value.args):
             first, second = value.args[0].value, value.args[1].value
@@ -776,7 +769,7 @@ def _assign_reduction(
 
 def _classify_if(node: cst.If, ctx: _Context) -> _Stmt:
     """`if c: t[..] = e1 [else: t[..] = e2]` -> where; `if e > s: s = e` -> max/min."""
-    if isinstance(node.orelse, cst.If):
+    if type(node.orelse) is cst.If:
         raise Refusal("an elif chain in the body")
     then = _single_assign(node.body)
     other = _single_assign(node.orelse.body) if node.orelse is not None else None
@@ -791,12 +784,12 @@ def _classify_if(node: cst.If, ctx: _Context) -> _Stmt:
     if problem:
         raise Refusal(problem)
     target = then.targets[0].target
-    if isinstance(target, cst.Name) and other is None:
+    if type(target) is cst.Name and other is None:
         red = _if_reduction(node.test, target.value, then.value)
         if red is None:
             raise Refusal("a conditional scalar assignment that is not a max/min reduction")
         return _Stmt("reduction", node, target, then.value, red)
-    if not isinstance(target, cst.Subscript):
+    if type(target) is not cst.Subscript:
         raise Refusal("a conditional assignment to a scalar")
     if other is not None and node_code(other.targets[0].target) != node_code(target):
         raise Refusal("the branches assign different elements")
@@ -813,7 +806,7 @@ def _classify_if(node: cst.If, ctx: _Context) -> _Stmt:
 
 def _if_reduction(test: cst.BaseExpression, name: str, value: cst.BaseExpression) -> str | None:
     """`if e > s: s = e` -> "max"; `if e < s: s = e` -> "min" (also `s < e`, >=, <=)."""
-    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+    if type(test) is not cst.Comparison or len(test.comparisons) != 1:
         return None
     left, comp = test.left, test.comparisons[0]
     right = comp.comparator
@@ -822,27 +815,25 @@ def _if_reduction(test: cst.BaseExpression, name: str, value: cst.BaseExpression
     if _mentions(value, name):
         return None
     if node_code(left) == e_code and _is_name(right, name):
-        if isinstance(op, (cst.GreaterThan, cst.GreaterThanEqual)):
+        if type(op) in (cst.GreaterThan, cst.GreaterThanEqual):
             return "max"
-        if isinstance(op, (cst.LessThan, cst.LessThanEqual)):
+        if type(op) in (cst.LessThan, cst.LessThanEqual):
             return "min"
     if _is_name(left, name) and node_code(right) == e_code:
-        if isinstance(op, (cst.LessThan, cst.LessThanEqual)):
+        if type(op) in (cst.LessThan, cst.LessThanEqual):
             return "max"
-        if isinstance(op, (cst.GreaterThan, cst.GreaterThanEqual)):
+        if type(op) in (cst.GreaterThan, cst.GreaterThanEqual):
             return "min"
     return None
 
 
 def _single_assign(block: cst.BaseSuite) -> cst.Assign | None:
-    body = block.body if isinstance(block, cst.IndentedBlock) else [block]
+    body = block.body if type(block) is cst.IndentedBlock else [block]
     if len(body) != 1:
         return None
     line = body[0]
-    small = (
-        line.body if isinstance(line, (cst.SimpleStatementLine, cst.SimpleStatementSuite)) else None
-    )
-    if small is None or len(small) != 1 or not isinstance(small[0], cst.Assign):
+    small = line.body if type(line) in (cst.SimpleStatementLine, cst.SimpleStatementSuite) else None
+    if small is None or len(small) != 1 or type(small[0]) is not cst.Assign:
         return None
     assign = small[0]
     return assign if len(assign.targets) == 1 else None
@@ -854,29 +845,29 @@ _TOTAL_BINOPS = (cst.Add, cst.Subtract, cst.Multiply, cst.BitAnd, cst.BitOr, cst
 def _not_total(expr: cst.BaseExpression, ctx: _Context) -> str | None:
     """Why `expr` might warn or raise for some element (None: it never does)."""
     for node in walk(expr):
-        if isinstance(node, cst.BinaryOperation) and not isinstance(node.operator, _TOTAL_BINOPS):
+        if type(node) is cst.BinaryOperation and not isinstance(node.operator, _TOTAL_BINOPS):
             return f"operator {type(node.operator).__name__.lower()} may warn"
-        if isinstance(node, cst.Call):
+        if type(node) is cst.Call:
             np_name = ctx.resolver.numpy_name(node.func)
             if np_name is not None and np_name not in TOTAL_UFUNCS:
                 return f"numpy.{np_name} may warn"
-        if isinstance(node, cst.BooleanOperation):
+        if type(node) is cst.BooleanOperation:
             for side in (node.left, node.right):
-                if not isinstance(side, (cst.Comparison, cst.BooleanOperation, cst.UnaryOperation)):
+                if type(side) not in (cst.Comparison, cst.BooleanOperation, cst.UnaryOperation):
                     return "and/or on a non-comparison"
-        if isinstance(node, cst.Comparison):
+        if type(node) is cst.Comparison:
             if len(node.comparisons) != 1:
                 return "a chained comparison"
-            if isinstance(node.comparisons[0].operator, (cst.In, cst.NotIn, cst.Is, cst.IsNot)):
+            if type(node.comparisons[0].operator) in (cst.In, cst.NotIn, cst.Is, cst.IsNot):
                 return "an in/is comparison"
     return None
 
 
 def _scan_of(target: cst.Subscript, value: cst.BaseExpression) -> str:
     """'cumsum'/'cumprod' when `value` is `target[i-1] + e` (or `e + target[i-1]`, `*`)."""
-    if not isinstance(value, cst.BinaryOperation):
+    if type(value) is not cst.BinaryOperation:
         return ""
-    if not isinstance(value.operator, (cst.Add, cst.Multiply)):
+    if type(value.operator) not in (cst.Add, cst.Multiply):
         return ""
     flat = flatten_subscript(target)
     if flat is None:
@@ -887,22 +878,22 @@ def _scan_of(target: cst.Subscript, value: cst.BaseExpression) -> str:
     if target_acc is None or len(target_acc.indices) != 1 or target_acc.indices[0] is None:
         return ""
     for side, other in ((value.left, value.right), (value.right, value.left)):
-        if isinstance(side, cst.Subscript):
+        if type(side) is cst.Subscript:
             f = flatten_subscript(side)
             if f is not None and f[0].value == base and not _mentions(other, base):
                 acc = summarize(side, False, 0, atom_of)
                 if acc is not None and acc.indices == (target_acc.indices[0].plus(-1),):
-                    return "cumsum" if isinstance(value.operator, cst.Add) else "cumprod"
+                    return "cumsum" if type(value.operator) is cst.Add else "cumprod"
     return ""
 
 
 def bound_atom_for_scan(node: cst.BaseExpression) -> str | None:
     """Names only: enough to compare `c[i]` with `c[i - 1]`."""
-    return node.value if isinstance(node, cst.Name) else None
+    return node.value if type(node) is cst.Name else None
 
 
 def _is_name(node: cst.BaseExpression, name: str) -> bool:
-    return isinstance(node, cst.Name) and node.value == name
+    return type(node) is cst.Name and node.value == name
 
 
 def _mentions(node: cst.CSTNode, name: str) -> bool:
@@ -914,13 +905,13 @@ def _names_in(node: cst.CSTNode) -> set[str]:
     out: set[str] = set()
     skip: set[int] = set()
     for n in walk(node):
-        if isinstance(n, cst.Attribute):
+        if type(n) is cst.Attribute:
             skip.add(id(n.attr))
-        elif isinstance(n, cst.Call) and isinstance(n.func, cst.Name):
+        elif type(n) is cst.Call and type(n.func) is cst.Name:
             skip.add(id(n.func))
-        elif isinstance(n, cst.Arg) and n.keyword is not None:
+        elif type(n) is cst.Arg and n.keyword is not None:
             skip.add(id(n.keyword))
-        elif isinstance(n, cst.Name) and id(n) not in skip:
+        elif type(n) is cst.Name and id(n) not in skip:
             out.add(n.value)
     return out
 
@@ -934,7 +925,7 @@ def _check_names(
     temps: dict[str, int] = {}
     for k, s in enumerate(stmts):
         if s.kind in ("reduction", "temp"):
-            assert isinstance(s.target, cst.Name)
+            assert type(s.target) is cst.Name
             name = s.target.value
             if name in reductions or name in temps or name in loop_vars:
                 raise Refusal(f"{name} is assigned more than once in the loop")
@@ -951,15 +942,15 @@ def _check_names(
         for part in (s.value, s.cond, s.other):
             if part is not None:
                 used |= _names_in(part)
-        if isinstance(s.target, cst.Subscript):
+        if type(s.target) is cst.Subscript:
             used |= _names_in(s.target)
-        for name in used & set(reductions):
+        for name in sorted(used & set(reductions)):
             if reductions[name] is not s or _mentions(s.value, name):  # type: ignore[arg-type]
                 raise Refusal(f"the accumulator {name} is read inside the loop")
-        for name in used & set(temps):
+        for name in sorted(used & set(temps)):
             if temps[name] >= k:
                 raise Refusal(f"{name} is read before it is assigned in an iteration")
-        for name in used - loop_vars - set(temps) - set(reductions):
+        for name in sorted(used - loop_vars - set(temps) - set(reductions)):
             if name in ctx.subscript_counts and not _only_subscripted(name, s):
                 raise Refusal(f"the array {name} is used without a subscript")
     for name in temps:
@@ -1002,9 +993,7 @@ def _subscripts_in(node: cst.CSTNode | None) -> list[cst.Subscript]:
     if node is None:
         return []
     return [
-        n
-        for n in walk(node, prune=lambda c: isinstance(c, cst.Subscript))
-        if isinstance(n, cst.Subscript)
+        n for n in walk(node, prune=lambda c: type(c) is cst.Subscript) if type(n) is cst.Subscript
     ]
 
 
@@ -1016,17 +1005,17 @@ def _only_subscripted(name: str, s: _Stmt) -> bool:
         if part is None:
             continue
         for n in walk(part):
-            if isinstance(n, cst.Subscript):
+            if type(n) is cst.Subscript:
                 base: cst.BaseExpression = n
-                while isinstance(base, cst.Subscript):
+                while type(base) is cst.Subscript:
                     base = base.value
                 allowed.add(id(base))
-            elif isinstance(n, cst.Attribute):
+            elif type(n) is cst.Attribute:
                 allowed.add(id(n.value))
                 allowed.add(id(n.attr))
-            elif isinstance(n, cst.Call) and isinstance(n.func, cst.Name) and n.func.value == "len":
+            elif type(n) is cst.Call and type(n.func) is cst.Name and n.func.value == "len":
                 allowed.update(id(a.value) for a in n.args)
-            elif isinstance(n, cst.Name) and n.value == name and id(n) not in allowed:
+            elif type(n) is cst.Name and n.value == name and id(n) not in allowed:
                 return False
     return True
 
@@ -1045,9 +1034,9 @@ def _index_atom(ctx: _Context) -> Callable[[cst.BaseExpression], str | None]:
 def _collect_accesses(stmts: list[_Stmt], nest: LoopNest, ctx: _Context) -> list[Access]:
     atom_of = _index_atom(ctx)
     out: list[Access] = []
-    written_names = {s.target.value for s in stmts if isinstance(s.target, cst.Name)}
+    written_names = {s.target.value for s in stmts if type(s.target) is cst.Name}
     for k, s in enumerate(stmts):
-        if s.kind == "where" or (s.kind == "reduction" and isinstance(s.node, cst.If)):
+        if s.kind == "where" or (s.kind == "reduction" and type(s.node) is cst.If):
             parts: list[cst.CSTNode] = [p for p in (s.cond, s.value, s.other) if p is not None]
             for part in parts:
                 for sub in _read_subs(part):
@@ -1056,7 +1045,7 @@ def _collect_accesses(stmts: list[_Stmt], nest: LoopNest, ctx: _Context) -> list
                         raise Refusal("a subscript of something that is not a plain name")
                     out.append(acc)
             if s.kind == "where":
-                assert isinstance(s.target, cst.Subscript)
+                assert type(s.target) is cst.Subscript
                 acc = summarize(s.target, True, k, atom_of)
                 if acc is None:
                     raise Refusal("writes into something that is not a plain name")
@@ -1064,7 +1053,7 @@ def _collect_accesses(stmts: list[_Stmt], nest: LoopNest, ctx: _Context) -> list
                     out.append(Access(acc.array, acc.indices, False, k, acc.node, acc.has_slice))
                 out.append(acc)
             continue
-        assert isinstance(s.node, (cst.Assign, cst.AugAssign))
+        assert type(s.node) in (cst.Assign, cst.AugAssign)
         accs = statement_accesses(s.node, k, atom_of)
         if accs is None:
             raise Refusal("a subscript of something that is not a plain name")
@@ -1154,7 +1143,7 @@ def _is_scan_read(acc: Access, stmts: list[_Stmt]) -> bool:
     if len(stmts) != 1:
         raise Refusal("a scan together with other statements")
     target = stmts[acc.stmt].target
-    assert isinstance(target, cst.Subscript)
+    assert type(target) is cst.Subscript
     flat = flatten_subscript(target)
     return flat is not None and flat[0].value == acc.array
 
@@ -1163,7 +1152,7 @@ def _check_scatter(stmts: list[_Stmt], accesses: list[Access], ctx: _Context) ->
     for s in stmts:
         if s.kind != "scatter":
             continue
-        assert isinstance(s.target, cst.Subscript)
+        assert type(s.target) is cst.Subscript
         flat = flatten_subscript(s.target)
         assert flat is not None
         base = flat[0].value
@@ -1202,22 +1191,22 @@ _DTYPE_POSITION = {"empty": 1, "zeros": 1, "ones": 1, "full": 2, "empty_like": 1
 
 def _child_blocks(stmt: cst.CSTNode) -> list[Sequence[cst.BaseStatement]]:
     """The statement lists directly inside a compound statement (not nested scopes)."""
-    if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+    if type(stmt) in (cst.FunctionDef, cst.ClassDef):
         return []
     blocks: list[Sequence[cst.BaseStatement]] = []
     for attr in ("body", "orelse", "finalbody"):
         part = getattr(stmt, attr, None)
-        if isinstance(part, cst.IndentedBlock):
+        if type(part) is cst.IndentedBlock:
             blocks.append(part.body)
-        elif isinstance(part, (cst.Else, cst.Finally)) and isinstance(part.body, cst.IndentedBlock):
+        elif type(part) in (cst.Else, cst.Finally) and type(part.body) is cst.IndentedBlock:
             blocks.append(part.body.body)
-        elif isinstance(part, cst.If):
+        elif type(part) is cst.If:
             blocks.extend(_child_blocks(part))
     for handler in getattr(stmt, "handlers", ()) or ():
-        if isinstance(handler.body, cst.IndentedBlock):
+        if type(handler.body) is cst.IndentedBlock:
             blocks.append(handler.body.body)
     for case in getattr(stmt, "cases", ()) or ():
-        if isinstance(case.body, cst.IndentedBlock):
+        if type(case.body) is cst.IndentedBlock:
             blocks.append(case.body.body)
     return blocks
 
@@ -1244,7 +1233,7 @@ def _inside_try(block: Sequence[cst.BaseStatement], loop: cst.For) -> bool:
     for stmt in block:
         for sub in _child_blocks(stmt):
             if any(s is loop for s in _walk_statements(sub)):
-                if isinstance(stmt, (cst.Try, cst.TryStar)):
+                if type(stmt) in (cst.Try, cst.TryStar):
                     return True
                 return _inside_try(sub, loop)
     return False
@@ -1265,25 +1254,29 @@ def _certainly_evaluated(stmt: cst.BaseStatement) -> list[cst.CSTNode]:
     `assert` (stripped by `python -O`), a nested block, the right of `and`/`or`, the
     branches of `x if c else y`, or a lambda/comprehension."""
     roots: list[cst.CSTNode] = []
-    if isinstance(stmt, cst.SimpleStatementLine):
-        roots = [s for s in stmt.body if not isinstance(s, cst.Assert)]
-    elif isinstance(stmt, (cst.If, cst.While)):
+    if type(stmt) is cst.SimpleStatementLine:
+        roots = [s for s in stmt.body if type(s) is not cst.Assert]
+    elif type(stmt) in (cst.If, cst.While):
         roots = [stmt.test]
-    elif isinstance(stmt, cst.For):
+    elif type(stmt) is cst.For:
         roots = [stmt.iter]
-    elif isinstance(stmt, cst.With):
+    elif type(stmt) is cst.With:
         roots = [item.item for item in stmt.items]
     out: list[cst.CSTNode] = []
     stack = list(roots)
     while stack:
         node = stack.pop()
         out.append(node)
-        if isinstance(node, cst.BooleanOperation):
+        if type(node) is cst.BooleanOperation:
             stack.append(node.left)
-        elif isinstance(node, cst.IfExp):
+        elif type(node) is cst.IfExp:
             stack.append(node.test)
-        elif is_scope(node) or isinstance(
-            node, (cst.Lambda, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
+        elif is_scope(node) or type(node) in (
+            cst.Lambda,
+            cst.ListComp,
+            cst.SetComp,
+            cst.DictComp,
+            cst.GeneratorExp,
         ):
             continue
         else:
@@ -1292,11 +1285,11 @@ def _certainly_evaluated(stmt: cst.BaseStatement) -> list[cst.CSTNode]:
 
 
 def _target_names(target: cst.BaseExpression) -> list[str]:
-    if isinstance(target, cst.Name):
+    if type(target) is cst.Name:
         return [target.value]
-    if isinstance(target, (cst.Tuple, cst.List)):
+    if type(target) in (cst.Tuple, cst.List):
         return [n for el in target.elements for n in _target_names(el.value)]
-    if isinstance(target, cst.StarredElement):
+    if type(target) is cst.StarredElement:
         return _target_names(target.value)
     return []
 
@@ -1319,24 +1312,24 @@ class _Proof:
     @classmethod
     def build(cls, ctx: _Context, loop: cst.For) -> _Proof:
         body = ctx.facts.node.body
-        block = body.body if isinstance(body, cst.IndentedBlock) else ()
+        block = body.body if type(body) is cst.IndentedBlock else ()
         dominators = _dominators(block, loop) or []
         shared = ctx.facts.declared_nonlocal | ctx.facts.rebound_in_nested
         bound = set(ctx.facts.params) - shared
         for stmt in dominators:
-            if isinstance(stmt, cst.SimpleStatementLine):
+            if type(stmt) is cst.SimpleStatementLine:
                 for small in stmt.body:
-                    if isinstance(small, cst.Assign):
+                    if type(small) is cst.Assign:
                         for t in small.targets:
                             bound.update(_target_names(t.target))
-                    elif isinstance(small, cst.AnnAssign) and small.value is not None:
+                    elif type(small) is cst.AnnAssign and small.value is not None:
                         bound.update(_target_names(small.target))
-                    elif isinstance(small, cst.AugAssign):
+                    elif type(small) is cst.AugAssign:
                         bound.update(_target_names(small.target))
-            elif isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+            elif type(stmt) in (cst.FunctionDef, cst.ClassDef):
                 bound.add(stmt.name.value)
             for node in walk(stmt):
-                if isinstance(node, cst.Del):
+                if type(node) is cst.Del:
                     bound -= {n.value for n in names_in(node.target)}
         return cls(ctx, loop, dominators, bound - shared, _inside_try(block, loop))
 
@@ -1369,12 +1362,12 @@ class _Proof:
         """Names assigned by the plain assignments among the dominators."""
         names: set[str] = set()
         for stmt in self.dominators:
-            if isinstance(stmt, cst.SimpleStatementLine):
+            if type(stmt) is cst.SimpleStatementLine:
                 for small in stmt.body:
-                    if isinstance(small, cst.Assign):
+                    if type(small) is cst.Assign:
                         for t in small.targets:
                             names.update(_target_names(t.target))
-                    elif isinstance(small, cst.AnnAssign) and small.value is not None:
+                    elif type(small) is cst.AnnAssign and small.value is not None:
                         names.update(_target_names(small.target))
         return names
 
@@ -1389,7 +1382,7 @@ class _Proof:
         value = bindings[0].value
         if self.numpy_call(value) not in ("asarray", "array", "ascontiguousarray"):
             return None
-        assert isinstance(value, cst.Call)
+        assert type(value) is cst.Call
         args = value.args
         first = args[0] if args else None
         if first is None or first.keyword is not None or not _is_name(first.value, name):
@@ -1399,7 +1392,7 @@ class _Proof:
         if len([a for a in args if a.keyword is None]) > 2:
             return None
         body = facts.node.body
-        top = body.body if isinstance(body, cst.IndentedBlock) else ()
+        top = body.body if type(body) is cst.IndentedBlock else ()
         for stmt in self.dominators:
             if any(stmt is t for t in top) and any(n is value for n in walk(stmt)):
                 return value
@@ -1410,26 +1403,26 @@ class _Proof:
         if not self._stable(name) or name in self.ctx.facts.params:
             return None
         for node in walk(self.ctx.facts.node.body, prune=is_scope):
-            if not isinstance(node, cst.Assign) or len(node.targets) != 1:
+            if type(node) is not cst.Assign or len(node.targets) != 1:
                 continue
             target = node.targets[0].target
-            if not isinstance(target, (cst.Tuple, cst.List)):
+            if type(target) not in (cst.Tuple, cst.List):
                 continue
             names = [el.value for el in target.elements]
-            if not any(isinstance(n, cst.Name) and n.value == name for n in names):
+            if not any(type(n) is cst.Name and n.value == name for n in names):
                 continue
             value = node.value
-            if not (all(isinstance(n, cst.Name) for n in names)
-                    and isinstance(value, cst.Attribute) and value.attr.value == "shape"
-                    and isinstance(value.value, cst.Name)):  # fmt: skip
+            if not (all(type(n) is cst.Name for n in names)
+                    and type(value) is cst.Attribute and value.attr.value == "shape"
+                    and type(value.value) is cst.Name):  # fmt: skip
                 return None
-            k = next(i for i, n in enumerate(names) if isinstance(n, cst.Name) and n.value == name)
+            k = next(i for i, n in enumerate(names) if type(n) is cst.Name and n.value == name)
             return cst.parse_expression(f"{value.value.value}.shape[{k}]")
         return None
 
     def numpy_call(self, value: cst.BaseExpression | None) -> str | None:
         """The numpy function `value` calls (`zeros`, `empty_like`...), None otherwise."""
-        if isinstance(value, cst.Call) and not any(a.star for a in value.args):
+        if type(value) is cst.Call and not any(a.star for a in value.args):
             return self.ctx.resolver.numpy_name(value.func)
         return None
 
@@ -1477,21 +1470,21 @@ class _Proof:
         if np_name is not None:
             # numpy allocations and conversions return base-class ndarrays (not with
             # `subok=True`, and not `asanyarray`, which keep np.matrix, whose `*` differs)
-            assert isinstance(value, cst.Call)
+            assert type(value) is cst.Call
             subok = any(a.keyword is not None and a.keyword.value == "subok" for a in value.args)
             return not subok and np_name in FRESH_ALLOCATORS | _AS_ARRAY
-        if isinstance(value, cst.Name):
+        if type(value) is cst.Name:
             return self.is_ndarray(value.value, depth + 1)
         if (
-            isinstance(value, cst.Call)
-            and isinstance(value.func, cst.Attribute)
+            type(value) is cst.Call
+            and type(value.func) is cst.Attribute
             and value.func.attr.value == "copy"
             and not value.args
         ):
             return self._value_is_ndarray(value.func.value, depth + 1)
-        if isinstance(value, cst.BinaryOperation) and isinstance(value.operator, _ARITHMETIC):
+        if type(value) is cst.BinaryOperation and isinstance(value.operator, _ARITHMETIC):
             sides = (value.left, value.right)
-            literal = [isinstance(p, (cst.Integer, cst.Float)) for p in sides]
+            literal = [type(p) in (cst.Integer, cst.Float) for p in sides]
             arrays = [
                 not lit and self._value_is_ndarray(p, depth + 1)
                 for p, lit in zip(sides, literal, strict=True)
@@ -1505,8 +1498,8 @@ class _Proof:
         for stmt in self.dominators:
             for node in _certainly_evaluated(stmt):
                 if (
-                    isinstance(node, cst.Attribute)
-                    and isinstance(node.value, cst.Name)
+                    type(node) is cst.Attribute
+                    and type(node.value) is cst.Name
                     and node.value.value == name
                     and node.attr.value in _ARRAY_ONLY_ATTRIBUTES
                 ):
@@ -1535,27 +1528,25 @@ class _Proof:
     def _value_dtype(self, value: cst.BaseExpression, depth: int) -> str | None:
         if depth > 6:
             return None
-        if isinstance(value, cst.Name):
+        if type(value) is cst.Name:
             return self.dtype_class(value.value, depth + 1)
-        if isinstance(value, cst.BinaryOperation) and isinstance(value.operator, _ARITHMETIC):
+        if type(value) is cst.BinaryOperation and isinstance(value.operator, _ARITHMETIC):
             # `np.arange(n) * 1.0`: a real array with a float literal, or divided, is float
             for arr, lit in ((value.left, value.right), (value.right, value.left)):
-                if isinstance(lit, (cst.Integer, cst.Float)) and self._value_is_ndarray(arr, depth):
+                if type(lit) in (cst.Integer, cst.Float) and self._value_is_ndarray(arr, depth):
                     inner = self._value_dtype(arr, depth + 1)
                     real = inner in ("float", "int", "bool", "real")
-                    if real and (
-                        isinstance(lit, cst.Float) or isinstance(value.operator, cst.Divide)
-                    ):
+                    if real and (type(lit) is cst.Float or type(value.operator) is cst.Divide):
                         return "float"
                     if inner == "float":
                         return "float"
             return None
-        if not isinstance(value, cst.Call) or any(a.star for a in value.args):
+        if type(value) is not cst.Call or any(a.star for a in value.args):
             return None
         func = value.func
-        if isinstance(func, cst.Attribute) and func.attr.value == "copy" and not value.args:
+        if type(func) is cst.Attribute and func.attr.value == "copy" and not value.args:
             base = func.value
-            return self.dtype_class(base.value, depth + 1) if isinstance(base, cst.Name) else None
+            return self.dtype_class(base.value, depth + 1) if type(base) is cst.Name else None
         np_name = self.ctx.resolver.numpy_name(func)
         if np_name is None:
             return None
@@ -1578,14 +1569,14 @@ class _Proof:
             return "real"  # int64 or float64 (a complex range raises)
         if np_name == "full" and len(positional) >= 2:
             fill = positional[1]
-            if isinstance(fill, cst.Float) or (
-                isinstance(fill, cst.UnaryOperation) and isinstance(fill.expression, cst.Float)
+            if type(fill) is cst.Float or (
+                type(fill) is cst.UnaryOperation and type(fill.expression) is cst.Float
             ):
                 return "float"
             return None
         if np_name in _LIKE or np_name == "copy":
             first = positional[0] if positional else None
-            if isinstance(first, cst.Name):
+            if type(first) is cst.Name:
                 return self.dtype_class(first.value, depth + 1)
         return None
 
@@ -1593,10 +1584,10 @@ class _Proof:
         resolver = self.ctx.resolver
         for builtin, cls in (("float", "float"), ("int", "int"), ("bool", "bool"),
                              ("complex", "complex"), ("object", "object")):  # fmt: skip
-            if isinstance(dtype, cst.Name) and resolver.is_builtin(dtype, builtin):
+            if type(dtype) is cst.Name and resolver.is_builtin(dtype, builtin):
                 return cls
         text = resolver.numpy_name(dtype)
-        if text is None and isinstance(dtype, cst.SimpleString):
+        if text is None and type(dtype) is cst.SimpleString:
             evaluated = dtype.evaluated_value
             text = evaluated.lstrip("<>=|") if isinstance(evaluated, str) else None
         if not text:
@@ -1657,29 +1648,29 @@ class _Proof:
         if depth > 6 or not self._stable(name) or name in self.ctx.facts.params:
             return out
         value = self._single_value(name)
-        while isinstance(value, cst.BinaryOperation) and isinstance(value.operator, _ARITHMETIC):
+        while type(value) is cst.BinaryOperation and isinstance(value.operator, _ARITHMETIC):
             # `a = np.arange(n) * 1.0`: a literal broadcasts, the array keeps its shape
-            if isinstance(value.right, (cst.Integer, cst.Float)):
+            if type(value.right) in (cst.Integer, cst.Float):
                 value = value.left
-            elif isinstance(value.left, (cst.Integer, cst.Float)):
+            elif type(value.left) in (cst.Integer, cst.Float):
                 value = value.right
             else:
                 return out
-        if isinstance(value, cst.Name) and self.is_ndarray(value.value, depth + 1):
+        if type(value) is cst.Name and self.is_ndarray(value.value, depth + 1):
             out.extend(self.extents(value.value, dim, depth + 1))
             return out
-        if not isinstance(value, cst.Call) or any(a.star for a in value.args):
+        if type(value) is not cst.Call or any(a.star for a in value.args):
             return out
         func = value.func
         positional = [a.value for a in value.args if a.keyword is None]
         keywords = {a.keyword.value for a in value.args if a.keyword is not None}
-        if isinstance(func, cst.Attribute) and func.attr.value == "copy" and not value.args:
-            if isinstance(func.value, cst.Name):
+        if type(func) is cst.Attribute and func.attr.value == "copy" and not value.args:
+            if type(func.value) is cst.Name:
                 out.extend(self.extents(func.value.value, dim, depth + 1))
             return out
         np_name = self.ctx.resolver.numpy_name(func)
         if np_name in _LIKE or np_name == "copy":
-            if "shape" not in keywords and positional and isinstance(positional[0], cst.Name):
+            if "shape" not in keywords and positional and type(positional[0]) is cst.Name:
                 out.extend(self.extents(positional[0].value, dim, depth + 1))
         elif np_name == "arange" and dim == 0 and len(positional) == 1 and not keywords:
             parsed = to_affine(positional[0], bound_atom(self.ctx.resolver))
@@ -1698,9 +1689,9 @@ class _Proof:
                 out.append(extent)
         elif np_name in ("empty", "zeros", "ones", "full") and positional:
             shape = positional[0]
-            if isinstance(shape, (cst.Tuple, cst.List)):
+            if type(shape) in (cst.Tuple, cst.List):
                 if dim < len(shape.elements) and not any(
-                    isinstance(el, cst.StarredElement) for el in shape.elements
+                    type(el) is cst.StarredElement for el in shape.elements
                 ):
                     shape = shape.elements[dim].value
                 else:
@@ -1776,7 +1767,7 @@ def _check_static(
     for s in stmts:
         if s.kind not in ("elementwise", "augwrite", "where", "scan", "scatter"):
             continue
-        assert isinstance(s.target, cst.Subscript)
+        assert type(s.target) is cst.Subscript
         flat = flatten_subscript(s.target)
         assert flat is not None
         base = flat[0].value
@@ -1835,12 +1826,12 @@ def _visible_writes(stmts: list[_Stmt], proof: _Proof) -> list[str]:
     ctx = proof.ctx
     seen: list[str] = []
     for s in stmts:
-        if isinstance(s.target, cst.Subscript):
+        if type(s.target) is cst.Subscript:
             flat = flatten_subscript(s.target)
             name = flat[0].value if flat is not None else ""
             if proof.in_try or not ctx.arrays.is_local_fresh(name) or _escapes(name, ctx):
                 seen.append(name)
-        elif s.kind == "reduction" and isinstance(s.target, cst.Name):
+        elif s.kind == "reduction" and type(s.target) is cst.Name:
             if proof.in_try or s.target.value in ctx.facts.declared_nonlocal:
                 seen.append(s.target.value)
     return list(dict.fromkeys(seen))
@@ -1870,15 +1861,15 @@ def _escapes(name: str, ctx: _Context) -> bool:
     for node in walk(ctx.facts.node.body, prune=is_scope):
         if is_scope(node) and any(n.value == name for n in names_in(node)):
             return True  # a closure or class body reads it: whoever calls it sees the array
-        if isinstance(node, cst.Subscript):
+        if type(node) is cst.Subscript:
             allowed.add(id(node.value))
-        elif isinstance(node, cst.Attribute):
+        elif type(node) is cst.Attribute:
             allowed.add(id(node.value))
-        elif isinstance(node, cst.Return) and node.value is not None:
+        elif type(node) is cst.Return and node.value is not None:
             allowed.add(id(node.value))
-        elif isinstance(node, (cst.AssignTarget, cst.AnnAssign)):
+        elif type(node) in (cst.AssignTarget, cst.AnnAssign):
             allowed.add(id(node.target))  # a (re)binding of the name, not a read
-        elif isinstance(node, cst.Call) and ctx.resolver.is_builtin(node.func, "len"):
+        elif type(node) is cst.Call and ctx.resolver.is_builtin(node.func, "len"):
             allowed.update(id(a.value) for a in node.args)
     return any(id(n) not in allowed for n in ctx.facts.loads.get(name, []))
 
@@ -1886,13 +1877,13 @@ def _escapes(name: str, ctx: _Context) -> bool:
 def _literal_of(value: cst.BaseExpression, cls: str) -> bool:
     """True when `value` is a literal that an element store and a slice store of a
     `cls` array treat alike (an int for int arrays, True/False for bool arrays)."""
-    if isinstance(value, cst.UnaryOperation) and isinstance(value.operator, cst.Minus):
+    if type(value) is cst.UnaryOperation and type(value.operator) is cst.Minus:
         value = value.expression
     if cls == "int":
-        return isinstance(value, cst.Integer)
-    if isinstance(value, cst.Comparison) and len(value.comparisons) == 1:
+        return type(value) is cst.Integer
+    if type(value) is cst.Comparison and len(value.comparisons) == 1:
         return True  # a NumPy bool per element, stored unchanged
-    return isinstance(value, cst.Name) and value.value in ("True", "False")
+    return type(value) is cst.Name and value.value in ("True", "False")
 
 
 def _index_arrays(stmts: list[_Stmt], ctx: _Context) -> set[str]:
@@ -1915,13 +1906,13 @@ def _indirect_indices(stmts: list[_Stmt], ctx: _Context) -> list[cst.BaseExpress
             if part is None:
                 continue
             for node in walk(part):
-                if not isinstance(node, cst.Subscript):
+                if type(node) is not cst.Subscript:
                     continue
                 acc = summarize(node, False, 0, atom_of)
                 if acc is None or acc.affine:
                     continue
                 for el in node.slice:
-                    if isinstance(el.slice, cst.Index):
+                    if type(el.slice) is cst.Index:
                         found.append(el.slice.value)
     return found
 
@@ -1971,7 +1962,7 @@ def _may_raise(stmts: list[_Stmt], proof: _Proof, nest: LoopNest) -> bool:
             if part is not None and not _empty_safe(part, ctx, atom_of, known, nest):
                 return True
         if s.kind == "temp":
-            assert isinstance(s.target, cst.Name)
+            assert type(s.target) is cst.Name
             known.add(s.target.value)
     return False
 
@@ -1983,31 +1974,31 @@ def _empty_safe(
     known: set[str],
     nest: LoopNest,
 ) -> bool:
-    if isinstance(node, (cst.Integer, cst.Float, cst.Imaginary)):
+    if type(node) in (cst.Integer, cst.Float, cst.Imaginary):
         return True
-    if isinstance(node, cst.Name):
+    if type(node) is cst.Name:
         return node.value in known
-    if isinstance(node, cst.Subscript):
+    if type(node) is cst.Subscript:
         flat = flatten_subscript(node)
         acc = summarize(node, False, 0, atom_of)
         if flat is None or acc is None or not acc.affine or flat[0].value not in known:
             return False
         return all(any(ix.coef(v) for v in nest.vars) for ix in acc.indices if ix is not None)
-    if isinstance(node, cst.BinaryOperation):
+    if type(node) is cst.BinaryOperation:
         return isinstance(node.operator, _SAFE_WHEN_EMPTY_BINOPS) and all(
             _empty_safe(p, ctx, atom_of, known, nest) for p in (node.left, node.right)
         )
-    if isinstance(node, cst.UnaryOperation):
-        return isinstance(node.operator, (cst.Minus, cst.Plus)) and _empty_safe(
+    if type(node) is cst.UnaryOperation:
+        return type(node.operator) in (cst.Minus, cst.Plus) and _empty_safe(
             node.expression, ctx, atom_of, known, nest
         )
-    if isinstance(node, cst.Comparison):
+    if type(node) is cst.Comparison:
         return _empty_safe(node.left, ctx, atom_of, known, nest) and all(
-            not isinstance(c.operator, (cst.In, cst.NotIn, cst.Is, cst.IsNot))
+            type(c.operator) not in (cst.In, cst.NotIn, cst.Is, cst.IsNot)
             and _empty_safe(c.comparator, ctx, atom_of, known, nest)
             for c in node.comparisons
         )
-    if isinstance(node, cst.Call):
+    if type(node) is cst.Call:
         ok_func = ctx.resolver.builtin_name(node.func) in ("abs", "min", "max") or (
             ctx.resolver.numpy_name(node.func) in ELEMENTWISE_UFUNCS
         )
@@ -2184,12 +2175,12 @@ class _Emitter:
         """True when `t[...] op= v` on slices equals the element-wise `t[i] op= v`: `t` is a
         float array and `v` only float arrays and numeric literals (no complex, no int
         array that could be uint64, no scalar of unknown type)."""
-        assert isinstance(s.target, cst.Subscript) and s.value is not None
+        assert type(s.target) is cst.Subscript and s.value is not None
         flat = flatten_subscript(s.target)
         if flat is None or self.proof.dtype_class(flat[0].value) != "float":
             return False
         for node in walk(s.value):
-            if isinstance(node, (cst.Imaginary, cst.Call, cst.Attribute)):
+            if type(node) in (cst.Imaginary, cst.Call, cst.Attribute):
                 return False
         names = _names_in(s.value) - set(self.vars)
         return all(self.proof.dtype_class(n) == "float" for n in names)
@@ -2221,7 +2212,7 @@ class _Emitter:
     def statement(self, s: _Stmt) -> str:
         np_ = self.ctx.np
         if s.kind == "rowreduce":
-            assert isinstance(s.target, cst.Subscript) and s.value is not None
+            assert type(s.target) is cst.Subscript and s.value is not None
             if not self._covers_all_vars(s.value):
                 raise Refusal("the partial sum does not depend on every loop index")
             acc = summarize(s.target, True, 0, self.atom_of)
@@ -2237,7 +2228,7 @@ class _Emitter:
             axis = str(axes[0]) if len(axes) == 1 else "(" + ", ".join(map(str, axes)) + ")"
             return f"{target} {_AUG_TEXT[s.op]} {np_}.sum({self.code(s.value)}, axis={axis})"
         if s.kind in ("elementwise", "augwrite", "where", "scan"):
-            assert isinstance(s.target, cst.Subscript)
+            assert type(s.target) is cst.Subscript
             target = node_code(self.slice_of(s.target))
             if target.isidentifier():
                 target += "[:]" if len(self.vars) == 1 else "[...]"
@@ -2254,7 +2245,7 @@ class _Emitter:
             read = target.removesuffix("[:]").removesuffix("[...]")
             return f"{target} = {read} {sym} {value if is_atomic(value) else f'({value})'}"
         if s.kind == "temp":
-            assert isinstance(s.target, cst.Name) and s.value is not None
+            assert type(s.target) is cst.Name and s.value is not None
             self.temp_vars[s.target.value] = {v for v in self.vars if self._covers_var(s.value, v)}
             return f"{node_code(s.target)} = {self.code(s.value)}"  # type: ignore[arg-type]
         if s.kind == "where":
@@ -2279,20 +2270,20 @@ class _Emitter:
         `np.where` tests truthiness like `if` does, but `&`, `|`, `~` on integer
         arrays are bitwise, not logical.
         """
-        if top and isinstance(test, cst.Subscript):
+        if top and type(test) is cst.Subscript:
             return self.code(test)
-        if isinstance(test, cst.BooleanOperation):
-            op = "&" if isinstance(test.operator, cst.And) else "|"
+        if type(test) is cst.BooleanOperation:
+            op = "&" if type(test.operator) is cst.And else "|"
             return f"({self._condition(test.left)}) {op} ({self._condition(test.right)})"
-        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        if type(test) is cst.UnaryOperation and type(test.operator) is cst.Not:
             return f"~({self._condition(test.expression)})"
-        if not isinstance(test, cst.Comparison):
+        if type(test) is not cst.Comparison:
             raise Refusal("a condition that is not a comparison")
         return self.code(test.with_changes(lpar=(), rpar=()))
 
     def _reduction(self, s: _Stmt) -> str:
         np_ = self.ctx.np
-        assert isinstance(s.target, cst.Name) and s.value is not None
+        assert type(s.target) is cst.Name and s.value is not None
         name = s.target.value
         if not self._covers_all_vars(s.value):
             raise Refusal(f"the reduction into {name} does not depend on every loop index")
@@ -2305,7 +2296,7 @@ class _Emitter:
             func = "prod" if s.op == "prod" else "sum"
             reduced = f"{np_}.{func}({self.code(s.value)})"
         op_text = _AUG_TEXT[s.op]
-        if isinstance(s.node, cst.Assign):
+        if type(s.node) is cst.Assign:
             sym = {"sum": "+", "sub": "-", "prod": "*"}[s.op]
             return f"{name} = {name} {sym} {reduced}"
         return f"{name} {op_text} {reduced}"
@@ -2315,10 +2306,10 @@ class _Emitter:
         (matrix-matrix, matrix-vector and vector-matrix products), else None."""
         missing = [v for v in self.vars if v not in kept]
         if len(missing) != 1 or not (
-            isinstance(value, cst.BinaryOperation)
-            and isinstance(value.operator, cst.Multiply)
-            and isinstance(value.left, cst.Subscript)
-            and isinstance(value.right, cst.Subscript)
+            type(value) is cst.BinaryOperation
+            and type(value.operator) is cst.Multiply
+            and type(value.left) is cst.Subscript
+            and type(value.right) is cst.Subscript
             and not value.lpar
         ):
             return None
@@ -2348,10 +2339,10 @@ class _Emitter:
         if len(self.vars) != 1:
             return None
         if not (
-            isinstance(value, cst.BinaryOperation)
-            and isinstance(value.operator, cst.Multiply)
-            and isinstance(value.left, cst.Subscript)
-            and isinstance(value.right, cst.Subscript)
+            type(value) is cst.BinaryOperation
+            and type(value.operator) is cst.Multiply
+            and type(value.left) is cst.Subscript
+            and type(value.right) is cst.Subscript
             and not value.lpar
         ):
             return None
@@ -2362,12 +2353,12 @@ class _Emitter:
     def _scatter(self, s: _Stmt) -> str:
         if len(self.vars) != 1:
             raise Refusal("a scatter inside a loop nest")
-        assert isinstance(s.target, cst.Subscript) and s.value is not None
+        assert type(s.target) is cst.Subscript and s.value is not None
         flat = flatten_subscript(s.target)
         assert flat is not None
         base, elements = flat
         index = elements[0].slice
-        if not isinstance(index, cst.Index):
+        if type(index) is not cst.Index:
             raise Refusal("a scatter with a sliced index")
         if not self._covers_all_vars(index.value):
             raise Refusal("the scatter index does not depend on the loop index")
@@ -2379,7 +2370,7 @@ class _Emitter:
     def _scan(self, s: _Stmt, target: str) -> str:
         if len(self.vars) != 1:
             raise Refusal("a scan inside a loop nest")
-        assert isinstance(s.target, cst.Subscript) and isinstance(s.value, cst.BinaryOperation)
+        assert type(s.target) is cst.Subscript and type(s.value) is cst.BinaryOperation
         var = self.vars[0]
         lp = self.loops[var]
         acc = summarize(s.target, True, 0, self.atom_of)
@@ -2392,7 +2383,7 @@ class _Emitter:
         base = acc.array
         value = s.value
         prev, elem = (value.left, value.right)
-        if not (isinstance(prev, cst.Subscript) and flatten_subscript(prev)[0].value == base):  # type: ignore[index]
+        if not (type(prev) is cst.Subscript and flatten_subscript(prev)[0].value == base):  # type: ignore[index]
             prev, elem = value.right, value.left
         pacc = summarize(prev, False, 0, self.atom_of)  # type: ignore[arg-type]
         if pacc is None or len(pacc.indices) != 1 or pacc.indices[0] != ix.plus(-1):
@@ -2405,7 +2396,7 @@ class _Emitter:
         seed_start = first.plus(-1)
         if not seed_start.nonneg(self._nonneg_atom):
             raise Refusal(f"the scan reads {base}[{seed_start.code()}], which may be negative")
-        func = "cumsum" if isinstance(value.operator, cst.Add) else "cumprod"
+        func = "cumsum" if type(value.operator) is cst.Add else "cumprod"
         arrays = {a.array for a in [acc]} | {
             flatten_subscript(r)[0].value  # type: ignore[index]
             for r in _subscripts_in(elem)
@@ -2452,7 +2443,7 @@ class _Vectoriser(cst.CSTTransformer):
             )
         # an indirect access `x[idx[i]]`: gather with the vectorised index
         base, elements = flat
-        if len(elements) != 1 or not isinstance(elements[0].slice, cst.Index):
+        if len(elements) != 1 or type(elements[0].slice) is not cst.Index:
             raise Refusal(f"an indirect multi-dimensional access of {base.value}")
         inner = self.e.vector(elements[0].slice.value)
         return cst.parse_expression(f"{base.value}[{node_code(inner)}]")
@@ -2495,12 +2486,12 @@ class _Vectoriser(cst.CSTTransformer):
     def visit_Comparison(self, node: cst.Comparison) -> bool:
         if len(node.comparisons) != 1:
             raise Refusal("a chained comparison")
-        if isinstance(node.comparisons[0].operator, (cst.In, cst.NotIn, cst.Is, cst.IsNot)):
+        if type(node.comparisons[0].operator) in (cst.In, cst.NotIn, cst.Is, cst.IsNot):
             raise Refusal("an is/in comparison (object identity and membership, not elementwise)")
         return True
 
     def visit_UnaryOperation(self, node: cst.UnaryOperation) -> bool:
-        if isinstance(node.operator, cst.Not):
+        if type(node.operator) is cst.Not:
             raise Refusal("`not` on an element (on an array it asks for one truth value)")
         return True
 
