@@ -157,6 +157,18 @@ class _Context:
     #: name -> minimum rank shown by x.shape[k] (-1: rank-generic, x.ndim or x.shape[k:])
     higher_rank: dict[str, int]
     positions: dict[int, Position]  # id(For) -> position, from `ast`
+    #: loop variable -> ids of the names inside the `for` loops that bind it (on first use)
+    loop_scoped: dict[str, set[int]] | None = None
+
+    def names_in_loops_over(self, var: str) -> set[int]:
+        """Ids of the Name nodes inside every `for` loop of the function binding `var`."""
+        if self.loop_scoped is None:
+            self.loop_scoped = {}
+            for node in walk(self.facts.node.body, prune=is_scope):
+                if type(node) is cst.For and type(node.target) is cst.Name:
+                    inside = self.loop_scoped.setdefault(node.target.value, set())
+                    inside.update(id(n) for n in names_in(node))
+        return self.loop_scoped.get(var, set())
 
 
 @dataclass
@@ -591,7 +603,7 @@ def _plan_nest(node: cst.For, ctx: _Context) -> _Plan:
     for var in loop_vars:
         if var in ctx.facts.params or var in ctx.facts.declared_nonlocal:
             raise Refusal(f"the loop index {var} is a parameter or global")
-        if _used_outside_loops(var, ctx.facts, node):
+        if _used_outside_loops(var, ctx):
             raise Refusal(f"the loop index {var} is used after the loop")
     stmts = _classify(nest, ctx)
     unsafe = _Unsafe()
@@ -656,15 +668,12 @@ def _kind(stmts: list[_Stmt], nest: LoopNest, accesses: list[Access]) -> tuple[s
     return "GO101", "elementwise loop can be a slice expression"
 
 
-def _used_outside_loops(var: str, facts: FunctionFacts, loop: cst.For) -> bool:
+def _used_outside_loops(var: str, ctx: _Context) -> bool:
     """True when `var` is read anywhere not inside a `for` loop that binds `var`."""
-    loads = facts.loads.get(var, [])
+    loads = ctx.facts.loads.get(var, [])
     if not loads:
         return False
-    inside: set[int] = set()
-    for node in walk(facts.node.body, prune=is_scope):
-        if type(node) is cst.For and _is_name(node.target, var):
-            inside.update(id(n) for n in names_in(node))
+    inside = ctx.names_in_loops_over(var)
     return any(id(n) not in inside for n in loads)
 
 
