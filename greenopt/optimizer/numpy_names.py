@@ -145,7 +145,7 @@ class NameResolver:
         """(line, col, end_line, end_col) of `node`; lines 1-based, columns 0-based.
 
         Computed with libcst's `PositionProvider` over the whole module on first use
-        (slow; the passes take positions from `positions.for_positions` when they can).
+        (slow; the passes take statement positions from `SourceModule.statement_positions`).
         """
         if self._positions is None:
             if self._wrapper is None:

@@ -19,7 +19,10 @@ import libcst as cst
 from greenopt.errors import InputError
 
 if TYPE_CHECKING:
+    import ast
+
     from greenopt.optimizer.numpy_names import NameResolver
+    from greenopt.optimizer.positions import Position
 
 #: files larger than this are refused (per-file error) rather than parsed
 MAX_FILE_BYTES = 5_000_000
@@ -34,6 +37,8 @@ class SourceModule:
     path: str | None = None
     _wrapper: cst.metadata.MetadataWrapper | None = field(default=None, repr=False, compare=False)
     _resolver: Any = field(default=None, repr=False, compare=False)
+    _ast: Any = field(default=None, repr=False, compare=False)  # (ast.Module | None,) once parsed
+    _statements: dict[int, Position] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def parse(cls, code: str, path: str | None = None) -> SourceModule:
@@ -66,6 +71,26 @@ class SourceModule:
 
             self._resolver = NameResolver.for_loops(self.tree)
         return self._resolver
+
+    def ast_module(self) -> ast.Module | None:
+        """The stdlib `ast` tree of the same text (parsed once; None if `ast` refuses it).
+
+        `ast` knows every statement's position without libcst's costly `PositionProvider`.
+        """
+        if self._ast is None:
+            from greenopt.optimizer.positions import parse_ast
+
+            self._ast = (parse_ast(self.code),)
+        return self._ast[0]  # type: ignore[no-any-return]
+
+    def statement_positions(self) -> dict[int, Position]:
+        """`id(statement node) -> (line, col, end_line, end_col)` for every statement,
+        computed once from `ast` (empty when the trees disagree: use `PositionProvider`)."""
+        if self._statements is None:
+            from greenopt.optimizer.positions import statement_ranges
+
+            self._statements = statement_ranges(self.tree, self.code, self.ast_module())
+        return self._statements
 
     def has_resolved(self, provider: type) -> bool:
         """True when `metadata()` already computed `provider` (so reusing it is free)."""

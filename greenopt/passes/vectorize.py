@@ -122,7 +122,7 @@ from greenopt.optimizer.numpy_names import (
     alias_for_rewrite,
     ensure_numpy_import,
 )
-from greenopt.optimizer.positions import Position, for_positions
+from greenopt.optimizer.positions import Position
 from greenopt.optimizer.source import SourceModule
 from greenopt.passes.base import Example, Opportunity, Pass, Site
 
@@ -156,7 +156,7 @@ class _Context:
     subscript_counts: dict[str, set[int]]
     #: name -> minimum rank shown by x.shape[k] (-1: rank-generic, x.ndim or x.shape[k:])
     higher_rank: dict[str, int]
-    positions: dict[int, Position]  # id(For) -> position, from `ast`
+    positions: dict[int, Position]  # id(statement) -> position, from `ast`
     #: loop variable -> ids of the names inside the `for` loops that bind it (on first use)
     loop_scoped: dict[str, set[int]] | None = None
 
@@ -309,7 +309,7 @@ class VectorizePass(Pass):
         """
         if not _has_range_loop(module.code):
             return []
-        positions = for_positions(module.tree, module.code)
+        positions = module.statement_positions()
         alias = alias_for_rewrite(module.tree)
         found: list[Opportunity] = []
         plans: list[tuple[cst.FunctionDef, str, list[cst.For]]] = []
@@ -373,7 +373,7 @@ class VectorizePass(Pass):
         }
         if not wanted:
             return module
-        positions = for_positions(module.tree, module.code) or {
+        positions = module.statement_positions() or {
             id(node): (rng.start.line, rng.start.column, rng.end.line, rng.end.column)
             for node, rng in module.metadata().resolve(PositionProvider).items()
             if type(node) is cst.For

@@ -253,18 +253,40 @@ def test_expression_effects(expr: str, reason: str | None) -> None:
 
 
 def test_ast_positions_match_libcst_positions() -> None:
-    from greenopt.optimizer.positions import for_positions
+    from libcst.metadata import PositionProvider
 
     code = (
-        "s = 'é'\n\ndef f(x):\n    for i in range(3):\n        x[i] = 'ü' + 'é'\n"
+        "s = 'é'; t = 'ü'  # note\n\n@decorator\ndef f(x):\n    for i in range(3):\n"
+        "        x[i] = 'ü' + 'é'\n"
         "    async def g():\n        async for k in h():\n            pass\n"
         "    if x:\n        for j in range(2):  # note\n            pass\n"
+        "    elif x: y = 1; z = 2\n    else:\n        try:\n            del y\n"
+        "        except (ValueError, KeyError) as e:\n            raise\n"
+        "        finally:\n            pass\n"
+        "    match x:\n        case [a, *rest]:\n            return a\n"
+        "    with open('p') as fh, open('q'):\n        assert fh\n"
+        "    while True:\n        break\n    else:\n        global gg\n"
+        "class C(Base):\n    z: int = 3\n"
     )
     module = SourceModule.parse(code)
-    full = NameResolver(module.metadata())
-    fast = for_positions(module.tree, code)
-    loops = _find(module.tree, cst.For)
-    assert len(loops) == 3
-    for loop in loops:
-        assert fast[id(loop)][:2] == full.position(loop)[:2]
-        assert fast[id(loop)][2] == full.position(loop)[2]
+    fast = module.statement_positions()
+    full = module.metadata().resolve(PositionProvider)
+    statements = [
+        n
+        for n in _find(module.tree, cst.CSTNode)
+        if isinstance(n, (cst.BaseStatement, cst.BaseSmallStatement))
+    ]
+    assert len(statements) > 25
+    for node in statements:
+        if getattr(node, "decorators", ()):
+            assert id(node) not in fast  # libcst starts a decorated def at its `@`
+            continue
+        rng = full[node]
+        assert fast[id(node)] == (rng.start.line, rng.start.column, rng.end.line, rng.end.column)
+
+
+def test_statement_positions_fall_back_when_ast_refuses_the_text() -> None:
+    module = SourceModule.parse("x = 1\n")
+    assert module.statement_positions()
+    broken = SourceModule(code="def f(:\n", tree=module.tree)
+    assert broken.statement_positions() == {}
