@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import ast
 import re
-import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import libcst as cst
-from libcst.metadata import CodeRange, PositionProvider
+from libcst.metadata import CodePosition, CodeRange, PositionProvider
 
 from greenopt.optimizer.cst_nodes import walk
 from greenopt.optimizer.source import SourceModule
@@ -83,8 +82,9 @@ def _compound_bodies(stmt: cst.CSTNode) -> Iterator[cst.BaseSuite]:
 class Positions(Mapping[cst.CSTNode, CodeRange]):
     """Node -> code range for every node of a module, resolved on the first lookup.
 
-    libcst's `PositionProvider` costs a pass over the whole module; a pass that finds
-    nothing never looks a position up, so it never pays for it. The result is cached
+    Statements are answered from `ast` (`SourceModule.statement_positions`); anything
+    else needs libcst's `PositionProvider`, a pass over the whole module, paid on the
+    first such lookup only. The result is cached
     by the module's metadata wrapper, so the passes of one check share it.
     """
 
@@ -98,6 +98,11 @@ class Positions(Mapping[cst.CSTNode, CodeRange]):
         return self._ranges
 
     def __getitem__(self, node: cst.CSTNode) -> CodeRange:
+        # statements come from `ast` (`SourceModule.statement_positions`) at no extra cost
+        fast = self._module.statement_positions().get(id(node))
+        if fast is not None:
+            line, col, end_line, end_col = fast
+            return CodeRange(CodePosition(line, col), CodePosition(end_line, end_col))
         return self._resolved()[node]
 
     def __iter__(self) -> Iterator[cst.CSTNode]:
@@ -139,11 +144,8 @@ _DEF_NAME = re.compile(r"(?:async[ \t]+)?def[ \t]+([^\W\d]\w*)")
 
 def _ast_def_sites(module: SourceModule) -> dict[int, tuple[int, int, int, int]]:
     code = module.code[1:] if module.code.startswith("\ufeff") else module.code
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            parsed = ast.parse(code)
-    except (SyntaxError, ValueError, RecursionError):
+    parsed = module.ast_module()
+    if parsed is None:
         return {}
     ast_defs = sorted(ast_function_defs(parsed), key=lambda n: (n.lineno, n.col_offset))
     cst_defs = cst_function_defs(module.tree)
