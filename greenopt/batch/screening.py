@@ -11,8 +11,16 @@ a numpy call; only those are handed to the libcst-based passes
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
+
+from greenopt.passes.dtype_reduction import (
+    ARRAY_METHODS,
+    DEFAULT_FLOAT64,
+    DTYPE_POSITION,
+    FLOAT64_RANDOM,
+    FLOAT64_STRINGS,
+)
 
 #: qualified name used for code at module level (outside any function)
 MODULE_SCOPE = "<module>"
@@ -21,21 +29,9 @@ _LOOPS = (ast.For, ast.AsyncFor, ast.While)
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
-#: calls that can produce float64 arrays or scalars (numpy allocations, conversions and
-#: random draws, including Generator methods): what dtype-reduction rewrites
-FLOAT_SOURCES = frozenset(
-    {
-        "zeros", "empty", "ones", "full", "arange", "linspace", "logspace", "geomspace",
-        "eye", "identity", "zeros_like", "empty_like", "ones_like", "full_like", "array",
-        "asarray", "asanyarray", "ascontiguousarray", "float64", "double", "float_",
-        "rand", "randn", "random", "random_sample", "sample", "ranf", "uniform", "normal",
-        "standard_normal", "exponential", "standard_exponential", "gamma", "standard_gamma",
-        "beta", "lognormal", "laplace", "logistic", "gumbel", "rayleigh", "chisquare",
-        "triangular", "vonmises", "wald", "weibull", "pareto", "power", "f", "standard_t",
-        "standard_cauchy", "noncentral_chisquare", "noncentral_f", "multivariate_normal",
-        "dirichlet",
-    }
-)  # fmt: skip
+#: what `x.astype(<this>)` must look like to be a float64 conversion: a name (it may be
+#: `float` or an alias of `numpy.float64`), `<...>.float64`-like attributes, or a string
+_FLOAT64_ATTRS = frozenset({"float64", "double", "float_"})
 
 
 @dataclass(frozen=True)
@@ -61,10 +57,11 @@ class FunctionSketch:
     has_sibling_loops: bool = False  # two `for` loops in one statement list
     has_temporary_chain: bool = False  # `t = <expr>` followed by a statement computing with t
     called_names: frozenset[str] = frozenset()  # names called directly (`f(...)`)
-    n_astype_calls: int = 0  # `x.astype(...)` calls
-    # a parameter subscripted, in arithmetic, with a method called, or passed to numpy
+    # a parameter subscripted (`p[...]`), with an array method called (`p.sum()`) or
+    # passed to a numpy function, here or in a nested function or lambda
     uses_params_as_arrays: bool = False
-    n_float_sources: int = 0  # calls of FLOAT_SOURCES names (numpy or any object's method)
+    # numpy calls that may produce float64 (FLOAT64_CALLS), `x.astype(<float64-like>)`
+    n_float64_sources: int = 0
 
     @property
     def candidate(self) -> bool:
@@ -116,11 +113,9 @@ PASS_SCREENS: dict[str, Callable[[FunctionSketch], bool]] = {
     "loop-fusion": lambda f: f.has_sibling_loops or f.has_temporary_chain,
     # GO4xx: module-level functions with loops (methods and nested functions only get notes)
     "jit": lambda f: f.module_level and f.n_loops > 0,
-    # GO3xx: float64 allocations, draws and conversions (FLOAT_SOURCES calls, `.astype`),
+    # GO3xx: float64 allocations, draws and conversions (numpy FLOAT64_CALLS, `.astype`),
     # and parameters used as arrays (converted on entry)
-    "dtype-reduction": lambda f: (
-        f.n_float_sources > 0 or f.n_astype_calls > 0 or f.uses_params_as_arrays
-    ),
+    "dtype-reduction": lambda f: f.n_float64_sources > 0 or f.uses_params_as_arrays,
 }
 
 
@@ -142,17 +137,17 @@ class _Frame:
     has_sibling_loops: bool = False
     has_temporary_chain: bool = False
     called_names: set[str] = field(default_factory=set)
-    n_astype_calls: int = 0
     params: frozenset[str] = frozenset()
-    uses_params_as_arrays: bool = False
-    n_float_sources: int = 0
+    array_evidence: set[str] = field(default_factory=set)  # names used as arrays (nested too)
+    n_float64_sources: int = 0
 
 
-def numpy_bindings(tree: ast.Module) -> tuple[frozenset[str], frozenset[str]]:
-    """Names bound anywhere in `tree` to numpy modules, and names imported from numpy."""
+def numpy_bindings(tree: ast.Module) -> tuple[frozenset[str], dict[str, frozenset[str]]]:
+    """Names bound anywhere in `tree` to numpy modules, and names imported from numpy
+    (`from numpy import zeros as z`), each with the name(s) it was imported as ("zeros")."""
     aliases: set[str] = set()
-    names: set[str] = set()
-    for node in ast.walk(tree):
+    names: dict[str, set[str]] = {}
+    for node in statements(tree):
         if isinstance(node, ast.Import):
             for a in node.names:
                 if a.name == "numpy" or a.name.startswith("numpy."):
@@ -161,8 +156,55 @@ def numpy_bindings(tree: ast.Module) -> tuple[frozenset[str], frozenset[str]]:
             if node.module == "numpy" or node.module.startswith("numpy."):
                 for a in node.names:
                     if a.name != "*":
-                        names.add(a.asname or a.name)
-    return frozenset(aliases), frozenset(names)
+                        names.setdefault(a.asname or a.name, set()).add(a.name)
+    return frozenset(aliases), {k: frozenset(v) for k, v in names.items()}
+
+
+#: fields of `ast` nodes that hold statement lists (or except handlers / match cases)
+_BLOCK_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+def statements(tree: ast.AST) -> Iterator[ast.AST]:
+    """Every statement under `tree` (except handlers and match cases too), in no
+    particular order; expressions are never entered, which is what makes it cheap.
+
+    Imports and definitions are statements, so this finds all of them.
+    """
+    stack: list[ast.AST] = [tree]
+    while stack:
+        node = stack.pop()
+        yield node
+        for name in _BLOCK_FIELDS:
+            block = getattr(node, name, None)
+            if type(block) is list:
+                stack.extend(block)
+
+
+#: node types `_Screener.visit` has nothing to count in, at any depth: names, constants,
+#: load/store contexts and operators (about half of all nodes)
+_INERT = frozenset(
+    {ast.Name, ast.Constant}
+    | {
+        kind
+        for base in (ast.expr_context, ast.operator, ast.boolop, ast.cmpop, ast.unaryop)
+        for kind in (base, *base.__subclasses__())
+    }
+)
+
+
+def _countable_children(node: ast.AST) -> list[ast.AST]:
+    """`ast.iter_child_nodes(node)` as a list, minus the `_INERT` nodes (the hot path of
+    screening: it saves two generators per node and the visits of the leaves)."""
+    found: list[ast.AST] = []
+    for name in node._fields:
+        value = getattr(node, name, None)
+        if type(value) is list:
+            found.extend(
+                item for item in value if isinstance(item, ast.AST) and type(item) not in _INERT
+            )
+        elif isinstance(value, ast.AST) and type(value) not in _INERT:
+            found.append(value)
+    return found
 
 
 def _call_root(func: ast.expr) -> tuple[str | None, bool]:
@@ -187,18 +229,84 @@ def _is_range_loop_over_arrays(loop: ast.AST) -> bool:
     return any(isinstance(n, ast.Subscript) for stmt in loop.body for n in ast.walk(stmt))
 
 
-def _uses_params(node: ast.AST, params: frozenset[str]) -> bool:
-    """`p[...]`, `p.method(...)`/`p.attr`, or `p` as an arithmetic operand, for a parameter p."""
-    if isinstance(node, (ast.Subscript, ast.Attribute)):
-        return isinstance(node.value, ast.Name) and node.value.id in params
-    if isinstance(node, ast.BinOp):
-        return any(isinstance(x, ast.Name) and x.id in params for x in (node.left, node.right))
-    if isinstance(node, ast.UnaryOp):
-        return isinstance(node.operand, ast.Name) and node.operand.id in params
+def _may_mean_float64(dtype: ast.expr, float64_names: Collection[str]) -> bool:
+    """Whether `dtype` may mean float64 to the dtype pass (`_means_float64`): one of
+    `float64_names` (`float`, or a name imported from numpy as `float64`/`double`/
+    `float_`), a `float64`/`double`/`float_` attribute, or a float64 dtype string."""
+    if isinstance(dtype, ast.Name):
+        return dtype.id in float64_names
+    if isinstance(dtype, ast.Attribute):
+        return dtype.attr in _FLOAT64_ATTRS
+    return isinstance(dtype, ast.Constant) and dtype.value in FLOAT64_STRINGS
+
+
+def _may_make_float64(name: str, call: ast.Call, float64_names: Collection[str]) -> bool:
+    """Whether numpy's `name` called as `call` may produce float64: what the dtype pass's
+    `classify_call` accepts, loosened where that needs more than syntax (`float64_names`:
+    the names that may mean float64, see `_may_mean_float64`)."""
+    if name in ("float64", "double") or name in FLOAT64_RANDOM:
+        return True
+    position = DTYPE_POSITION.get(name)
+    if position is None:
+        return False
+    if any(k.arg is None for k in call.keywords) or any(
+        isinstance(a, ast.Starred) for a in call.args
+    ):
+        return True  # `*args` / `**kwargs` may hold anything
+    dtype = next((k.value for k in call.keywords if k.arg == "dtype"), None)
+    if dtype is None and len(call.args) > position:
+        dtype = call.args[position]
+    if dtype is not None:
+        return _may_mean_float64(dtype, float64_names)
+    if name in DEFAULT_FLOAT64:
+        return True
+    positional = call.args
+    if name == "full":
+        return len(positional) > 1 and _float_literal(positional[1])
+    if name == "arange":
+        return any(_float_literal(p) for p in positional)
+    if name == "array":
+        return bool(positional) and _has_float_leaf(positional[0])
     return False
 
 
-def _is_array_op(node: ast.AST, aliases: frozenset[str], names: frozenset[str]) -> bool:
+def _float_literal(expr: ast.expr) -> bool:
+    """`1.5` or `-1.5` (as the dtype pass's `_float_literal`)."""
+    if isinstance(expr, ast.UnaryOp):
+        expr = expr.operand
+    return isinstance(expr, ast.Constant) and type(expr.value) is float
+
+
+def _has_float_leaf(expr: ast.expr) -> bool:
+    """True for a (nested) list/tuple of number literals with a float among them."""
+    stack = [expr]
+    found = False
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.List, ast.Tuple)):
+            stack.extend(node.elts)
+            continue
+        inner = node.operand if isinstance(node, ast.UnaryOp) else node
+        if not (isinstance(inner, ast.Constant) and type(inner.value) in (int, float)):
+            return False
+        found = found or type(inner.value) is float
+    return found
+
+
+def _annotations(func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.expr]:
+    """The parameter and return annotations of `func` (screening does not count them)."""
+    args = func.args
+    every = [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]
+    found = [a.annotation for a in every if a is not None and a.annotation is not None]
+    return found if func.returns is None else [*found, func.returns]
+
+
+def _names(expr: ast.AST) -> set[str]:
+    """Every name `expr` mentions."""
+    return {node.id for node in ast.walk(expr) if isinstance(node, ast.Name)}
+
+
+def _is_array_op(node: ast.AST, aliases: Collection[str], names: Collection[str]) -> bool:
     """Binary arithmetic, or a call of a numpy function (`np.add(...)`, numpy's `sqrt(...)`)."""
     if isinstance(node, ast.BinOp):
         return True
@@ -219,7 +327,7 @@ def _operands(node: ast.AST) -> list[ast.AST]:
 
 
 def _starts_chain(
-    first: ast.stmt, second: ast.stmt, aliases: frozenset[str], names: frozenset[str]
+    first: ast.stmt, second: ast.stmt, aliases: Collection[str], names: Collection[str]
 ) -> bool:
     """`t = <array op>` followed by `u = <op with t as a direct operand>` or `return <op>`."""
     if not (
@@ -250,9 +358,12 @@ def start_line(node: ast.stmt) -> int:
 class _Screener:
     """One walk over a module's `ast` producing function sketches (used once, then dropped)."""
 
-    def __init__(self, aliases: frozenset[str], names: frozenset[str]) -> None:
+    def __init__(self, aliases: frozenset[str], names: Mapping[str, frozenset[str]]) -> None:
         self.aliases = aliases
         self.names = names
+        self.float64_names = {"float"} | {
+            local for local, imported in names.items() if imported & _FLOAT64_ATTRS
+        }
         self.module = _Frame(
             node=ast.Module(body=[], type_ignores=[]), qualname="", is_method=False
         )
@@ -291,35 +402,61 @@ class _Screener:
                 frame.n_range_loops += 1
             frame.loop_depth += 1
             frame.max_loop_depth = max(frame.max_loop_depth, frame.loop_depth)
-            for child in ast.iter_child_nodes(node):
+            for child in _countable_children(node):
                 self.visit(child)
             frame.loop_depth -= 1
             return
-        if frame.params and not frame.uses_params_as_arrays:
-            frame.uses_params_as_arrays = _uses_params(node, frame.params)
-        if isinstance(node, _COMPREHENSIONS):
+        if isinstance(node, ast.Subscript):
+            if isinstance(node.value, ast.Name):
+                frame.array_evidence.add(node.value.id)
+        elif isinstance(node, _COMPREHENSIONS):
             frame.n_comprehensions += 1
         elif isinstance(node, ast.Call):
-            frame.n_calls += 1
-            if isinstance(node.func, ast.Name):
-                frame.called_names.add(node.func.id)
-            elif isinstance(node.func, ast.Attribute) and node.func.attr == "astype":
-                frame.n_astype_calls += 1
-            root, through_attr = _call_root(node.func)
-            is_numpy = root is not None and (
-                (through_attr and root in self.aliases) or (not through_attr and root in self.names)
-            )
-            if is_numpy:
-                frame.n_numpy_calls += 1
-                if any(isinstance(a, ast.Name) and a.id in frame.params for a in node.args):
-                    frame.uses_params_as_arrays = True  # a parameter passed to numpy
-            last = node.func.attr if isinstance(node.func, ast.Attribute) else None
-            if (last in FLOAT_SOURCES) or (
-                is_numpy and isinstance(node.func, ast.Name) and node.func.id in FLOAT_SOURCES
-            ):
-                frame.n_float_sources += 1
-        for child in ast.iter_child_nodes(node):
+            self._call(node, frame)
+        for child in _countable_children(node):
             self.visit(child)
+
+    def _call(self, node: ast.Call, frame: _Frame) -> None:
+        """Count a call, and note what it tells the dtype-reduction screen."""
+        func = node.func
+        frame.n_calls += 1
+        if isinstance(func, ast.Name):
+            frame.called_names.add(func.id)
+        root, through_attr = _call_root(func)
+        if root is not None and (
+            (through_attr and root in self.aliases) or (not through_attr and root in self.names)
+        ):
+            frame.n_numpy_calls += 1
+        if self._float64_source(node):
+            frame.n_float64_sources += 1
+        # as dtype-reduction's `_array_params` takes evidence, loosened (any name imported
+        # from numpy may lead to a numpy function, through attributes or not)
+        if root is not None and (root in self.aliases or root in self.names):
+            for arg in (*node.args, *(k.value for k in node.keywords)):
+                value = arg.value if isinstance(arg, ast.Starred) else arg
+                if isinstance(value, ast.Name):
+                    frame.array_evidence.add(value.id)  # passed whole to numpy
+        if (
+            isinstance(func, ast.Attribute)
+            and func.attr in ARRAY_METHODS
+            and isinstance(func.value, ast.Name)
+        ):
+            frame.array_evidence.add(func.value.id)
+
+    def _float64_source(self, node: ast.Call) -> bool:
+        """Whether dtype-reduction's `classify_call` may accept `node` (loosened)."""
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr == "astype":
+            if node.args and _may_mean_float64(node.args[0], self.float64_names):
+                return True
+        root, through_attr = _call_root(func)
+        if root is None or not (root in self.aliases or root in self.names):
+            return False
+        if through_attr:
+            imported: Collection[str] = (func.attr,)  # type: ignore[attr-defined]
+        else:
+            imported = self.names.get(root, frozenset())
+        return any(_may_make_float64(name, node, self.float64_names) for name in imported)
 
     def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         # decorators, defaults and annotations are evaluated in the enclosing scope
@@ -329,11 +466,21 @@ class _Screener:
             self.visit(default)
         qualname = ".".join([*self.prefix, node.name])
         frame = _Frame(node=node, qualname=qualname, is_method=self.in_class[-1])
+        args = node.args
         frame.params = frozenset(
             a.arg
-            for a in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)
-            if a.arg not in ("self", "cls")
+            for a in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg)
+            if a is not None and a.arg not in ("self", "cls")
         )
+        # the dtype pass counts the calls of a def's header (decorators, defaults and
+        # annotations) as the function's own
+        for expr in (*node.decorator_list, *args.defaults, *args.kw_defaults, *_annotations(node)):
+            if expr is not None:
+                frame.n_float64_sources += sum(
+                    1
+                    for sub in ast.walk(expr)
+                    if isinstance(sub, ast.Call) and self._float64_source(sub)
+                )
         module_level = not self.prefix
         self._block_facts(node.body, frame)
         self.frames.append(frame)
@@ -344,6 +491,12 @@ class _Screener:
         self.in_class.pop()
         del self.prefix[-2:]
         self.frames.pop()
+        # the dtype pass reads the whole body of the enclosing function, nested defs (with
+        # their annotations) included: what this function uses as arrays counts there too
+        parent = self.frames[-1]
+        parent.array_evidence |= frame.array_evidence
+        for annotation in _annotations(node):
+            parent.array_evidence |= _names(annotation)
         end = node.end_lineno or node.lineno
         first = start_line(node)
         self.out.append(
@@ -367,9 +520,8 @@ class _Screener:
                 has_sibling_loops=frame.has_sibling_loops,
                 has_temporary_chain=frame.has_temporary_chain,
                 called_names=frozenset(frame.called_names),
-                n_astype_calls=frame.n_astype_calls,
-                uses_params_as_arrays=frame.uses_params_as_arrays,
-                n_float_sources=frame.n_float_sources,
+                uses_params_as_arrays=bool(frame.params & frame.array_evidence),
+                n_float64_sources=frame.n_float64_sources,
             )
         )
 
@@ -401,6 +553,6 @@ def screen(tree: ast.Module) -> Screening:
     return Screening(
         functions=functions,
         numpy_aliases=aliases,
-        numpy_names=names,
+        numpy_names=frozenset(names),
         module_has_loops=walker.module.n_loops > 0,
     )

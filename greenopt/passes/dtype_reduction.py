@@ -90,7 +90,8 @@ SIZE_TAKERS = frozenset(
     {"zeros", "empty", "ones", "full", "arange", "linspace", "logspace", "geomspace", "eye",
      "identity", "tri", "indices", "reshape"}
 )  # fmt: skip
-_FLOAT64_STRINGS = frozenset({"float64", "f8", "d", "float", "double", "<f8"})
+#: string dtypes that mean float64
+FLOAT64_STRINGS = frozenset({"float64", "f8", "d", "float", "double", "<f8"})
 #: calls whose result is an integer (not tainted by float inputs)
 _INT_RESULTS = frozenset(
     {
@@ -162,7 +163,7 @@ def _means_float64(expr: cst.BaseExpression, imports: ImportedNames) -> bool:
         return True
     if isinstance(expr, cst.Name) and expr.value == "float" and qualified is None:
         return True
-    return isinstance(expr, cst.SimpleString) and expr.evaluated_value in _FLOAT64_STRINGS
+    return isinstance(expr, cst.SimpleString) and expr.evaluated_value in FLOAT64_STRINGS
 
 
 def _dtype_arg(call: cst.Call, name: str) -> tuple[int, cst.Arg] | None:

@@ -31,7 +31,41 @@ def _sources() -> list[tuple[str, str]]:
     return out
 
 
-SOURCES = _sources()
+#: dtype-reduction findings that a too-narrow screen misses (each was missed once):
+#: parameters as `*args`/`**kwargs`, calls in a def's header (the pass counts them as
+#: the function's), array use inside a nested function, numpy names imported under
+#: another name, and the `dtype` forms the screen reads
+DTYPE_TRAPS: dict[str, str] = {
+    "star-args": "import numpy as np\n\ndef f(*arrays):\n    return np.sum(arrays[0])\n",
+    "star-kwargs": "def g(**options):\n    return options['x'] + 1\n",
+    "decorator-call": (
+        "import numpy as np\nimport pytest\n\n"
+        "@pytest.mark.parametrize('a', [np.random.rand(2)])\n"
+        "def test_a(a):\n    assert a is not None\n"
+    ),
+    "default-call": "import numpy as np\n\ndef h(out=np.zeros(3)):\n    return out\n",
+    "nested-use": (
+        "def outer(a, n):\n    def inner(i):\n        return a[i] * 2.0\n"
+        "    return [inner(i) for i in range(n)]\n"
+    ),
+    "from-import-alias": "from numpy import zeros as z\n\ndef k(n):\n    return z(n)\n",
+    "astype-alias": "from numpy import float64 as F\n\ndef c(x):\n    return x.astype(F) + 1\n",
+    "astype-string": "def c2(x):\n    return x.astype('f8') + 1\n",
+    "float-literals": (
+        "import numpy as np\n\ndef lits(n):\n"
+        "    return np.array([[1.0, -2], [3, 4]]), np.full(n, 0.5), np.arange(0, 1, 0.1)\n"
+    ),
+    "int-literals": "import numpy as np\n\ndef ints(n):\n    return np.array([1, 2]), np.full(n, 2)\n",
+    "dtype-forms": (
+        "import numpy as np\n\ndef forms(n, t):\n"
+        "    return np.ones(n, dtype=t), np.empty(n, 'd'), np.asarray(n, np.double),"
+        " np.eye(n, n, 0, float), np.zeros(n, dtype=int)\n"
+    ),
+    "method-evidence": "def m(values):\n    return values.sum() / 3.0\n",
+    "submodule-call": "from numpy import random\n\ndef r(n):\n    return random.rand(n)\n",
+}
+
+SOURCES = _sources() + [(f"dtype-trap-{k}", v) for k, v in DTYPE_TRAPS.items()]
 
 
 def _opportunities(path: str, text: str, screen: bool) -> list[tuple[object, ...]]:
@@ -59,3 +93,13 @@ def test_the_check_covers_real_findings() -> None:
         for o in _opportunities(p, t, True)
     }
     assert {"vectorize", "jit"} <= found
+
+
+def test_dtype_traps_have_findings() -> None:
+    """The dtype traps are not vacuous: the unscreened pass finds something in most."""
+    found = {
+        name
+        for name, text in DTYPE_TRAPS.items()
+        if any(o[1] == "dtype-reduction" for o in _opportunities(name, text, False))
+    }
+    assert found >= set(DTYPE_TRAPS) - {"int-literals", "star-kwargs"}
