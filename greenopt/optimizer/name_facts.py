@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from greenopt.optimizer.cst_nodes import is_scope, walk
+from greenopt.optimizer.cst_nodes import is_scope, walk, walk_statements
 from greenopt.optimizer.numpy_names import NameResolver
 
 
@@ -71,7 +71,7 @@ def iter_functions(module: cst.Module) -> Iterator[tuple[cst.FunctionDef, str]]:
     """Every function in `module` with its qualified name (`f`, `C.m`, `f.<locals>.g`)."""
 
     def visit(node: cst.CSTNode, prefix: str) -> Iterator[tuple[cst.FunctionDef, str]]:
-        for child in walk(node, prune=is_scope):
+        for child in walk_statements(node, into_scopes=False):
             if child is node:
                 continue
             if type(child) is cst.FunctionDef:

@@ -99,7 +99,14 @@ from greenopt.optimizer.accesses import (
 )
 from greenopt.optimizer.affine import Affine, is_atomic, node_code, to_affine
 from greenopt.optimizer.aliasing import ArrayFacts, Relation
-from greenopt.optimizer.cst_nodes import is_scope, iter_children, names_in, walk
+from greenopt.optimizer.cst_nodes import (
+    STATEMENT_HOLDERS,
+    is_scope,
+    iter_children,
+    names_in,
+    walk,
+    walk_statements,
+)
 from greenopt.optimizer.dependences import vectorization_blocker
 from greenopt.optimizer.effects import (
     IO_BUILTINS,
@@ -325,7 +332,7 @@ class VectorizePass(Pass):
         resolver = NameResolver.for_loops(
             module.tree,
             keep=lambda stmt: any(
-                type(n) is cst.FunctionDef and id(n) in needed for n in walk(stmt)
+                type(n) is cst.FunctionDef and id(n) in needed for n in walk_statements(stmt)
             ),
         )
         for func, qual, candidates in plans:
@@ -522,11 +529,13 @@ def _top_loops(node: cst.CSTNode) -> list[cst.For]:
     """`for` statements in `node` not nested in another `for` or in a nested def/class."""
     return [
         n
-        for n in walk(
-            node, prune=lambda c: isinstance(c, (cst.For, cst.BaseExpression)) or is_scope(c)
-        )
+        for n in walk(node, prune=lambda c: type(c) not in _LOOP_HOLDERS)
         if type(n) is cst.For and n is not node
     ]
+
+
+#: statement holders `_top_loops` enters: not loops (their loops are nested) or scopes
+_LOOP_HOLDERS = STATEMENT_HOLDERS - {cst.For, cst.FunctionDef, cst.ClassDef}
 
 
 def _rank_evidence(func: cst.FunctionDef) -> dict[str, int]:
