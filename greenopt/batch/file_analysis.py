@@ -25,7 +25,7 @@ from greenopt.batch.pruning import prune_to_candidates, source_lines
 from greenopt.batch.python2 import python2_evidence
 from greenopt.batch.records import FileResult, FunctionRecord, OpportunityRecord
 from greenopt.batch.screening import MODULE_SCOPE, FunctionSketch, Screening, screen
-from greenopt.batch.time_limit import FileTimeout, time_limit
+from greenopt.batch.time_limit import Deadline, FileTimeout, time_limit
 from greenopt.config import Config
 from greenopt.errors import InputError
 from greenopt.optimizer.source import SourceModule
@@ -53,18 +53,14 @@ def analyze_source(path: str, data: bytes, options: AnalysisOptions) -> FileResu
     """Analyse one file's bytes; never raises for bad input, a slow file or a failing pass."""
     started = time.perf_counter()
     digest = sha256_hex(data)
+    deadline = Deadline()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # SyntaxWarnings of the corpus are not ours to print
-            with time_limit(options.file_timeout_s):
+            with time_limit(options.file_timeout_s) as deadline:
                 status, message, n_lines, functions = _analyze(path, data, options)
     except FileTimeout:
-        status, message, n_lines, functions = (
-            "timeout",
-            f"analysis took longer than {options.file_timeout_s:g} s",
-            0,
-            (),
-        )
+        status, message, n_lines, functions = _timed_out(options)
     except (RecursionError, MemoryError) as exc:
         status, message, n_lines, functions = (
             "too-complex",
@@ -72,6 +68,8 @@ def analyze_source(path: str, data: bytes, options: AnalysisOptions) -> FileResu
             0,
             (),
         )
+        if deadline.expired:  # the timeout surfaced as another exception (see time_limit)
+            status, message, n_lines, functions = _timed_out(options)
     except Exception as exc:  # a bug in a pass must cost one file, not the batch
         status, message, n_lines, functions = (
             "internal-error",
@@ -79,6 +77,8 @@ def analyze_source(path: str, data: bytes, options: AnalysisOptions) -> FileResu
             0,
             (),
         )
+        if deadline.expired:
+            status, message, n_lines, functions = _timed_out(options)
     return FileResult(
         path=path,
         sha256=digest,
@@ -89,6 +89,11 @@ def analyze_source(path: str, data: bytes, options: AnalysisOptions) -> FileResu
         functions=tuple(functions),
         elapsed_s=time.perf_counter() - started,
     )
+
+
+def _timed_out(options: AnalysisOptions) -> tuple[str, str, int, tuple[FunctionRecord, ...]]:
+    """The outcome of a file whose analysis exceeded `options.file_timeout_s`."""
+    return "timeout", f"analysis took longer than {options.file_timeout_s:g} s", 0, ()
 
 
 def decode_source(data: bytes) -> tuple[str | None, str, str]:
@@ -147,35 +152,38 @@ def _analyze(
 def _opportunities(
     path: str, text: str, tree: ast.Module, screening: Screening, options: AnalysisOptions
 ) -> list[Opportunity]:
-    """Run the passes, each on the text of the functions it could report on (see screening).
+    """Run the passes on the text of the functions they could report on (see screening).
 
-    Passes whose screened function sets are equal share one libcst parse; a pass
-    with no candidate function is not run at all. Without screening every pass
-    sees the whole module.
+    A pass with no candidate function (and no module-level loop to look at) is not run.
+    The others share one libcst parse: the text keeps the union of their screened
+    functions. A pass handed a function outside its own screen finds nothing there
+    (that is what a screen guarantees; the screening-equivalence tests check it), so
+    this gives the per-pass results for one parse instead of up to four, libcst
+    parsing being the largest cost of analysis. Without screening every pass sees
+    the whole module.
     """
     if not options.passes:
         return []
     if not options.screen:
         module = SourceModule.parse(text, path)
         return find_opportunities_compat(module, options.passes, options.config)
-    groups: dict[tuple[int, ...], list[str]] = {}
-    chosen: dict[tuple[int, ...], tuple[FunctionSketch, ...]] = {}
+    names: list[str] = []
+    chosen: dict[int, FunctionSketch] = {}
     for name in options.passes:
         candidates = screening.candidates_for(name)
-        key = tuple(f.line for f in candidates)
-        if key or screening.module_has_loops:
-            groups.setdefault(key, []).append(name)
-            chosen[key] = candidates
-    found: list[Opportunity] = []
-    for key, names in groups.items():
-        pruned = prune_to_candidates(text, tree, chosen[key])
-        if pruned is None:
-            continue
-        try:
-            module = SourceModule.parse(pruned, path)
-        except InputError:  # pruning must never lose a file: fall back to the whole module
-            module = SourceModule.parse(text, path)
-        found.extend(find_opportunities_compat(module, names, options.config))
+        if candidates or screening.module_has_loops:
+            names.append(name)
+            chosen.update((f.line, f) for f in candidates)
+    if not names:
+        return []
+    pruned = prune_to_candidates(text, tree, chosen.values())
+    if pruned is None:
+        return []
+    try:
+        module = SourceModule.parse(pruned, path)
+    except InputError:  # pruning must never lose a file: fall back to the whole module
+        module = SourceModule.parse(text, path)
+    found = find_opportunities_compat(module, names, options.config)
     found.sort(key=lambda o: (o.site.line, o.site.col, o.code))
     return found
 

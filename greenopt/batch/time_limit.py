@@ -15,6 +15,7 @@ import ctypes
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 
 class FileTimeout(BaseException):
@@ -27,31 +28,45 @@ def _set_async_exc(thread_id: int, exc: type[BaseException] | None) -> int:
     )
 
 
+@dataclass
+class Deadline:
+    """What `time_limit` yields: `expired` turns True once the limit has fired."""
+
+    expired: bool = False
+
+
 @contextmanager
-def time_limit(seconds: float | None) -> Iterator[None]:
-    """Raise `FileTimeout` inside the block if it runs longer than `seconds` (None: no limit)."""
+def time_limit(seconds: float | None) -> Iterator[Deadline]:
+    """Raise `FileTimeout` inside the block if it runs longer than `seconds` (None: no limit).
+
+    The asynchronous exception can land where Python does not propagate it (a weakref
+    or `__del__` callback run by the garbage collector prints and drops it) and leave
+    a half-updated object that fails later with another exception: callers should
+    treat any failure of a block whose `Deadline.expired` as the timeout it is.
+    """
+    deadline = Deadline()
     if seconds is None or seconds <= 0:
-        yield
+        yield deadline
         return
     thread_id = threading.get_ident()
     lock = threading.Lock()
-    state = {"done": False, "fired": False}
+    state = {"done": False}
 
     def fire() -> None:
         with lock:
             if not state["done"]:
-                state["fired"] = True
+                deadline.expired = True
                 _set_async_exc(thread_id, FileTimeout)
 
     timer = threading.Timer(seconds, fire)
     timer.daemon = True
     timer.start()
     try:
-        yield
+        yield deadline
     finally:
         with lock:
             state["done"] = True
             timer.cancel()
-            if state["fired"]:
+            if deadline.expired:
                 # the exception may still be pending: never let it escape into unrelated code
                 _set_async_exc(thread_id, None)

@@ -53,3 +53,35 @@ def test_cannot_be_swallowed_by_except_exception() -> None:
                 _spin(5.0)
             except Exception:  # noqa: BLE001  (what a careless pass might do)
                 pass
+
+
+def test_deadline_tells_a_timeout_disguised_as_another_error() -> None:
+    with pytest.raises(KeyError):
+        with time_limit(0.05) as deadline:
+            try:
+                _spin(5.0)
+            except FileTimeout:  # e.g. delivered in a GC callback, leaving a broken dict
+                raise KeyError("half-updated state") from None
+    assert deadline.expired
+
+
+def test_deadline_of_a_fast_block_has_not_expired() -> None:
+    with time_limit(1.0) as deadline:
+        pass
+    assert not deadline.expired
+
+
+def test_analysis_failing_after_its_deadline_is_a_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    import greenopt.batch.file_analysis as file_analysis
+
+    def disguised(*args: object) -> object:
+        try:
+            _spin(5.0)
+        except FileTimeout:
+            raise KeyError("half-updated state") from None
+        return None
+
+    monkeypatch.setattr(file_analysis, "_analyze", disguised)
+    options = file_analysis.AnalysisOptions(passes=(), file_timeout_s=0.05)
+    result = file_analysis.analyze_source("slow.py", b"x = 1\n", options)
+    assert (result.status, result.message) == ("timeout", "analysis took longer than 0.05 s")
