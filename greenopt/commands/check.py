@@ -72,7 +72,7 @@ def check_file(
         if not screen.candidate:
             return report
         from greenopt.optimizer.findings import find_opportunities, finding_record
-        from greenopt.optimizer.predictions import predict
+        from greenopt.optimizer.predictions import predict_many
         from greenopt.optimizer.source import SourceModule
 
         module = SourceModule.parse(code, path)
@@ -85,7 +85,13 @@ def check_file(
             ignore=ignore,
             instances=instances,
         )
-        for opp in opportunities:
+        # one batch per file: the model parses and indexes the module once (reusing ours)
+        predictions: list[dict[str, Any]] | list[None] = (
+            predict_many(model, code, opportunities, module.ast_module())
+            if model is not None
+            else [None] * len(opportunities)
+        )
+        for opp, prediction in zip(opportunities, predictions, strict=True):
             fix_text = None
             if with_fixes and opp.fixable and not opp.data.get("note"):
                 instance = instances[opp.pass_name]
@@ -102,7 +108,6 @@ def check_file(
                         fix_text = unified_diff(code, new, path)
                         if opp.static_safe:
                             report.fixed_text[len(report.records)] = (code, new)
-            prediction = predict(model, code, opp) if model is not None else None
             report.records.append(
                 finding_record(opp, path=path, fix=fix_text, prediction=prediction)
             )

@@ -709,13 +709,22 @@ def _array_params(func: ast.FunctionDef | ast.AsyncFunctionDef, env: _Env) -> se
     return arrays
 
 
-def find_function_node(
-    tree: ast.Module, name: str | None = None
-) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+#: a parsed function definition
+FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
+#: the fields that hold statements, handlers or match cases, in `ast` field order
+_BLOCKS = ("body", "handlers", "orelse", "finalbody", "cases")
+
+
+def _wanted_name(name: str | None) -> str | None:
+    """The plain name `find_function_node` looks for: the last component of `name`."""
+    if not name:
+        return None
+    return name.replace(".<locals>", "").split(".")[-1]
+
+
+def find_function_node(tree: ast.Module, name: str | None = None) -> FunctionNode | None:
     """The function called `name` (last component of a qualified name), else the first one."""
-    wanted = None
-    if name:
-        wanted = name.replace(".<locals>", "").split(".")[-1]
+    wanted = _wanted_name(name)
     first = None
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -724,6 +733,54 @@ def find_function_node(
             if wanted is not None and node.name == wanted:
                 return node
     return first
+
+
+@dataclass(frozen=True)
+class FunctionIndex:
+    """Every function of one parsed module by plain name, from a single `ast.walk`.
+
+    `find` answers exactly as `find_function_node` on the same tree (the first
+    function of that name in walk order, else the first function), but a module
+    with many findings is walked once instead of once per lookup.
+    """
+
+    first: FunctionNode | None
+    by_name: Mapping[str, FunctionNode]
+
+    @classmethod
+    def of(cls, tree: ast.Module) -> FunctionIndex:
+        """Index the functions of `tree` (the first of each name in `ast.walk` order wins).
+
+        A definition is a statement, and statements sit only in the blocks of statements,
+        except handlers and match cases (`_BLOCKS`), never inside expressions: so a
+        breadth-first walk of those blocks alone meets the definitions in `ast.walk`'s
+        order (same depth, same sibling order) without visiting any expression.
+        """
+        first: FunctionNode | None = None
+        by_name: dict[str, FunctionNode] = {}
+        level: list[ast.AST] = [tree]
+        while level:
+            below: list[ast.AST] = []
+            for node in level:
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    if first is None:
+                        first = node
+                    by_name.setdefault(node.name, node)
+                for name in _BLOCKS:
+                    block = getattr(node, name, None)
+                    if block:
+                        below.extend(block)
+            level = below
+        return cls(first, by_name)
+
+    def find(self, name: str | None = None) -> FunctionNode | None:
+        """The function called `name` (last component of a qualified name), else the first."""
+        wanted = _wanted_name(name)
+        if wanted is not None:
+            node = self.by_name.get(wanted)
+            if node is not None:
+                return node
+        return self.first
 
 
 def profile_function(

@@ -25,9 +25,9 @@ from greenopt.models.baselines import roofline_log_ratio
 from greenopt.models.delta import approximate
 from greenopt.models.features import (
     CANDIDATE_FEATURE_NAMES,
+    FunctionIndex,
     FunctionProfile,
     candidate_features,
-    find_function_node,
     profile_code,
     profile_function,
 )
@@ -44,6 +44,8 @@ MODEL_FORMAT = "greenopt-cost-model"
 DEFAULT_SPREAD_LOG = (-0.7, 0.7)
 #: how far (log units) beyond the training range a feature may lie before the model abstains
 RANGE_SLACK = 1.5
+#: profiles kept per model before the caches are emptied (bounds memory on long batch runs)
+PROFILE_CACHE_SIZE = 256
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,8 @@ class CostModel:
         self._ensembles: dict[str, Ensemble] | None = None
         # (code, function) -> profile: `check` asks about many findings of one module
         self._profiles: dict[tuple[str, str | None], FunctionProfile] = {}
-        self._trees: dict[str, ast.Module] = {}
+        # code -> its functions by name (one parse and one walk per module, not per finding)
+        self._indexes: dict[str, FunctionIndex] = {}
 
     # -- model parts ---------------------------------------------------------
     @property
@@ -195,6 +198,56 @@ class CostModel:
         feats = candidate_features(profile.features(), variant.features(), passes)
         return self.predict_features(feats, passes)
 
+    def predict_opportunities(
+        self,
+        code: str,
+        opportunities: Sequence[Opportunity],
+        tree: ast.Module | None = None,
+    ) -> list[Prediction | InputError]:
+        """`predict_opportunity(code, o)` for each of `opportunities` of one module.
+
+        `tree` may be the caller's `ast.parse` of exactly `code` (`SourceModule.ast_module()`):
+        it is then reused instead of parsing the module again. Each answer is the
+        prediction, or the InputError `predict_opportunity` would raise for that
+        finding, so one bad finding never hides the others' predictions.
+        """
+        if tree is not None:
+            self._seed_index(code, tree)
+        out: list[Prediction | InputError] = []
+        for opportunity in opportunities:
+            try:
+                out.append(self.predict_opportunity(code, opportunity))
+            except InputError as exc:
+                out.append(exc)
+        return out
+
+    def _seed_index(self, code: str, tree: ast.Module) -> None:
+        """Index `tree` as the parse of `code` when it is exactly what `_index` would parse.
+
+        `_index` parses `textwrap.dedent(code)`; a text that dedenting changes, or that
+        starts with a byte-order mark (which `ast.parse` refuses, while the caller's
+        tree was parsed without it), is left to `_index`, so answers never depend on
+        whether a tree was passed.
+        """
+        if code in self._indexes or code.startswith("\ufeff"):
+            return
+        if _parse_function(code) != code:
+            return
+        self._remember_index(code, FunctionIndex.of(tree))
+
+    def _index(self, code: str) -> FunctionIndex:
+        """The functions of `code` (dedented) by name, parsed and walked once per code."""
+        index = self._indexes.get(code)
+        if index is None:
+            index = FunctionIndex.of(ast.parse(_parse_function(code)))
+            self._remember_index(code, index)
+        return index
+
+    def _remember_index(self, code: str, index: FunctionIndex) -> None:
+        if len(self._indexes) >= PROFILE_CACHE_SIZE:
+            self._indexes.clear()
+        self._indexes[code] = index
+
     def _profile(self, code: str, function: str | None) -> FunctionProfile:
         """The (unsized) profile of `function` in `code`, parsed once per code and function.
 
@@ -203,13 +256,9 @@ class CostModel:
         key = (code, function)
         profile = self._profiles.get(key)
         if profile is None:
-            if len(self._profiles) >= 256:
+            if len(self._profiles) >= PROFILE_CACHE_SIZE:
                 self._profiles.clear()
-                self._trees.clear()
-            tree = self._trees.get(code)
-            if tree is None:
-                tree = self._trees[code] = ast.parse(_parse_function(code))
-            node = find_function_node(tree, function)
+            node = self._index(code).find(function)
             if node is None:  # not a function of this code: profile it as a whole
                 profile = profile_code(_parse_function(code), None, function)
             else:

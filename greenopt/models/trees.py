@@ -9,23 +9,29 @@ when `missing_go_to_left`.
 
 Serialised form of an ensemble: all trees' nodes concatenated into seven flat
 lists plus the offset of each tree's root (`offsets`), children indexed within
-their tree. Loading keeps the plain lists and validates them in one pass, so a
-single prediction (`predict_one`, a pure-Python walk) needs neither numpy nor
-scikit-learn; batch prediction (`predict`) uses numpy. Only `from_sklearn`
-touches scikit-learn objects, and only their attributes.
+their tree. Loading converts and validates the packed lists in one pass and
+also builds each tree as nested tuples, so a single prediction (`predict_one`,
+a pure-Python walk: one tuple unpacking per level, as `check` needs for each
+finding) needs neither numpy nor scikit-learn; batch prediction (`predict`) uses
+numpy. Both add the trees' values in the same order, so they agree to the bit.
+Only `from_sklearn` touches scikit-learn objects, and only their attributes.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 if TYPE_CHECKING:
     import numpy as np
 
 #: the per-node fields of the serialised form
 FIELDS = ("feature", "threshold", "left", "right", "leaf", "value", "missing_left")
+
+#: a tree as nested tuples: `(feature, threshold, left, right)` for a split, the value for a leaf
+NestedNode: TypeAlias = "tuple[int, float, NestedNode, NestedNode] | float"
 
 
 @dataclass(frozen=True)
@@ -40,16 +46,42 @@ class Tree:
     value: list[float]
     missing_left: list[bool]
 
-    def validate(self) -> None:
-        """Raise ValueError unless the lists describe a well-formed tree."""
+    def validate(self, n_features: int | None = None) -> None:
+        """Raise ValueError unless the lists describe a well-formed tree (see `nested`)."""
+        self.nested(n_features)
+
+    def nested(self, n_features: int | None = None) -> NestedNode:
+        """The tree as nested tuples (`NestedNode`), the fast form of `Ensemble.predict_one`.
+
+        Built and checked in one pass, so loading a model walks each node once: every
+        split's children must come after it and inside the tree (so walks end), and
+        with `n_features` its feature index must lie in `range(n_features)`; otherwise
+        ValueError. Missing values are not represented: rows with NaN use `predict_one`.
+        """
         n = len(self.leaf)
         if n == 0 or any(len(getattr(self, f)) != n for f in FIELDS):
             raise ValueError("malformed tree: fields of different lengths")
-        for i in range(n):
-            if not self.leaf[i]:
-                for child in (self.left[i], self.right[i]):
-                    if not (i < child < n):
-                        raise ValueError(f"malformed tree: node {i} has child {child}")
+        feature, threshold, left, right, leaf, value = (
+            self.feature,
+            self.threshold,
+            self.left,
+            self.right,
+            self.leaf,
+            self.value,
+        )
+        built: list[Any] = [None] * n
+        for i in range(n - 1, -1, -1):  # children come after their parent
+            if leaf[i]:
+                built[i] = value[i]
+                continue
+            lo, hi = left[i], right[i]
+            for child in (lo, hi):
+                if not (i < child < n):
+                    raise ValueError(f"malformed tree: node {i} has child {child}")
+            if n_features is not None and not (0 <= feature[i] < n_features):
+                raise ValueError("malformed ensemble: feature index out of range")
+            built[i] = (feature[i], threshold[i], built[lo], built[hi])
+        return built[0]  # type: ignore[no-any-return]
 
     def predict_one(self, x: Sequence[float]) -> float:
         """Leaf value for one sample."""
@@ -102,19 +134,28 @@ class Tree:
     def from_dict(cls, data: Mapping[str, Sequence[Any]]) -> Tree:
         """Rebuild and validate a tree from `to_dict` output."""
         try:
-            tree = cls(
-                feature=[int(v) for v in data["feature"]],
-                threshold=[float(v) for v in data["threshold"]],
-                left=[int(v) for v in data["left"]],
-                right=[int(v) for v in data["right"]],
-                leaf=[bool(v) for v in data["leaf"]],
-                value=[float(v) for v in data["value"]],
-                missing_left=[bool(v) for v in data["missing_left"]],
-            )
+            tree = cls(**_converted(data))
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"malformed tree: {exc}") from None
         tree.validate()
         return tree
+
+
+#: how each serialised field is read back (JSON stores the booleans as 0/1)
+_CONVERT: dict[str, type] = {
+    "feature": int,
+    "threshold": float,
+    "left": int,
+    "right": int,
+    "leaf": bool,
+    "value": float,
+    "missing_left": bool,
+}
+
+
+def _converted(data: Mapping[str, Sequence[Any]], stop: int | None = None) -> dict[str, list[Any]]:
+    """Each field of `data` (its first `stop` items) converted to its Python type."""
+    return {f: list(map(_CONVERT[f], data[f][:stop])) for f in FIELDS}
 
 
 @dataclass(frozen=True)
@@ -124,15 +165,29 @@ class Ensemble:
     baseline: float
     trees: tuple[Tree, ...]
     n_features: int
+    #: each tree as nested tuples, built once (the fast form of `predict_one`)
+    nested: tuple[NestedNode, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        """Build (and so validate) each tree's nested form; malformed trees raise ValueError."""
+        nested = tuple(tree.nested(self.n_features) for tree in self.trees)
+        object.__setattr__(self, "nested", nested)
 
     def predict_one(self, x: Sequence[float]) -> float:
-        """Prediction for one sample (pure Python)."""
+        """Prediction for one sample (pure Python), summed in the trees' order."""
         if len(x) != self.n_features:
             raise ValueError(f"expected {self.n_features} features, got {len(x)}")
         values = [float(v) for v in x]
         total = self.baseline
-        for tree in self.trees:
-            total += tree.predict_one(values)
+        if any(map(math.isnan, values)):  # missing values take each node's learned side
+            for tree in self.trees:
+                total += tree.predict_one(values)
+            return total
+        for node in self.nested:
+            while type(node) is tuple:
+                feature, threshold, left, right = node
+                node = left if values[feature] <= threshold else right
+            total += node
         return total
 
     def predict(self, x: np.ndarray) -> np.ndarray:
@@ -171,6 +226,7 @@ class Ensemble:
             total = len(nodes["leaf"])
             n_features = int(data["n_features"])
             baseline = float(data["baseline"])
+            packed = _converted(nodes, total)  # each list converted once, not per tree
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"malformed ensemble: {exc}") from None
         bounds = [*offsets, total]
@@ -178,15 +234,8 @@ class Ensemble:
         for start, end in zip(bounds[:-1], bounds[1:], strict=True):
             if not 0 <= start < end <= total:
                 raise ValueError("malformed ensemble: bad tree offsets")
-            tree = Tree.from_dict({f: nodes[f][start:end] for f in FIELDS})
-            if any(
-                not (0 <= f < n_features)
-                for f, lf in zip(tree.feature, tree.leaf, strict=True)
-                if not lf
-            ):
-                raise ValueError("malformed ensemble: feature index out of range")
-            trees.append(tree)
-        return cls(baseline=baseline, trees=tuple(trees), n_features=n_features)
+            trees.append(Tree(**{f: packed[f][start:end] for f in FIELDS}))
+        return cls(baseline=baseline, trees=tuple(trees), n_features=n_features)  # validates
 
 
 def from_sklearn(estimator: Any) -> Ensemble:
