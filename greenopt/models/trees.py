@@ -55,8 +55,8 @@ class Tree:
 
         Built and checked in one pass, so loading a model walks each node once: every
         split's children must come after it and inside the tree (so walks end), and
-        with `n_features` its feature index must lie in `range(n_features)`; otherwise
-        ValueError. Missing values are not represented: rows with NaN use `predict_one`.
+        its feature index must be non-negative and, with `n_features`, below it;
+        otherwise ValueError. Missing values are not represented: rows with NaN use `predict_one`.
         """
         n = len(self.leaf)
         if n == 0 or any(len(getattr(self, f)) != n for f in FIELDS):
@@ -69,18 +69,19 @@ class Tree:
             self.leaf,
             self.value,
         )
+        limit = math.inf if n_features is None else n_features
         built: list[Any] = [None] * n
         for i in range(n - 1, -1, -1):  # children come after their parent
             if leaf[i]:
                 built[i] = value[i]
                 continue
-            lo, hi = left[i], right[i]
-            for child in (lo, hi):
-                if not (i < child < n):
-                    raise ValueError(f"malformed tree: node {i} has child {child}")
-            if n_features is not None and not (0 <= feature[i] < n_features):
-                raise ValueError("malformed ensemble: feature index out of range")
-            built[i] = (feature[i], threshold[i], built[lo], built[hi])
+            lo, hi, f = left[i], right[i], feature[i]
+            if not (i < lo < n and i < hi < n):
+                child = hi if i < lo < n else lo
+                raise ValueError(f"malformed tree: node {i} has child {child}")
+            if not (0 <= f < limit):
+                raise ValueError(f"malformed tree: node {i} splits on feature {f} (out of range)")
+            built[i] = (f, threshold[i], built[lo], built[hi])
         return built[0]  # type: ignore[no-any-return]
 
     def predict_one(self, x: Sequence[float]) -> float:

@@ -68,3 +68,50 @@ def test_malformed_trees_are_refused() -> None:
         broken = dict(good, **{key: bad})
         with pytest.raises(ValueError):
             Tree.from_dict(broken)
+
+
+def test_fast_single_row_walk_equals_the_per_tree_walk_to_the_bit(data) -> None:
+    """`Ensemble.predict_one` (nested tuples) adds the same leaves in the same order."""
+    x, y = data
+    with threadpool_limits(limits=1):
+        est = HistGradientBoostingRegressor(**dict(HGB_PARAMS, max_iter=40)).fit(x, y)
+    ens = Ensemble.from_dict(json.loads(json.dumps(from_sklearn(est).to_dict())))
+    batch = ens.predict(x)
+    rng = np.random.default_rng(2)
+    rows = np.vstack([x, rng.standard_normal((200, 8)) * 3, np.full((1, 8), np.inf)])
+    for i, row in enumerate(rows.tolist()):
+        expected = ens.baseline
+        for tree in ens.trees:
+            expected += tree.predict_one(row)
+        assert ens.predict_one(row) == expected  # NaN rows included (the first 300)
+        if i < len(batch):
+            assert ens.predict_one(row) == batch[i]
+    assert sum(np.isnan(r).any() for r in x) > 0
+
+
+def test_malformed_ensembles_are_refused_when_loaded() -> None:
+    tree = {
+        "feature": [1, 0, 0],
+        "threshold": [0.5, 0.0, 0.0],
+        "left": [1, 0, 0],
+        "right": [2, 0, 0],
+        "leaf": [0, 1, 1],
+        "value": [0.0, -1.0, 1.0],
+        "missing_left": [1, 0, 0],
+    }
+    good = {"baseline": 0.5, "n_features": 2, "offsets": [0], "nodes": tree}
+    ens = Ensemble.from_dict(good)
+    assert ens.predict_one([0.0, 0.2]) == -0.5 and ens.predict_one([0.0, float("nan")]) == -0.5
+    assert ens.predict_one([0.0, 0.9]) == 1.5
+    assert ens.predict_one([9.0, 0.9]) == 1.5
+    broken = [
+        dict(good, n_features=1),  # split on a feature the rows do not have
+        dict(good, nodes=dict(tree, left=[0, 0, 0])),  # a child pointing back: endless walk
+        dict(good, nodes=dict(tree, right=[3, 0, 0])),  # a child outside the tree
+        dict(good, nodes=dict(tree, value=[0.0, "x", 1.0])),
+        dict(good, nodes=dict(tree, value=[0.0])),
+        dict(good, offsets=[0, 3]),
+    ]
+    for data in broken:
+        with pytest.raises(ValueError):
+            Ensemble.from_dict(data)
