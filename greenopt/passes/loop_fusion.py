@@ -109,6 +109,17 @@ def _blocks(node: cst.CSTNode) -> list[cst.IndentedBlock]:
         def visit_ClassDef(self, inner: cst.ClassDef) -> bool:
             return False
 
+        # blocks hold statements: nothing inside a simple statement line, a decorator or
+        # a parameter list can hold one (most of a function's nodes are skipped)
+        def visit_SimpleStatementLine(self, line: cst.SimpleStatementLine) -> bool:
+            return False
+
+        def visit_Decorator(self, decorator: cst.Decorator) -> bool:
+            return False
+
+        def visit_Parameters(self, params: cst.Parameters) -> bool:
+            return False
+
     Collect().visit(node)
     return found
 
@@ -238,13 +249,15 @@ class LoopFusionPass(Pass):
         tree = module.tree
         imports = ImportedNames.of(tree)
         where = positions(module)
-        local_functions = {f.qualname for f in iter_functions(tree) if f.top_level}
+        functions = iter_functions(tree)
+        local_functions = {f.qualname for f in functions if f.top_level}
         path = module.path or "<string>"
         found: list[Opportunity] = []
         module_names = _ModuleNames(tree)
-        for info in iter_functions(tree):
+        for info in functions:
             relation = lazy_array_relations(tree, info.node, info.qualname)
-            for block in _blocks(info.node):
+            blocks = _blocks(info.node)
+            for block in blocks:
                 statements = list(block.body)
                 for k in range(len(statements) - 1):
                     first, second = statements[k], statements[k + 1]
@@ -296,7 +309,7 @@ class LoopFusionPass(Pass):
                             },
                         )
                     )
-            found.extend(self._chains(module, info, imports, where, path, module_names))
+            found.extend(self._chains(module, info, imports, where, path, module_names, blocks))
         return sorted(found, key=lambda o: (o.site.line, o.site.col, o.code))
 
     def _chains(
@@ -307,10 +320,21 @@ class LoopFusionPass(Pass):
         where: Positions,
         path: str,
         module_names: _ModuleNames,
+        blocks: list[cst.IndentedBlock],
     ) -> list[Opportunity]:
-        """GO202: statement chains `t = <fresh>; u = op(t, x); ...` in one block."""
-        sites = binding_sites(info.node)
-        loads = _load_counts(info.node)
+        """GO202: statement chains `t = <fresh>; u = op(t, x); ...` in one block.
+
+        `blocks`: the function's `_blocks`. Binding sites and load counts (two walks of
+        the function) are collected for the first statement that could start a chain:
+        most functions have none.
+        """
+        facts: list[tuple[dict[str, list[cst.CSTNode]], dict[str, int]]] = []
+
+        def sites_and_loads() -> tuple[dict[str, list[cst.CSTNode]], dict[str, int]]:
+            if not facts:
+                facts.append((binding_sites(info.node), _load_counts(info.node)))
+            return facts[0]
+
         known_arrays: list[dict[str, _ArrayInfo]] = []  # computed for the first candidate
 
         def known() -> dict[str, _ArrayInfo]:
@@ -321,12 +345,16 @@ class LoopFusionPass(Pass):
             return known_arrays[0]
 
         found: list[Opportunity] = []
-        for block in _blocks(info.node):
+        for block in blocks:
             statements = list(block.body)
             k = 0
             while k < len(statements) - 1:
                 temp = _fresh_temp(statements[k], imports)
-                if temp is None or len(sites.get(temp, ())) != 1 or loads.get(temp, 0) != 1:
+                if temp is None:
+                    k += 1
+                    continue
+                sites, loads = sites_and_loads()
+                if len(sites.get(temp, ())) != 1 or loads.get(temp, 0) != 1:
                     k += 1
                     continue
                 steps: list[_Step] = []
