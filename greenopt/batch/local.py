@@ -6,12 +6,14 @@ in native code, the OOM killer) breaks the pool: the files in flight are then
 re-run one by one in fresh single-worker pools, and the one that kills its
 worker again is recorded as a `worker-crash`; the batch goes on. Workers are
 started with the `forkserver` method, which is safe with the progress bar's
-thread in the parent and preloads the analysis modules once.
+thread in the parent and preloads the analysis modules once; each worker then tunes
+its garbage collector for analysis (`WORKER_GC_THRESHOLDS`).
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
+import gc
 import multiprocessing
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures.process import BrokenProcessPool
@@ -19,6 +21,21 @@ from dataclasses import dataclass, field
 
 from greenopt.batch.file_analysis import AnalysisOptions, analyze_source
 from greenopt.batch.records import FileResult, FileTask, crash_result
+
+#: garbage-collector thresholds of pool workers: generation 0 is collected every 50,000
+#: allocations instead of 700. Analysis allocates millions of short-lived, mostly acyclic
+#: libcst nodes, which reference counting frees; the default thresholds make the collector
+#: rescan them ~20% of the run. Cycles (a few thousand objects per file) are still
+#: collected, in larger batches.
+WORKER_GC_THRESHOLDS = (50_000, 20, 100)
+
+
+def _prepare_worker() -> None:
+    """Initialise a pool worker, a process that only analyses files: the modules preloaded
+    by the forkserver are moved out of the collector's sight (`gc.freeze`) and the
+    collection thresholds raised (`WORKER_GC_THRESHOLDS`)."""
+    gc.freeze()
+    gc.set_threshold(*WORKER_GC_THRESHOLDS)
 
 
 def _run_task(task: FileTask, options: AnalysisOptions) -> FileResult:
@@ -47,7 +64,9 @@ class LocalExecutor:
     def _new_pool(self, workers: int) -> cf.ProcessPoolExecutor:
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload(["greenopt.batch.file_analysis"])
-        return cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+        return cf.ProcessPoolExecutor(
+            max_workers=workers, mp_context=ctx, initializer=_prepare_worker
+        )
 
     def _pool(self, tasks: Iterator[FileTask], options: AnalysisOptions) -> Iterator[FileResult]:
         window = self.jobs * 4

@@ -41,3 +41,19 @@ def test_a_worker_crash_is_isolated_to_its_file() -> None:
     assert set(results) == {t.path for t in tasks}
     assert results["poison.py"].status == "worker-crash"
     assert all(r.status == "ok" for p, r in results.items() if p != "poison.py")
+
+
+def report_gc_thresholds(task: FileTask, options: AnalysisOptions) -> FileResult:
+    """Per-file work that reports the worker's garbage-collector thresholds as its message."""
+    import dataclasses
+    import gc
+
+    result = analyze_source(task.path, task.data, options)
+    return dataclasses.replace(result, message=repr(gc.get_threshold()))
+
+
+def test_pool_workers_tune_their_garbage_collector() -> None:
+    from greenopt.batch.local import WORKER_GC_THRESHOLDS
+
+    results = list(LocalExecutor(2, work=report_gc_thresholds).run(iter(TASKS[:2]), OPTIONS))
+    assert {r.message for r in results} == {repr(WORKER_GC_THRESHOLDS)}
