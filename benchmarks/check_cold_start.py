@@ -4,6 +4,9 @@ The pre-commit case (issue 3: target under 1 s): every run is a fresh process, a
 hook, so the figures include interpreter start-up, imports and parsing. By default the
 file is made from the bundled corpus (`corpus/*/*.py`, sorted, concatenated until it
 exceeds `--lines` lines: numeric kernels with loops, the worst case for the passes).
+The children may cache bytecode in a temporary directory (an installed greenopt has
+its `.pyc` files), warmed by one untimed run; `--no-bytecode-cache` recompiles
+greenopt's modules on every start instead.
 
 For each selection (`all` passes, then each pass alone) the script runs `greenopt check
 --select ... -o /dev/null FILE` `--runs` times and reports the median wall seconds and
@@ -68,11 +71,25 @@ def bundled_file(directory: Path, min_lines: int) -> Path:
     return target
 
 
-def run_once(command: list[str]) -> tuple[float, float, int]:
+def child_env(bytecode_dir: Path | None) -> dict[str, str]:
+    """The children's environment: with `bytecode_dir`, Python may cache compiled modules
+    there (as an installed package has its `.pyc` files), even where the calling
+    environment sets PYTHONDONTWRITEBYTECODE; without it, every start recompiles."""
+    env = dict(os.environ)
+    if bytecode_dir is None:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        env.pop("PYTHONPYCACHEPREFIX", None)
+    else:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(bytecode_dir)
+    return env
+
+
+def run_once(command: list[str], env: dict[str, str]) -> tuple[float, float, int]:
     """Wall seconds, CPU seconds (user + system) and exit code of one fresh process."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    proc = subprocess.run(command, capture_output=True, text=True, check=False)
+    proc = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -82,7 +99,7 @@ def run_once(command: list[str]) -> tuple[float, float, int]:
     return wall, cpu, proc.returncode
 
 
-def time_selection(selection: str, path: Path, runs: int) -> Timing:
+def time_selection(selection: str, path: Path, runs: int, env: dict[str, str]) -> Timing:
     """Run `greenopt check` on `path` `runs` times with `selection` and take medians."""
     command = [sys.executable, "-m", "greenopt.cli", "check", "-o", os.devnull, str(path)]
     if selection != "all":
@@ -91,7 +108,7 @@ def time_selection(selection: str, path: Path, runs: int) -> Timing:
     cpus: list[float] = []
     codes: list[int] = []
     for _ in range(runs):
-        wall, cpu, code = run_once(command)
+        wall, cpu, code = run_once(command, env)
         walls.append(round(wall, 3))
         cpus.append(round(cpu, 3))
         codes.append(code)
@@ -123,6 +140,11 @@ def main(argv: list[str] | None = None) -> int:
         default=HERE / "results" / "check_cold_start.json",
         help="where to write the JSON report",
     )
+    parser.add_argument(
+        "--no-bytecode-cache",
+        action="store_true",
+        help="recompile greenopt's modules on every start (as with PYTHONDONTWRITEBYTECODE=1)",
+    )
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs must be at least 1")
@@ -132,9 +154,13 @@ def main(argv: list[str] | None = None) -> int:
         if not path.is_file():
             parser.error(f"{path}: no such file")
         lines = path.read_bytes().count(b"\n")
-        run_once([sys.executable, "-m", "greenopt.cli", "--help"])  # warm the OS file cache
-        timings = [time_selection(s, path, args.runs) for s in selections]
-    print(f"greenopt check, cold start + {path.name} ({lines} lines), {args.runs} runs each")
+        env = child_env(None if args.no_bytecode_cache else Path(tmp) / "pycache")
+        # warm the OS file cache and, unless disabled, the bytecode cache
+        run_once([sys.executable, "-m", "greenopt.cli", "check", "-o", os.devnull, str(path)], env)
+        timings = [time_selection(s, path, args.runs, env) for s in selections]
+    bytecode = "recompiled every start" if args.no_bytecode_cache else "cached, as installed"
+    print(f"greenopt check, cold start + {path.name} ({lines} lines), {args.runs} runs each, "
+          f"bytecode {bytecode}")  # fmt: skip
     print(f"{'selection':18s} {'median wall':>12s} {'median CPU':>12s}  exit")
     for t in timings:
         codes = ",".join(sorted({str(c) for c in t.exit_codes}))
@@ -144,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         "file": str(path) if args.file is not None else "corpus/*/*.py concatenated",
         "lines": lines,
         "target_s": 1.0,
+        "bytecode": bytecode,
         "machine": {
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
