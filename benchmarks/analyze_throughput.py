@@ -14,6 +14,11 @@ Prints files/s and ratios to greenopt's rate, and writes a JSON record with
 run, never absolute numbers across machines.
 
     python benchmarks/analyze_throughput.py [--tree DIR] [--jobs N] [--fixit-files 50]
+
+`--compare-db BASELINE.sqlite` checks that speed changed nothing else: the run's
+per-file statuses, per-function rows and per-opportunity rows must equal the
+baseline's (timings excluded; `--ignore-model-columns` also leaves out features and
+predictions, which follow the cost model). It exits 1 and lists the files that differ.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import json
 import os
 import platform
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -73,8 +79,16 @@ def _bin(name: str) -> str | None:
 
 
 def run_greenopt(
-    paths: list[Path], jobs: int, screening: bool, label: str, n: int, passes: str | None = None
+    paths: list[Path],
+    jobs: int,
+    screening: bool,
+    label: str,
+    n: int,
+    passes: str | None = None,
+    keep_db: Path | None = None,
 ) -> Timing:
+    """Time one `greenopt analyze` run in a fresh output directory (its SQLite results are
+    copied to `keep_db` when given)."""
     with tempfile.TemporaryDirectory() as out:
         cmd = [
             sys.executable,
@@ -94,19 +108,70 @@ def run_greenopt(
             cmd.append("--no-screening")
         if passes:
             cmd += ["--passes", passes]
-        return _timed(label, cmd, n)
+        timing = _timed(label, cmd, n)
+        if keep_db is not None:
+            shutil.copyfile(Path(out) / "greenopt-analysis.sqlite", keep_db)
+        return timing
+
+
+#: columns that come from the cost model (they change when the model does, not the analysis)
+MODEL_COLUMNS = frozenset(
+    {"features", "predicted_ratio", "predicted_lo", "predicted_hi", "prediction_source",
+     "predicted_saving"}
+)  # fmt: skip
+
+
+def _rows(db: Path, table: str, ignore: frozenset[str]) -> dict[str, set[tuple[object, ...]]]:
+    """path -> the rows of `table` (functions or opportunities) of that file's analysis."""
+    con = sqlite3.connect(db)
+    try:
+        columns = [r[1] for r in con.execute(f"PRAGMA table_info({table})")]
+        keep = [c for c in columns if c not in ignore and c != "analysis_key"]
+        out: dict[str, set[tuple[object, ...]]] = {}
+        query = (
+            f"SELECT f.path, {', '.join('t.' + c for c in keep)} FROM {table} t "
+            "JOIN files f ON f.analysis_key = t.analysis_key"
+        )
+        for path, *values in con.execute(query):
+            out.setdefault(path, set()).add(tuple(values))
+        return out
+    finally:
+        con.close()
+
+
+def _statuses(db: Path) -> dict[str, tuple[str, str]]:
+    con = sqlite3.connect(db)
+    try:
+        return {p: (s, m) for p, s, m in con.execute("SELECT path, status, message FROM files")}
+    finally:
+        con.close()
+
+
+def compare_databases(baseline: Path, current: Path, ignore_model: bool) -> dict[str, list[str]]:
+    """Paths whose file status, function rows or opportunity rows differ between two
+    analysis databases (timings are not compared; cost-model columns only without
+    `ignore_model`)."""
+    ignore = MODEL_COLUMNS if ignore_model else frozenset()
+    differ: dict[str, list[str]] = {}
+    a, b = _statuses(baseline), _statuses(current)
+    differ["files"] = sorted(p for p in a.keys() | b.keys() if a.get(p) != b.get(p))
+    for table in ("functions", "opportunities"):
+        x, y = _rows(baseline, table, ignore), _rows(current, table, ignore)
+        differ[table] = sorted(p for p in x.keys() | y.keys() if x.get(p) != y.get(p))
+    return differ
 
 
 def breakdown(files: list[Path], passes: list[str]) -> dict[str, float]:
-    """In-process seconds per phase (read+ast+screen, libcst parse, each pass) over `files`."""
+    """In-process seconds per phase (read+ast+screen, prune, libcst parse, each pass) over
+    `files`, the way `analyze_source` runs them (one parse of the passes' shared text)."""
     import ast
 
-    from greenopt.batch.pruning import prune_to_candidates
+    from greenopt.batch.file_analysis import screened_text
     from greenopt.batch.screening import screen
     from greenopt.optimizer.findings import find_opportunities
     from greenopt.optimizer.source import SourceModule
 
-    phases: dict[str, float] = {"screening": 0.0, "libcst parse": 0.0}
+    phases: dict[str, float] = {"screening": 0.0, "pruning": 0.0, "libcst parse": 0.0}
     for path in files:
         t0 = time.perf_counter()
         try:
@@ -115,17 +180,19 @@ def breakdown(files: list[Path], passes: list[str]) -> dict[str, float]:
         except (SyntaxError, UnicodeDecodeError, ValueError):
             continue
         sketch = screen(tree)
-        phases["screening"] += time.perf_counter() - t0
-        for name in passes:
-            pruned = prune_to_candidates(text, tree, sketch.candidates_for(name))
-            if pruned is None:
-                continue
-            t1 = time.perf_counter()
-            module = SourceModule.parse(pruned, str(path))
-            t2 = time.perf_counter()
+        t1 = time.perf_counter()
+        names, pruned = screened_text(text, tree, sketch, passes)
+        t2 = time.perf_counter()
+        phases["screening"] += t1 - t0
+        phases["pruning"] += t2 - t1
+        if pruned is None:
+            continue
+        module = SourceModule.parse(pruned, str(path))
+        phases["libcst parse"] += time.perf_counter() - t2
+        for name in names:
+            t3 = time.perf_counter()
             find_opportunities(module, [name])
-            phases["libcst parse"] += t2 - t1
-            phases[f"pass {name}"] = phases.get(f"pass {name}", 0.0) + time.perf_counter() - t2
+            phases[f"pass {name}"] = phases.get(f"pass {name}", 0.0) + time.perf_counter() - t3
     return phases
 
 
@@ -153,6 +220,20 @@ def main() -> int:
         help="also time each phase in-process on this many files (0: skip)",
     )
     ap.add_argument("--json", type=Path, default=None, help="write the results here")
+    ap.add_argument(
+        "--keep-db", type=Path, default=None, help="copy the first run's SQLite results here"
+    )
+    ap.add_argument(
+        "--compare-db",
+        type=Path,
+        default=None,
+        help="compare the first run's results with this baseline database (exit 1 if they differ)",
+    )
+    ap.add_argument(
+        "--ignore-model-columns",
+        action="store_true",
+        help="with --compare-db: ignore features and predictions (they follow the cost model)",
+    )
     args = ap.parse_args()
 
     tree = args.tree or default_tree()
@@ -161,8 +242,20 @@ def main() -> int:
         files = files[: args.max_files]
     whole_tree = not args.max_files
     targets = [tree] if whole_tree else files
+    keep_db = args.keep_db
+    scratch = None
+    if args.compare_db is not None and keep_db is None:
+        scratch = tempfile.TemporaryDirectory()
+        keep_db = Path(scratch.name) / "current.sqlite"
     timings: list[Timing] = [
-        run_greenopt(targets, args.jobs, True, f"greenopt analyze --jobs {args.jobs}", len(files))
+        run_greenopt(
+            targets,
+            args.jobs,
+            True,
+            f"greenopt analyze --jobs {args.jobs}",
+            len(files),
+            keep_db=keep_db,
+        )
     ]
     if args.also_passes:
         timings.append(
@@ -224,9 +317,22 @@ def main() -> int:
         print(f"in-process breakdown on {len(sample)} files (one process):")
         for name, seconds in sorted(phases.items(), key=lambda kv: -kv[1]):
             print(f"  {name:28s} {seconds:8.2f} s  {100 * seconds / total:5.1f}%")
+    differ: dict[str, list[str]] = {}
+    if args.compare_db is not None and keep_db is not None:
+        differ = compare_databases(args.compare_db, keep_db, args.ignore_model_columns)
+        what = "rows without cost-model columns" if args.ignore_model_columns else "all rows"
+        print(f"comparison with {args.compare_db} ({what}, timings excluded):")
+        for table, paths in differ.items():
+            print(f"  {table:14s} {len(paths):4d} file(s) differ")
+            for path in paths[:20]:
+                print(f"    {path}")
+    if scratch is not None:
+        scratch.cleanup()
     if args.json:
         record = {
             "breakdown_s": phases,
+            "compared_with": str(args.compare_db) if args.compare_db else None,
+            "differing_files": differ,
             "tree": str(tree),
             "files": len(files),
             "cpus": os.cpu_count(),
@@ -236,7 +342,7 @@ def main() -> int:
         }
         args.json.write_text(json.dumps(record, indent=2) + "\n")
         print(f"wrote {args.json}")
-    return 0
+    return 1 if any(differ.values()) else 0
 
 
 if __name__ == "__main__":

@@ -167,16 +167,7 @@ def _opportunities(
     if not options.screen:
         module = SourceModule.parse(text, path)
         return find_opportunities_compat(module, options.passes, options.config)
-    names: list[str] = []
-    chosen: dict[int, FunctionSketch] = {}
-    for name in options.passes:
-        candidates = screening.candidates_for(name)
-        if candidates or screening.module_has_loops:
-            names.append(name)
-            chosen.update((f.line, f) for f in candidates)
-    if not names:
-        return []
-    pruned = prune_to_candidates(text, tree, chosen.values())
+    names, pruned = screened_text(text, tree, screening, options.passes)
     if pruned is None:
         return []
     try:
@@ -186,6 +177,27 @@ def _opportunities(
     found = find_opportunities_compat(module, names, options.config)
     found.sort(key=lambda o: (o.site.line, o.site.col, o.code))
     return found
+
+
+def screened_text(
+    text: str, tree: ast.Module, screening: Screening, passes: Sequence[str]
+) -> tuple[list[str], str | None]:
+    """The passes worth running on a module and the text they share (see `_opportunities`).
+
+    A pass runs when it has a candidate function or the module has a loop outside
+    every function; the text keeps the union of the running passes' screened
+    functions (`prune_to_candidates`). The text is None when no pass runs.
+    """
+    names: list[str] = []
+    chosen: dict[int, FunctionSketch] = {}
+    for name in passes:
+        candidates = screening.candidates_for(name)
+        if candidates or screening.module_has_loops:
+            names.append(name)
+            chosen.update((f.line, f) for f in candidates)
+    if not names:
+        return [], None
+    return names, prune_to_candidates(text, tree, chosen.values())
 
 
 def find_opportunities_compat(
