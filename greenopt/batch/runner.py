@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from greenopt.batch.discovery import Discovery
+from greenopt.batch.discovery import DiscoveredFile, Discovery
 from greenopt.batch.exports import export
 from greenopt.batch.file_analysis import AnalysisOptions, sha256_hex
 from greenopt.batch.fingerprint import analysis_fingerprint
@@ -142,7 +142,7 @@ def run_batch(
             done(result, str(Path(err.path).parent), reused=False)
 
         def tasks() -> Iterator[FileTask]:
-            for f in discovery.files:
+            for f in largest_first(discovery.files):
                 task_or_result = _read_task(f.path, options.max_file_bytes)
                 if isinstance(task_or_result, FileResult):
                     done(task_or_result, f.directory, reused=False)
@@ -194,6 +194,22 @@ def run_batch(
             report_path=report_path,
             notes=notes,
         )
+
+
+def largest_first(files: Sequence[DiscoveredFile]) -> list[DiscoveredFile]:
+    """`files` by decreasing size (ties and unreadable files in discovery order).
+
+    Analysis time grows with file size; starting the largest files first keeps every
+    worker busy to the end instead of leaving one finishing a big file alone.
+    """
+
+    def size(f: DiscoveredFile) -> int:
+        try:
+            return os.stat(f.path).st_size
+        except OSError:
+            return 0
+
+    return sorted(files, key=size, reverse=True)
 
 
 def _read_task(path: str, max_file_bytes: int) -> FileTask | FileResult:
