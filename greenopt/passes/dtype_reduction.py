@@ -684,6 +684,10 @@ def _has_loops(func: cst.FunctionDef) -> bool:
         def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
             return node is func
 
+        # loops are statements: a simple statement line holds none
+        def visit_SimpleStatementLine(self, line: cst.SimpleStatementLine) -> bool:
+            return False
+
     Look().visit(func)
     return found
 

@@ -40,15 +40,21 @@ def iter_functions(module: cst.Module) -> list[FunctionInfo]:
 
     def walk(body: object, prefix: str, kind: str) -> None:
         for stmt in _statements(body):
-            if isinstance(stmt, cst.FunctionDef):
-                qual = f"{prefix}{stmt.name.value}"
+            kind_of_stmt = type(stmt)
+            if kind_of_stmt is cst.FunctionDef:
+                qual = f"{prefix}{stmt.name.value}"  # type: ignore[attr-defined]
                 found.append(
-                    FunctionInfo(qual, stmt, top_level=kind == "module", in_class=kind == "class")
+                    FunctionInfo(
+                        qual,
+                        stmt,  # type: ignore[arg-type]
+                        top_level=kind == "module",
+                        in_class=kind == "class",
+                    )
                 )
-                walk(stmt.body, f"{qual}.<locals>.", "function")
-            elif isinstance(stmt, cst.ClassDef):
-                walk(stmt.body, f"{prefix}{stmt.name.value}.", "class")
-            else:
+                walk(stmt.body, f"{qual}.<locals>.", "function")  # type: ignore[attr-defined]
+            elif kind_of_stmt is cst.ClassDef:
+                walk(stmt.body, f"{prefix}{stmt.name.value}.", "class")  # type: ignore[attr-defined]
+            elif kind_of_stmt in _COMPOUND:
                 for child in _compound_bodies(stmt):
                     walk(child, prefix, kind)
 
@@ -56,27 +62,30 @@ def iter_functions(module: cst.Module) -> list[FunctionInfo]:
     return found
 
 
+#: compound statements whose bodies `iter_functions` enters (exact types: libcst's node
+#: classes are ABCs, whose `isinstance` is slow)
+_COMPOUND = frozenset({cst.If, cst.For, cst.While, cst.With, cst.Try, cst.TryStar})
+
+
 def _statements(body: object) -> Iterator[cst.CSTNode]:
     """The statements of a module, an indented block or a one-line suite."""
-    if isinstance(body, cst.Module):
-        yield from body.body
-    elif isinstance(body, (cst.IndentedBlock, cst.SimpleStatementSuite)):
-        yield from body.body
+    kind = type(body)
+    if kind is cst.Module or kind is cst.IndentedBlock or kind is cst.SimpleStatementSuite:
+        yield from body.body  # type: ignore[attr-defined]
 
 
 def _compound_bodies(stmt: cst.CSTNode) -> Iterator[cst.BaseSuite]:
     """Bodies of if/for/while/try/with statements (functions may be defined inside them)."""
-    if isinstance(stmt, (cst.If, cst.For, cst.While, cst.With, cst.Try, cst.TryStar)):
-        yield stmt.body
-        orelse = getattr(stmt, "orelse", None)
-        while orelse is not None:
-            yield orelse.body
-            orelse = getattr(orelse, "orelse", None) if isinstance(orelse, cst.If) else None
-        for handler in getattr(stmt, "handlers", ()):
-            yield handler.body
-        final = getattr(stmt, "finalbody", None)
-        if final is not None:
-            yield final.body
+    yield stmt.body  # type: ignore[attr-defined]
+    orelse = getattr(stmt, "orelse", None)
+    while orelse is not None:
+        yield orelse.body
+        orelse = getattr(orelse, "orelse", None) if type(orelse) is cst.If else None
+    for handler in getattr(stmt, "handlers", ()):
+        yield handler.body
+    final = getattr(stmt, "finalbody", None)
+    if final is not None:
+        yield final.body
 
 
 class Positions(Mapping[cst.CSTNode, CodeRange]):

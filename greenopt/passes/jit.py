@@ -150,6 +150,17 @@ def _loops(node: cst.CSTNode) -> list[cst.For | cst.While]:
         def visit_Lambda(self, inner: cst.Lambda) -> bool:
             return False
 
+        # loops are statements: simple statement lines, decorators and parameter lists
+        # hold none (most of a function's nodes are skipped)
+        def visit_SimpleStatementLine(self, line: cst.SimpleStatementLine) -> bool:
+            return False
+
+        def visit_Decorator(self, decorator: cst.Decorator) -> bool:
+            return False
+
+        def visit_Parameters(self, params: cst.Parameters) -> bool:
+            return False
+
     Collect().visit(node)
     return found
 
