@@ -139,6 +139,7 @@ class _Frame:
     called_names: set[str] = field(default_factory=set)
     params: frozenset[str] = frozenset()
     array_evidence: set[str] = field(default_factory=set)  # names used as arrays (nested too)
+    rebound: set[str] = field(default_factory=set)  # names bound or stored through (nested too)
     n_float64_sources: int = 0
 
 
@@ -301,6 +302,67 @@ def _annotations(func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.expr]
     return found if func.returns is None else [*found, func.returns]
 
 
+#: nodes that bind names (or store through them): what `_rebound_names` reads
+_BINDERS = frozenset(
+    {ast.Assign, ast.AugAssign, ast.AnnAssign, ast.For, ast.AsyncFor, ast.With, ast.AsyncWith,
+     ast.NamedExpr, ast.comprehension, ast.Delete}
+)  # fmt: skip
+
+
+def _rebound_names(node: ast.AST) -> set[str]:
+    """Names that `node` binds, and names an assignment stores through (`p[i] = ...`,
+    `p.x = ...`, `p[i] += ...`).
+
+    For a parameter, either disqualifies it in dtype-reduction's `_array_params`: a
+    second binding site, or a store through it (`excluded`). Only what surely does
+    is returned (a subset of the pass's conditions, so the screen stays a superset).
+    """
+    found: set[str] = set()
+    targets: list[ast.expr] = []
+    if isinstance(node, ast.Assign):
+        targets = list(node.targets)
+        for target in node.targets:
+            if isinstance(target, (ast.Subscript, ast.Attribute)):
+                found |= _store_root(target)
+    elif isinstance(node, ast.AugAssign):
+        targets = [node.target]
+        found |= _store_root(node.target)
+    elif isinstance(node, (ast.AnnAssign, ast.For, ast.AsyncFor, ast.NamedExpr, ast.comprehension)):
+        targets = [node.target]
+    elif isinstance(node, (ast.With, ast.AsyncWith)):
+        targets = [item.optional_vars for item in node.items if item.optional_vars is not None]
+    elif isinstance(node, ast.Delete):
+        targets = list(node.targets)
+    while targets:
+        target = targets.pop()
+        if isinstance(target, ast.Name):
+            found.add(target.id)
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            targets.extend(target.elts)
+        elif isinstance(target, ast.Starred):
+            targets.append(target.value)
+    return found
+
+
+def _store_root(target: ast.expr) -> set[str]:
+    """The name at the root of a subscript/attribute chain (`p` of `p[i].x`), if any."""
+    while isinstance(target, (ast.Subscript, ast.Attribute)):
+        target = target.value
+    return {target.id} if isinstance(target, ast.Name) else set()
+
+
+def _scalar_annotated(func: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    """Parameters annotated `int`, `float`, `bool` or `complex` (never float arrays to the
+    dtype pass)."""
+    args = func.args
+    return {
+        a.arg
+        for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)
+        if isinstance(a.annotation, ast.Name)
+        and a.annotation.id in ("int", "float", "bool", "complex")
+    }
+
+
 def _names(expr: ast.AST) -> set[str]:
     """Every name `expr` mentions."""
     return {node.id for node in ast.walk(expr) if isinstance(node, ast.Name)}
@@ -396,6 +458,8 @@ class _Screener:
         if isinstance(node, ast.stmt):
             frame.n_statements += 1
             self._blocks(node, frame)
+        if type(node) in _BINDERS:
+            frame.rebound |= _rebound_names(node)
         if isinstance(node, _LOOPS):
             frame.n_loops += 1
             if _is_range_loop_over_arrays(node):
@@ -495,6 +559,7 @@ class _Screener:
         # their annotations) included: what this function uses as arrays counts there too
         parent = self.frames[-1]
         parent.array_evidence |= frame.array_evidence
+        parent.rebound |= frame.rebound
         for annotation in _annotations(node):
             parent.array_evidence |= _names(annotation)
         end = node.end_lineno or node.lineno
@@ -520,7 +585,9 @@ class _Screener:
                 has_sibling_loops=frame.has_sibling_loops,
                 has_temporary_chain=frame.has_temporary_chain,
                 called_names=frozenset(frame.called_names),
-                uses_params_as_arrays=bool(frame.params & frame.array_evidence),
+                uses_params_as_arrays=bool(
+                    (frame.params & frame.array_evidence) - frame.rebound - _scalar_annotated(node)
+                ),
                 n_float64_sources=frame.n_float64_sources,
             )
         )

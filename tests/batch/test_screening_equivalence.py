@@ -63,6 +63,17 @@ DTYPE_TRAPS: dict[str, str] = {
     ),
     "method-evidence": "def m(values):\n    return values.sum() / 3.0\n",
     "submodule-call": "from numpy import random\n\ndef r(n):\n    return random.rand(n)\n",
+    # parameters the pass disqualifies (stored through, rebound, scalar-annotated) next
+    # to ones it keeps
+    "stored-and-read": "def s(a, b):\n    b[0] = a[0] * 2.0\n    return b\n",
+    "rebound": "def rb(a, c):\n    a = a + 1\n    return a[0] + c[0]\n",
+    "rebound-in-nested": (
+        "def rn(a, c):\n    def g():\n        for a in range(3):\n            pass\n"
+        "    g()\n    return a[0] + c.sum()\n"
+    ),
+    "scalar-annotation": "def sa(i: int, x):\n    return x[i] * 1.5\n",
+    "aug-store": "def au(a, i):\n    a[i] += 1.0\n    return a\n",
+    "only-disqualified": "def od(a: int, b):\n    b[a] = 1.0\n    b.x = 2\n",
 }
 
 SOURCES = _sources() + [(f"dtype-trap-{k}", v) for k, v in DTYPE_TRAPS.items()]
@@ -102,4 +113,9 @@ def test_dtype_traps_have_findings() -> None:
         for name, text in DTYPE_TRAPS.items()
         if any(o[1] == "dtype-reduction" for o in _opportunities(name, text, False))
     }
-    assert found >= set(DTYPE_TRAPS) - {"int-literals", "star-kwargs"}
+    assert found >= set(DTYPE_TRAPS) - {
+        "int-literals",
+        "star-kwargs",
+        "aug-store",
+        "only-disqualified",
+    }
