@@ -54,7 +54,7 @@ class FunctionSketch:
     is_async: bool
     module_level: bool = False  # defined at module level (possibly under an `if`/`try`)
     n_range_loops: int = 0  # `for ... in range(...)` loops whose body subscripts something
-    has_sibling_loops: bool = False  # two `for` loops in one statement list
+    has_sibling_loops: bool = False  # two adjacent `for x in range(...)` loops in one block
     has_temporary_chain: bool = False  # `t = <expr>` followed by a statement computing with t
     called_names: frozenset[str] = frozenset()  # names called directly (`f(...)`)
     # a parameter subscripted (`p[...]`), with an array method called (`p.sum()`) or
@@ -109,7 +109,8 @@ def _default_screen(f: FunctionSketch) -> bool:
 PASS_SCREENS: dict[str, Callable[[FunctionSketch], bool]] = {
     # GO1xx: `for ... in range(...)` loops (nests) over subscripted arrays
     "vectorize": lambda f: f.n_range_loops > 0,
-    # GO2xx: GO201 adjacent `for` loops in one block, GO202 chains of temporaries
+    # GO2xx: GO201 adjacent `for x in range(...)` loops in one block, GO202 chains of
+    # temporaries
     "loop-fusion": lambda f: f.has_sibling_loops or f.has_temporary_chain,
     # GO4xx: module-level functions with loops (methods and nested functions only get notes)
     "jit": lambda f: f.module_level and f.n_loops > 0,
@@ -217,6 +218,26 @@ def _call_root(func: ast.expr) -> tuple[str | None, bool]:
     if isinstance(func, ast.Name):
         return func.id, through_attr
     return None, through_attr
+
+
+def _simple_range_loop(stmt: ast.stmt) -> bool:
+    """`for <name> in range(<1 to 3 positional arguments>):` without `else` (what
+    loop-fusion's `simple_range_loop` accepts)."""
+    if not (
+        type(stmt) is ast.For
+        and not stmt.orelse
+        and isinstance(stmt.target, ast.Name)
+        and isinstance(stmt.iter, ast.Call)
+    ):
+        return False
+    call = stmt.iter
+    return (
+        isinstance(call.func, ast.Name)
+        and call.func.id == "range"
+        and not call.keywords
+        and 1 <= len(call.args) <= 3
+        and not any(isinstance(a, ast.Starred) for a in call.args)
+    )
 
 
 def _is_range_loop_over_arrays(loop: ast.AST) -> bool:
@@ -599,11 +620,16 @@ class _Screener:
                 self._block_facts(block, frame)
         for handler in getattr(node, "handlers", ()) or ():
             self._block_facts(handler.body, frame)
+        for case in getattr(node, "cases", ()) or ():
+            self._block_facts(case.body, frame)
 
     def _block_facts(self, block: list[ast.stmt], frame: _Frame) -> None:
-        """Facts about one statement list: sibling loops, temporaries chains."""
-        if sum(1 for s in block if isinstance(s, (ast.For, ast.AsyncFor))) >= 2:
-            frame.has_sibling_loops = True
+        """Facts about one statement list: adjacent range loops, temporaries chains."""
+        if not frame.has_sibling_loops:
+            frame.has_sibling_loops = any(
+                _simple_range_loop(first) and _simple_range_loop(second)
+                for first, second in zip(block, block[1:], strict=False)
+            )
         if not frame.has_temporary_chain:
             for first, second in zip(block, block[1:], strict=False):
                 if _starts_chain(first, second, self.aliases, self.names):

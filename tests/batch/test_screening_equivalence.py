@@ -76,7 +76,25 @@ DTYPE_TRAPS: dict[str, str] = {
     "only-disqualified": "def od(a: int, b):\n    b[a] = 1.0\n    b.x = 2\n",
 }
 
-SOURCES = _sources() + [(f"dtype-trap-{k}", v) for k, v in DTYPE_TRAPS.items()]
+#: loop-fusion findings the screen must keep: adjacent range loops written differently,
+#: and loops inside a `match` case
+FUSION_TRAPS: dict[str, str] = {
+    "range-forms": (
+        "def rf(a, b, n):\n    for i in range(n):\n        a[i] = 1.0\n"
+        "    for j in range(0, n):\n        b[j] = 2.0\n"
+    ),
+    "match-case": (
+        "def mc(a, b, n, k):\n    match k:\n        case 1:\n"
+        "            for i in range(n):\n                a[i] = 1.0\n"
+        "            for i in range(n):\n                b[i] = a[i] * 2.0\n"
+    ),
+}
+
+SOURCES = (
+    _sources()
+    + [(f"dtype-trap-{k}", v) for k, v in DTYPE_TRAPS.items()]
+    + [(f"fusion-trap-{k}", v) for k, v in FUSION_TRAPS.items()]
+)
 
 
 def _opportunities(path: str, text: str, screen: bool) -> list[tuple[object, ...]]:
@@ -119,3 +137,10 @@ def test_dtype_traps_have_findings() -> None:
         "aug-store",
         "only-disqualified",
     }
+
+
+def test_fusion_traps_have_findings() -> None:
+    """The loop-fusion traps are not vacuous: the unscreened pass fuses each pair."""
+    for name, text in FUSION_TRAPS.items():
+        codes = [o[2] for o in _opportunities(name, text, False)]
+        assert "GO201" in codes, name
