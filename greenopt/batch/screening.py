@@ -85,9 +85,12 @@ class Screening:
 
     def candidates_for(self, pass_name: str) -> tuple[FunctionSketch, ...]:
         """The functions pass `pass_name` could report on, plus the module-level functions
-        they call (directly or transitively), which a pass may inspect as callees."""
+        they call (directly or transitively), which a pass may inspect as callees (not
+        for the passes in `SELF_CONTAINED_PASSES`)."""
         wanted = PASS_SCREENS.get(pass_name, _default_screen)
         chosen = {f.qualname: f for f in self.functions if wanted(f)}
+        if pass_name in SELF_CONTAINED_PASSES:
+            return tuple(chosen.values())
         by_name = {f.qualname: f for f in self.functions if f.module_level}
         todo = list(chosen.values())
         while todo:
@@ -118,6 +121,11 @@ PASS_SCREENS: dict[str, Callable[[FunctionSketch], bool]] = {
     # and parameters used as arrays (converted on entry)
     "dtype-reduction": lambda f: f.n_float64_sources > 0 or f.uses_params_as_arrays,
 }
+
+
+#: passes whose findings in a function depend only on that function and the module's
+#: imports (dtype-reduction plans each function alone): their callees are not needed
+SELF_CONTAINED_PASSES = frozenset({"dtype-reduction"})
 
 
 @dataclass
