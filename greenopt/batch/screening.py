@@ -53,6 +53,7 @@ class FunctionSketch:
     is_method: bool
     is_async: bool
     module_level: bool = False  # defined at module level (possibly under an `if`/`try`)
+    is_decorated: bool = False  # has at least one decorator
     n_range_loops: int = 0  # `for ... in range(...)` loops whose body subscripts something
     has_sibling_loops: bool = False  # two adjacent `for x in range(...)` loops in one block
     has_temporary_chain: bool = False  # `t = <expr>` followed by a statement computing with t
@@ -115,8 +116,9 @@ PASS_SCREENS: dict[str, Callable[[FunctionSketch], bool]] = {
     # GO2xx: GO201 adjacent `for x in range(...)` loops in one block, GO202 chains of
     # temporaries
     "loop-fusion": lambda f: f.has_sibling_loops or f.has_temporary_chain,
-    # GO4xx: module-level functions with loops (methods and nested functions only get notes)
-    "jit": lambda f: f.module_level and f.n_loops > 0,
+    # GO4xx: undecorated module-level functions with loops (methods, nested and decorated
+    # functions only get notes, which analyze does not record)
+    "jit": lambda f: f.module_level and f.n_loops > 0 and not f.is_decorated,
     # GO3xx: float64 allocations, draws and conversions (numpy FLOAT64_CALLS, `.astype`),
     # and parameters used as arrays (converted on entry)
     "dtype-reduction": lambda f: f.n_float64_sources > 0 or f.uses_params_as_arrays,
@@ -610,6 +612,7 @@ class _Screener:
                 is_method=frame.is_method,
                 is_async=isinstance(node, ast.AsyncFunctionDef),
                 module_level=module_level,
+                is_decorated=bool(node.decorator_list),
                 n_range_loops=frame.n_range_loops,
                 has_sibling_loops=frame.has_sibling_loops,
                 has_temporary_chain=frame.has_temporary_chain,

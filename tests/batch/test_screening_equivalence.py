@@ -90,10 +90,28 @@ FUSION_TRAPS: dict[str, str] = {
     ),
 }
 
+#: jit: decorated functions are left out of the jit screen (they only get notes), but
+#: a decorated helper of a candidate must still reach the pass
+JIT_TRAPS: dict[str, str] = {
+    "decorated-helper": (
+        "import functools\n\n@functools.lru_cache\ndef scale(k):\n    return 2.0 * k\n\n"
+        "def f(a, n):\n    for i in range(n):\n        a[i] = a[i] * scale(3)\n    return a\n"
+    ),
+    "plain-helper": (
+        "def scale(k):\n    return 2.0 * k\n\n"
+        "def g(a, n):\n    for i in range(n):\n        a[i] = a[i] * scale(3)\n    return a\n"
+    ),
+    "decorated-candidate": (
+        "import functools\n\n@functools.wraps(print)\ndef h(a, n):\n"
+        "    for i in range(n):\n        a[i] = a[i] * 2.0\n    return a\n"
+    ),
+}
+
 SOURCES = (
     _sources()
     + [(f"dtype-trap-{k}", v) for k, v in DTYPE_TRAPS.items()]
     + [(f"fusion-trap-{k}", v) for k, v in FUSION_TRAPS.items()]
+    + [(f"jit-trap-{k}", v) for k, v in JIT_TRAPS.items()]
 )
 
 
@@ -144,3 +162,10 @@ def test_fusion_traps_have_findings() -> None:
     for name, text in FUSION_TRAPS.items():
         codes = [o[2] for o in _opportunities(name, text, False)]
         assert "GO201" in codes, name
+
+
+def test_jit_traps_are_not_vacuous() -> None:
+    """The plain helper's caller gets a jit finding; the decorated-helper case is
+    decided by the pass with the helper in sight (whatever it decides)."""
+    codes = [o[2] for o in _opportunities("plain", JIT_TRAPS["plain-helper"], False)]
+    assert "GO401" in codes
