@@ -15,6 +15,7 @@ from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from greenopt.passes.dtype_reduction import (
+    ARRAY_CONSUMERS,
     ARRAY_METHODS,
     DEFAULT_FLOAT64,
     DTYPE_POSITION,
@@ -29,6 +30,8 @@ _LOOPS = (ast.For, ast.AsyncFor, ast.While)
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
+#: last names of the numpy functions whose arguments dtype-reduction takes as arrays
+_CONSUMER_NAMES = frozenset(name.rsplit(".", 1)[-1] for name in ARRAY_CONSUMERS)
 #: what `x.astype(<this>)` must look like to be a float64 conversion: a name (it may be
 #: `float` or an alias of `numpy.float64`), `<...>.float64`-like attributes, or a string
 _FLOAT64_ATTRS = frozenset({"float64", "double", "float_"})
@@ -524,9 +527,9 @@ class _Screener:
             frame.n_numpy_calls += 1
         if self._float64_source(node):
             frame.n_float64_sources += 1
-        # as dtype-reduction's `_array_params` takes evidence, loosened (any name imported
-        # from numpy may lead to a numpy function, through attributes or not)
-        if root is not None and (root in self.aliases or root in self.names):
+        # as dtype-reduction's `_array_params` takes evidence: a name passed to a numpy
+        # function of ARRAY_CONSUMERS (known by its last name, through any numpy alias)
+        if any(name.rsplit(".", 1)[-1] in _CONSUMER_NAMES for name in self._numpy_function(node)):
             for arg in (*node.args, *(k.value for k in node.keywords)):
                 value = arg.value if isinstance(arg, ast.Starred) else arg
                 if isinstance(value, ast.Name):
@@ -544,14 +547,20 @@ class _Screener:
         if isinstance(func, ast.Attribute) and func.attr == "astype":
             if node.args and _may_mean_float64(node.args[0], self.float64_names):
                 return True
+        return any(
+            _may_make_float64(name, node, self.float64_names) for name in self._numpy_function(node)
+        )
+
+    def _numpy_function(self, node: ast.Call) -> Collection[str]:
+        """The names the called function may have in numpy (its last attribute, or the
+        names a bare name was imported as); empty when the call cannot reach numpy."""
+        func = node.func
         root, through_attr = _call_root(func)
         if root is None or not (root in self.aliases or root in self.names):
-            return False
+            return ()
         if through_attr:
-            imported: Collection[str] = (func.attr,)  # type: ignore[attr-defined]
-        else:
-            imported = self.names.get(root, frozenset())
-        return any(_may_make_float64(name, node, self.float64_names) for name in imported)
+            return (func.attr,)  # type: ignore[attr-defined]
+        return self.names.get(root, frozenset())
 
     def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         # decorators, defaults and annotations are evaluated in the enclosing scope

@@ -74,6 +74,13 @@ DTYPE_TRAPS: dict[str, str] = {
     "scalar-annotation": "def sa(i: int, x):\n    return x[i] * 1.5\n",
     "aug-store": "def au(a, i):\n    a[i] += 1.0\n    return a\n",
     "only-disqualified": "def od(a: int, b):\n    b[a] = 1.0\n    b.x = 2\n",
+    # parameters passed to numpy: evidence only for the functions that consume arrays
+    "ufunc-consumer": "import numpy as np\n\ndef uc(x):\n    return np.sqrt(x) + 1.0\n",
+    "aliased-consumer": (
+        "from numpy.linalg import norm as nrm\n\ndef ac(v):\n    return nrm(v) * 2.0\n"
+    ),
+    "submodule-consumer": "from numpy import linalg\n\ndef sc(v):\n    return linalg.norm(v)\n",
+    "not-a-consumer": "import numpy as np\n\ndef nc(x):\n    return np.asarray(x) + 1\n",
 }
 
 #: loop-fusion findings the screen must keep: adjacent range loops written differently,
@@ -154,6 +161,7 @@ def test_dtype_traps_have_findings() -> None:
         "star-kwargs",
         "aug-store",
         "only-disqualified",
+        "not-a-consumer",
     }
 
 
