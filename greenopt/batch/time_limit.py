@@ -17,6 +17,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+#: seconds between further raises once the limit has fired (see `time_limit`)
+_REFIRE_S = 0.2
+
 
 class FileTimeout(BaseException):
     """Raised in the analysing thread when a file exceeds its time limit."""
@@ -42,7 +45,9 @@ def time_limit(seconds: float | None) -> Iterator[Deadline]:
     The asynchronous exception can land where Python does not propagate it (a weakref
     or `__del__` callback run by the garbage collector prints and drops it) and leave
     a half-updated object that fails later with another exception: callers should
-    treat any failure of a block whose `Deadline.expired` as the timeout it is.
+    treat any failure of a block whose `Deadline.expired` as the timeout it is. Once
+    fired, the exception is raised again every 0.2 s until the block ends, so a dropped
+    one cannot let the block run on.
     """
     deadline = Deadline()
     if seconds is None or seconds <= 0:
@@ -50,23 +55,33 @@ def time_limit(seconds: float | None) -> Iterator[Deadline]:
         return
     thread_id = threading.get_ident()
     lock = threading.Lock()
-    state = {"done": False}
+    done = threading.Event()
+    timers: list[threading.Timer] = []
+
+    def arm(delay: float) -> None:
+        timer = threading.Timer(delay, fire)
+        timer.daemon = True
+        timers.append(timer)
+        timer.start()
 
     def fire() -> None:
         with lock:
-            if not state["done"]:
-                deadline.expired = True
-                _set_async_exc(thread_id, FileTimeout)
+            if done.is_set():
+                return
+            deadline.expired = True
+            _set_async_exc(thread_id, FileTimeout)
+            # a dropped exception (raised inside a GC callback) must not let the block
+            # run on unbounded: raise it again until the block ends
+            arm(_REFIRE_S)
 
-    timer = threading.Timer(seconds, fire)
-    timer.daemon = True
-    timer.start()
+    arm(seconds)
     try:
         yield deadline
     finally:
         with lock:
-            state["done"] = True
-            timer.cancel()
+            done.set()
+            for timer in timers:
+                timer.cancel()
             if deadline.expired:
                 # the exception may still be pending: never let it escape into unrelated code
                 _set_async_exc(thread_id, None)

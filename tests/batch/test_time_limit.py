@@ -85,3 +85,21 @@ def test_analysis_failing_after_its_deadline_is_a_timeout(monkeypatch: pytest.Mo
     options = file_analysis.AnalysisOptions(passes=(), file_timeout_s=0.05)
     result = file_analysis.analyze_source("slow.py", b"x = 1\n", options)
     assert (result.status, result.message) == ("timeout", "analysis took longer than 0.05 s")
+
+
+def test_a_dropped_timeout_is_raised_again() -> None:
+    """An exception lost where Python drops it (a GC callback) must not let a block run
+    on: the limit fires again until the block ends."""
+    caught = 0
+    started = time.monotonic()
+    with pytest.raises(FileTimeout):
+        with time_limit(0.05):
+            while time.monotonic() - started < 10:
+                try:
+                    while time.monotonic() - started < 10:
+                        pass
+                except FileTimeout:
+                    caught += 1  # dropped, as a weakref callback would drop it
+                    if caught == 2:
+                        raise
+    assert caught == 2
