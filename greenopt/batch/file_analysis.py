@@ -68,8 +68,6 @@ def analyze_source(path: str, data: bytes, options: AnalysisOptions) -> FileResu
             0,
             (),
         )
-        if deadline.expired:  # the timeout surfaced as another exception (see time_limit)
-            status, message, n_lines, functions = _timed_out(options)
     except Exception as exc:  # a bug in a pass must cost one file, not the batch
         status, message, n_lines, functions = (
             "internal-error",
@@ -77,8 +75,10 @@ def analyze_source(path: str, data: bytes, options: AnalysisOptions) -> FileResu
             0,
             (),
         )
-        if deadline.expired:
-            status, message, n_lines, functions = _timed_out(options)
+    if deadline.expired:
+        # over the limit, however the timeout surfaced: as FileTimeout, as another
+        # exception, or not at all (dropped in a GC callback; see time_limit)
+        status, message, n_lines, functions = _timed_out(options)
     return FileResult(
         path=path,
         sha256=digest,

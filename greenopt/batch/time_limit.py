@@ -45,7 +45,7 @@ def time_limit(seconds: float | None) -> Iterator[Deadline]:
     The asynchronous exception can land where Python does not propagate it (a weakref
     or `__del__` callback run by the garbage collector prints and drops it) and leave
     a half-updated object that fails later with another exception: callers should
-    treat any failure of a block whose `Deadline.expired` as the timeout it is. Once
+    treat a block whose `Deadline.expired` as timed out, whatever it returned or raised. Once
     fired, the exception is raised again every 0.2 s until the block ends, so a dropped
     one cannot let the block run on.
     """

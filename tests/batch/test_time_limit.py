@@ -103,3 +103,22 @@ def test_a_dropped_timeout_is_raised_again() -> None:
                     if caught == 2:
                         raise
     assert caught == 2
+
+
+def test_analysis_that_swallowed_its_timeout_is_still_a_timeout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import greenopt.batch.file_analysis as file_analysis
+
+    def swallowing(*args: object) -> object:
+        for _ in range(50):  # every raise dropped, as in GC callbacks
+            try:
+                _spin(0.02)
+            except FileTimeout:
+                pass
+        return "ok", "", 1, ()
+
+    monkeypatch.setattr(file_analysis, "_analyze", swallowing)
+    options = file_analysis.AnalysisOptions(passes=(), file_timeout_s=0.05)
+    result = file_analysis.analyze_source("slow.py", b"x = 1\n", options)
+    assert (result.status, result.functions) == ("timeout", ())
