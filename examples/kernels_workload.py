@@ -1,8 +1,7 @@
 """Workload for examples/kernels.py: each `workload_*` function sets up and calls."""
 
-import numpy as np
-
 import kernels
+import numpy as np
 
 
 def workload_saxpy():
