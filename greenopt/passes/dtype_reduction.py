@@ -248,7 +248,13 @@ def _array_params(
     Also returns `binding_sites(func)` when it was needed to decide (None otherwise:
     without a parameter that is used as an array, binding sites are never collected).
     """
-    params = [p for p in parameter_names(func) if p not in ("self", "cls")]
+    # `*args` / `**kwargs` are a tuple and a dict, never a float array to cast
+    packed = {
+        star.name.value
+        for star in (func.params.star_arg, func.params.star_kwarg)
+        if isinstance(star, cst.Param)
+    }
+    params = [p for p in parameter_names(func) if p not in ("self", "cls") and p not in packed]
     if not params:
         return [], None
     evidence: set[str] = set()

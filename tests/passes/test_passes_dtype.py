@@ -142,3 +142,15 @@ def test_pipeline_tries_it_only_with_a_loosened_tolerance() -> None:
     assert "dtype-reduction" not in default and "jit" in default
     loosened = pipeline.resolve_passes(["dtype-reduction"], Tolerance(rtol=1e-4), notes)
     assert "dtype-reduction" in loosened
+
+
+def test_packed_parameters_are_never_float_inputs() -> None:
+    """`*args` is a tuple and `**kwargs` a dict: casting them to float32 cannot work, so
+    neither is reported as an input (numpy's `atleast_1d(*arys)` was)."""
+    code = (
+        HEADER
+        + "def first(*arrays):\n    return np.sum(arrays[0])\n\n\n"
+        + "def opts(**options):\n    return np.sqrt(options['x'])\n"
+    )
+    found = DtypeReductionPass().find(SourceModule.parse(code))
+    assert not any("arrays" in o.message or "options" in o.message for o in found)
