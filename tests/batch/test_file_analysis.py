@@ -98,6 +98,9 @@ def test_same_bytes_give_equal_results() -> None:
     assert a == b
 
 
+# the limit's exception may land in a GC weakref callback, which Python reports and drops
+# (the limit then fires again): expected here, not a leak
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_a_file_over_its_time_limit_is_a_timeout_not_a_crash() -> None:
     body = "".join(
         f"def f{i}(a, b, n):\n    for i in range(n):\n        a[i] = b[i] + {i}\n\n"
