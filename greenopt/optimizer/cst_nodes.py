@@ -34,16 +34,18 @@ def _field_names(kind: type) -> tuple[str, ...]:
     return names
 
 
-_IS_NODE: dict[type, bool] = {}
+#: type -> whether its instances are libcst nodes (filled by `is_node`; the hot walks
+#: read it directly)
+IS_NODE: dict[type, bool] = {}
 
 
-def _is_node(value: object) -> bool:
+def is_node(value: object) -> bool:
     """`isinstance(value, CSTNode)` without the slow ABC check (cached per type)."""
     kind = type(value)
-    known = _IS_NODE.get(kind)
+    known = IS_NODE.get(kind)
     if known is None:
         known = isinstance(value, cst.CSTNode)
-        _IS_NODE[kind] = known
+        IS_NODE[kind] = known
     return known
 
 
@@ -54,9 +56,9 @@ def iter_children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
         kind = type(value)
         if kind is list or kind is tuple:
             for item in value:  # type: ignore[attr-defined]
-                if _is_node(item):
+                if is_node(item):
                     yield item
-        elif _is_node(value):
+        elif is_node(value):
             yield value  # type: ignore[misc]
 
 
@@ -67,7 +69,7 @@ def walk(
     (the pruned node itself is still yielded)."""
     # `iter_children` inlined: this loop runs for every node the analyses read
     fields = _FIELDS
-    known = _IS_NODE
+    known = IS_NODE
     stack = [node]
     pop = stack.pop
     push = stack.append
@@ -85,16 +87,16 @@ def walk(
             vkind = type(value)
             if vkind is list or vkind is tuple:
                 for item in reversed(value):  # type: ignore[call-overload]
-                    is_node = known.get(type(item))
-                    if is_node is None:
-                        is_node = _is_node(item)
-                    if is_node:
+                    node_kind = known.get(type(item))
+                    if node_kind is None:
+                        node_kind = is_node(item)
+                    if node_kind:
                         push(item)
             else:
-                is_node = known.get(vkind)
-                if is_node is None:
-                    is_node = _is_node(value)
-                if is_node:
+                node_kind = known.get(vkind)
+                if node_kind is None:
+                    node_kind = is_node(value)
+                if node_kind:
                     push(value)  # type: ignore[arg-type]
 
 

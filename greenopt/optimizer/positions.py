@@ -14,6 +14,8 @@ import warnings
 
 import libcst as cst
 
+from greenopt.optimizer.cst_nodes import walk_statements
+
 #: (line, col, end_line, end_col): lines 1-based, columns 0-based characters
 Position = tuple[int, int, int, int]
 
@@ -79,8 +81,11 @@ def statement_ranges(tree: cst.Module, code: str, parsed: ast.Module | None) -> 
     """
     if parsed is None:
         return {}
-    ast_stmts = sorted(_ast_statements(parsed.body), key=lambda n: (n.lineno, n.col_offset))
-    cst_stmts = list(_cst_statements(tree.body))
+    ast_stmts = sorted(
+        (n for n in ast_statements(parsed) if n is not parsed),
+        key=lambda n: (n.lineno, n.col_offset),  # type: ignore[attr-defined]
+    )
+    cst_stmts = _cst_statements(tree)
     if len(ast_stmts) != len(cst_stmts):
         return {}
     if code.startswith("\ufeff"):
@@ -107,53 +112,32 @@ def statement_ranges(tree: cst.Module, code: str, parsed: ast.Module | None) -> 
     return out
 
 
-def _ast_statements(body: list[ast.stmt]) -> list[ast.stmt]:
-    """Every statement in `body`, at any depth (nested blocks and definitions included)."""
-    out: list[ast.stmt] = []
-    stack = list(body)
+def ast_statements(node: ast.AST) -> list[ast.AST]:
+    """`node` and every statement nested in it, in no particular order: blocks, handlers,
+    match cases and definitions are entered, expressions never."""
+    out: list[ast.AST] = []
+    stack = [node]
     while stack:
-        node = stack.pop()
-        out.append(node)
+        current = stack.pop()
+        out.append(current)
         for name in ("body", "orelse", "finalbody"):
-            block = getattr(node, name, None)
-            if isinstance(block, list):
+            block = getattr(current, name, None)
+            if type(block) is list:
                 stack.extend(block)
-        for handler in getattr(node, "handlers", ()):
-            stack.extend(handler.body)
-        for case in getattr(node, "cases", ()):
-            stack.extend(case.body)
+        for clause in (*getattr(current, "handlers", ()), *getattr(current, "cases", ())):
+            stack.extend(clause.body)
     return out
 
 
-def _cst_statements(
-    body: object,
-) -> list[tuple[cst.CSTNode, cst.SimpleStatementLine | None]]:
-    """Every compound and small statement under `body` in source order, each with the
-    simple statement line holding it (None for compound statements)."""
+def _cst_statements(tree: cst.Module) -> list[tuple[cst.CSTNode, cst.SimpleStatementLine | None]]:
+    """Every compound and small statement of `tree` in source order, each with the
+    simple statement line holding it (None for compound statements and the small
+    statements of a one-line suite)."""
     out: list[tuple[cst.CSTNode, cst.SimpleStatementLine | None]] = []
-    stack: list[object] = [body]
-    while stack:
-        item = stack.pop()
-        if type(item) is list or type(item) is tuple:
-            stack.extend(reversed(item))  # type: ignore[call-overload]
-            continue
-        kind = type(item)
+    for node in walk_statements(tree):
+        kind = type(node)
         if kind is cst.SimpleStatementLine:
-            out.extend((small, item) for small in item.body)  # type: ignore[attr-defined]
-        elif kind is cst.SimpleStatementSuite:
-            out.extend((small, None) for small in item.body)  # type: ignore[attr-defined]
-        elif kind is cst.IndentedBlock or kind is cst.Else or kind is cst.Finally:
-            stack.append(item.body)  # type: ignore[attr-defined]
-        elif isinstance(item, cst.BaseCompoundStatement):
-            out.append((item, None))
-            parts: list[object] = [getattr(item, "body", ())]
-            for name in ("handlers", "cases"):
-                parts.extend(getattr(item, name, ()))
-            for name in ("orelse", "finalbody"):
-                part = getattr(item, name, None)
-                if part is not None:
-                    parts.append(part)
-            stack.extend(reversed(parts))
-        elif kind in (cst.ExceptHandler, cst.ExceptStarHandler, cst.MatchCase):
-            stack.append(item.body)  # type: ignore[attr-defined]
+            out.extend((small, node) for small in node.body)  # type: ignore[attr-defined]
+        elif kind in _AST_KINDS:  # a compound statement, or a small one of a suite
+            out.append((node, None))
     return out

@@ -25,7 +25,7 @@ import libcst as cst
 from libcst.helpers import get_full_name_for_node
 from libcst.metadata import QualifiedName, QualifiedNameSource
 
-from greenopt.optimizer.cst_nodes import iter_children
+from greenopt.optimizer.cst_nodes import iter_children, walk_statements
 
 #: builtin names that `from numpy import *` rebinds (numpy's `__all__`, plus the dtype
 #: aliases that older numpy releases exported), and with it every module that re-exports
@@ -418,38 +418,9 @@ def _dotted_prefixes(dotted: str) -> Iterator[str]:
 
 
 def _declares_outer_names(module: cst.Module) -> bool:
-    """True if the module's text may hold a `global` or `nonlocal` statement."""
-    for node in _statements(module):
-        if isinstance(node, (cst.Global, cst.Nonlocal)):
+    """True if the module holds a `global` or `nonlocal` statement (at any depth)."""
+    for node in walk_statements(module):
+        smalls = node.body if type(node) is cst.SimpleStatementLine else (node,)
+        if any(type(small) in (cst.Global, cst.Nonlocal) for small in smalls):  # type: ignore[attr-defined]
             return True
     return False
-
-
-def _statements(module: cst.Module) -> Iterator[cst.CSTNode]:
-    """Every small statement of the module, at any depth (expressions are not entered)."""
-    stack: list[cst.CSTNode] = list(module.body)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
-            yield from node.body
-        elif isinstance(node, cst.BaseCompoundStatement):
-            stack.extend(_blocks(node))
-
-
-def _blocks(node: cst.BaseCompoundStatement) -> Iterator[cst.BaseStatement]:
-    """The statements directly inside a compound statement's blocks (else/except/finally too)."""
-    for name in ("body", "orelse", "finalbody"):
-        block = getattr(node, name, None)
-        if isinstance(block, (cst.Else, cst.Finally)):
-            block = block.body
-        elif isinstance(block, cst.If):  # elif chain
-            yield block
-            continue
-        if isinstance(block, cst.IndentedBlock):
-            yield from block.body
-        elif isinstance(block, cst.SimpleStatementSuite):
-            yield block
-    for handler in getattr(node, "handlers", ()):
-        yield from _blocks(handler)  # type: ignore[arg-type]
-    for case in getattr(node, "cases", ()):
-        yield from _blocks(case)  # type: ignore[arg-type]

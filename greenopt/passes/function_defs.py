@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import libcst as cst
 from libcst.metadata import CodePosition, CodeRange, PositionProvider
 
-from greenopt.optimizer.cst_nodes import walk
+from greenopt.optimizer.cst_nodes import walk_statements
+from greenopt.optimizer.positions import ast_statements
 from greenopt.optimizer.source import SourceModule
 
 
@@ -174,33 +175,6 @@ def _ast_def_sites(module: SourceModule) -> dict[int, tuple[int, int, int, int]]
     return out
 
 
-def _concrete_subclasses(*bases: type) -> frozenset[type]:
-    """`bases` and all their subclasses (libcst's node bases are ABCs, whose `isinstance`
-    is slow: the hot walks test `type(node) in` this set instead)."""
-    found: set[type] = set()
-    todo = list(bases)
-    while todo:
-        kind = todo.pop()
-        if kind not in found:
-            found.add(kind)
-            todo.extend(kind.__subclasses__())
-    return frozenset(found)
-
-
-#: libcst nodes that hold statements (so may hold a `def`); every other node is an
-#: expression, a small statement or punctuation, which never does
-_STATEMENT_HOLDERS = _concrete_subclasses(
-    cst.Module,
-    cst.BaseCompoundStatement,
-    cst.BaseSuite,
-    cst.Else,
-    cst.ExceptHandler,
-    cst.ExceptStarHandler,
-    cst.Finally,
-    cst.MatchCase,
-)
-
-
 def cst_function_defs(tree: cst.CSTNode) -> list[cst.FunctionDef]:
     """Every `FunctionDef` under `tree` (itself included), in pre-order (= source order).
 
@@ -208,30 +182,17 @@ def cst_function_defs(tree: cst.CSTNode) -> list[cst.FunctionDef]:
     statements are entered: a `def` is a statement, so expressions, decorators and
     parameters (most of the nodes of a module) are never walked into.
     """
-    return [
-        n
-        for n in walk(tree, prune=lambda n: type(n) not in _STATEMENT_HOLDERS)
-        if type(n) is cst.FunctionDef
-    ]
-
-
-#: fields of `ast` statements that hold statement lists (or handlers / match cases)
-_AST_BLOCK_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
+    return [n for n in walk_statements(tree) if type(n) is cst.FunctionDef]
 
 
 def ast_function_defs(tree: ast.AST) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
-    """Every function definition under `tree`, entering statements only (in no particular order)."""
-    found: list[ast.FunctionDef | ast.AsyncFunctionDef] = []
-    stack: list[ast.AST] = [tree]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            found.append(node)
-        for name in _AST_BLOCK_FIELDS:
-            block = getattr(node, name, None)
-            if type(block) is list:
-                stack.extend(block)
-    return found
+    """Every function definition under `tree` (itself included), entering statements only
+    (in no particular order)."""
+    return [
+        n  # type: ignore[misc]
+        for n in ast_statements(tree)
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+    ]
 
 
 def positions(module: SourceModule) -> Positions:

@@ -31,6 +31,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper
 
 from greenopt.optimizer.aliasing import ArrayFacts, Relation
+from greenopt.optimizer.cst_nodes import IS_NODE, is_node
 from greenopt.optimizer.name_facts import function_facts
 from greenopt.optimizer.numpy_names import NameResolver
 from greenopt.passes.import_edits import ImportedNames
@@ -247,8 +248,6 @@ _NO_CODE_FIELDS = frozenset(
 )  # fmt: skip
 #: node type -> its child fields in visiting order (filled on first use of each type)
 _CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
-#: value type -> whether it is a CSTNode (an ABC `isinstance` is slow; filled on first use)
-_IS_NODE: dict[type, bool] = {}
 
 
 def _child_fields(kind: type) -> tuple[str, ...]:
@@ -262,14 +261,6 @@ def _child_fields(kind: type) -> tuple[str, ...]:
         )
     _CHILD_FIELDS[kind] = fields
     return fields
-
-
-def _is_node(value: object) -> bool:
-    kind = type(value)
-    known = _IS_NODE.get(kind)
-    if known is None:
-        known = _IS_NODE[kind] = isinstance(value, cst.CSTNode)
-    return known
 
 
 def ordered_children(node: cst.CSTNode) -> list[cst.CSTNode]:
@@ -286,8 +277,8 @@ def ordered_children(node: cst.CSTNode) -> list[cst.CSTNode]:
         value = getattr(node, name)
         kind = type(value)
         if kind is list or kind is tuple:
-            found.extend(item for item in value if _is_node(item))
-        elif _is_node(value):
+            found.extend(item for item in value if is_node(item))
+        elif is_node(value):
             found.append(value)
     return found
 
@@ -323,7 +314,7 @@ class FastVisitor:
             table = {}
             cls._fast_dispatch = table  # type: ignore[attr-defined]
         reversed_fields = _REVERSED_FIELDS
-        is_node = _IS_NODE
+        node_kinds = IS_NODE
         stack: list[cst.CSTNode] = [node]
         pop, push = stack.pop, stack.append
         while stack:
@@ -343,15 +334,15 @@ class FastVisitor:
                 value_kind = type(value)
                 if value_kind is list or value_kind is tuple:
                     for item in reversed(value):  # type: ignore[call-overload]
-                        known = is_node.get(type(item))
+                        known = node_kinds.get(type(item))
                         if known is None:
-                            known = _is_node(item)
+                            known = is_node(item)
                         if known:
                             push(item)
                 else:
-                    known = is_node.get(value_kind)
+                    known = node_kinds.get(value_kind)
                     if known is None:
-                        known = _is_node(value)
+                        known = is_node(value)
                     if known:
                         push(value)  # type: ignore[arg-type]
 
