@@ -4,11 +4,14 @@
 
     greenopt train [--corpus DIR] [--store PATH] [--samples N] [--families ai,fluid]
                    [--limit N] [--passes vectorize,jit] [--meter NAME] [--out DIR]
+                   [--max-other-cpus X] [--retries N]
                    [--fit-only | --measure-only | --from-table TABLE.json]
 
 Generates every candidate of every corpus kernel with the registered passes,
 checks each once for equivalence, measures each (candidate, size) against the
-original with interleaved samples, records every row in the measurement store
+original with interleaved samples (measuring again, up to `--retries` times, a
+comparison during which other processes kept more than `--max-other-cpus` CPUs
+busy on average; see `greenopt.measure.contention`), records every row in the measurement store
 (so an interrupted run resumes), then exports the training table
 (`training_table.json` + `.csv`) and the model (`cost_model.json`) to `--out`
 (default: the package's shipped data directory) and prints the cross-validated
@@ -26,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from greenopt.errors import InputError
+from greenopt.measure.contention import DEFAULT_MAX_OTHER_CPUS
 
 if TYPE_CHECKING:
     from greenopt.models.collect import CollectOptions
@@ -82,6 +86,7 @@ def _measure(
     info = resolve_meter(options.meter, announce=lambda msg: console.print(msg))
     machine_id = machine_fingerprint().machine_id
     collector = Collector(store, options, info.name, info.measured, machine_id)
+    retried = contended = 0
     try:
         index, count = shard
         mine = [t for i, t in enumerate(the_plan.tasks) if i % count == index]
@@ -106,9 +111,21 @@ def _measure(
                 rows = collector.run_task(
                     task, on_measure=lambda label: progress.update(bar, description=label[:60])
                 )
+                retried += sum(1 for r in rows if r.attempts > 1)
+                contended += sum(
+                    1
+                    for r in rows
+                    if r.other_cpus is not None and r.other_cpus > options.max_other_cpus
+                )
                 progress.advance(bar, max(todo, len(rows)))
     finally:
         collector.close()
+    if retried or contended:
+        console.print(
+            f"{retried} comparisons were measured again because other processes were busy; "
+            f"{contended} stayed above {options.max_other_cpus:g} other CPUs and are recorded "
+            "with that load (training-row column other_cpus)"
+        )
     return notes + the_plan.notes
 
 
@@ -175,6 +192,21 @@ def _measure(
     metavar="I/N",
     help="Measure only candidates I, I+N, ... (run N processes on one store).",
 )
+@click.option(
+    "--max-other-cpus",
+    type=float,
+    default=DEFAULT_MAX_OTHER_CPUS,
+    show_default=True,
+    help="A comparison during which other processes used more CPUs than this on average "
+    "is measured again.",
+)
+@click.option(
+    "--retries",
+    type=int,
+    default=2,
+    show_default=True,
+    help="Re-measurements of a comparison disturbed by other work (0: record it as is).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def train(
     corpus_dir: str | None,
@@ -192,6 +224,8 @@ def train(
     shard: str | None,
     quiet: bool,
     from_table: str | None,
+    max_other_cpus: float,
+    retries: int,
 ) -> int:
     """Entry point of `greenopt train` (see the module docstring)."""
     from greenopt.models.collect import CollectOptions
@@ -212,6 +246,10 @@ def train(
         raise InputError("--limit must be >= 1")
     if not min_sample_s > 0:
         raise InputError("--min-sample-s must be > 0")
+    if not max_other_cpus >= 0:
+        raise InputError("--max-other-cpus must be >= 0")
+    if retries < 0:
+        raise InputError("--retries must be >= 0")
     wanted = _split(families)
     kernels = load_corpus(corpus_dir or default_corpus_dir(), wanted, limit)
     if wanted:
@@ -220,7 +258,12 @@ def train(
             raise InputError(f"unknown or empty families: {', '.join(unknown)}")
     pass_names = parse_pass_list(passes_spec) if passes_spec else None
     options = CollectOptions(
-        meter=meter, samples=samples, min_sample_s=min_sample_s, timeout_s=timeout_s
+        meter=meter,
+        samples=samples,
+        min_sample_s=min_sample_s,
+        timeout_s=timeout_s,
+        max_other_cpus=max_other_cpus,
+        retries=retries,
     )
     store = Store(store_path)
     try:

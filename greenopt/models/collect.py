@@ -16,12 +16,21 @@ directory under the kernel's own module name and only children run them.
 
 from __future__ import annotations
 
+import functools
 import tempfile
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from greenopt.errors import InputError, MeterError, WorkloadError
+from greenopt.measure.contention import (
+    DEFAULT_MAX_OTHER_CPUS,
+    Contention,
+    ContentionProbe,
+    wait_until_quiet,
+)
 from greenopt.measure.workload import Workload
 from greenopt.models.corpus import CorpusKernel, CorpusWorkload
 from greenopt.models.features import candidate_features, function_features
@@ -29,6 +38,8 @@ from greenopt.models.table import TrainingRow, record_row, store_rows
 from greenopt.optimizer.source import SourceModule
 from greenopt.passes.base import Pass
 from greenopt.store import Store
+
+T = TypeVar("T")
 
 #: tolerance for dtype-reduction candidates in training (float32 cannot pass rtol 1e-9)
 DTYPE_RTOL = 1e-3
@@ -44,6 +55,12 @@ class CollectOptions:
     min_sample_s: float = 0.05
     timeout_s: float = 300.0
     memory_mb: int | None = 4096
+    #: a comparison during which other work averaged more CPUs than this is contended
+    max_other_cpus: float = DEFAULT_MAX_OTHER_CPUS
+    #: re-measurements of a contended comparison (after waiting for a quiet second)
+    retries: int = 2
+    #: longest wait for a quiet second before a re-measurement
+    quiet_wait_s: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -161,6 +178,11 @@ def check_equivalent(
     return None if verdict.equal else (verdict.reason or "outputs differ")
 
 
+def _announce_retry(on_measure: Callable[[str], None], label: str, attempt: int) -> None:
+    """Tell the progress display that `label` is measured again after contention."""
+    on_measure(f"{label} (busy machine, retry {attempt})")
+
+
 def _write_module(root: Path, tag: str, stem: str, code: str) -> str:
     """Write `code` as `<root>/<tag>/<stem>.py` and return the path."""
     folder = root / tag
@@ -181,8 +203,12 @@ class Collector:
         meter_measured: bool,
         machine_id: str,
         workdir: str | None = None,
+        probe: ContentionProbe | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.store = store
+        self.probe = probe if probe is not None else ContentionProbe()
+        self.sleep = sleep
         self.options = options
         self.meter_name = meter_name
         self.meter_measured = meter_measured
@@ -234,6 +260,40 @@ class Collector:
         self.done.add(row.key)
         return row
 
+    def _compare_quietly(
+        self,
+        measure: Callable[[], T],
+        on_retry: Callable[[int], None] | None = None,
+    ) -> tuple[T, Contention | None, int]:
+        """Run `measure` under the contention probe; re-run it while other work disturbed it.
+
+        A contended result (other processes or steal above `max_other_cpus` on
+        average) is measured again, after waiting up to `quiet_wait_s` for a quiet
+        second, at most `retries` times; the least contended result is kept and
+        returned with its contention and the number of attempts. Without
+        `/proc/stat` there is nothing to judge and the first result is kept.
+        """
+        limit = self.options.max_other_cpus
+        best: tuple[T, Contention | None] | None = None
+        attempts = 0
+        for attempt in range(1 + max(0, self.options.retries)):
+            if attempt:
+                if on_retry is not None:
+                    on_retry(attempt)
+                wait_until_quiet(self.probe, limit, self.options.quiet_wait_s, sleep=self.sleep)
+            self.probe.start()
+            result = measure()
+            seen = self.probe.stop()
+            attempts += 1
+            if best is None or (
+                seen is not None and best[1] is not None and seen.other_cpus < best[1].other_cpus
+            ):
+                best = (result, seen)
+            if seen is None or not seen.contended(limit):
+                break
+        assert best is not None
+        return best[0], best[1], attempts
+
     def run_task(
         self, task: CandidateTask, on_measure: Callable[[str], None] | None = None
     ) -> list[TrainingRow]:
@@ -277,12 +337,19 @@ class Collector:
             original = function_features(task.kernel.code, wl.sizes, task.function)
             variant = function_features(task.candidate_code, wl.sizes, task.function)
             feats = candidate_features(original, variant, task.passes)
+            label = f"{task.kernel.key}@{wl.size} {task.recipe}"
             try:
-                cmp = compare(
-                    corpus_workload(task.kernel, wl, orig_path),
-                    corpus_workload(task.kernel, wl, cand_path),
-                    meter=self.meter_name,
-                    options=options,
+                cmp, seen, attempts = self._compare_quietly(
+                    functools.partial(
+                        compare,
+                        corpus_workload(task.kernel, wl, orig_path),
+                        corpus_workload(task.kernel, wl, cand_path),
+                        meter=self.meter_name,
+                        options=options,
+                    ),
+                    on_retry=None
+                    if on_measure is None
+                    else functools.partial(_announce_retry, on_measure, label),
                 )
             except MeterError:
                 raise
@@ -306,6 +373,8 @@ class Collector:
                         cand_energy_j=float(cmp.b.energy_median_j),
                         samples=self.options.samples,
                         features=feats,
+                        other_cpus=None if seen is None else round(seen.other_cpus, 3),
+                        attempts=attempts,
                     )
                 )
             )

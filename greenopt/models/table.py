@@ -54,6 +54,8 @@ class TrainingRow:
     original_code: str = ""  # source of the original function
     candidate_code: str = ""  # source of the candidate function
     view: str = "sized"  # "sized": features bound to the workload sizes; "unsized": not
+    other_cpus: float | None = None  # CPUs busy with other work while measured (None: unknown)
+    attempts: int = 0  # comparisons run for this row (more than 1: re-measured after contention)
 
     @property
     def key(self) -> tuple[str, str, str, str, str]:
@@ -235,6 +237,8 @@ CSV_COLUMNS = (
     "orig_energy_j",
     "cand_energy_j",
     "samples",
+    "other_cpus",
+    "attempts",
 )
 
 
@@ -267,6 +271,8 @@ def write_csv(rows: Iterable[TrainingRow], feature_names: Sequence[str], path: s
                 r.orig_energy_j,
                 r.cand_energy_j,
                 r.samples,
+                r.other_cpus,
+                r.attempts,
             ]
             writer.writerow(
                 [("" if v is None else v) for v in meta]

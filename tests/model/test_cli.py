@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import pytest
 
@@ -101,6 +102,8 @@ def test_train_fit_only_from_a_store(tmp_path, monkeypatch, capsys) -> None:
         (["--families", "nope"], "no corpus kernels"),
         (["--fit-only", "--measure-only"], "exclude each other"),
         (["--samples", "0"], "--samples"),
+        (["--retries", "-1"], "--retries"),
+        (["--max-other-cpus", "-0.5"], "--max-other-cpus"),
         (["--corpus", "/nonexistent/corpus"], "corpus directory not found"),
     ],
 )
@@ -178,6 +181,9 @@ def test_train_end_to_end_measures_resumes_and_fits(tmp_path, capsys) -> None:
     assert all(r.meter == "estimate" and r.measured is False and r.ratio > 0 for r in rows)
     assert all(r.passes == ["vectorize"] and "for " not in r.candidate_code for r in rows)
     assert all("for " in r.original_code for r in rows)
+    assert all(r.attempts >= 1 for r in rows)
+    if Path("/proc/stat").exists():  # the machine's other load while each row was measured
+        assert all(r.other_cpus is not None and r.other_cpus >= 0 for r in rows)
     capsys.readouterr()
     assert main(args) == 0  # resumes: nothing left to measure, then fits
     assert "(0 still to measure)" in capsys.readouterr().err
