@@ -103,7 +103,9 @@ class ContentionProbe:
         stat = read_proc_stat(self.stat_path)
         if stat is None:
             return None
-        return CpuSnapshot(busy_s=stat[0], steal_s=stat[1], own_s=self.own_cpu(), wall_s=self.clock())
+        return CpuSnapshot(
+            busy_s=stat[0], steal_s=stat[1], own_s=self.own_cpu(), wall_s=self.clock()
+        )
 
     def start(self) -> None:
         """Take the opening snapshot."""

@@ -109,6 +109,7 @@ class CandidateResult:
     cold_energy_j: float | None = None
     warm_energy_j: float | None = None
     break_even_calls: int | None = None
+    other_cpus: float | None = None  # other processes' CPUs while measured (None: unknown)
 
 
 @dataclass
@@ -131,6 +132,7 @@ class FunctionResult:
     cold_energy_j: float | None = None
     warm_energy_j: float | None = None
     break_even_calls: int | None = None
+    other_cpus: float | None = None  # other processes' CPUs while measured (None: unknown)
     candidates: list[CandidateResult] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     chosen: Candidate | None = field(default=None, repr=False)
@@ -752,6 +754,7 @@ def _fill_candidate(cr: CandidateResult, verdict: CandidateVerdict) -> None:
         cr.energy_before_j, cr.energy_after_j = e.energy_before_j, e.energy_after_j
         cr.cold_energy_j, cr.warm_energy_j = e.cold_energy_j, e.warm_energy_j
         cr.break_even_calls = e.break_even_calls
+        cr.other_cpus = e.other_cpus
 
 
 def _copy_figures(fr: FunctionResult, cr: CandidateResult) -> None:
@@ -761,3 +764,4 @@ def _copy_figures(fr: FunctionResult, cr: CandidateResult) -> None:
     fr.max_abs_error, fr.max_rel_error = cr.max_abs_error, cr.max_rel_error
     fr.cold_energy_j, fr.warm_energy_j = cr.cold_energy_j, cr.warm_energy_j
     fr.break_even_calls = cr.break_even_calls
+    fr.other_cpus = cr.other_cpus

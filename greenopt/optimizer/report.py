@@ -5,7 +5,9 @@ issue 4 (name, passes, verdict, reason, energy_before_j, energy_after_j, ratio,
 ci95, max_abs_error, max_rel_error, co2e_saved_g) plus `predicted_ratio` and
 `candidates` (every candidate generated: source hash, passes, prediction, whether
 it was measured, its measured ratio, and for `jit` its cold/warm energy and
-break-even number of calls). Energies are joules per execution of the workload's
+break-even number of calls) and its `other_cpus`, the average number of CPUs other
+processes kept busy while it was measured (`greenopt.measure.contention`; null
+where `/proc/stat` is unreadable; the text warns above 0.25). Energies are joules per execution of the workload's
 calls that exercise the function, gross (idle power included), medians.
 
 The table goes to stderr so stdout stays a clean diff; when the meter is an
@@ -23,6 +25,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from greenopt.measure.contention import DEFAULT_MAX_OTHER_CPUS
 from greenopt.optimizer.pipeline import (
     ACCEPTED,
     NOT_EXERCISED,
@@ -66,6 +69,7 @@ def candidate_json(cr: CandidateResult) -> dict[str, Any]:
         "cold_energy_j": _num(cr.cold_energy_j),
         "warm_energy_j": _num(cr.warm_energy_j),
         "break_even_calls": cr.break_even_calls,
+        "other_cpus": _num(cr.other_cpus),
     }
 
 
@@ -210,6 +214,16 @@ def render_table(result: OptimizeResult, console: Console) -> None:
                     f"  {fr.name}: first call {_energy(fr.cold_energy_j)} (with JIT "
                     f"compilation), then {_energy(fr.warm_energy_j)} per call; pays back "
                     f"after {fr.break_even_calls} call(s)"
+                )
+            )
+    for fr in result.functions:
+        if fr.other_cpus is not None and fr.other_cpus > DEFAULT_MAX_OTHER_CPUS:
+            console.print(
+                Text(
+                    f"  {fr.name}: measured while other processes kept {fr.other_cpus:.2f} "
+                    "CPUs busy on average; its figures may be biased (parallel code most), "
+                    "re-run on a quieter machine",
+                    style="yellow",
                 )
             )
     if result.combined is not None:

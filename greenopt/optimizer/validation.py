@@ -45,13 +45,17 @@ class MeasureBackend:
     aa_noise: Callable[..., float]
     options: Any  # greenopt.measure.runner.RunOptions
     meter: str = "auto"
+    #: brackets each comparison to tell how busy other processes kept the machine
+    #: (a `greenopt.measure.contention.ContentionProbe`; None: not judged)
+    probe: Any = None
 
 
 def runner_backend(meter: str, options: Any) -> MeasureBackend:
     """The real runner (imported lazily: it is only needed once something is measured)."""
     from greenopt.measure import runner
+    from greenopt.measure.contention import ContentionProbe
 
-    return MeasureBackend(runner.compare, runner.aa_noise, options, meter)
+    return MeasureBackend(runner.compare, runner.aa_noise, options, meter, ContentionProbe())
 
 
 @dataclass
@@ -79,6 +83,8 @@ class EnergyVerdict:
     cold_energy_j: float | None = None
     warm_energy_j: float | None = None
     break_even_calls: int | None = None
+    #: CPUs other processes kept busy on average while it was measured (None: unknown)
+    other_cpus: float | None = None
 
 
 @dataclass
@@ -197,7 +203,11 @@ def measure_gain(
     while being measured) propagates; the caller turns it into a rejection.
     `on_comparison` receives the runner's `Comparison` (e.g. to record it in the store).
     """
+    probe = backend.probe
+    if probe is not None:
+        probe.start()
     comp = backend.compare(original, candidate, backend.meter, backend.options, progress)
+    seen = probe.stop() if probe is not None else None
     if on_comparison is not None:
         on_comparison(comp)
     epsilon = max(noise, MIN_EPSILON)
@@ -211,6 +221,7 @@ def measure_gain(
         energy_after_j=float(comp.b.energy_median_j),
         time_before_s=float(comp.a.time_median_s),
         time_after_s=float(comp.b.time_median_s),
+        other_cpus=None if seen is None else round(seen.other_cpus, 3),
     )
     if jit:
         _add_jit_costs(verdict, comp)

@@ -6,7 +6,7 @@ the pipeline's decisions (not the machine's speed) deterministically.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -255,3 +255,57 @@ def test_choose_best_prefers_no_jit_unless_jit_is_significantly_better() -> None
     assert choose_best([jit_close, vec]) is vec  # CIs overlap: keep the plain rewrite
     assert choose_best([jit_far, vec]) is jit_far  # clearly better: keep the JIT
     assert choose_best([jit_far]) is jit_far
+
+
+class BusyProbe:
+    """A contention probe that reports `cpus` other CPUs for every comparison."""
+
+    def __init__(self, cpus: float) -> None:
+        self.cpus = cpus
+        self.started = 0
+
+    def start(self) -> None:
+        self.started += 1
+
+    def stop(self) -> Any:
+        from greenopt.measure.contention import Contention
+
+        return Contention(wall_s=1.0, foreign_cpus=self.cpus, steal_cpus=0.0)
+
+
+@pytest.mark.parametrize("cpus, warned", [(1.3, True), (0.05, False)])
+def test_contention_while_measuring_is_reported(tmp_path: Path, cpus: float, warned: bool) -> None:
+    """Each comparison's other-process load reaches the candidate JSON; a busy one is warned."""
+    from io import StringIO
+
+    from rich.console import Console
+
+    from greenopt.optimizer.report import render_table, result_json
+
+    path = tmp_path / "fg.py"
+    path.write_text(CODE)
+    probe = BusyProbe(cpus)
+    backend = replace(scripted_backend(lambda text: 0.5 if "1.0 + x" in text else 1.0), probe=probe)
+    result = optimize(
+        path,
+        [Workload("x = 3.0", ("f(x)", "g(x)"))],
+        passes={"replace-body": ReplaceBodyPass({"f": FAST_F, "g": FAST_G})},
+        backend=backend,
+        **FAST,
+    )
+    assert probe.started >= 2  # f's and g's candidates were measured under the probe
+    f = {fr["name"]: fr for fr in result_json(result)["functions"]}["f"]
+    measured = [c for c in f["candidates"] if c["measured"]]
+    assert measured and all(c["other_cpus"] == pytest.approx(cpus) for c in measured)
+    assert "other_cpus" not in f  # the function's field set is fixed (issue 4)
+    out = StringIO()
+    render_table(result, Console(file=out, width=200))
+    assert ("other processes kept" in out.getvalue()) is warned
+
+
+def test_without_a_probe_other_cpus_is_null(tmp_path: Path) -> None:
+    from greenopt.optimizer.report import result_json
+
+    result = _run(tmp_path, lambda text: 0.5)
+    for fr in result_json(result)["functions"]:
+        assert all(c["other_cpus"] is None for c in fr["candidates"] if c["measured"])
