@@ -278,7 +278,10 @@ class CostModel:
             "training": doc.get("training", {}),
             "policy": doc.get("policy", {}),
             "cv": doc.get("cv", {}),
-            "n_trees": {name: len(m.get("trees", [])) for name, m in doc.get("models", {}).items()},
+            "n_trees": {
+                name: len(m.get("offsets", m.get("trees", [])))
+                for name, m in doc.get("models", {}).items()
+            },
         }
 
 

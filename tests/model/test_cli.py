@@ -60,6 +60,7 @@ def test_model_info(built_model, capsys) -> None:
     assert main(["model", "info", "--model", built_model, "--json", "-"]) == 0
     info = json.loads(capsys.readouterr().out)
     assert info["available"] and set(info["n_trees"]) == {"point", "q10", "q90"}
+    assert all(n > 0 for n in info["n_trees"].values())  # the packed trees are counted
 
 
 def test_train_fit_only_from_a_store(tmp_path, monkeypatch, capsys) -> None:
