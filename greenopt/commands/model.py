@@ -32,6 +32,7 @@ _ROWS = (
     ("top1_regret_mean", "top-1 regret (mean)", "{:.1%}"),
     ("top1_regret_p90", "top-1 regret (p90)", "{:.1%}"),
     ("top1_regret_resolved_mean", "regret beyond CI (mean)", "{:.1%}"),
+    ("top1_regret_abs_mean", "regret, % of original (mean)", "{:.2%}"),
     ("harm_rate", "harm rate", "{:.1%}"),
     ("mape_ratio", "MAPE of ratio", "{:.1%}"),
 )

@@ -90,6 +90,7 @@ def test_resolved_regret_ignores_overlapping_intervals() -> None:
     m = ranking_metrics(pred, true, ["g"] * 3, overlapping)
     assert m["top1_regret_mean"] == pytest.approx(0.2)
     assert m["top1_regret_resolved_mean"] == 0.0
+    assert m["top1_regret_abs_mean"] == pytest.approx(0.002)  # 0.012 - 0.010 of the original
     separate = [(0.0099, 0.0101), (0.0119, 0.0121), (0.45, 0.55)]
     m2 = ranking_metrics(pred, true, ["g"] * 3, separate)
     assert m2["top1_regret_resolved_mean"] == pytest.approx(0.0119 / 0.0101 - 1)
