@@ -4,7 +4,7 @@
 
     greenopt train [--corpus DIR] [--store PATH] [--samples N] [--families ai,fluid]
                    [--limit N] [--passes vectorize,jit] [--meter NAME] [--out DIR]
-                   [--max-other-cpus X] [--retries N]
+                   [--max-other-cpus X] [--retries N] [--remeasure-contended]
                    [--fit-only | --measure-only | --from-table TABLE.json]
 
 Generates every candidate of every corpus kernel with the registered passes,
@@ -207,6 +207,12 @@ def _measure(
     show_default=True,
     help="Re-measurements of a comparison disturbed by other work (0: record it as is).",
 )
+@click.option(
+    "--remeasure-contended",
+    is_flag=True,
+    help="Measure again the stored rows that other processes disturbed (above "
+    "--max-other-cpus) or whose load was not recorded.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def train(
     corpus_dir: str | None,
@@ -226,6 +232,7 @@ def train(
     from_table: str | None,
     max_other_cpus: float,
     retries: int,
+    remeasure_contended: bool,
 ) -> int:
     """Entry point of `greenopt train` (see the module docstring)."""
     from greenopt.models.collect import CollectOptions
@@ -264,6 +271,7 @@ def train(
         timeout_s=timeout_s,
         max_other_cpus=max_other_cpus,
         retries=retries,
+        remeasure_contended=remeasure_contended,
     )
     store = Store(store_path)
     try:

@@ -61,6 +61,8 @@ class CollectOptions:
     retries: int = 2
     #: longest wait for a quiet second before a re-measurement
     quiet_wait_s: float = 60.0
+    #: treat stored measured rows that were contended (or whose load is unknown) as not done
+    remeasure_contended: bool = False
 
 
 @dataclass(frozen=True)
@@ -215,7 +217,7 @@ class Collector:
         self.machine_id = machine_id
         self._tmp = tempfile.TemporaryDirectory(prefix="greenopt-train-", dir=workdir)
         self.root = Path(self._tmp.name)
-        self.done = {r.key for r in store_rows(store)}
+        self.done = self._done_keys()
 
     def close(self) -> None:
         """Remove the temporary candidate files."""
@@ -223,7 +225,24 @@ class Collector:
 
     def refresh(self) -> None:
         """Re-read the store (another process may have measured rows since)."""
-        self.done = {r.key for r in store_rows(self.store)}
+        self.done = self._done_keys()
+
+    def _done_keys(self) -> set[tuple[str, str, str, str, str]]:
+        """Keys of the stored rows that need no (new) measurement.
+
+        With `remeasure_contended`, a measured row whose comparison saw more than
+        `max_other_cpus` other CPUs, or whose load was not recorded (rows from
+        before the contention probe), is measured again; the new row replaces it.
+        """
+        rows = store_rows(self.store)
+        if not self.options.remeasure_contended:
+            return {r.key for r in rows}
+        limit = self.options.max_other_cpus
+        return {
+            r.key
+            for r in rows
+            if r.status != "measured" or (r.other_cpus is not None and r.other_cpus <= limit)
+        }
 
     def pending(self, task: CandidateTask) -> list[CorpusWorkload]:
         """The sizes of `task` not yet in the store."""

@@ -194,3 +194,49 @@ def test_unreadable_system_counters_keep_the_first_result(tmp_path) -> None:
     value, seen, attempts = collector._compare_quietly(lambda: "x")
     collector.close()
     assert (value, seen, attempts) == ("x", None, 1)
+
+
+def _stored_row(size: str, status: str, other: float | None):
+    from greenopt.models.table import TrainingRow
+
+    return TrainingRow(
+        kernel="fa/k",
+        family="fa",
+        size=size,
+        function="k",
+        candidate="c1",
+        passes=["jit"],
+        recipe="jit",
+        status=status,
+        meter="estimate",
+        measured=False,
+        machine_id="m",
+        ratio=0.5 if status == "measured" else None,
+        other_cpus=other,
+    )
+
+
+@pytest.mark.parametrize("remeasure", [False, True])
+def test_remeasure_contended_reopens_disturbed_and_unknown_rows(tmp_path, remeasure) -> None:
+    from greenopt.models.table import record_row
+
+    store = Store(tmp_path / "s.sqlite")
+    rows = {
+        "quiet": _stored_row("quiet", "measured", 0.1),
+        "busy": _stored_row("busy", "measured", 0.9),
+        "unknown": _stored_row("unknown", "measured", None),  # before the probe existed
+        "rejected": _stored_row("rejected", "not-equivalent", None),
+    }
+    for row in rows.values():
+        record_row(store, row)
+    collector = Collector(
+        store,
+        CollectOptions(max_other_cpus=0.25, remeasure_contended=remeasure),
+        "estimate",
+        False,
+        "m",
+        workdir=str(tmp_path),
+    )
+    done = {key[1] for key in collector.done}
+    collector.close()
+    assert done == ({"quiet", "rejected"} if remeasure else set(rows))
