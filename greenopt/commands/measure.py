@@ -8,7 +8,9 @@ Two forms::
 Options come before the script (everything after it is passed to the script).
 Prints a table (J/call, time/call, W, Wh, gCO2e, 95% CI, meter) with a bold
 "estimated" label when no hardware counter was read; ``--json PATH`` writes the
-same figures as JSON (``-`` for stdout). Exit codes: 0 success, 2 usage or workload
+same figures as JSON (``-`` for stdout), with ``other_cpus``: how many CPUs other
+processes kept busy on average meanwhile (`greenopt.measure.contention`; a warning
+on stderr above 0.25). Exit codes: 0 success, 2 usage or workload
 error (setup/call raised, script exited non-zero, timeout, out of memory),
 3 meter unavailable or unreadable.
 """
@@ -399,6 +401,7 @@ def measure(
     """Measure the energy of a call (--setup/--call) or of a script (SCRIPT [ARGS]...)."""
     from greenopt.config import load_config
     from greenopt.measure.carbon import intensity_for
+    from greenopt.measure.contention import DEFAULT_MAX_OTHER_CPUS, ContentionProbe
     from greenopt.measure.machine import machine_fingerprint
     from greenopt.measure.meter import validate_meter_name
     from greenopt.measure.runner import RunOptions
@@ -464,12 +467,23 @@ def measure(
             """Advance the progress bar after each sample."""
             progress_bar.update(task, completed=done, total=total, description="sampling")
 
+        probe = ContentionProbe()
+        probe.start()
         result = run_measure(workload, meter_name, options, on_progress, announce=announce)
+        seen = probe.stop()
+    other_cpus = None if seen is None else round(seen.other_cpus, 3)
+    if other_cpus is not None and other_cpus > DEFAULT_MAX_OTHER_CPUS:
+        click.echo(
+            f"greenopt: other processes kept {other_cpus:.2f} CPUs busy on average while "
+            "measuring; the figures may be biased (re-run on a quieter machine)",
+            err=True,
+        )
     fingerprint = machine_fingerprint()
     store_id = None if no_store else _record(result, workload, script, store_path, fingerprint)
 
     report = json_safe(
         _report(result, g_per_kwh, region_label, workload, fingerprint.to_dict(), store_id)
+        | {"other_cpus": other_cpus}
     )
     if json_path == "-":
         sys.stdout.write(json.dumps(report, indent=2, allow_nan=False) + "\n")

@@ -78,6 +78,24 @@ def test_json_to_stdout(capsys: pytest.CaptureFixture[str]) -> None:
     assert rc == 0
     data = json.loads(out)
     assert data["carbon_intensity_g_per_kwh"] == 100.0 and data["region"] == "custom"
+    if Path("/proc/stat").exists():  # other processes' load while measuring
+        assert isinstance(data["other_cpus"], float) and data["other_cpus"] >= 0
+
+
+def test_busy_machine_is_warned_about(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from greenopt.measure.contention import Contention, ContentionProbe
+
+    monkeypatch.setattr(
+        ContentionProbe,
+        "stop",
+        lambda self: Contention(wall_s=1.0, foreign_cpus=1.3, steal_cpus=0.1),
+    )
+    rc, out, err = run([*QUICK, "--no-store", "-q", "--json", "-", "--call", "1+1"], capsys)
+    assert rc == 0
+    assert json.loads(out)["other_cpus"] == pytest.approx(1.4)
+    assert "other processes kept 1.40 CPUs busy" in err
 
 
 def test_module_option_imports_the_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
