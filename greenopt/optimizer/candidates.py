@@ -29,10 +29,37 @@ from dataclasses import dataclass, field
 
 from greenopt.optimizer.functions import count_loops, function_source, function_sources
 from greenopt.optimizer.source import SourceModule
+from greenopt.optimizer.suppression import parse_suppressions
 from greenopt.passes.base import Opportunity, Pass
 
 #: most candidates generated for one function (before ranking)
 MAX_CANDIDATES = 32
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which opportunities a rewrite may use, as `check` reports them.
+
+    `select`/`ignore` are validated pass names, rule codes or code prefixes (the
+    config's plus the command line's; see `greenopt.optimizer.findings.selected`);
+    `# greenopt: ignore[...]` comments in the module always apply. The filter runs
+    on every module a recipe step searches, so a comment that moved with an earlier
+    step's rewrite still silences its line.
+    """
+
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+
+    def keep(self, module: SourceModule, opportunities: Sequence[Opportunity]) -> list[Opportunity]:
+        """The opportunities neither suppressed in `module` nor deselected."""
+        from greenopt.optimizer.findings import selected
+
+        suppressions = parse_suppressions(module.code)
+        return [
+            o
+            for o in opportunities
+            if not suppressions.silences(o) and selected(o, self.select, self.ignore)
+        ]
 
 
 @dataclass(frozen=True)
@@ -90,11 +117,13 @@ def find_in(
     module: SourceModule,
     function: str,
     cache: FindCache | None = None,
+    selection: Selection | None = None,
 ) -> tuple[SourceModule, list[Opportunity]]:
     """(module the opportunities belong to, fixable opportunities of `pass_` in `function`).
 
     The module returned has the same text as `module`; it is the cached object when
-    the same text was searched before.
+    the same text was searched before. Opportunities that `selection` (default:
+    only the module's suppression comments) excludes are left out.
     """
     key = (pass_.name, module.code)
     if cache is not None and key in cache:
@@ -104,6 +133,7 @@ def find_in(
         if cache is not None:
             cache[key] = (module, found)
     mine = [o for o in found if o.fixable and o.site.function == function]
+    mine = (selection or Selection()).keep(module, mine)
     return module, sorted(mine, key=lambda o: (o.site.line, o.site.col))
 
 
@@ -118,14 +148,18 @@ def apply_recipe(
     steps: Sequence[Step],
     passes: Mapping[str, Pass],
     cache: FindCache | None = None,
+    selection: Selection | None = None,
 ) -> tuple[SourceModule, tuple[str, ...]]:
-    """Apply `steps` to `function` of `module`; return the new module and rule codes used."""
+    """Apply `steps` to `function` of `module`; return the new module and rule codes used.
+
+    Step indices count the opportunities `selection` keeps (as `generate` does).
+    """
     codes: list[str] = []
     current = module
     for step in steps:
         pass_ = passes[step.pass_name]
         try:
-            current, opps = find_in(pass_, current, function, cache)
+            current, opps = find_in(pass_, current, function, cache, selection)
         except Exception as exc:
             raise RecipeError(f"{step.pass_name}.find failed: {type(exc).__name__}: {exc}") from exc
         if step.index is None:
@@ -187,11 +221,14 @@ def generate(
     function: str,
     passes: Mapping[str, Pass],
     cache: FindCache | None = None,
+    selection: Selection | None = None,
 ) -> CandidateSet:
     """All distinct candidates for `function`, with notes on the recipes that failed.
 
     `passes` maps pass names to instances, in the order they are to be applied;
-    `cache` (shared across the functions of one module) memoises `find()`.
+    `cache` (shared across the functions of one module) memoises `find()`;
+    `selection` (default: the module's suppression comments only) says which
+    opportunities may be used.
     """
     result = CandidateSet(function)
     original_code = function_source(module, function) or ""
@@ -201,7 +238,7 @@ def generate(
     allowed: set[str] = set()
     for name, pass_ in passes.items():
         try:
-            found = find_in(pass_, module, function, cache)[1]
+            found = find_in(pass_, module, function, cache, selection)[1]
             counts[name] = len(found)
             for opp in found:
                 allowed.update(opp.data.get("also_changes", ()))
@@ -214,7 +251,7 @@ def generate(
             result.notes.append(f"stopped after {MAX_CANDIDATES} candidates")
             break
         try:
-            variant, codes = apply_recipe(module, function, steps, passes, cache)
+            variant, codes = apply_recipe(module, function, steps, passes, cache, selection)
         except RecipeError as exc:
             if len(steps) == 1 or steps[0].index is not None:
                 result.notes.append(f"{_describe(steps)}: {exc}")

@@ -32,12 +32,14 @@ from greenopt.optimizer.candidates import (
     Candidate,
     FindCache,
     RecipeError,
+    Selection,
     apply_recipe,
     describe_recipe,
     generate,
 )
 from greenopt.optimizer.equivalence import Tolerance
 from greenopt.optimizer.executor import ChildLimits
+from greenopt.optimizer.findings import validate_selectors
 from greenopt.optimizer.functions import function_source, function_sources
 from greenopt.optimizer.ranking import load_cost_model, rank
 from greenopt.optimizer.source import SourceModule, unified_diff
@@ -193,6 +195,8 @@ class OptimizeOptions:
     carbon_intensity: float
     carbon_region: str
     store: str | None = None  # SQLite store path ("" = the default store), None = do not record
+    #: the config's select/ignore and the module's `# greenopt: ignore` comments
+    selection: Selection = field(default_factory=Selection)
 
 
 def resolve_passes(
@@ -352,6 +356,9 @@ def optimize(
         carbon_intensity=intensity,
         carbon_region=region_label,
         store=None if store in (None, False) else ("" if store is True else os.fspath(store)),
+        selection=Selection(
+            tuple(validate_selectors(config.select)), tuple(validate_selectors(config.ignore))
+        ),
     )
     if backend is None:
         from greenopt.measure.runner import RunOptions
@@ -474,7 +481,7 @@ class _Run:
         """Generate, rank and validate candidates of `name`; keep the best accepted."""
         fr = FunctionResult(name=name, verdict=UNCHANGED, share=share)
         self.progress.status(f"{name}: generating candidates")
-        cands = generate(self.module, name, self.passes, self._find_cache)
+        cands = generate(self.module, name, self.passes, self._find_cache, self.options.selection)
         fr.notes.extend(cands.notes)
         if not cands.candidates:
             fr.reason = "no applicable rewrite" + (f" ({cands.notes[0]})" if cands.notes else "")
@@ -709,7 +716,9 @@ class _Run:
             chosen = fr.chosen
             assert chosen is not None
             try:
-                current, _ = apply_recipe(current, fr.name, chosen.steps, self.passes)
+                current, _ = apply_recipe(
+                    current, fr.name, chosen.steps, self.passes, selection=self.options.selection
+                )
             except RecipeError as exc:
                 return "", f"replaying {fr.name}: {exc}"
         for fr in accepted:

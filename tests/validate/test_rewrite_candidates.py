@@ -131,3 +131,66 @@ def test_jit_candidate_may_change_the_helpers_it_compiles_with_the_function() ->
     variant = result.candidates[0].module.code
     assert variant.count("@numba.njit") == 2  # total and its helper sq
     assert function_source(result.candidates[0].module, "other") == function_source(module, "other")
+
+
+SUPPRESSED = """import numpy as np
+
+
+def saxpy(a, x, y):
+    out = np.empty_like(x)
+    for i in range(len(x)):  # greenopt: ignore[vectorize]
+        out[i] = a * x[i] + y[i]
+    return out
+
+
+def twice(x):  # greenopt: ignore[jit]
+    out = np.empty_like(x)
+    for i in range(len(x)):
+        out[i] = 2.0 * x[i]
+    return out
+"""
+
+
+def _real_passes() -> dict:
+    from greenopt.passes.registry import get_pass
+
+    return {name: get_pass(name) for name in ("vectorize", "jit")}
+
+
+def _codes(module: SourceModule, function: str, selection=None) -> set[str]:
+    cs = generate(module, function, _real_passes(), selection=selection)
+    return {code for c in cs.candidates for code in c.codes}
+
+
+def test_suppression_comments_bind_the_validated_rewrite_as_they_bind_check() -> None:
+    """`# greenopt: ignore[...]` keeps a pass out of rewrite's candidates, not only check's."""
+    module = SourceModule.parse(SUPPRESSED)
+    saxpy, twice = _codes(module, "saxpy"), _codes(module, "twice")
+    assert "GO101" not in saxpy and {"GO401", "GO402", "GO403"} <= saxpy
+    assert "GO101" in twice and not any(code.startswith("GO4") for code in twice)
+    unsuppressed = SourceModule.parse(SUPPRESSED.replace("# greenopt: ignore[jit]", ""))
+    assert {"GO401", "GO101"} <= _codes(unsuppressed, "twice")
+
+
+def test_selection_filters_codes_and_passes() -> None:
+    from greenopt.optimizer.candidates import Selection
+
+    module = SourceModule.parse(SUPPRESSED.replace("  # greenopt: ignore[vectorize]", ""))
+    no_parallel = _codes(module, "saxpy", Selection(ignore=("GO402",)))
+    assert "GO402" not in no_parallel and {"GO401", "GO403", "GO101"} <= no_parallel
+    only_vectorize = _codes(module, "saxpy", Selection(select=("vectorize",)))
+    assert only_vectorize == {"GO101"}
+
+
+def test_replayed_recipe_counts_the_same_selected_opportunities() -> None:
+    """A recipe's step index refers to the kept opportunities, so replay must filter alike."""
+    from greenopt.optimizer.candidates import Selection
+
+    module = SourceModule.parse(SUPPRESSED.replace("  # greenopt: ignore[vectorize]", ""))
+    selection = Selection(ignore=("GO401",))
+    cs = generate(module, "saxpy", _real_passes(), selection=selection)
+    first_jit = next(c for c in cs.candidates if c.steps == (Step("jit", 0),))
+    replayed, codes = apply_recipe(
+        module, "saxpy", first_jit.steps, _real_passes(), None, selection
+    )
+    assert replayed.code == first_jit.module.code and codes == first_jit.codes != ("GO401",)

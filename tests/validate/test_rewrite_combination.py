@@ -309,3 +309,25 @@ def test_without_a_probe_other_cpus_is_null(tmp_path: Path) -> None:
     result = _run(tmp_path, lambda text: 0.5)
     for fr in result_json(result)["functions"]:
         assert all(c["other_cpus"] is None for c in fr["candidates"] if c["measured"])
+
+
+def test_config_ignore_keeps_a_pass_out_of_the_validated_rewrite(tmp_path: Path) -> None:
+    """`[tool.greenopt] ignore` binds `rewrite` as it binds `check`: no jit candidate at all."""
+    from greenopt.config import Config
+    from greenopt.passes.registry import get_pass
+
+    path = tmp_path / "loop.py"
+    path.write_text(
+        "def total(x):\n    s = 0.0\n    for i in range(len(x)):\n        s += x[i]\n    return s\n"
+    )
+    result = optimize(
+        path,
+        [Workload("x = [1.0, 2.0, 3.0]", ("total(x)",))],
+        passes={"jit": get_pass("jit")},
+        backend=scripted_backend(lambda text: 0.5),
+        config=Config(ignore=("GO4",)),
+        **FAST,
+    )
+    (fr,) = result.functions
+    assert fr.verdict == "unchanged" and fr.candidates == []
+    assert "no applicable rewrite" in (fr.reason or "")
