@@ -23,6 +23,7 @@ never needs the corpus measured again) and refits. Exit codes: 0 done, 2 bad inp
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -59,6 +60,22 @@ def _parse_shard(spec: str | None) -> tuple[int, int]:
     return index, count
 
 
+def shard_warning(shards: int, cpus: int) -> str | None:
+    """Why `shards` concurrent training processes on `cpus` CPUs would skew the table (or None).
+
+    Each shard's comparisons run beside the others': a `parallel=True` variant wants
+    every core, and the contention probe sees the other shards as foreign load, so
+    comparisons are re-measured and still recorded as disturbed.
+    """
+    if shards <= 1 or shards * 2 <= cpus:
+        return None
+    return (
+        f"{shards} shards on {cpus} CPUs: each shard's measurements compete with the "
+        "others' (parallel=True variants most) and will be re-measured or recorded as "
+        f"contended; use at most {max(1, cpus // 2)} shard(s) on this machine"
+    )
+
+
 def _measure(
     kernels: list[CorpusKernel],
     store: Store,
@@ -87,6 +104,9 @@ def _measure(
     machine_id = machine_fingerprint().machine_id
     collector = Collector(store, options, info.name, info.measured, machine_id)
     retried = contended = 0
+    warning = shard_warning(shard[1], os.cpu_count() or 1)
+    if warning:
+        console.print(f"[yellow]warning:[/] {warning}")
     try:
         index, count = shard
         mine = [t for i, t in enumerate(the_plan.tasks) if i % count == index]

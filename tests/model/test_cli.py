@@ -240,3 +240,16 @@ def test_train_from_table_bad_input(tmp_path, capsys) -> None:
     )
     assert "no measured rows with function sources" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize(
+    "shards, cpus, warned",
+    [(1, 2, False), (2, 2, True), (2, 4, False), (3, 4, True), (4, 16, False)],
+)
+def test_shard_warning_when_shards_would_compete_for_cores(shards, cpus, warned) -> None:
+    from greenopt.commands.train import shard_warning
+
+    message = shard_warning(shards, cpus)
+    assert (message is not None) is warned
+    if message:
+        assert f"{shards} shards on {cpus} CPUs" in message
