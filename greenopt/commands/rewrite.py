@@ -121,6 +121,30 @@ class _RichProgress:
         )
 
 
+def _selectors(select: tuple[str, ...], ignore: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """`--select`/`--ignore` values (repeatable, comma-separated), validated like `check`'s."""
+    from greenopt.optimizer.findings import validate_selectors
+
+    def split(values: tuple[str, ...]) -> list[str]:
+        return [v for item in values for v in item.split(",") if v.strip()]
+
+    return validate_selectors(split(select)), validate_selectors(split(ignore))
+
+
+def _with_selectors(config: Any, selectors: tuple[list[str], list[str]]) -> Any:
+    """`config` with the command line's select/ignore added to its own."""
+    import dataclasses
+
+    select, ignore = selectors
+    if not select and not ignore:
+        return config
+    return dataclasses.replace(
+        config,
+        select=tuple(config.select) + tuple(select),
+        ignore=tuple(config.ignore) + tuple(ignore),
+    )
+
+
 def _run_static_files(
     files: tuple[str, ...],
     passes: str | None,
@@ -128,6 +152,7 @@ def _run_static_files(
     output: str | None,
     json_path: str | None,
     quiet: bool,
+    selectors: tuple[list[str], list[str]] = ([], []),
 ) -> int:
     """`--static` over several files: a bad file is one line on stderr, the others go on.
 
@@ -135,14 +160,14 @@ def _run_static_files(
     `{"mode": "static", "files": [<one report per file>], "errors": [...]}`.
     """
     if len(files) == 1:
-        return _run_static(files[0], passes, write, output, json_path, quiet)
+        return _run_static(files[0], passes, write, output, json_path, quiet, None, selectors)
     if output is not None:
         raise InputError("-o/--output takes one FILE; use --write to rewrite several files")
     reports: list[dict[str, Any]] = []
     errors: list[str] = []
     for file in files:
         try:
-            _run_static(file, passes, write, None, None, quiet, reports)
+            _run_static(file, passes, write, None, None, quiet, reports, selectors)
         except GreenoptError as exc:
             click.echo(f"greenopt: error: {exc}", err=True)
             errors.append(str(exc))
@@ -159,6 +184,7 @@ def _run_static(
     json_path: str | None,
     quiet: bool,
     reports: list[dict[str, Any]] | None = None,
+    selectors: tuple[list[str], list[str]] = ([], []),
 ) -> int:
     """`--static`: apply only statically proven rewrites; nothing is run or measured.
 
@@ -175,7 +201,7 @@ def _run_static(
     from greenopt.passes.registry import parse_pass_list
 
     module = SourceModule.read(file)
-    config = load_config(Path(file))
+    config = _with_selectors(load_config(Path(file)), selectors)
     names = parse_pass_list(passes) if passes is not None else None
     result = rewrite_static(module, names, config)
     wants_json = json_path is not None or reports is not None
@@ -252,6 +278,18 @@ def _run_static(
 )
 @click.option("--passes", metavar="LIST", help="Comma-separated passes to try (default: all).")
 @click.option(
+    "--select",
+    multiple=True,
+    metavar="LIST",
+    help="Only these passes or codes (comma-separated; added to the config's).",
+)
+@click.option(
+    "--ignore",
+    multiple=True,
+    metavar="LIST",
+    help="Never these passes or codes, e.g. GO402 (comma-separated; added to the config's).",
+)
+@click.option(
     "--meter", metavar="NAME", help="Energy meter (auto, rapl, pyrapl, perf, nvml, estimate)."
 )
 @click.option("--samples", type=int, help="Samples per variant (default 10 or config).")
@@ -302,6 +340,8 @@ def rewrite(
     workload_files: tuple[str, ...],
     static: bool,
     passes: str | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
     meter: str | None,
     samples: int | None,
     region: str | None,
@@ -324,6 +364,7 @@ def rewrite(
     """Click entry point of `greenopt rewrite` (see the module docstring)."""
     if write and output is not None:
         raise InputError("--write and -o/--output are mutually exclusive")
+    selectors = _selectors(select, ignore)
     for flag, target in (("-o", output), ("--json", json_path)):
         if target is not None:
             _check_target(flag, target)
@@ -332,7 +373,7 @@ def rewrite(
             raise InputError(
                 "--static runs nothing: do not combine it with --call/--setup/--workload"
             )
-        return _run_static_files(files, passes, write, output, json_path, quiet)
+        return _run_static_files(files, passes, write, output, json_path, quiet, selectors)
     if len(files) != 1:
         raise InputError("a validated rewrite takes one FILE (several files only with --static)")
     (file,) = files
@@ -346,7 +387,7 @@ def rewrite(
 
     read_source(file)  # a missing or unreadable file is reported before anything else
     module_path = Path(file)
-    config = load_config(module_path)
+    config = _with_selectors(load_config(module_path), selectors)
     workloads = collect_workloads(
         module_path,
         setup=setup,
