@@ -65,7 +65,7 @@ def iter_functions(module: cst.Module) -> list[FunctionInfo]:
 
 #: compound statements whose bodies `iter_functions` enters (exact types: libcst's node
 #: classes are ABCs, whose `isinstance` is slow)
-_COMPOUND = frozenset({cst.If, cst.For, cst.While, cst.With, cst.Try, cst.TryStar})
+_COMPOUND = frozenset({cst.If, cst.For, cst.While, cst.With, cst.Try, cst.TryStar, cst.Match})
 
 
 def _statements(body: object) -> Iterator[cst.CSTNode]:
@@ -76,7 +76,11 @@ def _statements(body: object) -> Iterator[cst.CSTNode]:
 
 
 def _compound_bodies(stmt: cst.CSTNode) -> Iterator[cst.BaseSuite]:
-    """Bodies of if/for/while/try/with statements (functions may be defined inside them)."""
+    """Bodies of if/for/while/try/with/match statements (functions may be defined inside them)."""
+    if type(stmt) is cst.Match:
+        for case in stmt.cases:  # type: ignore[attr-defined]
+            yield case.body
+        return
     yield stmt.body  # type: ignore[attr-defined]
     orelse = getattr(stmt, "orelse", None)
     while orelse is not None:

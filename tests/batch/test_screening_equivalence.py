@@ -112,6 +112,13 @@ JIT_TRAPS: dict[str, str] = {
         "import functools\n\n@functools.wraps(print)\ndef h(a, n):\n"
         "    for i in range(n):\n        a[i] = a[i] * 2.0\n    return a\n"
     ),
+    # a function defined in a `match` case: every pass sees it (as vectorize always did)
+    "def-in-match-case": (
+        "import sys\n\nmatch sys.platform:\n    case 'linux':\n        def scale(x):\n"
+        "            out = x.copy()\n            for i in range(len(x)):\n"
+        "                out[i] = 2.0 * x[i]\n            return out\n"
+        "    case _:\n        def scale(x):\n            return 2.0 * x\n"
+    ),
 }
 
 SOURCES = (
@@ -178,3 +185,6 @@ def test_jit_traps_are_not_vacuous() -> None:
     decided by the pass with the helper in sight (whatever it decides)."""
     codes = [o[2] for o in _opportunities("plain", JIT_TRAPS["plain-helper"], False)]
     assert "GO401" in codes
+    in_case = _opportunities("case", JIT_TRAPS["def-in-match-case"], False)
+    assert {"GO401", "GO101"} <= {o[2] for o in in_case}
+    assert {o[0] for o in in_case if o[2] in ("GO401", "GO101")} == {"scale"}
