@@ -9,7 +9,8 @@
 
 Generates every candidate of every corpus kernel with the registered passes,
 checks each once for equivalence, measures each (candidate, size) against the
-original with interleaved samples (measuring again, up to `--retries` times, a
+original with interleaved samples, all candidates of a kernel at one size in one
+session against one original (measuring again, up to `--retries` times, a
 comparison during which other processes kept more than `--max-other-cpus` CPUs
 busy on average; see `greenopt.measure.contention`), records every row in the measurement store
 (so an interrupted run resumes), then exports the training table
@@ -33,7 +34,7 @@ from greenopt.errors import InputError
 from greenopt.measure.contention import DEFAULT_MAX_OTHER_CPUS
 
 if TYPE_CHECKING:
-    from greenopt.models.collect import CollectOptions
+    from greenopt.models.collect import CandidateTask, CollectOptions
     from greenopt.models.corpus import CorpusKernel
     from greenopt.store import Store
 
@@ -126,10 +127,15 @@ def _measure(
             transient=False,
         ) as progress:
             bar = progress.add_task("measuring", total=total)
-            for task in pending:
-                todo = len(collector.pending(task))
-                rows = collector.run_task(
-                    task, on_measure=lambda label: progress.update(bar, description=label[:60])
+            by_kernel: dict[str, list[CandidateTask]] = {}
+            for task in pending:  # plan order: families in turn
+                by_kernel.setdefault(task.kernel.key, []).append(task)
+            for tasks in by_kernel.values():
+                todo = sum(len(collector.pending(t)) for t in tasks)
+                rows = collector.run_kernel(
+                    tasks[0].kernel,
+                    tasks,
+                    on_measure=lambda label: progress.update(bar, description=label[:60]),
                 )
                 retried += sum(1 for r in rows if r.attempts > 1)
                 contended += sum(

@@ -31,7 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -474,22 +474,50 @@ def compare(
     samples of A and B are taken back to back; the ratio's CI resamples those pairs.
     The idle baseline is taken in A's child and applies to both.
     """
+    return compare_many(a, [b], meter, options, progress, announce=announce)[0]
+
+
+def compare_many(
+    a: Workload,
+    bs: Sequence[Workload],
+    meter: str = "auto",
+    options: RunOptions = RunOptions(),  # noqa: B008 - frozen dataclass
+    progress: Callable[[int, int], None] | None = None,
+    *,
+    announce: Callable[[str], None] | None = None,
+) -> list[Comparison]:
+    """Measure `a` and every workload of `bs` in one interleaved session; one Comparison each.
+
+    One child per workload, all prepared and calibrated before sampling; each round
+    samples A, B1, ..., Bn and the next round the reverse, so every candidate is
+    paired with the same original samples (`compare` is the case n = 1). Cheaper than
+    n separate comparisons (A's child starts once) and better for ranking the
+    candidates, whose ratios share one measurement of the original. A child that
+    fails fails the whole session (WorkloadError): retry separately to attribute it.
+    """
+    if not bs:
+        raise ValueError("compare_many needs at least one workload to compare")
     options.check()
     info = resolve_meter(meter, announce)
-    (va, vb), idle = _run([a, b], info, options, progress)
-    ma = va.measurement(idle, a.label or "A")
-    mb = vb.measurement(idle, b.label or "B")
-    ratio, lo, hi = ratio_ci(ma.energy_j, mb.energy_j, paired=True)
-    t_ratio, t_lo, t_hi = ratio_ci(ma.time_s, mb.time_s, paired=True)
-    return Comparison(
-        a=ma,
-        b=mb,
-        ratio=ratio,
-        ci95=(lo, hi),
-        paired=True,
-        time_ratio=t_ratio,
-        time_ci95=(t_lo, t_hi),
-    )
+    variants, idle = _run([a, *bs], info, options, progress)
+    ma = variants[0].measurement(idle, a.label or "A")
+    out: list[Comparison] = []
+    for b, vb in zip(bs, variants[1:], strict=True):
+        mb = vb.measurement(idle, b.label or "B")
+        ratio, lo, hi = ratio_ci(ma.energy_j, mb.energy_j, paired=True)
+        t_ratio, t_lo, t_hi = ratio_ci(ma.time_s, mb.time_s, paired=True)
+        out.append(
+            Comparison(
+                a=ma,
+                b=mb,
+                ratio=ratio,
+                ci95=(lo, hi),
+                paired=True,
+                time_ratio=t_ratio,
+                time_ci95=(t_lo, t_hi),
+            )
+        )
+    return out
 
 
 def aa_noise(

@@ -4,9 +4,10 @@ For each corpus kernel the candidates are produced by the validated-rewrite
 machinery (`greenopt.optimizer.candidates.generate` over the registered passes),
 each candidate is checked once for equivalence with the original in child
 processes (`greenopt.optimizer.executor` + `equivalence`, on the smallest size),
-and each equivalent candidate × size is measured against the original with
-`greenopt.measure.runner.compare` (interleaved samples, the same runner that
-`rewrite` uses). Every outcome, including rejections, is recorded
+and at each size a kernel's equivalent candidates are measured together against
+the original with `greenopt.measure.runner.compare_many` (one interleaved session,
+the same runner that `rewrite` uses; a failed session is measured again candidate
+by candidate). Every outcome, including rejections, is recorded
 in the measurement store (`greenopt.store.Store`), so an interrupted run resumes
 where it stopped.
 
@@ -22,7 +23,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from greenopt.errors import InputError, MeterError, WorkloadError
 from greenopt.measure.contention import (
@@ -38,6 +39,9 @@ from greenopt.models.table import TrainingRow, record_row, store_rows
 from greenopt.optimizer.source import SourceModule
 from greenopt.passes.base import Pass
 from greenopt.store import Store
+
+if TYPE_CHECKING:
+    from greenopt.measure.runner import RunOptions
 
 T = TypeVar("T")
 
@@ -63,6 +67,8 @@ class CollectOptions:
     quiet_wait_s: float = 60.0
     #: treat stored measured rows that were contended (or whose load is unknown) as not done
     remeasure_contended: bool = False
+    #: most candidates measured in one session against one original (`compare_many`)
+    group_size: int = 8
 
 
 @dataclass(frozen=True)
@@ -317,31 +323,72 @@ class Collector:
         self, task: CandidateTask, on_measure: Callable[[str], None] | None = None
     ) -> list[TrainingRow]:
         """Check and measure one candidate at every pending size; return the new rows."""
-        from greenopt.measure.runner import RunOptions, compare
+        return self.run_kernel(task.kernel, [task], on_measure)
 
+    def run_kernel(
+        self,
+        kernel: CorpusKernel,
+        tasks: Sequence[CandidateTask],
+        on_measure: Callable[[str], None] | None = None,
+    ) -> list[TrainingRow]:
+        """Check each candidate of `kernel` once, then measure them size by size.
+
+        At each size the pending equivalent candidates are measured together against
+        one original (`greenopt.measure.runner.compare_many`, at most `group_size`
+        candidates per session), so the original's child starts once per session and
+        every candidate's ratio shares its samples. A session that fails is measured
+        again candidate by candidate, so a failure is recorded against the candidate
+        that caused it. Returns the new rows.
+        """
         self.refresh()
-        sizes = self.pending(task)
-        if not sizes:
-            return []
-        orig_path = _write_module(
-            self.root, "original-" + task.kernel.stem, task.kernel.stem, task.kernel.code
-        )
-        cand_path = _write_module(
-            self.root, task.candidate_hash, task.kernel.stem, task.candidate_code
-        )
+        rows: list[TrainingRow] = []
+        live: list[CandidateTask] = []
+        for task in tasks:
+            sizes = self.pending(task)
+            if not sizes:
+                continue
+            reason = self._equivalence(task)
+            if reason is not None:
+                rows.extend(
+                    self._record(self._row(task, wl, "not-equivalent", reason=reason[:300]))
+                    for wl in sizes
+                )
+                continue
+            live.append(task)
+        for wl in kernel.workloads:
+            group = [t for t in live if any(p.size == wl.size for p in self.pending(t))]
+            for start in range(0, len(group), self.options.group_size):
+                chunk = group[start : start + self.options.group_size]
+                rows.extend(self._measure_group(kernel, wl, chunk, on_measure))
+        return rows
+
+    def _paths(self, task: CandidateTask) -> tuple[str, str]:
+        """(original module path, candidate module path), written once under the work dir."""
+        stem = task.kernel.stem
+        orig = self.root / f"original-{stem}" / f"{stem}.py"
+        cand = self.root / task.candidate_hash / f"{stem}.py"
+        if not orig.exists():
+            _write_module(self.root, f"original-{stem}", stem, task.kernel.code)
+        if not cand.exists():
+            _write_module(self.root, task.candidate_hash, stem, task.candidate_code)
+        return str(orig), str(cand)
+
+    def _equivalence(self, task: CandidateTask) -> str | None:
+        """None when the candidate's outputs equal the original's (smallest size), else why not."""
+        orig_path, cand_path = self._paths(task)
         smallest = task.kernel.workloads[0]
-        reason = check_equivalent(
+        return check_equivalent(
             corpus_workload(task.kernel, smallest, orig_path),
             corpus_workload(task.kernel, smallest, cand_path),
             dtype="dtype-reduction" in task.passes,
             timeout_s=self.options.timeout_s,
         )
-        if reason is not None:
-            return [
-                self._record(self._row(task, wl, "not-equivalent", reason=reason[:300]))
-                for wl in sizes
-            ]
-        options = RunOptions(
+
+    def _run_options(self) -> RunOptions:
+        """How each session samples: the options' samples and limits, no idle baseline."""
+        from greenopt.measure.runner import RunOptions
+
+        return RunOptions(
             samples=self.options.samples,
             min_sample_s=self.options.min_sample_s,
             warmup=1,
@@ -349,52 +396,74 @@ class Collector:
             memory_mb=self.options.memory_mb,
             idle_baseline=False,
         )
-        rows: list[TrainingRow] = []
-        for wl in sizes:
-            if on_measure is not None:
-                on_measure(f"{task.kernel.key}@{wl.size} {task.recipe}")
-            original = function_features(task.kernel.code, wl.sizes, task.function)
-            variant = function_features(task.candidate_code, wl.sizes, task.function)
-            feats = candidate_features(original, variant, task.passes)
-            label = f"{task.kernel.key}@{wl.size} {task.recipe}"
-            try:
-                cmp, seen, attempts = self._compare_quietly(
-                    functools.partial(
-                        compare,
-                        corpus_workload(task.kernel, wl, orig_path),
-                        corpus_workload(task.kernel, wl, cand_path),
-                        meter=self.meter_name,
-                        options=options,
-                    ),
-                    on_retry=None
-                    if on_measure is None
-                    else functools.partial(_announce_retry, on_measure, label),
-                )
-            except MeterError:
-                raise
-            except WorkloadError as exc:
-                rows.append(
-                    self._record(
-                        self._row(task, wl, "failed", reason=str(exc)[:300], features=feats)
-                    )
-                )
-                continue
-            rows.append(
+
+    def _measure_group(
+        self,
+        kernel: CorpusKernel,
+        wl: CorpusWorkload,
+        tasks: Sequence[CandidateTask],
+        on_measure: Callable[[str], None] | None,
+    ) -> list[TrainingRow]:
+        """Measure `tasks` (equivalent candidates of `kernel`) at size `wl` in one session."""
+        from greenopt.measure.runner import compare_many
+
+        recipes = ", ".join(t.recipe for t in tasks)
+        label = f"{kernel.key}@{wl.size} {recipes}"
+        if on_measure is not None:
+            on_measure(label)
+        feats = [
+            candidate_features(
+                function_features(kernel.code, wl.sizes, t.function),
+                function_features(t.candidate_code, wl.sizes, t.function),
+                t.passes,
+            )
+            for t in tasks
+        ]
+        paths = [self._paths(t) for t in tasks]
+        try:
+            comparisons, seen, attempts = self._compare_quietly(
+                functools.partial(
+                    compare_many,
+                    corpus_workload(kernel, wl, paths[0][0]),
+                    [corpus_workload(kernel, wl, cand) for _, cand in paths],
+                    meter=self.meter_name,
+                    options=self._run_options(),
+                ),
+                on_retry=None
+                if on_measure is None
+                else functools.partial(_announce_retry, on_measure, label),
+            )
+        except MeterError:
+            raise
+        except WorkloadError as exc:
+            if len(tasks) > 1:  # find out which candidate failed
+                return [
+                    row
+                    for task in tasks
+                    for row in self._measure_group(kernel, wl, [task], on_measure)
+                ]
+            return [
                 self._record(
-                    self._row(
-                        task,
-                        wl,
-                        "measured",
-                        ratio=float(cmp.ratio),
-                        ci95=(float(cmp.ci95[0]), float(cmp.ci95[1])),
-                        time_ratio=float(cmp.time_ratio),
-                        orig_energy_j=float(cmp.a.energy_median_j),
-                        cand_energy_j=float(cmp.b.energy_median_j),
-                        samples=self.options.samples,
-                        features=feats,
-                        other_cpus=None if seen is None else round(seen.other_cpus, 3),
-                        attempts=attempts,
-                    )
+                    self._row(tasks[0], wl, "failed", reason=str(exc)[:300], features=feats[0])
+                )
+            ]
+        other = None if seen is None else round(seen.other_cpus, 3)
+        return [
+            self._record(
+                self._row(
+                    task,
+                    wl,
+                    "measured",
+                    ratio=float(cmp.ratio),
+                    ci95=(float(cmp.ci95[0]), float(cmp.ci95[1])),
+                    time_ratio=float(cmp.time_ratio),
+                    orig_energy_j=float(cmp.a.energy_median_j),
+                    cand_energy_j=float(cmp.b.energy_median_j),
+                    samples=self.options.samples,
+                    features=feat,
+                    other_cpus=other,
+                    attempts=attempts,
                 )
             )
-        return rows
+            for task, cmp, feat in zip(tasks, comparisons, feats, strict=True)
+        ]

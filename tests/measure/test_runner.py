@@ -15,6 +15,7 @@ from greenopt.measure.runner import (
     RunOptions,
     aa_noise,
     compare,
+    compare_many,
     measure,
 )
 from greenopt.measure.script import script_workload
@@ -142,6 +143,38 @@ def test_compare_interleaves_and_ranks_a_heavier_variant_higher() -> None:
     assert c.ci95[0] <= c.ratio <= c.ci95[1]
     assert c.ratio > 2  # 20x the work
     assert c.a.label == "light" and c.b.label == "heavy"
+
+
+def test_compare_many_shares_one_original_and_ranks_the_candidates() -> None:
+    base = Workload(calls=("sum(range(4000))",), label="base")
+    same = Workload(calls=("sum(range(4000))",), label="same")
+    heavy = Workload(calls=("sum(range(40000))",), label="heavy")
+    light = Workload(calls=("sum(range(400))",), label="light")
+    done: list[tuple[int, int]] = []
+    cs = compare_many(
+        base,
+        [same, heavy, light],
+        "estimate",
+        RunOptions(samples=4, min_sample_s=0.03, idle_baseline=False),
+        lambda d, t: done.append((d, t)),
+    )
+    assert [c.b.label for c in cs] == ["same", "heavy", "light"]
+    assert all(c.a.energy_j == cs[0].a.energy_j for c in cs)  # one original, sampled once
+    assert all(c.paired and c.b.samples == 4 for c in cs)
+    assert cs[1].ratio > 3 > cs[0].ratio > 1 / 3 > cs[2].ratio  # 10x more / 10x less work
+    assert done[-1] == (16, 16)  # 4 workloads x 4 samples
+
+
+def test_compare_many_needs_a_candidate_and_fails_as_a_whole() -> None:
+    with pytest.raises(ValueError):
+        compare_many(Workload(calls=("1",)), [], "estimate", QUICK)
+    with pytest.raises(WorkloadError):
+        compare_many(
+            Workload(calls=("1",)),
+            [Workload(calls=("1",)), Workload(calls=("1/0",))],
+            "estimate",
+            QUICK,
+        )
 
 
 def test_aa_noise_is_a_small_non_negative_number() -> None:

@@ -253,3 +253,57 @@ def test_shard_warning_when_shards_would_compete_for_cores(shards, cpus, warned)
     assert (message is not None) is warned
     if message:
         assert f"{shards} shards on {cpus} CPUs" in message
+
+
+def test_grouped_measurement_shares_the_original_and_attributes_a_failure(tmp_path) -> None:
+    """A kernel's candidates are measured in one session per size; one that fails at a
+    larger size (after passing the equivalence check on the smallest) is recorded as
+    failed there, and its sibling is still measured."""
+    from greenopt.models.collect import CandidateTask, CollectOptions, Collector
+    from greenopt.models.corpus import load_kernel
+
+    path = tmp_path / "fa" / "addk.py"
+    path.parent.mkdir()
+    path.write_text(KERNEL.format(doc="addk", family="fa", name="addk", expr="x[i] + y[i]"))
+    kernel = load_kernel(path)
+    good = "def addk(x, y):\n    return x + y\n"
+    fragile = "def addk(x, y):\n    if len(x) > 600:\n        raise ValueError('too big')\n    return x + y\n"
+    tasks = [
+        CandidateTask(
+            kernel=kernel,
+            function="addk",
+            candidate_hash=name,
+            candidate_code=kernel.code.split("def addk")[0] + body,
+            original_function="",
+            candidate_function=body,
+            passes=("vectorize",),
+            recipe=name,
+        )
+        for name, body in (("good", good), ("fragile", fragile))
+    ]
+    store = Store(tmp_path / "s.sqlite")
+    collector = Collector(
+        store,
+        CollectOptions(meter="estimate", samples=2, min_sample_s=0.01, timeout_s=60),
+        "estimate",
+        False,
+        "m",
+        workdir=str(tmp_path),
+    )
+    try:
+        rows = collector.run_kernel(kernel, tasks)
+    finally:
+        collector.close()
+    status = {(r.candidate, r.size): r.status for r in rows}
+    assert status == {
+        ("good", "small"): "measured",
+        ("good", "medium"): "measured",
+        ("good", "large"): "measured",
+        ("fragile", "small"): "measured",
+        ("fragile", "medium"): "failed",
+        ("fragile", "large"): "failed",
+    }
+    small = {r.candidate: r for r in rows if r.size == "small"}
+    assert small["good"].orig_energy_j == small["fragile"].orig_energy_j  # one shared original
+    assert all("too big" in r.reason for r in rows if r.status == "failed")
+    assert len(store_rows(store)) == 6
