@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from greenopt.commands.options import comma_list
 from greenopt.errors import GreenoptError, InputError
 
 if TYPE_CHECKING:
@@ -36,13 +37,6 @@ class FileReport:
     records: list[dict[str, Any]] = field(default_factory=list)
     fixed_text: dict[int, tuple[str, str]] = field(default_factory=dict)  # record idx -> fix
     error: str | None = None
-
-
-def _split(values: tuple[str, ...]) -> list[str]:
-    out: list[str] = []
-    for v in values:
-        out.extend(s.strip() for s in v.split(",") if s.strip())
-    return out
 
 
 def check_file(
@@ -174,8 +168,8 @@ def check(
     from greenopt.optimizer.walk import FoundFile, discover
 
     config = load_config(Path(paths[0]))
-    select_list = validate_selectors(_split(select))
-    ignore_list = validate_selectors(_split(ignore))
+    select_list = validate_selectors(comma_list(select))
+    ignore_list = validate_selectors(comma_list(ignore))
     roots = [Path.cwd()] + ([config.root] if config.root is not None else [])
     patterns = [*config.exclude, *exclude]
     instances: dict[str, Pass] = {}

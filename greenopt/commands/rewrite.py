@@ -20,6 +20,7 @@ from typing import Any
 
 import click
 
+from greenopt.commands.options import comma_list
 from greenopt.errors import GreenoptError, InputError
 
 
@@ -125,10 +126,7 @@ def _selectors(select: tuple[str, ...], ignore: tuple[str, ...]) -> tuple[list[s
     """`--select`/`--ignore` values (repeatable, comma-separated), validated like `check`'s."""
     from greenopt.optimizer.findings import validate_selectors
 
-    def split(values: tuple[str, ...]) -> list[str]:
-        return [v for item in values for v in item.split(",") if v.strip()]
-
-    return validate_selectors(split(select)), validate_selectors(split(ignore))
+    return validate_selectors(comma_list(select)), validate_selectors(comma_list(ignore))
 
 
 def _with_selectors(config: Any, selectors: tuple[list[str], list[str]]) -> Any:

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from greenopt.commands.options import comma_list
 from greenopt.errors import InputError
 from greenopt.measure.contention import DEFAULT_MAX_OTHER_CPUS
 
@@ -40,12 +41,6 @@ if TYPE_CHECKING:
 
 #: the package's shipped data directory (default of --out)
 DATA_DIR = Path(__file__).resolve().parents[1] / "models" / "data"
-
-
-def _split(values: tuple[str, ...]) -> list[str] | None:
-    """`--families a,b --families c` -> ['a', 'b', 'c'] (None when not given)."""
-    out = [v.strip() for item in values for v in item.split(",") if v.strip()]
-    return out or None
 
 
 def _parse_shard(spec: str | None) -> tuple[int, int]:
@@ -283,7 +278,7 @@ def train(
         raise InputError("--max-other-cpus must be >= 0")
     if retries < 0:
         raise InputError("--retries must be >= 0")
-    wanted = _split(families)
+    wanted = comma_list(families) or None
     kernels = load_corpus(corpus_dir or default_corpus_dir(), wanted, limit)
     if wanted:
         unknown = sorted(set(wanted) - {k.family for k in kernels})

@@ -319,12 +319,6 @@ class Collector:
         assert best is not None
         return best[0], best[1], attempts
 
-    def run_task(
-        self, task: CandidateTask, on_measure: Callable[[str], None] | None = None
-    ) -> list[TrainingRow]:
-        """Check and measure one candidate at every pending size; return the new rows."""
-        return self.run_kernel(task.kernel, [task], on_measure)
-
     def run_kernel(
         self,
         kernel: CorpusKernel,

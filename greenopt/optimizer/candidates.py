@@ -27,6 +27,7 @@ import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from greenopt.optimizer.findings import selected
 from greenopt.optimizer.functions import count_loops, function_source, function_sources
 from greenopt.optimizer.source import SourceModule
 from greenopt.optimizer.suppression import parse_suppressions
@@ -52,8 +53,6 @@ class Selection:
 
     def keep(self, module: SourceModule, opportunities: Sequence[Opportunity]) -> list[Opportunity]:
         """The opportunities neither suppressed in `module` nor deselected."""
-        from greenopt.optimizer.findings import selected
-
         suppressions = parse_suppressions(module.code)
         return [
             o

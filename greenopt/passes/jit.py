@@ -47,6 +47,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from greenopt.optimizer.cst_nodes import walk_statements
 from greenopt.optimizer.source import SourceModule
 from greenopt.passes.base import Example, Opportunity, Pass, Site
 from greenopt.passes.function_defs import DefSites, FunctionInfo, iter_functions, positions
@@ -132,37 +133,11 @@ class JitAnalysis:
 
 def _loops(node: cst.CSTNode) -> list[cst.For | cst.While]:
     """All for/while loops in `node`, pre-order, not entering nested functions or classes."""
-    found: list[cst.For | cst.While] = []
-
-    class Collect(FastVisitor):
-        def visit_For(self, loop: cst.For) -> None:
-            found.append(loop)
-
-        def visit_While(self, loop: cst.While) -> None:
-            found.append(loop)
-
-        def visit_FunctionDef(self, inner: cst.FunctionDef) -> bool:
-            return inner is node
-
-        def visit_ClassDef(self, inner: cst.ClassDef) -> bool:
-            return False
-
-        def visit_Lambda(self, inner: cst.Lambda) -> bool:
-            return False
-
-        # loops are statements: simple statement lines, decorators and parameter lists
-        # hold none (most of a function's nodes are skipped)
-        def visit_SimpleStatementLine(self, line: cst.SimpleStatementLine) -> bool:
-            return False
-
-        def visit_Decorator(self, decorator: cst.Decorator) -> bool:
-            return False
-
-        def visit_Parameters(self, params: cst.Parameters) -> bool:
-            return False
-
-    Collect().visit(node)
-    return found
+    return [
+        n  # type: ignore[misc]
+        for n in walk_statements(node, into_scopes=False)
+        if type(n) is cst.For or type(n) is cst.While
+    ]
 
 
 def is_numba_decorated(func: cst.FunctionDef, imports: ImportedNames) -> bool:

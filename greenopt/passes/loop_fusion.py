@@ -53,6 +53,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from greenopt.optimizer.cst_nodes import walk_statements
 from greenopt.optimizer.numpy_names import alias_for_rewrite, ensure_numpy_import
 from greenopt.optimizer.source import SourceModule
 from greenopt.passes.base import Example, Opportunity, Pass, Site
@@ -97,31 +98,11 @@ _ALLOCATORS = frozenset({"zeros", "ones", "empty", "full"})
 
 def _blocks(node: cst.CSTNode) -> list[cst.IndentedBlock]:
     """Every indented block of a function (its body, loop and if bodies), not nested defs."""
-    found: list[cst.IndentedBlock] = []
-
-    class Collect(FastVisitor):
-        def visit_IndentedBlock(self, block: cst.IndentedBlock) -> None:
-            found.append(block)
-
-        def visit_FunctionDef(self, inner: cst.FunctionDef) -> bool:
-            return inner is node
-
-        def visit_ClassDef(self, inner: cst.ClassDef) -> bool:
-            return False
-
-        # blocks hold statements: nothing inside a simple statement line, a decorator or
-        # a parameter list can hold one (most of a function's nodes are skipped)
-        def visit_SimpleStatementLine(self, line: cst.SimpleStatementLine) -> bool:
-            return False
-
-        def visit_Decorator(self, decorator: cst.Decorator) -> bool:
-            return False
-
-        def visit_Parameters(self, params: cst.Parameters) -> bool:
-            return False
-
-    Collect().visit(node)
-    return found
+    return [
+        n  # type: ignore[misc]
+        for n in walk_statements(node, into_scopes=False)
+        if type(n) is cst.IndentedBlock
+    ]
 
 
 @dataclass(frozen=True)
