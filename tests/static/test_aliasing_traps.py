@@ -12,8 +12,6 @@ answers of `ArrayFacts.relation` itself.
 
 from __future__ import annotations
 
-import sys
-import types
 from collections.abc import Callable
 
 import libcst as cst
@@ -27,6 +25,8 @@ from greenopt.optimizer.name_facts import function_facts
 from greenopt.optimizer.numpy_names import NameResolver
 from greenopt.optimizer.source import SourceModule
 from greenopt.optimizer.static import rewrite_static
+
+from .modules import exec_module
 
 # the recurrence a[i] = b[i-1]*2+1 when b is a: [0, 1, 3, 7, 15] for n=5
 _LOOP = """
@@ -299,17 +299,6 @@ def f(n, flag):
 _INPUTS = [(5, True), (6, True), (1, True), (0, True), (5, False)]
 
 
-def _module(source: str, name: str) -> types.ModuleType:
-    """Execute `source` as a fresh module (registered so `global` works as usual)."""
-    module = types.ModuleType(name)
-    sys.modules[name] = module
-    try:
-        exec(compile(source, f"{name}.py", "exec"), module.__dict__)
-    finally:
-        del sys.modules[name]
-    return module
-
-
 def _assert_same(expected: object, got: object) -> None:
     exp, res = np.asarray(expected), np.asarray(got)
     assert res.dtype == exp.dtype
@@ -321,8 +310,8 @@ def _check(code: str, pass_name: str, label: str) -> str:
     """Rewrite `code` with one pass; the rewrite must agree with the original."""
     rewritten = rewrite_static(SourceModule.parse(code, "m.py"), passes=[pass_name]).new_code
     for n, flag in _INPUTS:
-        original = _module(code, f"orig_{label}").f
-        new = _module(rewritten, f"new_{label}").f
+        original = exec_module(code, f"orig_{label}").f
+        new = exec_module(rewritten, f"new_{label}").f
         _assert_same(original(n, flag), new(n, flag))
     return rewritten
 
@@ -340,7 +329,7 @@ def test_vectorize_traps_keep_results(trap: str, pass_name: str) -> None:
 def test_conditional_rebind_is_the_reported_bug() -> None:
     code = "import numpy as np\n" + VECTORIZE_TRAPS["conditional_rebind"].lstrip("\n")
     code += _LOOP.lstrip("\n")
-    assert _module(code, "orig_bug").f(5, True).tolist() == [0.0, 1.0, 3.0, 7.0, 15.0]
+    assert exec_module(code, "orig_bug").f(5, True).tolist() == [0.0, 1.0, 3.0, 7.0, 15.0]
     rewritten = rewrite_static(SourceModule.parse(code, "m.py"), passes=["vectorize"])
     assert not rewritten.changed
 

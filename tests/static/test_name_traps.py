@@ -11,14 +11,13 @@ module it resolved names in, so `abs(x[i])` became `np.abs(x)`.
 
 from __future__ import annotations
 
-import sys
-import types
-
 import numpy as np
 import pytest
 
 from greenopt.optimizer.source import SourceModule
 from greenopt.optimizer.static import rewrite_static
+
+from .modules import exec_module
 
 TRAPS: dict[str, str] = {
     "module_function_named_abs": """
@@ -94,27 +93,17 @@ def f(x):
 }
 
 
-def _module(source: str, name: str) -> types.ModuleType:
-    module = types.ModuleType(name)
-    sys.modules[name] = module
-    try:
-        exec(compile(source, f"{name}.py", "exec"), module.__dict__)
-    finally:
-        del sys.modules[name]
-    return module
-
-
 @pytest.mark.parametrize("trap", sorted(TRAPS))
 def test_shadowed_names_keep_results(trap: str) -> None:
     code = TRAPS[trap].lstrip("\n")
     rewritten = rewrite_static(SourceModule.parse(code, "m.py"), passes=["vectorize"]).new_code
     x = np.array([-1.5, 0.0, 2.0, np.nan, 4.0])
     try:
-        expected = _module(code, f"orig_{trap}").f(x)
+        expected = exec_module(code, f"orig_{trap}").f(x)
     except UnboundLocalError:  # the original fails: so must the rewrite (or be unchanged)
         assert rewritten == code
         return
-    got = _module(rewritten, f"new_{trap}").f(x)
+    got = exec_module(rewritten, f"new_{trap}").f(x)
     assert np.array_equal(np.asarray(expected), np.asarray(got), equal_nan=True)
 
 
