@@ -203,13 +203,20 @@ class PerfMeter(Meter):
 
         If perf did not print the last partial interval (the lines cover less than
         `wall_s`), the covered energy is scaled up to `wall_s`: the missing tail is at
-        most one interval, charged at the run's average power.
+        most one interval, charged at the run's average power. Lines stamped more
+        than one interval after the sample's end are not the sample's: they come from
+        a perf that went on counting after the SIGINT (until `stop` killed it).
         """
         parsed = [p for p in (parse_line(line, interval=True) for line in lines) if p is not None]
         if not parsed:
             raise MeterError("perf: no counter output")
         times = [p.time_s for p in parsed if p.time_s is not None]
-        first_t, last_t = min(times), max(times)
+        first_t = min(times)
+        if wall_s is not None:
+            end = first_t + wall_s + INTERVAL_MS / 1000.0
+            parsed = [p for p in parsed if p.time_s is None or p.time_s <= end]
+            times = [t for t in times if t <= end]
+        last_t = max(times)
         if last_t <= first_t:
             raise MeterError(
                 f"perf: no complete {INTERVAL_MS} ms interval inside the sample; use longer samples (--min-sample-s)"

@@ -9,7 +9,8 @@ candidate:
   arithmetic becomes whole-array operations over the nest's iterations (one numpy
   call per math call, temporaries for nested operators);
 * `jit`: all interpreted work becomes compiled work (`mode_jit`, plus `mode_parallel`
-  / `mode_fastmath` for those variants);
+  / `mode_fastmath` for those variants); for `parallel` the outer loop of the nest
+  at the site becomes the `prange` loop, entered once, holding the nest's work;
 * `dtype-reduction`: float64 bytes become float32 bytes;
 * `loop-fusion`: the nest at the site merges into the previous/next one (one loop
   and its iteration overhead less, one temporary less).
@@ -65,6 +66,21 @@ def _subtract(counts: dict[str, float], part: Mapping[str, float], keys: tuple[s
         counts[k] = max(0.0, counts.get(k, 0.0) - part.get(k, 0.0))
 
 
+def _add_prange(counts: dict[str, float], nest: LoopNest) -> None:
+    """The `par_*` counts of `nest` run with its outer loop as a `prange` (entered once)."""
+    work = nest.counts.get("interp_ops_w", 0.0) + nest.counts.get("compiled_ops_w", 0.0)
+    additions = {
+        "par_launches_w": 1.0,
+        "par_ops_w": work,
+        "par_iters_w": nest.counts.get("loop_iters_w", 0.0),
+        "par_float_reductions_w": nest.counts.get("float_reductions_w", 0.0),
+        "par_offset_loops": 1.0 if nest.outer_offsets else 0.0,
+        "par_nested_loops": 1.0 if nest.depth > 1 else 0.0,
+    }
+    for key, value in additions.items():
+        counts[key] = counts.get(key, 0.0) + value
+
+
 def approximate(
     profile: FunctionProfile,
     pass_name: str,
@@ -107,6 +123,8 @@ def approximate(
         if variant == "parallel":
             flags["mode_parallel"] = 1.0
             flags["uses_prange"] = 1.0
+            if nest is not None:
+                _add_prange(counts, nest)
         elif variant == "fastmath":
             flags["mode_fastmath"] = 1.0
     elif pass_name == "dtype-reduction":

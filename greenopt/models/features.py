@@ -22,6 +22,10 @@ Some scalar work is also counted by what Numba's variants do with it: divisions
 (as costly compiled as interpreted), accesses whose innermost loop variable
 indexes a non-last axis (strided: no SIMD), and floating-point accumulations
 (fastmath may reassociate and vectorise them; integer counters it leaves alone).
+Work inside `prange` loops is also counted apart (`par_*`), with how often such a
+loop is entered (each entry starts the threads), whether its body indexes the loop
+variable with an offset (`a[i - 1]`: a stencil) and whether it holds another loop;
+the ops per entry (`par_ops_per_launch`) say whether starting the threads pays.
 Each top-level loop nest is also profiled on its own (`LoopNest`), so a caller can
 build a rough candidate from an opportunity's site without rewriting any code
 (`greenopt.models.delta`).
@@ -102,7 +106,15 @@ COUNT_FEATURES = (
     "divisions_w",
     "math_calls_w",
     "strided_w",
+    "par_launches_w",
+    "par_ops_w",
+    "par_iters_w",
+    "par_float_reductions_w",
+    "par_offset_loops",
+    "par_nested_loops",
 )
+#: features derived from the counts by `scale`
+DERIVED_FEATURES = ("par_ops_per_launch",)
 #: flag / scalar features (not summed over nests)
 FLAG_FEATURES = (
     "max_depth",
@@ -116,7 +128,7 @@ FLAG_FEATURES = (
     "sizes_known",
 )
 #: every feature of `function_features`, in a fixed order
-FEATURE_NAMES = COUNT_FEATURES + FLAG_FEATURES
+FEATURE_NAMES = COUNT_FEATURES + DERIVED_FEATURES + FLAG_FEATURES
 
 
 @dataclass
@@ -128,6 +140,8 @@ class LoopNest:
     depth: int
     trip_product: float
     counts: dict[str, float] = field(default_factory=dict)
+    #: the outer loop indexes with its variable plus or minus an offset (`a[i - 1]`)
+    outer_offsets: bool = False
 
 
 @dataclass
@@ -146,8 +160,12 @@ class FunctionProfile:
 
 
 def scale(counts: Mapping[str, float], flags: Mapping[str, float]) -> dict[str, float]:
-    """log1p-scale the counts and append the flags, in `FEATURE_NAMES` order."""
+    """log1p-scale the counts, derive the per-launch work and append the flags
+    (`FEATURE_NAMES` order)."""
     out = {name: math.log1p(max(0.0, float(counts.get(name, 0.0)))) for name in COUNT_FEATURES}
+    launches = float(counts.get("par_launches_w", 0.0))
+    work = max(0.0, float(counts.get("par_ops_w", 0.0)))
+    out["par_ops_per_launch"] = math.log1p(work / launches) if launches > 0 else 0.0
     out.update({name: float(flags.get(name, 0.0)) for name in FLAG_FEATURES})
     return out
 
@@ -662,9 +680,33 @@ class _Profiler:
     def loop(self, node: ast.For | ast.AsyncFor, mult: float, depth: int) -> None:
         trip = trip_count(node, self.env)  # type: ignore[arg-type]
         it = node.iter
-        if isinstance(it, ast.Call) and (_dotted(it.func) or "").endswith("prange"):
+        is_prange = isinstance(it, ast.Call) and (_dotted(it.func) or "").endswith("prange")
+        if is_prange:
             self.uses_prange = True
+        # the shape of the loop matters where it can be (or is) the `prange` loop
+        shaped = is_prange or depth == 0
+        body_nodes = [sub for stmt in node.body for sub in ast.walk(stmt)] if shaped else []
+        offsets = _offset_indexing(node.target, body_nodes)
+        before = dict(self.counts) if is_prange else {}
         self._enter_nest(node, depth, trip)
+        if self._nest is not None and depth == 0:
+            self._nest.outer_offsets = offsets
+        self._loop_body(node, mult, depth, trip)
+        if is_prange:
+            body = {k: v - before.get(k, 0.0) for k, v in self.counts.items()}
+            nested = any(isinstance(sub, (ast.For, ast.AsyncFor, ast.While)) for sub in body_nodes)
+            self.add("par_launches_w", mult)
+            self.add("par_ops_w", body.get("compiled_ops_w", 0.0) + body.get("interp_ops_w", 0.0))
+            self.add("par_iters_w", body.get("loop_iters_w", 0.0))
+            self.add("par_float_reductions_w", body.get("float_reductions_w", 0.0))
+            self.add("par_offset_loops", 1.0 if offsets else 0.0)
+            self.add("par_nested_loops", 1.0 if nested else 0.0)
+        self._leave_nest(depth)
+
+    def _loop_body(
+        self, node: ast.For | ast.AsyncFor, mult: float, depth: int, trip: float
+    ) -> None:
+        """Count one `for` loop's iterations, body and `else` (`loop` adds the shape counts)."""
         if self._nest is not None and depth > 0:
             self._nest.depth = max(self._nest.depth, depth + 1)
             self._nest.trip_product = max(self._nest.trip_product, mult * trip)
@@ -688,7 +730,24 @@ class _Profiler:
             else:
                 self.env.local[node.target.id] = saved
         self.block(node.orelse, mult, depth)
-        self._leave_nest(depth)
+
+
+def _offset_indexing(target: ast.expr, body: Iterable[ast.AST]) -> bool:
+    """True when a subscript in `body` indexes with the loop variable plus or minus
+    something (`a[i - 1]`, `u[i + 1, j]`): a stencil. On the training machine
+    stencils lost under `parallel=True` far more often than element-wise loops."""
+    if not isinstance(target, ast.Name):
+        return False
+    var = target.id
+    for sub in body:
+        if not isinstance(sub, ast.Subscript):
+            continue
+        parts = sub.slice.elts if isinstance(sub.slice, ast.Tuple) else [sub.slice]
+        for part in parts:
+            if isinstance(part, ast.BinOp) and isinstance(part.op, (ast.Add, ast.Sub)):
+                if any(isinstance(n, ast.Name) and n.id == var for n in ast.walk(part)):
+                    return True
+    return False
 
 
 def _array_params(func: ast.FunctionDef | ast.AsyncFunctionDef, env: _Env) -> set[str]:

@@ -115,3 +115,19 @@ def test_missing_perf_binary_is_a_meter_error(
     monkeypatch.setenv("PATH", os.defpath)
     with pytest.raises(MeterError, match="not installed"):
         get_meter("perf")
+
+
+def test_lines_after_the_sample_are_not_counted(tmp_path: Path) -> None:
+    """A perf that goes on counting after the SIGINT (until killed) adds nothing."""
+    meter = PerfMeter(binary=str(fake_perf(tmp_path, "both")))
+    lines = [
+        f"{t:.6f},{8.0 * 0.1:.6f},Joules,power/energy-pkg/,100000,100.00,,\n"
+        for t in (0.1, 0.2, 0.3, 0.4, 0.5)
+    ]
+    late = [
+        f"{t:.6f},{8.0 * 0.1:.6f},Joules,power/energy-pkg/,100000,100.00,,\n"
+        for t in (0.8, 0.9, 10.4)
+    ]
+    sample = meter.sum_lines(lines, wall_s=0.4)
+    assert sample["package-all"] == pytest.approx(8.0 * 0.4)
+    assert meter.sum_lines(lines + late, wall_s=0.4) == sample

@@ -66,3 +66,23 @@ def test_vectorize_turns_element_divisions_and_libm_calls_into_array_work() -> N
     assert vec.counts["divisions_w"] == vec.counts["math_calls_w"] == 0
     jit = approximate(prof, "jit", data={"variant": "fastmath"})
     assert jit.counts["divisions_w"] == 100  # compiled, the divisions are still there
+
+
+def test_parallel_variant_runs_the_nest_as_one_prange() -> None:
+    """The rough parallel candidate gets the `par_*` counts of its nest, entered once."""
+    stencil = (
+        "def f(u, out):\n    for i in range(1, len(u) - 1):\n"
+        "        out[i] = 0.5 * (u[i - 1] + u[i + 1])\n    return out\n"
+    )
+    prof = profile_code(stencil, {"u": 102, "u.size": 102, "out.size": 102})
+    par = approximate(prof, "jit", data={"variant": "parallel"})
+    assert par.counts["par_launches_w"] == 1.0
+    assert par.counts["par_iters_w"] == 100
+    assert par.counts["par_ops_w"] == prof.nests[0].counts["interp_ops_w"]
+    assert par.counts["par_offset_loops"] == 1.0 and par.counts["par_nested_loops"] == 0.0
+    assert par.features()["par_ops_per_launch"] > 0
+    nested = approximate(profile_code(TWO_NESTS, SIZES), "jit", data={"variant": "parallel"})
+    assert nested.counts["par_nested_loops"] == 1.0  # the heaviest nest is 2 deep
+    assert nested.counts["par_offset_loops"] == 0.0
+    fast = approximate(prof, "jit", data={"variant": "fastmath"})
+    assert not any(k.startswith("par_") for k in fast.counts)

@@ -192,3 +192,55 @@ def test_contiguous_accesses_and_counters_are_not_flagged() -> None:
     assert counts.get("strided_w", 0.0) == 0 and counts.get("float_reductions_w", 0.0) == 0
     assert counts["reductions_w"] == 50  # an accumulation, counted, but into an int counter
     assert raw("def f(a):\n    return a[()] + a[0, 1]\n").get("strided_w", 0.0) == 0
+
+
+PARALLEL_STENCIL = """
+import numba
+
+@numba.njit(parallel=True)
+def step(u, out, steps):
+    for t in range(steps):
+        for i in numba.prange(1, len(u) - 1):
+            out[i] = 0.5 * (u[i - 1] + u[i + 1])
+    return out
+"""
+PARALLEL_ROWS = """
+import numba
+
+@numba.njit(parallel=True)
+def rowsum(a, out):
+    for i in numba.prange(a.shape[0]):
+        s = 0.0
+        for j in range(a.shape[1]):
+            s += a[i, j]
+        out[i] = s
+    return out
+"""
+
+
+def test_prange_work_is_counted_per_launch() -> None:
+    """A `prange` nested in a time loop starts its threads once per step."""
+    counts = raw(PARALLEL_STENCIL, {"u": 1002, "u.size": 1002, "out.size": 1002, "steps": 10})
+    assert counts["par_launches_w"] == 10
+    assert counts["par_iters_w"] == 10 * 1000
+    assert counts["par_offset_loops"] == 1 and counts.get("par_nested_loops", 0.0) == 0
+    feats = function_features(
+        PARALLEL_STENCIL, {"u": 1002, "u.size": 1002, "out.size": 1002, "steps": 10}
+    )
+    per_launch = counts["par_ops_w"] / 10
+    assert feats["par_ops_per_launch"] == pytest.approx(math.log1p(per_launch))
+    assert per_launch > 1000  # several compiled ops per element
+
+
+def test_prange_over_rows_with_an_inner_reduction() -> None:
+    sizes = {"a.shape[0]": 40, "a.shape[1]": 30, "a.size": 1200, "out.size": 40}
+    counts = raw(PARALLEL_ROWS, sizes)
+    assert counts["par_launches_w"] == 1
+    assert counts["par_iters_w"] == 40 + 40 * 30  # the prange's own and the inner loop's
+    assert counts["par_float_reductions_w"] == 1200
+    assert counts["par_nested_loops"] == 1 and counts.get("par_offset_loops", 0.0) == 0
+
+
+def test_serial_code_has_no_parallel_counts() -> None:
+    feats = function_features(LOOP, {"x": 100, "x.size": 100})
+    assert all(feats[n] == 0.0 for n in FEATURE_NAMES if n.startswith("par_"))
