@@ -12,7 +12,8 @@ model that never saw its family), this prints for k = 1, 2, 3 and for each ranki
 * found best: fraction of groups where the truly best candidate was measured.
 
 A group is one kernel at one workload size. Both feature views are reported:
-sizes known (as in `greenopt train`) and unknown (as in `rewrite` without sizes).
+sizes known (as in `greenopt train` and in `rewrite`, which binds its workload's argument
+sizes) and unknown (as in `check`).
 
     .venv/bin/python benchmarks/model_savings.py [--data TABLE.json] [--json OUT.json]
 """

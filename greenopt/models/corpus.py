@@ -10,12 +10,12 @@ corpus code (DESIGN §7); only the measurement children do.
 from __future__ import annotations
 
 import ast
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from greenopt.errors import InputError
+from greenopt.models.features import shape_sizes
 
 #: module-level names every corpus file must define
 REQUIRED = ("FAMILY", "KERNEL", "SETUP", "CALL", "SIZES")
@@ -112,12 +112,7 @@ def bind_call_sizes(
     sizes: dict[str, int] = {}
     for param, arg in pairs:
         if isinstance(arg, ast.Name) and arg.id in arrays:
-            shape = arrays[arg.id]
-            if shape:
-                sizes[param] = shape[0]
-            for k, dim in enumerate(shape):
-                sizes[f"{param}.shape[{k}]"] = dim
-            sizes[f"{param}.size"] = math.prod(shape) if shape else 1
+            sizes.update(shape_sizes(param, arrays[arg.id]))
         elif isinstance(arg, ast.Constant) and isinstance(arg.value, int):
             if not isinstance(arg.value, bool):
                 sizes[param] = arg.value

@@ -35,7 +35,8 @@ from __future__ import annotations
 
 import ast
 import math
-from collections.abc import Iterable, Mapping
+import numbers
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from greenopt.models.baselines import roofline_log_ratio
@@ -285,6 +286,29 @@ class _Env:
         if size is not None:
             return size
         return self.local.get(f"{name}.size")
+
+
+def shape_sizes(param: str, shape: Sequence[int]) -> dict[str, int]:
+    """The `sizes` entries of an array parameter of this shape (module docstring)."""
+    dims = [int(d) for d in shape]
+    out = {f"{param}.shape[{k}]": d for k, d in enumerate(dims)}
+    if dims:
+        out[param] = dims[0]
+    out[f"{param}.size"] = math.prod(dims) if dims else 1
+    return out
+
+
+def argument_sizes(param: str, value: object) -> dict[str, int]:
+    """The `sizes` entries of one actual argument: an array by its shape, a list or
+    tuple by its length, an integer by its value; nothing for anything else."""
+    shape = getattr(value, "shape", None)
+    if isinstance(shape, tuple) and shape and all(isinstance(d, int) for d in shape):
+        return shape_sizes(param, shape)
+    if isinstance(value, (list, tuple)):
+        return {param: len(value), f"{param}.size": len(value)}
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return {param: int(value)}  # numpy integer scalars too
+    return {}
 
 
 def trip_count(loop: ast.For, env: _Env) -> float:

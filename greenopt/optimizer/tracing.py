@@ -28,7 +28,9 @@ class WorkloadTrace:
     workload: Workload
     per_call: list[dict[str, float]]  # call index -> {function qualname: inclusive seconds}
     call_seconds: list[float]  # call index -> wall seconds (under the profiler)
-    sizes: dict[str, dict[str, int]] = field(default_factory=dict)  # function -> param -> n
+    #: function -> sizes of its arguments in the cost model's convention (`x`, `x.shape[k]`,
+    #: `x.size`, an int parameter's value; `greenopt.models.features.argument_sizes`)
+    sizes: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def total_s(self) -> float:
@@ -57,7 +59,7 @@ class ExerciseProfile:
         return sorted(self.shares, key=lambda f: (-self.shares[f], f))
 
     def sizes(self, function: str) -> dict[str, int]:
-        """Largest element count seen per array/sequence parameter of `function`."""
+        """The largest size seen per key of `function`'s arguments (cost-model convention)."""
         out: dict[str, int] = {}
         for tr in self.traces:
             for param, n in tr.sizes.get(function, {}).items():

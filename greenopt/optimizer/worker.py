@@ -25,6 +25,7 @@ from typing import Any
 
 from greenopt.errors import WorkloadError
 from greenopt.measure.workload import Prepared, Workload, prepare
+from greenopt.models.features import argument_sizes
 from greenopt.optimizer.snapshot import Raised, is_data, snapshot, type_name
 
 
@@ -67,24 +68,14 @@ class _CallProfile:
                     self.inclusive[name] = self.inclusive.get(name, 0.0) + elapsed
 
     def _record_sizes(self, frame: types.FrameType) -> None:
-        """Element counts of the array/sequence arguments (workload sizes for the cost model)."""
+        """Sizes of the arguments in the cost model's convention (`argument_sizes`:
+        `x`, `x.shape[k]`, `x.size` of an array, an int parameter's value), largest kept."""
         code = frame.f_code
         sizes = self.sizes.setdefault(_qualname(code), {})
         for name in code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]:
-            value = frame.f_locals.get(name)
-            n = _size_of(value)
-            if n is not None and n > sizes.get(name, -1):
-                sizes[name] = n
-
-
-def _size_of(value: Any) -> int | None:
-    """Number of elements of an array or sequence argument; None for anything else."""
-    size = getattr(value, "size", None)
-    if isinstance(size, int) and not isinstance(value, type):
-        return size
-    if isinstance(value, (list, tuple)):
-        return len(value)
-    return None
+            for key, n in argument_sizes(name, frame.f_locals.get(name)).items():
+                if n > sizes.get(key, -1):
+                    sizes[key] = n
 
 
 def trace_calls(prepared: Prepared, module_file: str) -> dict[str, Any]:

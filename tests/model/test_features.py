@@ -244,3 +244,33 @@ def test_prange_over_rows_with_an_inner_reduction() -> None:
 def test_serial_code_has_no_parallel_counts() -> None:
     feats = function_features(LOOP, {"x": 100, "x.size": 100})
     assert all(feats[n] == 0.0 for n in FEATURE_NAMES if n.startswith("par_"))
+
+
+def test_argument_sizes_follow_the_corpus_convention() -> None:
+    """What `rewrite`'s trace records for the model, as `corpus` binds it for training."""
+    import numpy as np
+
+    from greenopt.models.features import argument_sizes
+
+    assert argument_sizes("img", np.zeros((30, 40))) == {
+        "img": 30,
+        "img.shape[0]": 30,
+        "img.shape[1]": 40,
+        "img.size": 1200,
+    }
+    assert argument_sizes("xs", [1.0, 2.0, 3.0]) == {"xs": 3, "xs.size": 3}
+    assert argument_sizes("steps", 25) == {"steps": 25}
+    assert argument_sizes("flag", True) == {} and argument_sizes("h", 0.5) == {}
+    assert argument_sizes("n", np.int64(12)) == {"n": 12}  # a numpy integer scalar
+    assert argument_sizes("s", np.float64(2.0)) == {} and argument_sizes("x", None) == {}
+
+
+def test_traced_sizes_bind_trip_counts() -> None:
+    from greenopt.models.features import argument_sizes
+
+    code = "def f(a, steps):\n    for t in range(steps):\n        for i in range(a.shape[1]):\n            a[0, i] += 1.0\n"
+    sizes = {
+        **argument_sizes("a", type("A", (), {"shape": (4, 50)})()),
+        **argument_sizes("steps", 7),
+    }
+    assert raw(code, sizes)["loop_iters_w"] == 7 + 7 * 50

@@ -59,8 +59,9 @@ def test_trace_reports_exercised_functions_per_call(tmp_path: Path) -> None:
     assert "never" not in prof.shares
     assert trace.calls_exercising("helper") == [1]
     assert all(0 < s <= 1 for s in prof.shares.values())
-    # workload sizes for the cost model: element counts of array arguments
-    assert prof.sizes("scale") == {"a": 1000} and prof.sizes("helper") == {"a": 1000}
+    # workload sizes for the cost model, in the corpus convention
+    expected = {"a": 1000, "a.shape[0]": 1000, "a.size": 1000}
+    assert prof.sizes("scale") == expected and prof.sizes("helper") == expected
 
 
 def test_setup_error_is_reported_as_error(tmp_path: Path) -> None:
