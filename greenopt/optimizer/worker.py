@@ -73,7 +73,11 @@ class _CallProfile:
         code = frame.f_code
         sizes = self.sizes.setdefault(_qualname(code), {})
         for name in code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]:
-            for key, n in argument_sizes(name, frame.f_locals.get(name)).items():
+            try:
+                found = argument_sizes(name, frame.f_locals.get(name))
+            except Exception:  # an odd object's `.shape` may raise: no size, no failure
+                continue
+            for key, n in found.items():
                 if n > sizes.get(key, -1):
                     sizes[key] = n
 

@@ -64,6 +64,26 @@ def test_trace_reports_exercised_functions_per_call(tmp_path: Path) -> None:
     assert prof.sizes("scale") == expected and prof.sizes("helper") == expected
 
 
+def test_trace_records_int_sizes_and_survives_odd_arguments(tmp_path: Path) -> None:
+    """An int argument is a size; an object whose `.shape` raises is skipped, not fatal."""
+    setup = (
+        "import numpy as np\n"
+        "class Odd:\n"
+        "    @property\n"
+        "    def shape(self):\n"
+        "        raise RuntimeError('no shape')\n"
+        "    def __len__(self):\n"
+        "        return 0\n"
+        "odd = Odd()\n"
+        "a = np.ones((3, 4))"
+    )
+    wl = _workload(tmp_path, setup, "scale(odd, 2)", "scale(a, 5)")
+    prof = profile([wl], ChildLimits(60, 2048))
+    sizes = prof.sizes("scale")
+    assert sizes["k"] == 5  # the larger of the two int arguments
+    assert sizes["a.shape[1]"] == 4 and sizes["a.size"] == 12 and sizes["a"] == 3
+
+
 def test_setup_error_is_reported_as_error(tmp_path: Path) -> None:
     wl = _workload(tmp_path, "raise RuntimeError('no data')", "total(1)")
     out = run_child("outputs", {"workload": wl}, ChildLimits(60, 2048))
