@@ -41,7 +41,7 @@ from greenopt.optimizer.equivalence import Tolerance
 from greenopt.optimizer.executor import ChildLimits
 from greenopt.optimizer.findings import validate_selectors
 from greenopt.optimizer.functions import function_source, function_sources
-from greenopt.optimizer.ranking import load_cost_model, rank
+from greenopt.optimizer.ranking import load_cost_model, machine_note, rank
 from greenopt.optimizer.source import SourceModule, unified_diff
 from greenopt.optimizer.tracing import ExerciseProfile, profile
 from greenopt.optimizer.validation import (
@@ -491,7 +491,8 @@ class _Run:
         model, model_note = self._model
         sizes = self.profile.sizes(name) if self.profile is not None else {}
         ranking = rank(self.module, cands.candidates, sizes=sizes or None, model=model)
-        for note in (model_note, ranking.note):
+        cpu_note = machine_note(model, cands.candidates) if ranking.model_used else None
+        for note in (model_note, ranking.note, cpu_note):
             if note and note not in self.notes:
                 self.notes.append(note)
         measure_n = (

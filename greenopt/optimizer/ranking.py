@@ -9,6 +9,7 @@ measured, since an ordering without a model is too weak to prune on.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -42,6 +43,34 @@ def load_cost_model() -> tuple[object | None, str | None]:
 
     model, reason = load()
     return model, (f"{reason}; ranked by loops removed" if reason else None)
+
+
+#: CPU-count ratio (either way) beyond which the training machine counts as different
+CPU_RATIO_NOTE = 2.0
+
+
+def machine_note(
+    model: object | None, candidates: Sequence[Candidate], cpus: int | None = None
+) -> str | None:
+    """A warning when `parallel=True` candidates (GO402) are ranked by a model trained
+    on a machine with a very different number of CPUs (`cpus`, default this one's):
+    which of Numba's variants wins depends on the cores, so the ranking of the
+    parallel ones is the training machine's."""
+    if model is None or not any("GO402" in c.codes for c in candidates):
+        return None
+    document = getattr(model, "document", None) or {}
+    machine = (document.get("training") or {}).get("machine") or {}
+    trained = machine.get("logical_cpus")
+    here = cpus if cpus is not None else os.cpu_count()
+    if not isinstance(trained, int) or trained < 1 or not here:
+        return None
+    if max(trained, here) / min(trained, here) < CPU_RATIO_NOTE:
+        return None
+    return (
+        f"the cost model was trained on a {trained}-CPU machine and this one has {here}: "
+        "its ranking of parallel=True variants is that machine's "
+        "(--top-k 3 or --measure-all measure more candidates)"
+    )
 
 
 def rank(

@@ -70,3 +70,23 @@ def test_failing_model_falls_back_with_a_note() -> None:
     ranking = rank(SourceModule.parse(CODE), _candidates(), model=BrokenModel())
     assert not ranking.model_used and "bad features" in (ranking.note or "")
     assert ranking.ranked[0].candidate.loops_removed == 1
+
+
+def test_machine_note_when_parallel_variants_meet_another_core_count() -> None:
+    """GO402 candidates ranked by a model trained on 2 CPUs, on 16: say so; else silent."""
+    from dataclasses import replace
+
+    from greenopt.optimizer.ranking import machine_note
+
+    plain = _candidates()[0]
+    parallel = replace(plain, codes=("GO402",))
+
+    class Trained:
+        document = {"training": {"machine": {"logical_cpus": 2}}}
+
+    note = machine_note(Trained(), [plain, parallel], cpus=16)
+    assert note is not None and "2-CPU machine" in note and "has 16" in note
+    assert machine_note(Trained(), [plain, parallel], cpus=3) is None  # close enough
+    assert machine_note(Trained(), [plain], cpus=16) is None  # no parallel candidate
+    assert machine_note(ScaleFirstModel(), [parallel], cpus=16) is None  # no machine known
+    assert machine_note(None, [parallel], cpus=16) is None
