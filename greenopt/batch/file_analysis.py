@@ -257,7 +257,15 @@ def _function_records(
         opps = by_function.get(sketch.qualname, [])
         code = function_code(lines, sketch)
         if opps:  # the model's features are costly (~1 ms): only where a prediction is made
-            features, features_source = extractor.features(sketch, code)
+            shared = (
+                predictor.features(code, sketch.qualname)
+                if extractor.source == "models.features"
+                else None
+            )
+            if shared is not None:  # the same profile the predictions below reuse
+                features, features_source = shared, extractor.source
+            else:
+                features, features_source = extractor.features(sketch, code)
         else:
             features, features_source = screening_features(sketch), "screening"
         opp_records = tuple(_opportunity_record(o, predictor.predict(code, o)) for o in opps)

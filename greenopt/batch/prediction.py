@@ -36,6 +36,17 @@ class Predictor:
     model: Any | None
     unavailable_reason: str | None
 
+    def features(self, function_code: str, function: str) -> dict[str, float] | None:
+        """The model's features of `function` from the profile its predictions reuse
+        (so a function is profiled once), or None without a model or on failure."""
+        shared = getattr(self.model, "function_features", None)
+        if shared is None:
+            return None
+        try:
+            return {str(k): float(v) for k, v in shared(function_code, function).items()}
+        except Exception:  # the caller falls back to its own extractor
+            return None
+
     def predict(self, function_code: str, opportunity: Opportunity) -> PredictedRatio:
         """The model's prediction for `opportunity` inside `function_code`, or NO_PREDICTION."""
         if self.model is None:

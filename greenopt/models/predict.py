@@ -248,6 +248,11 @@ class CostModel:
             self._indexes.clear()
         self._indexes[code] = index
 
+    def function_features(self, code: str, function: str | None = None) -> dict[str, float]:
+        """The unsized features of `function` in `code`, from the profile that
+        `predict_opportunity` caches: a caller that wants both computes it once."""
+        return self._profile(code, function).features()
+
     def _profile(self, code: str, function: str | None) -> FunctionProfile:
         """The (unsized) profile of `function` in `code`, parsed once per code and function.
 

@@ -111,3 +111,36 @@ def test_a_file_over_its_time_limit_is_a_timeout_not_a_crash() -> None:
     assert r.status == "timeout" and "0.05 s" in r.message
     # the pending timeout does not leak into later work
     assert analyze_source("ok.py", b"x = 1\n", NO_PASSES).status == "ok"
+
+
+def test_shared_profile_features_equal_the_extractors() -> None:
+    """analyze takes a function's features from the profile its predictions reuse; on
+    every function of the corpus, the examples and greenopt itself (methods and nested
+    functions included) they equal the feature extractor's, so the result is unchanged."""
+    import ast
+    from pathlib import Path
+
+    from greenopt.batch.features import load_feature_extractor
+    from greenopt.batch.file_analysis import function_code
+    from greenopt.batch.prediction import load_predictor
+    from greenopt.batch.pruning import source_lines
+    from greenopt.batch.screening import screen
+
+    root = Path(__file__).resolve().parents[2]
+    extractor = load_feature_extractor()
+    predictor = load_predictor()
+    assert extractor.source == "models.features" and predictor.model is not None
+    files = sorted(root.glob("corpus/*/*.py")) + sorted(root.glob("examples/*.py"))
+    files += sorted(root.glob("greenopt/*/*.py"))
+    compared = 0
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        lines = source_lines(text)
+        for sketch in screen(ast.parse(text)).functions:
+            code = function_code(lines, sketch)
+            own, source = extractor.features(sketch, code)
+            if source != "models.features":
+                continue
+            assert predictor.features(code, sketch.qualname) == own, (path, sketch.qualname)
+            compared += 1
+    assert compared > 1000
