@@ -27,7 +27,9 @@ function is converted consistently):
   `np.float64(...)`; with `DtypeReductionPass(propagate=True)` results stay float32.
 
 Not converted: parameters that are written to (the caller would not see the
-writes), index arrays, module-level globals (a float64 global read in the function
+writes), calls in decorators and parameter defaults (they run once, when the `def`
+runs, and their arrays are shared with every caller), index arrays, module-level
+globals (a float64 global read in the function
 still widens the arithmetic where it appears), integer arrays. Integer narrowing is
 not done at all: it needs a proven value range, which a static pass does not have.
 
@@ -133,7 +135,7 @@ class _Plan:
 
 
 class _Sites(FastVisitor):
-    """Collects the float64-producing calls of one function (not nested defs)."""
+    """Collects the float64-producing calls of one function body (not nested defs)."""
 
     def __init__(self, func: cst.FunctionDef, imports: ImportedNames) -> None:
         self.func = func
@@ -546,7 +548,9 @@ class DtypeReductionPass(Pass):
         func = info.node
         plan = _Plan(info.qualname)
         sites = _Sites(func, imports)
-        sites.visit(func)
+        # the body only: decorators and parameter defaults run once, at definition
+        # time, outside the function; their arrays are not the function's to narrow
+        sites.visit(func.body)
         returns: list[cst.Return] | None = None
         if any(classify_call(c, imports) in ("astype", "scalar") for c in sites.calls):
             returns = _returns(func)

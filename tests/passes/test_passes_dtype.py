@@ -154,3 +154,23 @@ def test_packed_parameters_are_never_float_inputs() -> None:
     )
     found = DtypeReductionPass().find(SourceModule.parse(code))
     assert not any("arrays" in o.message or "options" in o.message for o in found)
+
+
+def test_defaults_and_decorators_are_not_the_functions_to_narrow() -> None:
+    """A parameter default (`buf=np.zeros(4)`) runs once, at definition time: neither
+    counted nor rewritten; the body's own allocations still are."""
+    code = HEADER + (
+        "def keep(n=np.float64(3.0)):\n"
+        "    return n\n\n\n"
+        "def f(x, buf=np.zeros(4)):\n"
+        "    tmp = np.zeros(len(x))\n"
+        "    for i in range(len(x)):\n"
+        "        tmp[i] = x[i] * 2.0\n"
+        "    buf[0] = tmp.sum()\n"
+        "    return buf\n"
+    )
+    new_code, found = rewrite(DtypeReductionPass(), code)
+    assert [o.site.function for o in found] == ["f"]  # `keep` has nothing of its own
+    assert "1 float64 allocation" in found[0].message
+    assert "buf=np.zeros(4)" in new_code and "def keep(n=np.float64(3.0))" in new_code
+    assert "tmp = np.zeros(len(x), dtype=np.float32)" in new_code
