@@ -8,8 +8,10 @@ this prints for the sized view:
 
 * which flags won how many groups;
 * the mean top-1 regret of the model, of the model's first choice with its flags
-  picked by an oracle (the best measured sibling), and of the model's first choice
-  with fixed flags (its `fastmath` sibling, ...);
+  picked by an oracle (the best measured sibling), of the model's first choice
+  with fixed flags (its `fastmath` sibling, ...), and of a ranking perfect in
+  everything but the flags, which it fixes to one rule (a floor for any predictor
+  that cannot tell the flags apart);
 * a flag classifier: for every candidate family with at least two flag variants,
   which variant wins, predicted from the table's features of its variants and
   cross-validated by family the same way, against always answering `fastmath`.
@@ -141,6 +143,39 @@ def regret_breakdown(
     return {k: float(np.mean(v)) for k, v in out.items()}
 
 
+def flag_blind_oracle(rows: list[TrainingRow], true: np.ndarray) -> dict[str, float]:
+    """Mean top-1 regret of a ranking perfect in everything but the Numba flags, which
+    it fixes to one rule (the family's `mode` variant, else `fastmath`, else plain)."""
+    by_group: dict[str, list[int]] = defaultdict(list)
+    for i, r in enumerate(rows):
+        by_group[r.group].append(i)
+    family_of: dict[int, tuple[tuple[str, str], dict[str, int]]] = {}
+    for key, members in families(rows).items():
+        for i in members.values():
+            family_of[i] = (key, members)
+    out: dict[str, float] = {}
+    for mode in MODES:
+        regrets = []
+        for members in by_group.values():
+            if len(members) < 2:
+                continue
+            choices: list[int] = []
+            seen: set[tuple[str, str]] = set()
+            for i in members:
+                if i not in family_of:
+                    choices.append(i)
+                    continue
+                key, family = family_of[i]
+                if key not in seen:
+                    seen.add(key)
+                    fallback = family.get("fastmath", family.get("plain", i))
+                    choices.append(family.get(mode, fallback))
+            best_choice = min(choices, key=lambda i: true[i])
+            regrets.append(regret(true, best_choice, members))
+        out[f"perfect but flags fixed to {mode}"] = float(np.mean(regrets))
+    return out
+
+
 def flag_classifier(
     rows: list[TrainingRow],
     x: np.ndarray,
@@ -224,6 +259,7 @@ def main(argv: list[str] | None = None) -> int:
         if len(m) >= 2
     )
     breakdown = regret_breakdown(rows, pred, true)
+    breakdown.update(flag_blind_oracle(rows, true))
     classifier = flag_classifier(rows, x, true, folds)
 
     print("winning candidate's flags, groups with >= 2 candidates:")
@@ -231,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {mode:20s} {n:4d}")
     print("mean top-1 regret:")
     for name, value in breakdown.items():
-        print(f"  {name:32s} {value:7.1%}")
+        print(f"  {name:45s} {value:7.1%}")
     print(f"flag classifier, {classifier['families']} candidate families (GroupKFold by family):")
     for name, value in classifier.items():
         if isinstance(value, dict) and "accuracy" in value:

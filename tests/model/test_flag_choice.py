@@ -59,3 +59,20 @@ def test_regret_breakdown_with_an_oracle_for_the_flags() -> None:
     assert np.isclose(out["model, flags by oracle"], 0.0)
     assert np.isclose(out["model, then parallel"], 3.0)
     assert np.isclose(out["model, then parallel+fastmath"], 1.0)  # none: the model's pick
+
+
+def test_flag_blind_oracle_is_perfect_except_for_the_flags() -> None:
+    rows = [
+        row(variant(""), 0.010),
+        row(variant(", fastmath=True"), 0.020),
+        row(variant(", parallel=True", True), 0.005),
+        row(BODY.format(rng="range").replace("1.0", "2.0"), 0.015),  # another rewrite
+    ]
+    true = np.log([r.ratio for r in rows])
+    out = fc.flag_blind_oracle(rows, true)
+    assert np.isclose(out["perfect but flags fixed to parallel"], 0.0)
+    # fixed to fastmath: 0.020 for the Numba family, so the other rewrite (0.015) is best
+    assert np.isclose(out["perfect but flags fixed to fastmath"], 2.0)
+    assert np.isclose(out["perfect but flags fixed to plain"], 1.0)
+    # no parallel+fastmath variant: that rule falls back to fastmath
+    assert np.isclose(out["perfect but flags fixed to parallel+fastmath"], 2.0)
