@@ -536,7 +536,8 @@ class _Run:
             fr.chosen = c
             fr.verdict = ACCEPTED
             _copy_figures(fr, cr)
-            fr.reason = f"{cr.recipe}: measured ratio {cr.ratio:.3f}"
+            codes = f" ({', '.join(cr.codes)})" if cr.codes else ""
+            fr.reason = f"{cr.recipe}{codes}: measured ratio {cr.ratio:.3f}"
             fastest = min(accepted, key=lambda pair: pair[1].ratio or 1.0)[1]
             if fastest is not cr:
                 fr.reason += (

@@ -51,6 +51,7 @@ def test_good_rewrite_accepted_unexercised_function_untouched(
     )
     by_name = {f.name: f for f in result.functions}
     assert by_name["saxpy"].verdict == "accepted", by_name["saxpy"].reason
+    assert by_name["saxpy"].reason.startswith("replace-body#1 (GO901): measured ratio")
     assert by_name["saxpy"].ratio < 0.5 and by_name["saxpy"].ci95[1] < 0.98
     assert by_name["saxpy"].energy_after_j < by_name["saxpy"].energy_before_j
     assert by_name["untouched"].verdict == "not exercised"
