@@ -43,6 +43,9 @@ class Config:
     samples: int = 10
     workloads: dict[str, tuple[WorkloadSpec, ...]] = field(default_factory=dict)
     root: Path | None = None  # directory holding the pyproject.toml the config came from
+    #: a cost model to use instead of the shipped one (`greenopt train --out DIR` writes
+    #: DIR/cost_model.json), resolved against `root`
+    cost_model: str | None = None
 
 
 _LIST_KEYS = ("select", "ignore", "exclude")
@@ -54,6 +57,7 @@ _KNOWN = set(_LIST_KEYS) | {
     "carbon-intensity",
     "samples",
     "workloads",
+    "cost-model",
 }
 
 
@@ -115,6 +119,11 @@ def parse_config(section: dict[str, Any], origin: Path) -> Config:
         kw["samples"] = value
     if "workloads" in section:
         kw["workloads"] = _parse_workloads(section["workloads"], origin)
+    if "cost-model" in section:
+        value = section["cost-model"]
+        if not isinstance(value, str) or not value.strip():
+            raise InputError(f"{origin}: [tool.greenopt] cost-model must be a path (a string)")
+        kw["cost_model"] = str(origin.parent / Path(value).expanduser())
     return Config(**kw)
 
 

@@ -46,5 +46,16 @@ def analysis_fingerprint(options: AnalysisOptions, code: str | None = None) -> s
         "screen": options.screen,
         "predict": options.predict,
         "model_path": options.model_path,
+        "model_sha256": _file_digest(options.model_path),
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _file_digest(path: str | None) -> str | None:
+    """SHA-256 of a chosen cost model's file (a retrained model re-analyses), if readable."""
+    if not path:
+        return None
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return None

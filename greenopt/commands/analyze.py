@@ -125,6 +125,12 @@ def _available_passes(spec: str | None) -> tuple[tuple[str, ...], list[str]]:
     help="Give whole modules to the passes instead of the screened functions (slower).",
 )
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
+@click.option(
+    "--model",
+    "model_file",
+    metavar="PATH",
+    help="Cost model to predict with (default: config's cost-model, else the shipped one).",
+)
 def analyze(
     paths: tuple[str, ...],
     out_dir: str,
@@ -139,6 +145,7 @@ def analyze(
     no_resume: bool,
     no_screening: bool,
     no_progress: bool,
+    model_file: str | None,
 ) -> int:
     """Batch static analysis of a code corpus: per-function features, opportunities and
     predicted savings, in tables and an HTML report. Never runs the analysed code."""
@@ -146,6 +153,7 @@ def analyze(
     from greenopt.batch.file_analysis import AnalysisOptions
     from greenopt.batch.runner import BatchOptions, run_batch
     from greenopt.config import load_config
+    from greenopt.optimizer.predictions import chosen_model_path, load_chosen_model
 
     if jobs is not None and jobs < 1:
         raise InputError("--jobs must be at least 1")
@@ -167,6 +175,10 @@ def analyze(
             raise InputError("--format parquet needs pyarrow (pip install pyarrow)") from None
     pass_names, notes = _available_passes(passes)
     config = load_config(paths[0])
+    model_path = chosen_model_path(model_file, config)
+    if model_path is not None:  # fail now, not as "no prediction" in every worker
+        load_chosen_model(model_path)
+        model_path = str(Path(model_path).resolve())
     discovery = discover(
         paths,
         excludes=exclude,
@@ -181,6 +193,7 @@ def analyze(
             config=config,
             file_timeout_s=file_timeout,
             screen=not no_screening,
+            model_path=model_path,
         ),
         jobs=jobs or os.cpu_count() or 1,
         scheduler=scheduler,

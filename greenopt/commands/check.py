@@ -151,6 +151,12 @@ def check_file(
     is_flag=True,
     help="Do not load the cost model (no predicted_saving per finding).",
 )
+@click.option(
+    "--model",
+    "model_file",
+    metavar="PATH",
+    help="Cost model to predict with (default: config's cost-model, else the shipped one).",
+)
 def check(
     paths: tuple[str, ...],
     show_diff: bool,
@@ -161,10 +167,12 @@ def check(
     exclude: tuple[str, ...],
     output: str | None,
     no_predict: bool,
+    model_file: str | None,
 ) -> int:
     """Check PATHS and return the exit status (0 clean, 1 findings, 2 errors)."""
     from greenopt.config import load_config
     from greenopt.optimizer.findings import validate_selectors
+    from greenopt.optimizer.predictions import chosen_model_path, load_chosen_model
     from greenopt.optimizer.walk import FoundFile, discover
 
     config = load_config(Path(paths[0]))
@@ -177,15 +185,16 @@ def check(
     errors = 0
     model: Any | None = None
     model_loaded = no_predict
+    model_path = chosen_model_path(model_file, config)
+    if model_path is not None and not no_predict:  # a chosen model fails early and loudly
+        model, model_loaded = load_chosen_model(model_path), True
     for item in discover(paths, patterns, roots):
         if not isinstance(item, FoundFile):
             click.echo(f"greenopt: error: {item.path}: no such file or directory", err=True)
             errors += 1
             continue
         if not model_loaded:  # loaded once, lazily: a run over clean files never pays for it
-            from greenopt.optimizer.predictions import load_model_or_none
-
-            model, model_loaded = load_model_or_none(), True
+            model, model_loaded = load_chosen_model(None), True
         report = check_file(
             item.path,
             item.explicit,

@@ -151,21 +151,28 @@ def _run_static_files(
     json_path: str | None,
     quiet: bool,
     selectors: tuple[list[str], list[str]] = ([], []),
+    model_file: str | None = None,
 ) -> int:
     """`--static` over several files: a bad file is one line on stderr, the others go on.
 
     Returns 2 when any file failed, else 0. With several files the JSON report is
-    `{"mode": "static", "files": [<one report per file>], "errors": [...]}`.
+    `{"mode": "static", "files": [<one report per file>], "errors": [...]}`. A
+    `--model` that cannot load stops the run before any file is touched.
     """
+    from greenopt.optimizer.predictions import load_chosen_model
+
+    model = load_chosen_model(model_file) if model_file else None
     if len(files) == 1:
-        return _run_static(files[0], passes, write, output, json_path, quiet, None, selectors)
+        return _run_static(
+            files[0], passes, write, output, json_path, quiet, None, selectors, model
+        )
     if output is not None:
         raise InputError("-o/--output takes one FILE; use --write to rewrite several files")
     reports: list[dict[str, Any]] = []
     errors: list[str] = []
     for file in files:
         try:
-            _run_static(file, passes, write, None, None, quiet, reports, selectors)
+            _run_static(file, passes, write, None, None, quiet, reports, selectors, model)
         except GreenoptError as exc:
             click.echo(f"greenopt: error: {exc}", err=True)
             errors.append(str(exc))
@@ -183,16 +190,23 @@ def _run_static(
     quiet: bool,
     reports: list[dict[str, Any]] | None = None,
     selectors: tuple[list[str], list[str]] = ([], []),
+    chosen_model: Any | None = None,
 ) -> int:
     """`--static`: apply only statically proven rewrites; nothing is run or measured.
 
     `reports` (several files) collects the JSON report of this file instead of writing it.
+    `chosen_model` is the `--model` one; without it the file's config or the shipped one.
     """
     from rich.console import Console
     from rich.text import Text
 
     from greenopt.config import load_config
-    from greenopt.optimizer.predictions import load_model_or_none, predict, saving_text
+    from greenopt.optimizer.predictions import (
+        chosen_model_path,
+        load_chosen_model,
+        predict,
+        saving_text,
+    )
     from greenopt.optimizer.report import static_json
     from greenopt.optimizer.source import SourceModule
     from greenopt.optimizer.static import rewrite_static
@@ -203,7 +217,9 @@ def _run_static(
     names = parse_pass_list(passes) if passes is not None else None
     result = rewrite_static(module, names, config)
     wants_json = json_path is not None or reports is not None
-    model = load_model_or_none() if wants_json or (not quiet and result.applied) else None
+    model = chosen_model
+    if model is None and (wants_json or (not quiet and result.applied)):
+        model = load_chosen_model(chosen_model_path(None, config))
     if json_path:
         _write_json(json_path, static_json(result, model))
     if reports is not None:
@@ -302,6 +318,12 @@ def _run_static(
 )
 @click.option("--measure-all", is_flag=True, help="Measure every candidate, not only the top-k.")
 @click.option(
+    "--model",
+    "model_file",
+    metavar="PATH",
+    help="Cost model to rank and predict with (default: config's cost-model, else shipped).",
+)
+@click.option(
     "--timeout",
     "timeout_s",
     type=float,
@@ -348,6 +370,7 @@ def rewrite(
     atol: float | None,
     top_k: int,
     measure_all: bool,
+    model_file: str | None,
     timeout_s: float,
     memory_mb: int,
     min_sample_s: float | None,
@@ -371,7 +394,9 @@ def rewrite(
             raise InputError(
                 "--static runs nothing: do not combine it with --call/--setup/--workload"
             )
-        return _run_static_files(files, passes, write, output, json_path, quiet, selectors)
+        return _run_static_files(
+            files, passes, write, output, json_path, quiet, selectors, model_file
+        )
     if len(files) != 1:
         raise InputError("a validated rewrite takes one FILE (several files only with --static)")
     (file,) = files
@@ -422,6 +447,10 @@ def rewrite(
         config=config,
         store=False if no_store else (store_path or True),
     )
+    if model_file:  # the config's cost-model is loaded by optimize() itself
+        from greenopt.optimizer.predictions import load_chosen_model
+
+        kwargs["cost_model"] = load_chosen_model(model_file)
     if quiet or not sys.stderr.isatty():
         result = optimize(module_path, workloads, **kwargs)
     else:

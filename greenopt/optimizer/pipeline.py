@@ -308,7 +308,7 @@ def optimize(
     replaces the measurement runner (tests). `store`: record every A/B measurement
     (kind "validate") in the SQLite store at that path, or the default store for
     True; None/False records nothing. `cost_model`: an object with
-    `predict_candidate` used instead of the shipped model. Returns an `OptimizeResult` whose
+    `predict_candidate` used instead of the config's `cost-model` or the shipped model. Returns an `OptimizeResult` whose
     `new_code` is the original with every accepted rewrite applied.
 
     Raises InputError / WorkloadError (exit 2) for bad input or a workload that
@@ -318,6 +318,10 @@ def optimize(
     module = SourceModule.read(module_path)
     if config is None:
         config = load_config(module_path)
+    if cost_model is None and config.cost_model:
+        from greenopt.optimizer.predictions import load_chosen_model
+
+        cost_model = load_chosen_model(config.cost_model)
     if top_k < 1:
         raise InputError("--top-k must be at least 1")
     tolerance = Tolerance(

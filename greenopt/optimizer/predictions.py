@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from greenopt.passes.base import Opportunity
@@ -39,6 +40,27 @@ def load_cost_model(path: str | None = None) -> tuple[Any | None, str | None]:
 def load_model_or_none() -> Any | None:
     """The shipped cost model, or None when it is missing or cannot load."""
     return load_cost_model()[0]
+
+
+def chosen_model_path(flag: str | None, config: Any | None) -> str | None:
+    """The cost model a command was asked to use: `--model PATH`, else the config's
+    `cost-model`, else None (the shipped model)."""
+    if flag:
+        return str(Path(flag).expanduser())
+    return getattr(config, "cost_model", None) or None
+
+
+def load_chosen_model(path: str | None) -> Any | None:
+    """The model at `path`, or the shipped one (None if it cannot load) without a path.
+
+    A path the user chose that is missing or is not a greenopt cost model is an
+    InputError (exit 2), never a silent fallback to the shipped model.
+    """
+    if path is None:
+        return load_model_or_none()
+    from greenopt.models.predict import load_model
+
+    return load_model(path)
 
 
 def predict(model: Any | None, module_code: str, opportunity: Opportunity) -> dict[str, Any]:
