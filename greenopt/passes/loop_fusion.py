@@ -316,6 +316,15 @@ class LoopFusionPass(Pass):
                 facts.append((binding_sites(info.node), _load_counts(info.node)))
             return facts[0]
 
+        kinds: list[tuple[set[str], set[str]]] = []  # (scalar names, array evidence)
+
+        def scalars_and_arrays() -> tuple[set[str], set[str]]:
+            if not kinds:
+                sites = sites_and_loads()[0]
+                arrays = _array_evidence(info.node) | set(known())
+                kinds.append((_scalar_names(info.node, sites, arrays, imports), arrays))
+            return kinds[0]
+
         known_arrays: list[dict[str, _ArrayInfo]] = []  # computed for the first candidate
 
         def known() -> dict[str, _ArrayInfo]:
@@ -337,6 +346,11 @@ class LoopFusionPass(Pass):
                 sites, loads = sites_and_loads()
                 if len(sites.get(temp, ())) != 1 or loads.get(temp, 0) != 1:
                     k += 1
+                    continue
+                scalars, arrays = scalars_and_arrays()
+                start_value = _single_assign(statements[k])[1]  # type: ignore[index]
+                if temp in scalars or _scalar_start(start_value, scalars, arrays, imports):
+                    k += 1  # a number has no buffer to reuse
                     continue
                 steps: list[_Step] = []
                 proven = known().get(temp) is not None
@@ -530,6 +544,140 @@ def _fresh_temp(stmt: cst.CSTNode, imports: ImportedNames) -> str | None:
     if _ufunc_call(value, imports) is not None:
         return name
     return None
+
+
+#: builtins whose result is a number (they raise, or iterate, on an array)
+_SCALAR_BUILTINS = frozenset({"len", "int", "float", "min", "max"})
+#: array attributes that are numbers
+_SCALAR_ATTRIBUTES = frozenset({"size", "ndim", "itemsize", "nbytes"})
+#: attributes that only arrays have: evidence that a name holds one
+_ARRAY_ATTRIBUTES = frozenset({"shape", "size", "ndim", "dtype", "T", "flat", "strides"})
+
+
+def _is_scalar(expr: cst.BaseExpression, scalars: set[str], imports: ImportedNames) -> bool:
+    """True if `expr` certainly evaluates to a number, never an array: numeric literals,
+    names bound once to such a value, `len(...)`, `int(...)`, `x.size`, `x.shape[k]`,
+    `math.*(...)`, and arithmetic of these."""
+    if isinstance(expr, (cst.Integer, cst.Float)):
+        return True
+    if isinstance(expr, cst.Name):
+        return expr.value in scalars
+    if isinstance(expr, cst.Attribute):
+        return expr.attr.value in _SCALAR_ATTRIBUTES
+    if isinstance(expr, cst.Subscript):
+        return isinstance(expr.value, cst.Attribute) and expr.value.attr.value == "shape"
+    if isinstance(expr, cst.Call):
+        if isinstance(expr.func, cst.Name):
+            return expr.func.value in _SCALAR_BUILTINS
+        qualified = imports.qualify(expr.func)
+        return qualified is not None and qualified.startswith("math.")
+    if isinstance(expr, cst.UnaryOperation):
+        return _is_scalar(expr.expression, scalars, imports)
+    if isinstance(expr, cst.BinaryOperation):
+        return _is_scalar(expr.left, scalars, imports) and _is_scalar(expr.right, scalars, imports)
+    return False
+
+
+def _scalar_names(
+    func: cst.FunctionDef,
+    sites: dict[str, list[cst.CSTNode]],
+    arrays: set[str],
+    imports: ImportedNames,
+) -> set[str]:
+    """Names bound once in `func` to a number: a scalar expression (`_is_scalar`), or
+    arithmetic that `_scalar_start` takes for one (`duration = n / fs`, `rate = d / duration`).
+    Taking an array for a number here only costs a GO202 finding, never a wrong rewrite."""
+    values: dict[str, cst.BaseExpression] = {}
+    for small in own_scope_statements(func):
+        if (
+            isinstance(small, cst.Assign)
+            and len(small.targets) == 1
+            and isinstance(small.targets[0].target, cst.Name)
+        ):
+            name = small.targets[0].target.value
+            if len(sites.get(name, ())) == 1:
+                values[name] = small.value
+    scalars: set[str] = set()
+    changed = True
+    while changed:  # `n = len(x); m = n // 2`: follow the chain of definitions
+        changed = False
+        for name, value in values.items():
+            if name in scalars:
+                continue
+            if _is_scalar(value, scalars, imports) or _scalar_start(
+                value, scalars, arrays, imports
+            ):
+                scalars.add(name)
+                changed = True
+    return scalars
+
+
+def _array_evidence(func: cst.FunctionDef) -> set[str]:
+    """Names `func` uses the way only arrays (or sequences) are used: subscripted,
+    given to `len()`, or read through an array attribute (`x.shape`)."""
+    found: set[str] = set()
+
+    class Look(FastVisitor):
+        def visit_Subscript(self, node: cst.Subscript) -> None:
+            if isinstance(node.value, cst.Name):
+                found.add(node.value.value)
+
+        def visit_Attribute(self, node: cst.Attribute) -> None:
+            if isinstance(node.value, cst.Name) and node.attr.value in _ARRAY_ATTRIBUTES:
+                found.add(node.value.value)
+
+        def visit_Call(self, node: cst.Call) -> None:
+            if isinstance(node.func, cst.Name) and node.func.value == "len" and node.args:
+                arg = node.args[0].value
+                if isinstance(arg, cst.Name):
+                    found.add(arg.value)
+
+    Look().visit(func)
+    return found
+
+
+def _operands(expr: cst.BaseExpression, imports: ImportedNames) -> list[cst.BaseExpression]:
+    """The direct operands of a binary operation or of a ufunc call."""
+    if isinstance(expr, cst.BinaryOperation):
+        return [expr.left, expr.right]
+    if _ufunc_call(expr, imports) is not None:
+        return [arg.value for arg in expr.args]  # type: ignore[union-attr]
+    return []
+
+
+def _scalar_start(
+    value: cst.BaseExpression,
+    scalars: set[str],
+    arrays: set[str],
+    imports: ImportedNames,
+) -> bool:
+    """True if a would-be chain start computes a number, not a fresh array: all its
+    operands are scalars, or one is a named scalar (`n = len(x)`) and none is known
+    to hold an array (`duration = n / fs` with `fs` never used as an array)."""
+    operands = _operands(value, imports)
+    if not operands:
+        return False
+    if all(_is_scalar(o, scalars, imports) for o in operands):
+        return True
+    named_scalar = any(isinstance(o, cst.Name) and o.value in scalars for o in operands)
+    array_operand = any(
+        isinstance(sub, cst.Name) and sub.value in arrays
+        for o in operands
+        for sub in ([o] if isinstance(o, cst.Name) else _names_of(o))
+    )
+    return named_scalar and not array_operand
+
+
+def _names_of(expr: cst.CSTNode) -> list[cst.Name]:
+    """Every `Name` node inside `expr`."""
+    out: list[cst.Name] = []
+
+    class Collect(FastVisitor):
+        def visit_Name(self, node: cst.Name) -> None:
+            out.append(node)
+
+    Collect().visit(expr)
+    return out
 
 
 def _operation(expr: cst.BaseExpression, temp: str, imports: ImportedNames) -> bool:

@@ -303,7 +303,22 @@ CHAIN_TRAPS = {
         "        lap = (u[i - 1] - 2.0 * u[i]) / 4.0\n        r = g[i] + lap\n"
         "        s += r * r\n    return s\n"
     ),
+    "scalar arithmetic": (
+        "def f(amp, f0, f1, fs):\n    n = len(amp)\n    duration = n / fs\n"
+        "    rate = (f1 - f0) / duration\n    return amp * rate\n"
+    ),
+    "scalar from shape": (
+        "def f(a):\n    h = a.shape[0] // 2\n    t = h * 0.5\n    u = t + 1.0\n"
+        "    return a[:h] * u\n"
+    ),
 }
+
+
+def test_chains_on_arrays_next_to_scalars_are_still_found() -> None:
+    """A named scalar operand does not hide an operand used as an array (`len(x)`)."""
+    code = "def f(x, y):\n    n = len(x)\n    t = x * n\n    u = t + y\n    return u\n"
+    _, found = fusion(code)
+    assert [o.code for o in found] == ["GO202"]
 
 
 @pytest.mark.parametrize("code", list(CHAIN_TRAPS.values()), ids=list(CHAIN_TRAPS))
