@@ -28,10 +28,11 @@ function is converted consistently):
 
 Not converted: parameters that are written to (the caller would not see the
 writes), calls in decorators and parameter defaults (they run once, when the `def`
-runs, and their arrays are shared with every caller), index arrays, module-level
-globals (a float64 global read in the function
-still widens the arithmetic where it appears), integer arrays. Integer narrowing is
-not done at all: it needs a proven value range, which a static pass does not have.
+runs, and their arrays are shared with every caller), arrays whose elements are
+compared with integer literals (categories, counts), index arrays, module-level
+globals (a float64 global read in the function still widens the arithmetic where it
+appears), integer arrays. Integer narrowing is not done at all: it needs a proven
+value range, which a static pass does not have.
 
 Codes: GO301 float64 allocations/conversions in a function; GO302 the same in a
 function with loops (float64 arithmetic in a hot loop). Never `static_safe`.
@@ -245,7 +246,8 @@ def _array_params(
     func: cst.FunctionDef, imports: ImportedNames
 ) -> tuple[list[str], dict[str, list[cst.CSTNode]] | None]:
     """Parameters used as float arrays: read as `p[...]` or passed whole to NumPy, and
-    never written, rebound, used as an index, a bound or a shape.
+    never written, rebound, used as an index, a bound or a shape, and whose elements
+    are not compared with integer literals other than a lone `0` (categories, counts).
 
     Also returns `binding_sites(func)` when it was needed to decide (None otherwise:
     without a parameter that is used as an array, binding sites are never collected).
@@ -261,8 +263,39 @@ def _array_params(
         return [], None
     evidence: set[str] = set()
     excluded: set[str] = set()
+    element_of: dict[str, str] = {}  # `d = p[...]`: local name -> parameter it reads
+    int_literals: dict[str, set[str]] = {}  # name -> int literals it is compared ==/!= with
+
+    def compared_name(expr: cst.BaseExpression) -> str | None:
+        """`p` for `p[...]`, `d` for a name: what an `==` comparison is about."""
+        if isinstance(expr, cst.Subscript) and isinstance(expr.value, cst.Name):
+            return expr.value.value
+        if isinstance(expr, cst.Name):
+            return expr.value
+        return None
 
     class Look(FastVisitor):
+        def visit_Comparison(self, node: cst.Comparison) -> None:
+            left = node.left
+            for target in node.comparisons:
+                right = target.comparator
+                if isinstance(target.operator, (cst.Equal, cst.NotEqual)):
+                    for a, b in ((left, right), (right, left)):
+                        name = compared_name(a)
+                        if name is not None and isinstance(b, cst.Integer):
+                            int_literals.setdefault(name, set()).add(b.value)
+                left = right
+
+        def visit_Assign(self, node: cst.Assign) -> None:
+            value = node.value
+            if (
+                len(node.targets) == 1
+                and isinstance(node.targets[0].target, cst.Name)
+                and isinstance(value, cst.Subscript)
+                and isinstance(value.value, cst.Name)
+            ):
+                element_of[node.targets[0].target.value] = value.value.value
+
         def visit_Subscript(self, node: cst.Subscript) -> None:
             if isinstance(node.value, cst.Name):
                 evidence.add(node.value.value)
@@ -305,6 +338,11 @@ def _array_params(
                     evidence.add(node.func.value.value)
 
     Look().visit(func.body)
+    # elements compared with several integer literals (`d == 0`, `d == 1`, ...) are
+    # categories or counts: an integer array, which float32 can only damage
+    for name, literals in int_literals.items():
+        if len(literals) >= 2 or literals - {"0"}:
+            excluded.add(element_of.get(name, name))
     candidates = [p for p in params if p in evidence and p not in excluded]
     if not candidates:
         return [], None

@@ -174,3 +174,29 @@ def test_defaults_and_decorators_are_not_the_functions_to_narrow() -> None:
     assert "1 float64 allocation" in found[0].message
     assert "buf=np.zeros(4)" in new_code and "def keep(n=np.float64(3.0))" in new_code
     assert "tmp = np.zeros(len(x), dtype=np.float32)" in new_code
+
+
+def test_arrays_compared_with_integer_categories_are_not_narrowed() -> None:
+    """`d = dirs[i]; if d == 0 ... elif d == 1` reads an integer array of categories:
+    float32 could only damage it (large ints), so it is no float input to convert."""
+    code = HEADER + (
+        "def walk(dirs, w):\n"
+        "    x = 0\n"
+        "    for s in range(len(dirs)):\n"
+        "        d = dirs[s]\n"
+        "        if d == 0:\n"
+        "            x += 1\n"
+        "        elif d == 1:\n"
+        "            x -= 1\n"
+        "    return x * w[0]\n"
+    )
+    _, found = rewrite(DtypeReductionPass(), code)
+    assert [o for o in found if "`dirs`" in o.message] == []
+    assert any("`w`" in o.message for o in found)  # the float parameter still is
+    # a lone comparison with 0 is common on float data (skip zeros): still converted
+    zero = HEADER + (
+        "def f(x):\n    s = 0.0\n    for i in range(len(x)):\n"
+        "        if x[i] == 0:\n            continue\n        s += 1.0 / x[i]\n    return s\n"
+    )
+    (opp,) = rewrite(DtypeReductionPass(), zero)[1]
+    assert "`x`" in opp.message
