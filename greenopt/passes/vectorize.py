@@ -653,6 +653,8 @@ def _plan_nest(node: cst.For, ctx: _Context) -> _Plan:
     )
     first = lines[0]
     message = f"{what}: `{first}`" if len(first) <= 90 else f"{what}"
+    if len(lines) > 1:  # the message shows the first statement; say the rewrite has more
+        message += f" (+{len(lines) - 1} more statement{'s' if len(lines) > 2 else ''})"
     return _Plan(code=code, kind=kind, message=message, rationale=rationale, unsafe=unsafe)
 
 
