@@ -3,7 +3,7 @@
 ::
 
     greenopt train [--corpus DIR] [--store PATH] [--samples N] [--families ai,fluid]
-                   [--limit N] [--passes vectorize,jit] [--meter NAME] [--out DIR]
+                   [--limit N] [--sizes medium] [--passes vectorize,jit] [--meter NAME] [--out DIR]
                    [--max-other-cpus X] [--retries N] [--remeasure-contended]
                    [--fit-only | --measure-only | --from-table TABLE.json]
 
@@ -182,6 +182,12 @@ def _measure(
 @click.option("--meter", default="auto", show_default=True, help="Energy meter.")
 @click.option("--families", multiple=True, help="Only these families (comma-separated).")
 @click.option("--limit", type=int, default=None, help="At most N kernels per family.")
+@click.option(
+    "--sizes",
+    multiple=True,
+    metavar="LIST",
+    help="Only these workload sizes (comma-separated: small, medium, large).",
+)
 @click.option("--passes", "passes_spec", default=None, help="Passes to generate candidates with.")
 @click.option(
     "--timeout",
@@ -243,6 +249,7 @@ def train(
     meter: str,
     families: tuple[str, ...],
     limit: int | None,
+    sizes: tuple[str, ...],
     passes_spec: str | None,
     timeout_s: float,
     out_dir: str | None,
@@ -284,6 +291,9 @@ def train(
         unknown = sorted(set(wanted) - {k.family for k in kernels})
         if unknown:
             raise InputError(f"unknown or empty families: {', '.join(unknown)}")
+    size_labels = comma_list(sizes)
+    if size_labels:
+        kernels = _only_sizes(kernels, size_labels)
     pass_names = parse_pass_list(passes_spec) if passes_spec else None
     options = CollectOptions(
         meter=meter,
@@ -309,7 +319,9 @@ def train(
         rows = [
             r
             for r in store_rows(store)
-            if r.kernel in keys and r.machine_id == fingerprint.machine_id
+            if r.kernel in keys
+            and r.machine_id == fingerprint.machine_id
+            and (not size_labels or r.size in size_labels)
         ]
         if not any(r.usable for r in rows):
             raise InputError(
@@ -324,6 +336,22 @@ def train(
         store.close()
     _print_fit(document, out)
     return 0
+
+
+def _only_sizes(kernels: list[CorpusKernel], labels: list[str]) -> list[CorpusKernel]:
+    """The kernels with only the workloads of these size labels (a quicker training run:
+    `--sizes medium` measures a third of the comparisons)."""
+    from dataclasses import replace
+
+    known = {w.size for k in kernels for w in k.workloads}
+    unknown = sorted(set(labels) - known)
+    if unknown:
+        raise InputError(
+            f"unknown sizes: {', '.join(unknown)} (the corpus has {', '.join(sorted(known))})"
+        )
+    return [
+        replace(k, workloads=tuple(w for w in k.workloads if w.size in labels)) for k in kernels
+    ]
 
 
 def _refit_table(path: str, out_dir: str | None) -> tuple[dict[str, Any], Path]:

@@ -106,6 +106,7 @@ def test_train_fit_only_from_a_store(tmp_path, monkeypatch, capsys) -> None:
         (["--retries", "-1"], "--retries"),
         (["--max-other-cpus", "-0.5"], "--max-other-cpus"),
         (["--corpus", "/nonexistent/corpus"], "corpus directory not found"),
+        (["--sizes", "huge"], "unknown sizes: huge"),
     ],
 )
 def test_train_bad_input(tmp_path, capsys, args, message) -> None:
@@ -192,6 +193,18 @@ def test_train_end_to_end_measures_resumes_and_fits(tmp_path, capsys) -> None:
     table = json.loads((out / "training_table.json").read_text())
     assert len(table["rows"]) == 12  # sized + unsized view of each measured row
     assert table["machine"]["machine_id"]
+    # a quicker run on one size: only those rows are measured and fitted
+    quick_store, quick_out = tmp_path / "q.sqlite", tmp_path / "q"
+    quick = [*args[:4], str(quick_store), "--out", str(quick_out), *args[7:]]
+    assert main([*quick, "--sizes", "medium"]) == 0
+    assert {r.size for r in store_rows(Store(quick_store))} == {"medium"}
+    table = json.loads((quick_out / "training_table.json").read_text())
+    assert {r["size"] for r in table["rows"]} == {"medium"} and len(table["rows"]) == 4
+    capsys.readouterr()
+    # fitting the full store on one size keeps only that size's rows
+    assert main([*args, "--fit-only", "--sizes", "large"]) == 0
+    table = json.loads((out / "training_table.json").read_text())
+    assert {r["size"] for r in table["rows"]} == {"large"}
 
 
 def _table_with_code(tmp_path):
