@@ -23,7 +23,8 @@ function is converted consistently):
 - array parameters (subscripted or passed to NumPy, never written to, never used as
   an index) are converted once on entry: `x = np.asarray(x, dtype=np.float32)`;
 - results are cast back on exit so callers see the same dtypes: a returned array
-  allocated in the function gets `.astype(np.float64)`, another float result
+  allocated in the function (or a copy of a converted one) gets `.astype(np.float64)`,
+  another float result
   `np.float64(...)`; with `DtypeReductionPass(propagate=True)` results stay float32.
 
 Not converted: parameters that are written to (the caller would not see the
@@ -618,6 +619,7 @@ class DtypeReductionPass(Pass):
                         "random",
                     ):
                         plan.arrays.add(name)
+        _add_derived_arrays(plan, binding, imports)
         plan.tainted = _taint(binding, seeds)
         for ret in _returns(func) if returns is None else returns:
             assert ret.value is not None
@@ -865,6 +867,47 @@ class _Reduce(cst.CSTTransformer):
                 args=[cst.Arg(self._f64())],
             )
         return cst.Call(func=self._f64(), args=[cst.Arg(value.with_changes(lpar=[], rpar=[]))])
+
+
+#: numpy functions that return a new array shaped like their first argument
+_LIKE_ALLOCATORS = frozenset({"empty_like", "zeros_like", "ones_like", "copy"})
+
+
+def _add_derived_arrays(
+    plan: _Plan, binding: dict[str, list[cst.CSTNode]], imports: ImportedNames
+) -> None:
+    """Add to `plan.arrays` the names bound once to a copy of a known array: `w = u.copy()`
+    or `np.empty_like(u)` of a converted parameter or another known array. Their results
+    are cast back with `.astype(np.float64)`; `np.float64(w)` would do in NumPy but not
+    under Numba, which has no `float64(array)`."""
+    known = set(plan.params) | plan.arrays
+    changed = True
+    while changed:
+        changed = False
+        for name, nodes in binding.items():
+            if name in known or len(nodes) != 1 or not isinstance(nodes[0], cst.Assign):
+                continue
+            value = nodes[0].value
+            if not isinstance(value, cst.Call):
+                continue
+            source: cst.BaseExpression | None = None
+            func = value.func
+            if isinstance(func, cst.Attribute) and func.attr.value == "copy" and not value.args:
+                source = func.value
+            else:
+                qualified = imports.qualify(func)
+                if (
+                    qualified is not None
+                    and qualified.removeprefix("numpy.") in _LIKE_ALLOCATORS
+                    and qualified.startswith("numpy.")
+                    and value.args
+                    and all(arg.keyword is None for arg in value.args)
+                ):
+                    source = value.args[0].value
+            if isinstance(source, cst.Name) and source.value in known:
+                plan.arrays.add(name)
+                known.add(name)
+                changed = True
 
 
 def _is_docstring(stmt: cst.CSTNode) -> bool:

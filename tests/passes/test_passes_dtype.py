@@ -200,3 +200,28 @@ def test_arrays_compared_with_integer_categories_are_not_narrowed() -> None:
     )
     (opp,) = rewrite(DtypeReductionPass(), zero)[1]
     assert "`x`" in opp.message
+
+
+def test_copies_of_converted_arrays_are_cast_back_with_astype() -> None:
+    """`w = u.copy()` of a converted parameter is an array: `return w.astype(np.float64)`,
+    not `np.float64(w)` (fine in NumPy, but Numba has no float64(array), so the
+    dtype-reduction + jit combination would not compile)."""
+    import numba
+
+    code = HEADER + (
+        "def smooth(u, sweeps):\n"
+        "    w = u.copy()\n"
+        "    z = np.zeros_like(w)\n"
+        "    for _ in range(sweeps):\n"
+        "        for i in range(1, len(w) - 1):\n"
+        "            z[i] = 0.5 * (w[i - 1] + w[i + 1])\n"
+        "            w[i] = z[i]\n"
+        "    return w, z\n"
+    )
+    new_code, _ = rewrite(DtypeReductionPass(), code)
+    assert "return w.astype(np.float64), z.astype(np.float64)" in new_code
+    u = np.random.default_rng(3).random(64)
+    expected = load(code)["smooth"](u, 3)
+    jitted = numba.njit(load(new_code)["smooth"])(u, 3)
+    for a, b in zip(expected, jitted, strict=True):
+        assert b.dtype == np.float64 and np.allclose(a, b, rtol=1e-5)
