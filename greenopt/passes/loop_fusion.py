@@ -660,34 +660,15 @@ def _scalar_start(
     if all(_is_scalar(o, scalars, imports) for o in operands):
         return True
     named_scalar = any(isinstance(o, cst.Name) and o.value in scalars for o in operands)
-    array_operand = any(
-        isinstance(sub, cst.Name) and sub.value in arrays
-        for o in operands
-        for sub in ([o] if isinstance(o, cst.Name) else _names_of(o))
-    )
+    array_operand = any(names_in(o) & arrays for o in operands)
     return named_scalar and not array_operand
-
-
-def _names_of(expr: cst.CSTNode) -> list[cst.Name]:
-    """Every `Name` node inside `expr`."""
-    out: list[cst.Name] = []
-
-    class Collect(FastVisitor):
-        def visit_Name(self, node: cst.Name) -> None:
-            out.append(node)
-
-    Collect().visit(expr)
-    return out
 
 
 def _operation(expr: cst.BaseExpression, temp: str, imports: ImportedNames) -> bool:
     """True if `expr` is one elementwise operation with `temp` as a direct operand."""
-    if isinstance(expr, cst.BinaryOperation) and type(expr.operator) in UFUNC_OF_OPERATOR:
-        operands = (expr.left, expr.right)
-    elif _ufunc_call(expr, imports) is not None:
-        operands = tuple(arg.value for arg in expr.args)  # type: ignore[union-attr]
-    else:
+    if isinstance(expr, cst.BinaryOperation) and type(expr.operator) not in UFUNC_OF_OPERATOR:
         return False
+    operands = _operands(expr, imports)
     direct = [o for o in operands if isinstance(o, cst.Name) and o.value == temp]
     return len(direct) == 1
 
