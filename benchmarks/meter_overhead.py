@@ -1,12 +1,14 @@
 """Meter read overhead and A/A noise on this machine.
 
     .venv/bin/python benchmarks/meter_overhead.py [--json PATH] [--samples N] [--min-sample-s S]
+                                                  [--meter NAME]
 
 For every meter (estimate, rapl, perf, pyrapl, nvml) that works here: the mean wall
 time of an empty ``start()``/``stop()`` pair, that overhead as a fraction of the
 meter's default sample length, and the energy it reports for the empty interval.
 Then A/A comparisons (the same workload as A and B, interleaved, through the real
-child-process runner; a single-threaded Python loop and a NumPy/BLAS workload) with the best available meter: the ratio, its 95%
+child-process runner; a single-threaded Python loop and a NumPy/BLAS workload) with
+``--meter`` (default ``auto``, the best CPU meter available): the ratio, its 95%
 CI and the noise floor ``max(|1-lo|, |hi-1|)`` that `greenopt rewrite` uses as ε.
 Figures are printed and, with ``--json``, written as JSON. Nothing here asserts a
 speed: the numbers describe this machine at this moment.
@@ -34,8 +36,9 @@ from greenopt.measure.statistics import noise_floor
 from greenopt.measure.workload import Workload
 
 METERS = ("estimate", "rapl", "perf", "pyrapl", "nvml")
-#: start/stop pairs timed per meter (perf starts a process per interval: few pairs)
-PAIRS = {"perf": 3}
+#: start/stop pairs timed per meter (perf starts a process per interval, nvml waits for
+#: its counter's steps: few pairs)
+PAIRS = {"perf": 3, "nvml": 5}
 DEFAULT_PAIRS = 300
 
 #: A/A workloads: a single-threaded interpreted loop, and NumPy with a (multi-threaded) BLAS call.
@@ -71,7 +74,7 @@ def meter_overhead(name: str) -> dict[str, Any]:
     finally:
         meter.close()
     mean_s = statistics.fmean(durations)
-    sample_s = HARDWARE_MIN_SAMPLE_S if meter.info.measured else ESTIMATE_MIN_SAMPLE_S
+    sample_s = HARDWARE_MIN_SAMPLE_S if meter.info.reads_hardware() else ESTIMATE_MIN_SAMPLE_S
     return {
         "meter": meter.info.name,
         "available": True,
@@ -84,12 +87,14 @@ def meter_overhead(name: str) -> dict[str, Any]:
     }
 
 
-def aa_run(workload: Workload, samples: int, min_sample_s: float | None) -> dict[str, Any]:
-    """An A/A comparison of `workload` through the runner with the best meter available."""
+def aa_run(
+    workload: Workload, samples: int, min_sample_s: float | None, meter: str = "auto"
+) -> dict[str, Any]:
+    """An A/A comparison of `workload` through the runner with `meter`."""
     announced: list[str] = []
     options = RunOptions(samples=samples, min_sample_s=min_sample_s)
     t0 = time.perf_counter()
-    c = compare(workload, workload, "auto", options, announce=announced.append)
+    c = compare(workload, workload, meter, options, announce=announced.append)
     wall = time.perf_counter() - t0
     return {
         "workload": workload.label,
@@ -119,6 +124,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--min-sample-s", type=float, default=None, help="A/A sample length (default per meter)"
     )
+    parser.add_argument(
+        "--meter", default="auto", help="meter of the A/A comparisons (default auto)"
+    )
     args = parser.parse_args(argv)
 
     overheads = [meter_overhead(name) for name in METERS]
@@ -138,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     runs = []
     for workload in AA_WORKLOADS.values():
-        aa = aa_run(workload, args.samples, args.min_sample_s)
+        aa = aa_run(workload, args.samples, args.min_sample_s, args.meter)
         runs.append(aa)
         kind = "measured" if aa["meter"]["measured"] else "estimated"
         lo, hi = aa["energy_ratio_ci95"]

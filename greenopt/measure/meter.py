@@ -9,8 +9,10 @@ hardware counter or estimated from CPU time.
 `get_meter` is the only way to build one. An unknown name is an `InputError`; a meter
 that is unavailable or unreadable is a `MeterError`, and an explicitly requested meter
 never falls back to another one. Only ``auto`` tries meters in order (rapl, perf,
-estimate; nvml added on top of the CPU meter when a GPU is present) and announces
-every fallback and its reason through `announce`.
+estimate) and announces every fallback and its reason through `announce`. GPU energy
+is counted only when asked for (``nvml``): on a GPU machine running CPU code it is the
+idle GPU's power times the run time, which on an H200 is 10-30x a single-threaded
+kernel's CPU energy and would turn every energy ratio into a time ratio.
 """
 
 from __future__ import annotations
@@ -38,6 +40,10 @@ class MeterInfo:
     def label(self) -> str:
         """Human label such as ``rapl (measured)`` or ``estimate (estimated)``."""
         return f"{self.name} ({'measured' if self.measured else 'estimated'})"
+
+    def reads_hardware(self) -> bool:
+        """Whether any part reads a hardware counter (``nvml+estimate`` does, though estimated)."""
+        return self.measured or any(part != "estimate" for part in self.name.split("+"))
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready form: ``{"name", "measured", "domains"}``."""
@@ -160,6 +166,17 @@ def _build_nvml() -> Meter:
     return NvmlMeter()
 
 
+def _gpu_readable() -> bool:
+    """Whether NVML reports a GPU energy counter, without learning its update period."""
+    from greenopt.measure.nvml import NvmlMeter
+
+    try:
+        NvmlMeter(align=False).close()
+    except MeterError:
+        return False
+    return True
+
+
 def _first_cpu_meter(announce: Callable[[str], None] | None) -> Meter:
     """The first of `AUTO_CPU_ORDER` that works; each failure is announced."""
     failures: list[str] = []
@@ -180,8 +197,8 @@ def _first_cpu_meter(announce: Callable[[str], None] | None) -> Meter:
 def get_meter(name: str = "auto", announce: Callable[[str], None] | None = None) -> Meter:
     """Build the meter called `name`.
 
-    ``auto``: the first of rapl, perf and estimate that works, with NVML GPU energy
-    added when a GPU is readable; every fallback is announced with its reason.
+    ``auto``: the first of rapl, perf and estimate that works; every fallback is
+    announced with its reason, and so is a readable GPU whose energy is left out.
     ``nvml``: NVML GPU energy plus the first CPU meter that works (never GPU alone).
     ``nvml+rapl`` etc.: exactly those meters. Any other explicit name: exactly that
     meter or a `MeterError` (never a silent fallback).
@@ -191,13 +208,12 @@ def get_meter(name: str = "auto", announce: Callable[[str], None] | None = None)
     name = name.strip().lower()
     if name == "auto":
         cpu = _first_cpu_meter(announce)
-        try:
-            gpu = _build_nvml()
-        except MeterError:
-            return cpu
-        if announce is not None:
-            announce(f"adding GPU energy: {gpu.info.label()}")
-        return CompositeMeter([gpu, cpu])
+        if announce is not None and _gpu_readable():
+            announce(
+                "an NVIDIA GPU is readable; its energy is not counted "
+                "(use --meter nvml when the code runs on the GPU)"
+            )
+        return cpu
     if name == "nvml":
         gpu = _build_nvml()
         try:

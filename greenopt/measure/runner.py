@@ -56,8 +56,9 @@ __all__ = [
     "resolve_meter",
 ]
 
-#: Default sample length for meters that count hardware energy (RAPL updates ~1 ms, but
-#: short samples are dominated by read jitter and counter granularity).
+#: Default sample length for meters that count hardware energy, alone or beside the
+#: estimate (RAPL updates ~1 ms, NVML far less often; short samples are dominated by
+#: read jitter and counter granularity).
 HARDWARE_MIN_SAMPLE_S = 1.0
 #: Default sample length for the estimate meter (CPU time has µs resolution).
 ESTIMATE_MIN_SAMPLE_S = 0.2
@@ -112,7 +113,7 @@ class RunOptions:
         """The minimum sample length for `meter`."""
         if self.min_sample_s is not None:
             return float(self.min_sample_s)
-        return HARDWARE_MIN_SAMPLE_S if meter.measured else ESTIMATE_MIN_SAMPLE_S
+        return HARDWARE_MIN_SAMPLE_S if meter.reads_hardware() else ESTIMATE_MIN_SAMPLE_S
 
 
 def resolve_meter(name: str, announce: Callable[[str], None] | None = None) -> MeterInfo:

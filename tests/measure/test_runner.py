@@ -9,6 +9,8 @@ import pytest
 
 from greenopt.errors import InputError, WorkloadError
 from greenopt.measure.runner import (
+    ESTIMATE_MIN_SAMPLE_S,
+    HARDWARE_MIN_SAMPLE_S,
     ChildCrashed,
     ChildOutOfMemory,
     ChildTimeout,
@@ -263,3 +265,17 @@ def test_address_space_limit_allows_per_cpu_thread_reservations() -> None:
 
     assert address_space_limit(1024, cpus=2) == (1024 + 2 * THREAD_ALLOWANCE_MB) * 2**20
     assert address_space_limit(1024, cpus=128) > 128 * 64 * 2**20  # 128 malloc arenas fit
+
+
+def test_any_hardware_counter_gets_the_hardware_sample_length() -> None:
+    from greenopt.measure.meter import MeterInfo
+
+    options = RunOptions()
+    estimate = MeterInfo("estimate", False, ("cpu",))
+    gpu_beside_estimate = MeterInfo("nvml+estimate", False, ("gpu-0", "cpu"))
+    rapl = MeterInfo("rapl", True, ("package-0",))
+    assert options.sample_seconds(estimate) == ESTIMATE_MIN_SAMPLE_S
+    # the GPU counter updates far less often than CPU time: its samples must be long
+    assert options.sample_seconds(gpu_beside_estimate) == HARDWARE_MIN_SAMPLE_S
+    assert options.sample_seconds(rapl) == HARDWARE_MIN_SAMPLE_S
+    assert RunOptions(min_sample_s=0.3).sample_seconds(gpu_beside_estimate) == 0.3
