@@ -156,11 +156,13 @@ def run_phase(
     """Run `work` for SETTLE_S, then meter and poll power over `seconds` more of it."""
     with PowerPoller(nvml, handles) as poller:
         work(SETTLE_S)
-        t0 = time.perf_counter()
+        # the meter's interval runs from start()'s return to stop()'s call: an aligned
+        # meter waits for a counter step inside both calls, outside the interval
         meter.start()
+        t0 = time.perf_counter()
         work(seconds)
-        reading = meter.stop()
         t1 = time.perf_counter()
+        reading = meter.stop()
         time.sleep(2 * POLL_S)  # one more sample past the window's end
     counter_j = sum(reading.joules.values())
     integrated_j = integrate(poller.trace, t0, t1)
