@@ -30,7 +30,9 @@ function is converted consistently):
 Not converted: parameters that are written to (the caller would not see the
 writes), calls in decorators and parameter defaults (they run once, when the `def`
 runs, and their arrays are shared with every caller), arrays whose elements are
-compared with integer literals (categories, counts), index arrays, module-level
+compared with integer literals (categories, counts), values that are rounded to an
+integer (`int(x[i] * nb)`, `np.floor`, `//`, `.astype(np.uint8)`: float32 can move a
+value across the integer boundary, a whole bin or grey level), index arrays, module-level
 globals (a float64 global read in the function still widens the arithmetic where it
 appears), integer arrays. Integer narrowing is not done at all: it needs a proven
 value range, which a static pass does not have.
@@ -483,6 +485,88 @@ def _float_names(expr: cst.CSTNode) -> set[str]:
     return found
 
 
+#: Calls whose result is their float argument rounded to an integer value.
+_ROUNDING_BUILTINS = frozenset({"int", "round"})
+_ROUNDING_QUALIFIED = frozenset(
+    {"math.floor", "math.ceil", "math.trunc"}
+    | {
+        f"numpy.{name}"
+        for name in ("floor", "ceil", "trunc", "rint", "round", "around", "fix", "digitize")
+    }
+)
+
+
+def _int_dtype(expr: cst.BaseExpression, imports: ImportedNames) -> bool:
+    """`int`, `np.int32`, `np.uint8`, `"int64"`...: an integer dtype argument."""
+    if isinstance(expr, cst.Name) and expr.value == "int":
+        return True
+    if isinstance(expr, cst.SimpleString):
+        return expr.evaluated_value.lstrip("<>=").startswith(("int", "uint", "i", "u"))
+    qualified = imports.qualify(expr)
+    return qualified is not None and qualified.startswith(("numpy.int", "numpy.uint"))
+
+
+def _rounded_values(func: cst.FunctionDef, imports: ImportedNames) -> list[cst.BaseExpression]:
+    """Expressions of `func`'s body whose value is rounded to an integer: arguments of
+    `int`, `round`, `math.floor`/`ceil`/`trunc`, `np.floor`/`ceil`/`trunc`/`rint`/
+    `round`/`digitize`, operands of `//`, receivers of `.astype(<integer dtype>)`."""
+    found: list[cst.BaseExpression] = []
+
+    class Look(FastVisitor):
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+            return node is func
+
+        def visit_Call(self, node: cst.Call) -> None:
+            f = node.func
+            if isinstance(f, cst.Name) and f.value in _ROUNDING_BUILTINS:
+                found.extend(a.value for a in node.args[:1])
+            elif imports.qualify(f) in _ROUNDING_QUALIFIED:
+                found.extend(a.value for a in node.args[:1])
+            elif (
+                isinstance(f, cst.Attribute)
+                and f.attr.value == "astype"
+                and node.args
+                and _int_dtype(node.args[0].value, imports)
+            ):
+                found.append(f.value)
+
+        def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
+            if isinstance(node.operator, cst.FloorDivide):
+                found.extend((node.left, node.right))
+
+        def visit_AugAssign(self, node: cst.AugAssign) -> None:
+            if isinstance(node.operator, cst.FloorDivideAssign):
+                found.extend((node.target, node.value))
+
+    Look().visit(func.body)
+    return found
+
+
+def _drop_rounded_seeds(
+    plan: _Plan,
+    binding: dict[str, list[cst.CSTNode]],
+    seeds: set[str],
+    rounded: list[cst.BaseExpression],
+) -> set[str]:
+    """Take out of `plan` every parameter and float64 call whose values reach a rounding.
+
+    Returns the seeds left. A call inside a rounded expression goes too.
+    """
+    read = set().union(*(_float_names(e) for e in rounded))
+    dropped = {seed for seed in seeds if _taint(binding, {seed}) & read}
+    call_ids = {id(c) for c in plan.calls}
+    gone: set[int] = set()
+    for expr in (
+        *rounded,
+        *(n.value for seed in dropped for n in binding.get(seed, ()) if isinstance(n, cst.Assign)),
+    ):
+        gone |= _ids_within(expr, call_ids)
+    plan.params = [p for p in plan.params if p not in dropped]
+    plan.calls = [c for c in plan.calls if id(c) not in gone]
+    plan.arrays -= dropped
+    return seeds - dropped
+
+
 class DtypeReductionPass(Pass):
     """float64 -> float32 inside a function (see the module docstring).
 
@@ -619,6 +703,11 @@ class DtypeReductionPass(Pass):
                         "random",
                     ):
                         plan.arrays.add(name)
+        rounded = _rounded_values(func, imports)
+        if rounded:
+            seeds = _drop_rounded_seeds(plan, binding, seeds, rounded)
+            if plan.empty:
+                return plan
         _add_derived_arrays(plan, binding, imports)
         plan.tainted = _taint(binding, seeds)
         for ret in _returns(func) if returns is None else returns:
@@ -739,6 +828,14 @@ def _has_loops(func: cst.FunctionDef) -> bool:
             return False
 
     Look().visit(func)
+    return found
+
+
+def _ids_within(expr: cst.CSTNode, targets: set[int]) -> set[int]:
+    """The ids in `targets` of `expr` and the nodes inside it."""
+    found = {id(expr)} & targets
+    for child in ordered_children(expr):
+        found |= _ids_within(child, targets)
     return found
 
 

@@ -225,3 +225,42 @@ def test_copies_of_converted_arrays_are_cast_back_with_astype() -> None:
     jitted = numba.njit(load(new_code)["smooth"])(u, 3)
     for a, b in zip(expected, jitted, strict=True):
         assert b.dtype == np.float64 and np.allclose(a, b, rtol=1e-5)
+
+
+ROUNDED = {
+    "int() of an element": (
+        "def hist(x, nb):\n    h = np.zeros(nb)\n    for i in range(len(x)):\n"
+        "        b = int(x[i] * nb)\n        h[b] += 1\n    return h\n"
+    ),
+    "np.floor": "def bins(x, w):\n    return np.floor(x / w)\n",
+    "through a local": (
+        "import math\n\ndef f(x):\n    s = 0\n    for i in range(len(x)):\n"
+        "        t = x[i] * 3.0\n        s += math.floor(t)\n    return s\n"
+    ),
+    "astype(uint8)": "def to_u8(img):\n    return np.clip(img * 255, 0, 255).astype(np.uint8)\n",
+    "floor division": "def cells(n):\n    y = np.linspace(0.0, 1.0, n)\n    return (y * 10) // 1\n",
+    "astype('int32')": "def g(x):\n    return (x * 7).astype('int32')\n",
+}
+
+
+@pytest.mark.parametrize("code", ROUNDED.values(), ids=ROUNDED.keys())
+def test_values_rounded_to_integers_are_not_narrowed(code: str) -> None:
+    """float32 moves a value across an integer boundary (a whole bin, a grey level):
+    nothing whose values reach `int()`, `floor`, `//` or an integer cast is narrowed."""
+    _, found = rewrite(DtypeReductionPass(), HEADER + code)
+    assert all("`x`" not in o.message and "`img`" not in o.message for o in found)
+    if "hist" not in code:
+        assert found == []
+
+
+def test_only_the_rounded_values_are_left_in_float64() -> None:
+    code = HEADER + (
+        "def hist(x, nb):\n    w = np.ones(len(x))\n    h = np.zeros(nb)\n"
+        "    for i in range(len(x)):\n        h[int(x[i] * nb)] += w[i]\n    return h\n"
+    )
+    new, (opp,) = rewrite(DtypeReductionPass(), code)
+    # the bin index is computed from x, which stays float64; the weights and counts narrow
+    assert "inputs" not in opp.message and "2 float64 allocation" in opp.message
+    assert "np.asarray(x" not in new and "np.ones(len(x), dtype=np.float32)" in new
+    h = load(new)["hist"](np.array([0.1, 0.5, 0.99]), 4)
+    assert h.dtype == np.float64 and list(h) == [1.0, 0.0, 1.0, 1.0]
