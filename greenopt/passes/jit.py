@@ -95,6 +95,13 @@ UNSUPPORTED_BUILTINS = frozenset(
         "help",
     }
 )
+#: methods of NumPy ufuncs (`np.add.reduce`, `np.fmax.reduce`, `np.add.at`): none
+#: compiles in nopython mode (Numba 0.68 types the ufunc, not its methods)
+UFUNC_METHODS = frozenset({"reduce", "accumulate", "reduceat", "outer", "at"})
+#: NumPy submodules, whose functions may share a name with a ufunc method
+_NUMPY_SUBMODULES = frozenset(
+    {"random", "linalg", "fft", "ma", "char", "polynomial", "lib", "testing", "emath", "rec"}
+)
 VARIANTS = ("plain", "parallel", "fastmath")
 _CODES_BY_VARIANT = {"plain": "GO401", "parallel": "GO402", "fastmath": "GO403"}
 
@@ -200,9 +207,18 @@ class _Prescreen(FastVisitor):
     def visit_Call(self, node: cst.Call) -> None:
         qualified = self.imports.qualify(node.func)
         if qualified is not None:
-            root = qualified.split(".")[0]
-            if root not in NUMBA_MODULES:
+            parts = qualified.split(".")
+            if parts[0] not in NUMBA_MODULES:
                 self.problems.append(f"calls `{qualified}`, which Numba cannot compile")
+            elif (
+                parts[0] == "numpy"
+                and len(parts) == 3
+                and parts[2] in UFUNC_METHODS
+                and parts[1] not in _NUMPY_SUBMODULES
+            ):
+                self.problems.append(
+                    f"calls the ufunc method `{qualified}` (unsupported in nopython mode)"
+                )
             return
         if isinstance(node.func, cst.Name):
             name = node.func.value

@@ -164,6 +164,56 @@ def test_reasons_for_not_jitting_are_reported() -> None:
     assert "with" in by_function["uses_with"].message
 
 
+def test_ufunc_methods_are_not_jitted_but_submodule_functions_are() -> None:
+    """`np.fmax.reduce` (what vectorize writes for a max loop) fails Numba's typing:
+    vectorize + jit would be a candidate that can never compile."""
+    code = (
+        "import numpy as np\n\n\n"
+        "def rowmax(a):\n"
+        "    out = np.zeros(a.shape[0])\n"
+        "    for i in range(a.shape[0]):\n"
+        "        out[i] = np.fmax.reduce(a[i, :], axis=None)\n"
+        "    return out\n\n\n"
+        "def scatter(a, idx):\n"
+        "    for i in range(len(idx)):\n"
+        "        np.add.at(a, idx[i], 1.0)\n\n\n"
+        "def noisy(a):\n"
+        "    for i in range(len(a)):\n"
+        "        a[i] += np.random.normal(0.0, 1.0)\n"
+    )
+    by_function = {o.site.function: o for o in jit_find(code)}
+    for name, method in (("rowmax", "numpy.fmax.reduce"), ("scatter", "numpy.add.at")):
+        assert by_function[name].code == "GO490" and method in by_function[name].message
+    assert by_function["noisy"].code != "GO490"
+
+
+def test_vectorised_max_loop_is_not_offered_to_jit_after_vectorize() -> None:
+    import numba
+
+    from greenopt.passes.vectorize import VectorizePass
+
+    code = (
+        "import numpy as np\n\n\n"
+        "def rowmax(a):\n"
+        "    n, k = a.shape\n"
+        "    out = np.zeros(n)\n"
+        "    for i in range(n):\n"
+        "        m = a[i, 0]\n"
+        "        for j in range(1, k):\n"
+        "            if a[i, j] > m:\n"
+        "                m = a[i, j]\n"
+        "        out[i] = m\n"
+        "    return out\n"
+    )
+    vectorised, _ = rewrite(VectorizePass(), code)
+    assert ".reduce(" in vectorised
+    namespace: dict = {}
+    exec(compile(vectorised, "<vectorised>", "exec"), namespace)
+    with pytest.raises(numba.core.errors.TypingError):
+        numba.njit(namespace["rowmax"])(np.ones((2, 3)))
+    assert {o.code for o in jit_find(vectorised)} == {"GO490"}
+
+
 def test_helpers_are_jitted_with_the_function_or_it_is_dropped() -> None:
     code = (
         "def sq(v):\n    return v * v\n\n\n"
