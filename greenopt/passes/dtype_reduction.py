@@ -973,38 +973,69 @@ _LIKE_ALLOCATORS = frozenset({"empty_like", "zeros_like", "ones_like", "copy"})
 def _add_derived_arrays(
     plan: _Plan, binding: dict[str, list[cst.CSTNode]], imports: ImportedNames
 ) -> None:
-    """Add to `plan.arrays` the names bound once to a copy of a known array: `w = u.copy()`
-    or `np.empty_like(u)` of a converted parameter or another known array. Their results
-    are cast back with `.astype(np.float64)`; `np.float64(w)` would do in NumPy but not
-    under Numba, which has no `float64(array)`."""
+    """Add to `plan.arrays` the names that only ever hold copies of known arrays:
+    `w = u.copy()` or `np.empty_like(u)` of a converted parameter or another known
+    array, also when rebound to such a copy or to another such name (`cur = u.copy()`,
+    then `nxt = cur.copy(); cur = nxt` in a time loop). Their results are cast back
+    with `.astype(np.float64)`; `np.float64(w)` would do in NumPy but not under Numba,
+    which has no `float64(array)`."""
     known = set(plan.params) | plan.arrays
+
+    def source_of(value: cst.BaseExpression) -> str | None:
+        """The array name a copy (or a plain rebinding) takes its values from."""
+        if isinstance(value, cst.Name):
+            return value.value
+        if not isinstance(value, cst.Call):
+            return None
+        func = value.func
+        source: cst.BaseExpression | None = None
+        if isinstance(func, cst.Attribute) and func.attr.value == "copy" and not value.args:
+            source = func.value
+        else:
+            qualified = imports.qualify(func)
+            if (
+                qualified is not None
+                and qualified.startswith("numpy.")
+                and qualified.removeprefix("numpy.") in _LIKE_ALLOCATORS
+                and value.args
+                and all(arg.keyword is None for arg in value.args)
+            ):
+                source = value.args[0].value
+        return source.value if isinstance(source, cst.Name) else None
+
+    # every binding an assignment from a copy (or a name); augmented assignments keep
+    # an array an array
+    sources: dict[str, list[str]] = {}
+    for name, nodes in binding.items():
+        if name in known:
+            continue
+        found: list[str] = []
+        for node in nodes:
+            if isinstance(node, cst.AugAssign):
+                continue
+            src = source_of(node.value) if isinstance(node, cst.Assign) else None
+            if src is None or not isinstance(node, cst.Assign) or len(node.targets) != 1:
+                found = []
+                break
+            found.append(src)
+        if found:
+            sources[name] = found
+    # the largest set whose members copy only known arrays or each other
+    derived = set(sources)
     changed = True
     while changed:
         changed = False
-        for name, nodes in binding.items():
-            if name in known or len(nodes) != 1 or not isinstance(nodes[0], cst.Assign):
-                continue
-            value = nodes[0].value
-            if not isinstance(value, cst.Call):
-                continue
-            source: cst.BaseExpression | None = None
-            func = value.func
-            if isinstance(func, cst.Attribute) and func.attr.value == "copy" and not value.args:
-                source = func.value
-            else:
-                qualified = imports.qualify(func)
-                if (
-                    qualified is not None
-                    and qualified.removeprefix("numpy.") in _LIKE_ALLOCATORS
-                    and qualified.startswith("numpy.")
-                    and value.args
-                    and all(arg.keyword is None for arg in value.args)
-                ):
-                    source = value.args[0].value
-            if isinstance(source, cst.Name) and source.value in known:
-                plan.arrays.add(name)
-                known.add(name)
+        for name in list(derived):
+            if not all(src in known or src in derived for src in sources[name]):
+                derived.discard(name)
                 changed = True
+    # a cycle of names that never reaches a known array holds nothing known
+    reached = set()
+    frontier = {n for n in derived if any(src in known for src in sources[n])}
+    while frontier:
+        reached |= frontier
+        frontier = {n for n in derived - reached if any(src in reached for src in sources[n])}
+    plan.arrays |= reached
 
 
 def _is_docstring(stmt: cst.CSTNode) -> bool:

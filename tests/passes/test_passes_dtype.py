@@ -227,6 +227,33 @@ def test_copies_of_converted_arrays_are_cast_back_with_astype() -> None:
         assert b.dtype == np.float64 and np.allclose(a, b, rtol=1e-5)
 
 
+def test_arrays_rebound_to_copies_in_a_time_loop_are_cast_back_with_astype() -> None:
+    """`cur = u.copy()`, then `nxt = cur.copy(); ...; cur = nxt` every step: `cur` only
+    ever holds copies of the converted input, so it is an array and Numba compiles the
+    cast back. A name that is sometimes a scalar is not."""
+    import numba
+
+    code = HEADER + (
+        "def heat(u, alpha, steps):\n"
+        "    cur = u.copy()\n"
+        "    for _ in range(steps):\n"
+        "        nxt = cur.copy()\n"
+        "        for i in range(1, len(u) - 1):\n"
+        "            nxt[i] = cur[i] + alpha * (cur[i - 1] - 2.0 * cur[i] + cur[i + 1])\n"
+        "        cur = nxt\n"
+        "    return cur\n"
+    )
+    new_code, _ = rewrite(DtypeReductionPass(), code)
+    assert "return cur.astype(np.float64)" in new_code
+    u = np.random.default_rng(4).random(40)
+    got = numba.njit(load(new_code)["heat"])(u, 0.2, 5)
+    assert got.dtype == np.float64 and np.allclose(got, load(code)["heat"](u, 0.2, 5), rtol=1e-5)
+    mixed = HEADER + (
+        "def f(u, flag):\n    r = u.copy()\n    if flag:\n        r = u[0] * 2.0\n    return r\n"
+    )
+    assert "np.float64(r)" in rewrite(DtypeReductionPass(), mixed)[0]
+
+
 ROUNDED = {
     "int() of an element": (
         "def hist(x, nb):\n    h = np.zeros(nb)\n    for i in range(len(x)):\n"
