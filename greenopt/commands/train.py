@@ -72,6 +72,16 @@ def shard_warning(shards: int, cpus: int) -> str | None:
     )
 
 
+def _current_candidates(
+    kernels: list[CorpusKernel], passes_spec: list[str] | None
+) -> set[tuple[str, str]]:
+    """(kernel key, candidate hash) of every candidate the passes generate today."""
+    from greenopt.models.collect import load_passes, plan
+
+    passes, _ = load_passes(passes_spec)
+    return {(t.kernel.key, t.candidate_hash) for t in plan(kernels, passes).tasks}
+
+
 def _measure(
     kernels: list[CorpusKernel],
     store: Store,
@@ -79,8 +89,9 @@ def _measure(
     passes_spec: list[str] | None,
     quiet: bool,
     shard: tuple[int, int],
-) -> list[str]:
-    """Plan and measure (this shard's candidates); returns notes for the table."""
+) -> tuple[list[str], set[tuple[str, str]]]:
+    """Plan and measure (this shard's candidates); returns notes for the table and the
+    (kernel key, candidate hash) of every candidate planned."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -147,7 +158,7 @@ def _measure(
             f"{contended} stayed above {options.max_other_cpus:g} other CPUs and are recorded "
             "with that load (training-row column other_cpus)"
         )
-    return notes + the_plan.notes
+    return notes + the_plan.notes, {(t.kernel.key, t.candidate_hash) for t in the_plan.tasks}
 
 
 @click.command(help="Measure the corpus and fit the energy cost model.")
@@ -308,9 +319,13 @@ def train(
     try:
         notes: list[str] = []
         if not fit_only:
-            notes = _measure(kernels, store, options, pass_names, quiet, _parse_shard(shard))
+            notes, current = _measure(
+                kernels, store, options, pass_names, quiet, _parse_shard(shard)
+            )
         if measure_only:
             return 0
+        if fit_only:
+            current = _current_candidates(kernels, pass_names)
         from greenopt.measure.machine import machine_fingerprint
         from greenopt.models.training import build_model, make_table, save_model
 
@@ -323,6 +338,14 @@ def train(
             and r.machine_id == fingerprint.machine_id
             and (not size_labels or r.size in size_labels)
         ]
+        # rows of candidates the passes no longer generate (a pass changed since they
+        # were measured) describe rewrites greenopt does not make: not trained on
+        stale = sum(1 for r in rows if (r.kernel, r.candidate) not in current)
+        if stale:
+            rows = [r for r in rows if (r.kernel, r.candidate) in current]
+            notes.append(
+                f"{stale} stored rows of candidates the passes no longer generate were left out"
+            )
         if not any(r.usable for r in rows):
             raise InputError(
                 "no measured training rows for this corpus on this machine; run without --fit-only"

@@ -76,11 +76,26 @@ def test_train_fit_only_from_a_store(tmp_path, monkeypatch, capsys) -> None:
         by_family.setdefault(k.family, []).append(k)
     store_path = tmp_path / "store.sqlite"
     store = Store(store_path)
+    from greenopt.models.collect import load_passes, plan
+
+    hashes: dict[str, list[str]] = {}
+    for task in plan(kernels, load_passes()[0]).tasks:
+        hashes.setdefault(task.kernel.key, []).append(task.candidate_hash)
+    recorded = 0
     for row in table.rows:
         kernel = by_family[row.family][int(row.kernel[-1])]
         row.kernel, row.machine_id = kernel.key, machine
-        record_row(store, row)
-    assert len(store_rows(store)) == len(table.rows)
+        # each synthetic candidate stands for one the passes really generate
+        c = int(row.candidate[1:])
+        if c < len(hashes[kernel.key]):
+            row.candidate = hashes[kernel.key][c]
+            record_row(store, row)
+            recorded += 1
+    # and one row of a candidate no pass generates any more (a pass changed since)
+    stale = table.rows[0]
+    stale.candidate = "0123456789ab"
+    record_row(store, stale)
+    assert len(store_rows(store)) == recorded + 1
     store.close()
     out = tmp_path / "out"
     rc = main(
@@ -92,6 +107,9 @@ def test_train_fit_only_from_a_store(tmp_path, monkeypatch, capsys) -> None:
         "training_table.csv",
         "cost_model.json",
     }
+    exported = json.loads((out / "training_table.json").read_text())
+    assert "0123456789ab" not in {r["candidate"] for r in exported["rows"]}
+    assert any("1 stored rows of candidates" in n for n in exported["notes"])
     doc = json.loads((out / "cost_model.json").read_text())
     assert doc["format"] == "greenopt-cost-model" and doc["cv"]["cv"] == "GroupKFold"
     assert doc["training"]["meters"] == ["estimate"] and doc["training"]["measured"] is False
