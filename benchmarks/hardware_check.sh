@@ -13,7 +13,7 @@
 set -u
 out=${1:?usage: bash benchmarks/hardware_check.sh OUTDIR}
 py=${PYTHON:-python3}
-mkdir -p "$out"
+mkdir -p "$out" && out=$(cd "$out" && pwd) || exit 2
 cd "$(dirname "$0")/.." || exit 2
 
 {
