@@ -11,8 +11,8 @@ that is unavailable or unreadable is a `MeterError`, and an explicitly requested
 never falls back to another one. Only ``auto`` tries meters in order (rapl, perf,
 estimate) and announces every fallback and its reason through `announce`. GPU energy
 is counted only when asked for (``nvml``): on a GPU machine running CPU code it is the
-idle GPU's power times the run time, which on an H200 is 10-30x a single-threaded
-kernel's CPU energy and would turn every energy ratio into a time ratio.
+idle GPU's power times the run time (84-125 W on an H200, 25-35x the 3.5 W per busy
+thread the estimate charges), which would turn every energy ratio into a time ratio.
 """
 
 from __future__ import annotations

@@ -71,7 +71,7 @@ class NvmlMeter(Meter):
             name="nvml", measured=True, domains=tuple(f"gpu-{i}" for i in range(len(self._handles)))
         )
         self._start_mj: list[int] = []
-        self._start_scale: list[float] = []
+        self._start_tick: list[float] = []
         self._t0 = 0.0
         self.periods: list[float | None] = self._learn_periods() if self.align else []
 
