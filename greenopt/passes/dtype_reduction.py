@@ -132,6 +132,7 @@ class _Plan:
     returns: list[cst.Return] = field(default_factory=list)  # returns to cast back
     arrays: set[str] = field(default_factory=set)  # names known to be arrays here
     tainted: set[str] = field(default_factory=set)  # names that may hold float32 results
+    ranks: dict[str, int] = field(default_factory=dict)  # known ndim of names in `arrays`
 
     @property
     def empty(self) -> bool:
@@ -709,6 +710,7 @@ class DtypeReductionPass(Pass):
             if plan.empty:
                 return plan
         _add_derived_arrays(plan, binding, imports)
+        plan.ranks = _array_ranks(plan, binding, imports)
         plan.tainted = _taint(binding, seeds)
         for ret in _returns(func) if returns is None else returns:
             assert ret.value is not None
@@ -958,7 +960,9 @@ class _Reduce(cst.CSTTransformer):
         return updated.with_changes(value=self._cast_back(value, plan))
 
     def _cast_back(self, value: cst.BaseExpression, plan: _Plan) -> cst.BaseExpression:
-        if isinstance(value, cst.Name) and value.value in plan.arrays:
+        if _is_array(value, plan):
+            if not isinstance(value, (cst.Name, cst.Subscript)) and not value.lpar:
+                value = value.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
             return cst.Call(
                 func=cst.Attribute(value=value, attr=cst.Name("astype")),
                 args=[cst.Arg(self._f64())],
@@ -966,8 +970,77 @@ class _Reduce(cst.CSTTransformer):
         return cst.Call(func=self._f64(), args=[cst.Arg(value.with_changes(lpar=[], rpar=[]))])
 
 
+def _is_array(expr: cst.BaseExpression, plan: _Plan) -> bool:
+    """Certainly an array: a known array, a slice of one, an index of fewer axes than a
+    known rank (`f[0]` of `np.zeros((3, n))`), or arithmetic with one of those. The
+    cast back is then `.astype(np.float64)`, which Numba compiles; `np.float64(...)`,
+    which works on arrays only in NumPy, stays where it may be a scalar."""
+    if isinstance(expr, cst.Name):
+        return expr.value in plan.arrays
+    if isinstance(expr, cst.BinaryOperation):
+        return _is_array(expr.left, plan) or _is_array(expr.right, plan)
+    if isinstance(expr, cst.UnaryOperation):
+        return _is_array(expr.expression, plan)
+    if isinstance(expr, cst.Subscript) and isinstance(expr.value, cst.Name):
+        if expr.value.value not in plan.arrays:
+            return False
+        if any(isinstance(e.slice, cst.Slice) for e in expr.slice):
+            return True
+        rank = plan.ranks.get(expr.value.value)
+        return rank is not None and len(expr.slice) < rank
+    return False
+
+
 #: numpy functions that return a new array shaped like their first argument
 _LIKE_ALLOCATORS = frozenset({"empty_like", "zeros_like", "ones_like", "copy"})
+#: numpy allocators whose first argument is the shape
+_SHAPED_ALLOCATORS = frozenset({"zeros", "ones", "empty", "full"})
+
+
+def _array_ranks(
+    plan: _Plan, binding: dict[str, list[cst.CSTNode]], imports: ImportedNames
+) -> dict[str, int]:
+    """The ndim of each of `plan.arrays` that every binding agrees on: an allocation
+    with a literal shape (`np.zeros((3, n))`: 2, `np.zeros(8)`: 1), a copy of an
+    array of known rank, or another such name (`f = g`)."""
+
+    def rank_of(value: cst.BaseExpression, ranks: dict[str, int]) -> int | None:
+        if isinstance(value, cst.Name):
+            return ranks.get(value.value)
+        if not isinstance(value, cst.Call):
+            return None
+        func = value.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "copy" and not value.args:
+            return rank_of(func.value, ranks) if isinstance(func.value, cst.Name) else None
+        qualified = imports.qualify(func) or ""
+        name = qualified.removeprefix("numpy.") if qualified.startswith("numpy.") else ""
+        if not value.args or value.args[0].keyword is not None:
+            return None
+        first = value.args[0].value
+        if name in _LIKE_ALLOCATORS and isinstance(first, cst.Name):
+            return ranks.get(first.value)
+        if name in _SHAPED_ALLOCATORS:
+            if isinstance(first, (cst.Tuple, cst.List)) and all(
+                isinstance(e, cst.Element) for e in first.elements
+            ):
+                return len(first.elements)
+            if isinstance(first, cst.Integer):
+                return 1
+        return None
+
+    ranks: dict[str, int] = {}
+    changed = True
+    while changed:
+        changed = False
+        for name in plan.arrays - set(ranks):
+            nodes = [n for n in binding.get(name, ()) if not isinstance(n, cst.AugAssign)]
+            if not nodes or not all(isinstance(n, cst.Assign) for n in nodes):
+                continue
+            found = {rank_of(n.value, ranks) for n in nodes}  # type: ignore[attr-defined]
+            if len(found) == 1 and None not in found:
+                ranks[name] = found.pop()  # type: ignore[assignment]
+                changed = True
+    return ranks
 
 
 def _add_derived_arrays(

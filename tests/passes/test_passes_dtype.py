@@ -254,6 +254,39 @@ def test_arrays_rebound_to_copies_in_a_time_loop_are_cast_back_with_astype() -> 
     assert "np.float64(r)" in rewrite(DtypeReductionPass(), mixed)[0]
 
 
+def test_expressions_of_rows_of_known_rank_are_cast_back_with_astype() -> None:
+    """`f[0] + f[1]` of `f = np.zeros((3, n))` is an array: `.astype`, which Numba
+    compiles. An index of as many axes as the rank is a scalar: `np.float64(...)`."""
+    import numba
+
+    code = HEADER + (
+        "def density(rho0, steps):\n"
+        "    n = len(rho0)\n"
+        "    f = np.zeros((3, n))\n"
+        "    for i in range(n):\n"
+        "        f[0, i] = rho0[i] / 3.0\n"
+        "        f[1, i] = rho0[i] / 3.0\n"
+        "        f[2, i] = rho0[i] / 3.0\n"
+        "    for _ in range(steps):\n"
+        "        g = np.zeros((3, n))\n"
+        "        for i in range(n):\n"
+        "            g[0, i] = f[0, i] * 0.5 + f[1, i] * 0.5\n"
+        "            g[1, i] = f[1, i]\n"
+        "            g[2, i] = f[2, i]\n"
+        "        f = g\n"
+        "    return f[0] + f[1] + f[2], -f[:, 0], f[0, 0] * 2.0\n"
+    )
+    new_code, _ = rewrite(DtypeReductionPass(), code)
+    assert "(f[0] + f[1] + f[2]).astype(np.float64)" in new_code
+    assert "(-f[:, 0]).astype(np.float64)" in new_code
+    assert "np.float64(f[0, 0] * 2.0)" in new_code
+    rho0 = np.random.default_rng(5).random(32)
+    expected = load(code)["density"](rho0, 3)
+    got = numba.njit(load(new_code)["density"])(rho0, 3)
+    for a, b in zip(expected, got, strict=True):
+        assert np.asarray(b).dtype == np.float64 and np.allclose(a, b, rtol=1e-5)
+
+
 ROUNDED = {
     "int() of an element": (
         "def hist(x, nb):\n    h = np.zeros(nb)\n    for i in range(len(x)):\n"
