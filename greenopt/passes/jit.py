@@ -34,7 +34,13 @@ candidate against the workload's argument types in a child process, see
   modules other than numpy/math/cmath/random/numba/operator;
 - no visible int64 overflow: Python ints never overflow, Numba's int64 does, so
   multiplicative accumulations of integers in a loop (`p *= i`, `h = h * 31 + c`
-  without a small modulus) and `**` with a variable integer exponent are refused.
+  without a small modulus) and `**` with a variable integer exponent are refused;
+- no module global that can change (Numba freezes globals at compile time and
+  `cache=True` keeps them across runs; `module_globals.frozen_global_problem`), and no
+  helper that other functions or module-level code also use (jitting it would change
+  them unchecked);
+- `fastmath` only where the code does not test for NaN or infinity (LLVM may fold
+  such tests away under fastmath).
 
 The pass never executes code; `static_safe` is always False (a jit candidate is
 only accepted through the validated rewrite).
@@ -62,6 +68,12 @@ from greenopt.passes.legality import (
     range_args,
     simple_range_loop,
     small_statements,
+)
+from greenopt.passes.module_globals import (
+    ModuleFacts,
+    frozen_global_problem,
+    module_facts,
+    other_users,
 )
 
 #: loops whose trip count is a literal at most this large (and not nested) are too small
@@ -113,6 +125,7 @@ class _ModuleContext:
     imports: ImportedNames
     functions: dict[str, FunctionInfo]
     classes: set[str]
+    facts: ModuleFacts
 
     @classmethod
     def of(cls, module: cst.Module) -> _ModuleContext:
@@ -120,7 +133,55 @@ class _ModuleContext:
             ImportedNames.of(module),
             {f.qualname: f for f in iter_functions(module) if f.top_level},
             {s.name.value for s in module.body if isinstance(s, cst.ClassDef)},
+            module_facts(module),
         )
+
+
+#: calls that test for NaN or infinity, which fastmath (no-NaN, no-Inf flags) may fold away
+_NAN_TESTS = frozenset(
+    {f"numpy.{n}" for n in ("isnan", "isinf", "isfinite", "isposinf", "isneginf", "nan_to_num")}
+    | {"math.isnan", "math.isinf", "math.isfinite"}
+)
+
+
+def _tests_nan_or_inf(func: cst.FunctionDef, imports: ImportedNames) -> bool:
+    """True if `func` looks for NaN or infinity: `np.isnan(...)`, `math.isinf(...)`,
+    `np.nan*` reductions, `x != x`, or a comparison with `np.inf`/`math.nan`/
+    `float("inf")`. Under `fastmath` LLVM may assume there are none and fold the test."""
+    found = False
+
+    def special(expr: cst.BaseExpression) -> bool:
+        qualified = imports.qualify(expr)
+        if qualified is not None and qualified.split(".")[-1] in ("inf", "nan", "NaN", "Inf"):
+            return True
+        return (
+            isinstance(expr, cst.Call)
+            and isinstance(expr.func, cst.Name)
+            and expr.func.value == "float"
+            and bool(expr.args)
+            and isinstance(expr.args[0].value, cst.SimpleString)
+            and expr.args[0].value.evaluated_value.strip().lstrip("+-").lower()
+            in ("inf", "infinity", "nan")
+        )
+
+    class Look(FastVisitor):
+        def visit_Call(self, node: cst.Call) -> None:
+            nonlocal found
+            qualified = imports.qualify(node.func) or ""
+            if qualified in _NAN_TESTS or qualified.startswith("numpy.nan"):
+                found = True
+
+        def visit_Comparison(self, node: cst.Comparison) -> None:
+            nonlocal found
+            left = node.left
+            for target in node.comparisons:
+                right = target.comparator
+                if special(left) or special(right) or _code(left) == _code(right):
+                    found = True
+                left = right
+
+    Look().visit(func)
+    return found
 
 
 @dataclass(frozen=True)
@@ -683,6 +744,7 @@ class JitPass(Pass):
         helpers: list[str] = []
         pending = [info.qualname]
         seen: set[str] = set()
+        nan_tests = False
         while pending:
             current = pending.pop()
             if current in seen:
@@ -697,6 +759,10 @@ class JitPass(Pass):
             risk = overflow_risk(node)
             if risk:
                 return JitAnalysis(f"{where}{risk}")
+            frozen = frozen_global_problem(node, context.facts, set(functions) | classes)
+            if frozen:
+                return JitAnalysis(f"{where}{frozen}")
+            nan_tests = nan_tests or _tests_nan_or_inf(node, imports)
             if current != info.qualname:
                 if is_numba_decorated(node, imports):
                     continue
@@ -704,6 +770,15 @@ class JitPass(Pass):
                     return JitAnalysis(f"helper `{current}` has a decorator")
                 helpers.append(current)
             pending.extend(sorted(screen.calls_local - seen))
+        jitted = {info.qualname, *helpers}
+        for helper in sorted(helpers):
+            others = other_users(helper, context.facts, jitted)
+            if others:
+                who = "module-level code" if others[0] == "<module>" else f"`{others[0]}`"
+                return JitAnalysis(
+                    f"its helper `{helper}` is also used by {who}, which jitting the helper "
+                    "would change without a workload to check it"
+                )
         prange: list[int] = []
         notes: list[str] = []
         relation = lazy_array_relations(source.tree, func, info.qualname)
@@ -725,7 +800,7 @@ class JitPass(Pass):
             helpers=tuple(sorted(helpers)),
             prange_loops=tuple(prange),
             parallel_note="; ".join(notes),
-            fastmath=_float_work(loops),
+            fastmath=_float_work(loops) and not nan_tests,
         )
 
     def find(self, module: SourceModule) -> list[Opportunity]:

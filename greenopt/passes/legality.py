@@ -1386,6 +1386,12 @@ def parallel_blockers(
         ):
             if name in summary.inner_targets:
                 return ParallelVerdict(f"`{name}` is both a loop variable and a reduction")
+            if len(mentions) > 1:
+                # Numba's prange accepts one reduction statement per variable
+                return ParallelVerdict(
+                    f"`{name}` is updated by {len(mentions)} reduction statements "
+                    "(Numba's prange accepts one)"
+                )
             reductions.append(name)
             continue
         if name in used_elsewhere:

@@ -317,3 +317,84 @@ def test_scalars_private_to_an_inner_loop_allow_prange_on_the_outer() -> None:
     )
     # `d` read after an inner loop that may be empty: a value from an earlier iteration
     assert "GO402" not in codes(jit_find(stale))
+
+
+GLOBALS = HEADER + (
+    "import os\n\n"
+    "DT = 0.1\n"
+    "N = int(os.environ.get('N', '4'))\n"
+    "G = 9.81 * 2\n"
+    "W = np.array([0.25, 0.5, 0.25])\n"
+    "TABLE = np.zeros(8)\n"
+    "EPS = np.finfo(np.float64).eps\n\n\n"
+    "def set_dt(dt):\n    global DT\n    DT = dt\n\n\n"
+    "def fill_table():\n    TABLE[0] = 1.0\n\n\n"
+    "def euler(u):\n    v = np.empty_like(u)\n    for i in range(len(u)):\n"
+    "        v[i] = u[i] - DT * u[i] * u[i]\n    return v\n\n\n"
+    "def scaled(u):\n    s = 0.0\n    for i in range(len(u)):\n        s += u[i] * N\n    return s\n\n\n"
+    "def tabled(u):\n    s = 0.0\n    for i in range(len(u)):\n"
+    "        s += u[i] * TABLE[i % 8]\n    return s\n\n\n"
+    "def constants(u):\n    s = 0.0\n    for i in range(len(u)):\n"
+    "        s += u[i] * G * W[i % 3] + EPS\n    return s\n"
+)
+
+
+def test_globals_that_can_change_are_never_frozen_by_jit() -> None:
+    """Numba freezes the globals a function reads when it compiles, and cache=True keeps
+    them across runs: a global rebound by a setter, changed in place or computed at
+    import would keep its first value. Constants are fine."""
+    by_function = {o.site.function: o for o in jit_find(GLOBALS) if o.code == "GO490"}
+    assert (
+        "`DT`" in by_function["euler"].message
+        and "`set_dt` rebinds" in by_function["euler"].message
+    )
+    assert "`N`" in by_function["scaled"].message and "imported" in by_function["scaled"].message
+    assert (
+        "`TABLE`" in by_function["tabled"].message and "in place" in by_function["tabled"].message
+    )
+    assert "constants" not in by_function
+    assert "GO401" in {o.code for o in jit_find(GLOBALS) if o.site.function == "constants"}
+
+
+def test_a_helper_other_functions_use_is_not_jitted_with_the_caller() -> None:
+    """Jitting `sq` for `total` would also change `big_square` (int64 wrap-around on big
+    Python ints) although no workload checks it."""
+    code = HEADER + (
+        "def sq(v):\n    return v * v\n\n\n"
+        "def total(x):\n    s = 0.0\n    for i in range(len(x)):\n        s += sq(x[i])\n"
+        "    return s\n\n\n"
+        "def big_square(n):\n    return sq(n) + 1\n"
+    )
+    (opp,) = [o for o in jit_find(code) if o.site.function == "total"]
+    assert opp.code == "GO490" and "`sq` is also used by `big_square`" in opp.message
+    alone = code.replace("def big_square(n):\n    return sq(n) + 1\n", "")
+    assert "GO401" in codes([o for o in jit_find(alone) if o.site.function == "total"])
+
+
+@pytest.mark.parametrize(
+    "test",
+    ["not np.isnan(x[i])", "not math.isnan(x[i])", "x[i] == x[i]", "x[i] != np.inf",
+     "np.isfinite(x[i])", "x[i] < float('inf')"],
+)  # fmt: skip
+def test_fastmath_is_not_offered_where_the_code_tests_for_nan_or_inf(test: str) -> None:
+    """fastmath lets LLVM assume no NaN/Inf and fold these tests away: a NaN the
+    workload never contained would then change the result."""
+    code = (
+        "import math\n"
+        + HEADER
+        + (
+            "def f(x):\n    s = 0.0\n    for i in range(len(x)):\n"
+            f"        if {test}:\n            s += x[i] * 0.5\n    return s\n"
+        )
+    )
+    found = codes(jit_find(code))
+    assert "GO401" in found and "GO403" not in found
+
+
+def test_two_reduction_statements_on_one_variable_are_not_parallel() -> None:
+    """Numba's prange accepts one reduction statement per variable."""
+    code = HEADER + (
+        "def f(x):\n    s = 0.0\n    for i in range(len(x)):\n"
+        "        s += x[i]\n        s *= 0.5\n    return s\n"
+    )
+    assert "GO402" not in codes(jit_find(code))
