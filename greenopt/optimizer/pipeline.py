@@ -334,7 +334,7 @@ def optimize(
     pass_objects = resolve_passes(passes, tolerance, notes)
     wls = normalise_workloads(module_path, workloads, config)
     meter_name = meter or config.meter
-    samples = samples or config.samples
+    samples = config.samples if samples is None else samples  # 0 is an error, not unset
     if samples < 2:
         raise InputError("--samples must be at least 2")
     from greenopt.measure.carbon import intensity_for

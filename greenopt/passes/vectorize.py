@@ -69,6 +69,11 @@ validated `rewrite` may still take the others, checked on a workload):
   2**64 and within rtol 1e-9 for float64, but not for int32 or float32
   accumulators); scans do not cast per step; the loop index is not used as a value
   (Python int vs int64).
+* no power of loop values (`**`, `np.power`): NumPy computes `x ** 0.5` on arrays as
+  sqrt, not the element's pow (`(-inf) ** 0.5`: nan vs inf), and other exponents an
+  ulp apart; no `*` of two possibly complex loop values, nor `abs`/`np.square` of one
+  (complex array loops use fused multiply-adds). The other mapped operations give an
+  np.float64 element the bits of their array loops.
 
 Further assumptions: ndarrays are base-class (not `np.matrix`, whose `*` is a
 matrix product), subscripted names have as many dimensions as subscripts in the
@@ -76,7 +81,8 @@ loop, unsubscripted names in the loop are numbers, and arrays are not resized in
 place (`a.resize`, `a.shape = ...`). When the loop raises, arrays written by a
 not-static_safe rewrite may hold other partial results; `max`/`min` reductions on
 lists and a `float` accumulator becoming `np.float64` are accepted only through
-validation.
+validation. Static `max`/`min` reductions give equal values, but a zero result may
+have the other sign (`np.fmax.reduce` may return 0.0 where the loop kept -0.0).
 """
 
 from __future__ import annotations
@@ -1825,7 +1831,113 @@ def _check_static(
                 )
     _check_indirect(stmts, proof, unsafe)
     _check_partial_state(stmts, proof, nest, unsafe)
+    _check_array_rounding(stmts, nest, proof, unsafe)
     return checks
+
+
+#: why a power is never static_safe: NumPy evaluates `x ** 0.5` on an array as `sqrt` and
+#: `x ** 2` as `square`, while `x[i] ** 0.5` is C `pow` ((-inf) ** 0.5: inf vs nan,
+#: (-0.0) ** 0.5: 0.0 vs -0.0); other results differ by an ulp (0.1-5% of elements)
+_POWER_REASON = (
+    "`**` on arrays uses NumPy's fast paths (sqrt for `** 0.5`, square for `** 2`) and "
+    "array loops, which differ from the per-element power on -0.0 and -inf and by an ulp"
+)
+
+#: numpy power functions, never proven statically either (same operation as `**`)
+_POWER_FUNCS = frozenset({"power", "float_power"})
+
+#: dtype classes whose elements are real numbers
+_REAL_DTYPES = frozenset({"float", "int", "bool"})
+
+
+def _check_array_rounding(
+    stmts: list[_Stmt], nest: LoopNest, proof: _Proof, unsafe: _Unsafe
+) -> None:
+    """Operations whose NumPy array loops round differently from the scalar operation
+    the loop applies to one element: any power, and for complex elements `*` of two
+    vectorised operands, `abs` and `np.square` (NumPy's array loops use fused
+    multiply-adds; float64 and float32 elements agree bit for bit)."""
+    ctx = proof.ctx
+    resolver = ctx.resolver
+    loop_vars = set(nest.vars)
+    varying = loop_vars | {s.target.value for s in stmts if type(s.target) is cst.Name}
+    real_temps: set[str] = set()
+    not_real: list[str] = []
+
+    def vectorised(node: cst.CSTNode) -> bool:
+        return bool(_names_in(node) & varying)
+
+    def complex_names(node: cst.CSTNode) -> list[str]:
+        """Names in `node` that may hold complex numbers (and its imaginary literals);
+        an element's value depends on its array, not on the (integer) subscripts."""
+        out: list[str] = []
+        skip: set[int] = set()
+        nodes = [node] if type(node) is cst.Subscript else walk(node, prune=_is_subscript)
+        for n in nodes:
+            if type(n) is cst.Subscript:
+                flat = flatten_subscript(n)
+                base = flat[0].value if flat is not None else node_code(n)
+                if flat is None or proof.dtype_class(base) not in _REAL_DTYPES:
+                    out.append(base)
+            elif type(n) is cst.Imaginary:
+                out.append(node_code(n))
+            elif type(n) is cst.Attribute:
+                skip.add(id(n.attr))
+            elif type(n) is cst.Call and resolver.builtin_name(n.func) is not None:
+                skip.add(id(n.func))
+            elif type(n) is cst.Arg and n.keyword is not None:
+                skip.add(id(n.keyword))
+            elif type(n) is cst.Name and id(n) not in skip:
+                name = n.value
+                if name in loop_vars or name in real_temps or resolver.numpy_name(n) is not None:
+                    continue
+                if name in varying or proof.dtype_class(name) not in _REAL_DTYPES:
+                    out.append(name)
+        return out
+
+    def complex_pair(left: cst.CSTNode, right: cst.CSTNode) -> None:
+        if vectorised(left) and vectorised(right):
+            a, b = complex_names(left), complex_names(right)
+            if a and b:
+                not_real.extend(a + b)
+
+    for s in stmts:
+        for node in walk(s.node):
+            if type(node) is cst.BinaryOperation:
+                if type(node.operator) is cst.Power and vectorised(node):
+                    unsafe.add(_POWER_REASON)
+                elif type(node.operator) is cst.Multiply:
+                    complex_pair(node.left, node.right)
+            elif type(node) is cst.Call and vectorised(node):
+                np_name = resolver.numpy_name(node.func)
+                builtin = resolver.builtin_name(node.func)
+                if np_name in _POWER_FUNCS or builtin == "pow":
+                    unsafe.add(
+                        f"{'numpy.' + np_name if np_name else 'pow'} is a power, never "
+                        f"proven statically ({_POWER_REASON})"
+                    )
+                elif np_name == "square" or builtin == "abs":
+                    not_real.extend(complex_names(node))
+        if s.op == "prod" and s.kind in ("augwrite", "scatter") and s.value is not None:
+            assert s.target is not None
+            complex_pair(s.target, s.value)
+        if s.kind == "temp" and type(s.target) is cst.Name and s.value is not None:
+            if not complex_names(s.value):
+                real_temps.add(s.target.value)
+    if not_real:
+        known = [n for n in dict.fromkeys(not_real) if proof.dtype_class(n) == "complex"]
+        unknown = [n for n in dict.fromkeys(not_real) if n not in known]
+        what = [f"{', '.join(known)} {'is' if len(known) == 1 else 'are'} complex"] if known else []
+        if unknown:
+            what.append(f"{', '.join(unknown)} may be complex (the dtype is not visible here)")
+        unsafe.add(
+            f"{' and '.join(what)}: NumPy's array loops for complex `*`, `abs` and "
+            "`np.square` round differently from the per-element operation"
+        )
+
+
+def _is_subscript(node: cst.CSTNode) -> bool:
+    return type(node) is cst.Subscript
 
 
 def _length_check(checks: list[str], trips: list[str]) -> str:

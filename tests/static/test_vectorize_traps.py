@@ -644,3 +644,166 @@ def test_an_array_a_closure_reads_is_visible() -> None:
     return out
 """
     assert_left_alone(code, "if the loop raises part-way, c would hold")
+
+
+# -- 10. array loops that round differently from the per-element operation ----------------------
+
+
+def _forced(code: str) -> Callable[..., Any]:
+    """The rewrite applied whether or not it is static_safe (what validation would run)."""
+    module = SourceModule.parse(HEADER + code, "m.py")
+    vectorize = VectorizePass()
+    chosen = [o for o in vectorize.find(module) if o.fixable]
+    assert chosen
+    return _load(vectorize.apply(module, chosen).code)
+
+
+POWERS = [
+    "x[i] ** 0.5",
+    "x[i] ** 2",
+    "x[i] ** -1.0",
+    "2.0 ** x[i]",
+    "(x[i] + 1.0) ** 1.5 * 3.0",
+    "np.power(x[i], 3.0)",
+    "np.float_power(x[i], 0.5)",
+]
+
+
+@pytest.mark.parametrize("value", POWERS)
+def test_a_power_is_never_static_safe_but_stays_fixable(value: str) -> None:
+    code = f"""def f(x):
+    x = np.asarray(x, dtype=np.float64)
+    out = np.zeros(len(x))
+    for i in range(len(x)):
+        out[i] = {value}
+    return out
+"""
+    assert_left_alone(code, "`**` on arrays uses NumPy's fast paths")
+    found = VectorizePass().find(SourceModule.parse(HEADER + code, "m.py"))
+    assert [o.code for o in found if o.fixable] == ["GO101"]
+
+
+def test_the_power_rewrite_really_differs() -> None:
+    """`x ** 0.5` on an array is sqrt: (-inf) ** 0.5 is nan (pow gives inf) and
+    (-0.0) ** 0.5 is -0.0 (pow gives 0.0); fmax.reduce then skips the nan."""
+    roots = """def f(x):
+    x = np.asarray(x, dtype=np.float64)
+    out = np.zeros(len(x))
+    for i in range(len(x)):
+        out[i] = x[i] ** 0.5
+    return out
+"""
+    peak = """def f(x):
+    x = np.asarray(x, dtype=np.float64)
+    m = -np.inf
+    for i in range(len(x)):
+        m = max(m, x[i] ** 0.5)
+    return m
+"""
+    assert_left_alone(peak, "`**` on arrays")
+    with np.errstate(all="ignore"):
+        before = _load(HEADER + roots)(np.array([-np.inf, -0.0, 4.0]))
+        after = _forced(roots)(np.array([-np.inf, -0.0, 4.0]))
+        assert before.tolist() == [np.inf, 0.0, 2.0] and not np.signbit(before[1])
+        assert np.isnan(after[0]) and np.signbit(after[1])
+        assert _load(HEADER + peak)(np.array([-np.inf, 1.0])) == np.inf
+        assert _forced(peak)(np.array([-np.inf, 1.0])) == 1.0
+    x = np.random.default_rng(0).uniform(0.0, 10.0, 4000)
+    loop = np.array([v**1.5 for v in x])
+    assert (loop != x**1.5).any()  # an ulp here and there
+
+
+def test_a_loop_invariant_power_is_evaluated_alike() -> None:
+    code = """def f(x, a):
+    x = np.asarray(x, dtype=np.float64)
+    out = np.zeros(len(x))
+    for i in range(len(x)):
+        out[i] = x[i] * a ** 2
+    return out
+"""
+    result = assert_equivalent(code, [(FLOATS, 1.5), (NAN, -0.0)])
+    assert result.changed and "out[:len(x)] = x * a ** 2" in result.new_code
+
+
+COMPLEX = {
+    "z[i] * w[i]": "z, w are complex",
+    "abs(z[i])": "z is complex",
+    "np.square(z[i])": "z is complex",
+    "z[i] * (w[i] + 1.0)": "z, w are complex",
+}
+
+
+@pytest.mark.parametrize("value", sorted(COMPLEX))
+def test_complex_products_and_abs_are_not_static_safe(value: str) -> None:
+    code = f"""def f(z, w):
+    z = np.asarray(z, dtype=np.complex128)
+    w = np.asarray(w, dtype=np.complex128)
+    out = np.zeros(len(z), dtype=np.complex128)
+    for i in range(len(z)):
+        out[i] = {value}
+    return out
+"""
+    assert_left_alone(code, COMPLEX[value])
+
+
+def test_an_unknown_dtype_may_be_complex() -> None:
+    code = """def f(x, y):
+    x = np.asarray(x)
+    y = np.asarray(y)
+    out = np.zeros(len(x))
+    for i in range(len(x)):
+        out[i] = x[i] * y[i]
+    return out
+"""
+    assert_left_alone(code, "x, y may be complex (the dtype is not visible here)")
+    rng = np.random.default_rng(1)
+    z = rng.standard_normal(2000) + 1j * rng.standard_normal(2000)
+    w = rng.standard_normal(2000) + 1j * rng.standard_normal(2000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # both discard the imaginary part, and say so
+        loop, rewrite = _load(HEADER + code)(z, w), _forced(code)(z, w)
+    assert (loop != rewrite).any()  # the array loop uses fused multiply-adds
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["x[i] * y[i]", "abs(x[i]) * np.square(y[i])", "x[i] * (1.0 + 2j)", "x[i] * y[i] * z[i]"],
+)
+def test_real_or_one_sided_complex_products_stay_static(value: str) -> None:
+    code = f"""def f(x, y, z):
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    z = np.asarray(z, dtype=np.complex128)
+    out = np.zeros(len(x), dtype=np.complex128)
+    for i in range(len(x)):
+        out[i] = {value}
+    return out
+"""
+    rng = np.random.default_rng(2)
+    args = (rng.standard_normal(500), rng.standard_normal(500), rng.standard_normal(500) + 1j)
+    result = assert_equivalent(code, [args, (FLOATS, FLOATS, FLOATS * 1j)])
+    assert result.changed
+
+
+def test_float64_elements_and_arrays_agree_bit_for_bit() -> None:
+    """Why the functions the pass maps stay static_safe: on np.float64 elements (what
+    `x[i]` of a float64 array is) they give the bits of their array loops, contiguous or
+    strided, special values included (unlike `**`, whose array form is sqrt/square)."""
+    rng = np.random.default_rng(3)
+    special = [0.0, -0.0, np.inf, -np.inf, np.nan, 1.0, -1.0, 5e-324, 1e308, 709.8, -745.2]
+    x = np.concatenate([special, rng.standard_normal(1500), rng.uniform(-700.0, 700.0, 1500)])
+    strided = np.empty(2 * len(x))
+    strided[::2] = x
+    funcs: dict[str, Callable[[Any], Any]] = {
+        name: getattr(np, name) for name in ("sqrt", "exp", "log", "abs", "tanh", "sin", "expm1")
+    }
+    funcs["builtin abs"] = abs
+    with np.errstate(all="ignore"):
+        for name, fn in funcs.items():
+            per_element = np.array([fn(v) for v in x])
+            for arr in (x, strided[::2]):
+                result = np.abs(arr) if fn is abs else fn(arr)
+                same = (per_element.view(np.int64) == result.view(np.int64)) | (
+                    np.isnan(per_element) & np.isnan(result)
+                )
+                assert same.all(), (name, x[~same][:3])

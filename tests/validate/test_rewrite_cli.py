@@ -92,3 +92,27 @@ def test_syntax_error_in_module_exits_2(tmp_path: Path, capsys: pytest.CaptureFi
     code = main(["rewrite", str(path), "--call", "f()"])
     assert code == 2
     assert "syntax error" in _one_line_error(capsys.readouterr().err)
+
+
+@pytest.mark.parametrize("samples", ["0", "1", "-3"])
+def test_too_few_samples_exit_2_before_anything_is_measured(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    samples: str,
+) -> None:
+    """`--samples 0` is an error like 1 and -3 (it once fell back to the default)."""
+
+    def no_meter(name: str) -> None:
+        raise AssertionError(f"meter {name!r} opened")
+
+    monkeypatch.setattr("greenopt.measure.meter.get_meter", no_meter)
+    path = _module(tmp_path)
+    call = ["--setup", SETUP, "--call", "saxpy(2.0, x, y)", "--write"]
+    code = main(["rewrite", str(path), *call, *FAST_FLAGS, "--samples", samples])
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert "--samples must be at least 2" in _one_line_error(err)
+    assert out == ""
+    assert path.read_text() == KERNELS
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kern.py"]
