@@ -28,8 +28,9 @@ function is converted consistently):
   `np.float64(...)`; with `DtypeReductionPass(propagate=True)` results stay float32.
 
 Not converted: parameters that are written to (the caller would not see the
-writes), calls in decorators and parameter defaults (they run once, when the `def`
-runs, and their arrays are shared with every caller), arrays whose elements are
+writes; also through an alias or a view, a NumPy writer or an unknown function),
+calls in decorators and parameter defaults (they run once, when the `def` runs, and
+their arrays are shared with every caller), arrays whose elements are
 compared with integer literals (categories, counts), values that are rounded to an
 integer (`int(x[i] * nb)`, `np.floor`, `//`, `.astype(np.uint8)`: float32 can move a
 value across the integer boundary, a whole bin or grey level), index arrays, module-level
@@ -58,8 +59,12 @@ from greenopt.passes.base import Example, Opportunity, Pass, Site
 from greenopt.passes.function_defs import DefSites, FunctionInfo, iter_functions, positions
 from greenopt.passes.import_edits import ImportedNames
 from greenopt.passes.legality import (
+    NUMPY_VIEW_FUNCTIONS,
+    PURE_BUILTINS,
+    PURE_METHODS,
     FastVisitor,
     binding_sites,
+    is_fresh_allocation,
     names_in,
     ordered_children,
     parameter_names,
@@ -250,8 +255,9 @@ def _array_params(
     func: cst.FunctionDef, imports: ImportedNames
 ) -> tuple[list[str], dict[str, list[cst.CSTNode]] | None]:
     """Parameters used as float arrays: read as `p[...]` or passed whole to NumPy, and
-    never written, rebound, used as an index, a bound or a shape, and whose elements
-    are not compared with integer literals other than a lone `0` (categories, counts).
+    never written (directly or through an alias, see `_written_through`), rebound,
+    used as an index, a bound or a shape, and whose elements are not compared with
+    integer literals other than a lone `0` (categories, counts).
 
     Also returns `binding_sites(func)` when it was needed to decide (None otherwise:
     without a parameter that is used as an array, binding sites are never collected).
@@ -306,20 +312,6 @@ def _array_params(
             for element in node.slice:
                 excluded.update(names_in(element.slice))
 
-        def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-            target = node.target
-            while isinstance(target, (cst.Subscript, cst.Attribute)):
-                target = target.value
-            if isinstance(target, cst.Name) and target is not node.target:
-                excluded.add(target.value)
-
-        def visit_AugAssign(self, node: cst.AugAssign) -> None:
-            target = node.target
-            while isinstance(target, (cst.Subscript, cst.Attribute)):
-                target = target.value
-            if isinstance(target, cst.Name):
-                excluded.add(target.value)
-
         def visit_Call(self, node: cst.Call) -> None:
             qualified = imports.qualify(node.func)
             if isinstance(node.func, cst.Name) and node.func.value == "range":
@@ -335,10 +327,7 @@ def _array_params(
                     elif name in SIZE_TAKERS or name.startswith("random."):
                         excluded.update(_scalar_names(arg.value))  # sizes, bounds, counts
             if isinstance(node.func, cst.Attribute) and isinstance(node.func.value, cst.Name):
-                method = node.func.attr.value
-                if method in ("fill", "sort", "put", "resize", "itemset", "setflags"):
-                    excluded.add(node.func.value.value)
-                elif method in ARRAY_METHODS and qualified is None:
+                if node.func.attr.value in ARRAY_METHODS and qualified is None:
                     evidence.add(node.func.value.value)
 
     Look().visit(func.body)
@@ -351,10 +340,341 @@ def _array_params(
     if not candidates:
         return [], None
     sites = binding_sites(func)
+    written = _written_through(func, imports, sites)
     chosen = [
-        p for p in candidates if len(sites.get(p, ())) == 1 and not _annotated_scalar(func, p)
+        p
+        for p in candidates
+        if p not in written and len(sites.get(p, ())) == 1 and not _annotated_scalar(func, p)
     ]
     return chosen, sites
+
+
+#: numpy functions that may return (a view of) an argument: their result aliases it
+_NUMPY_ALIASING = NUMPY_VIEW_FUNCTIONS | frozenset(
+    {"asarray_chkfinite", "asmatrix", "permute_dims", "matrix_transpose", "dsplit", "unstack",
+     "trim_zeros", "diag", "lib.stride_tricks.as_strided",
+     "lib.stride_tricks.sliding_window_view"}
+)  # fmt: skip
+#: numpy functions that write into their first argument
+_NUMPY_WRITERS = frozenset(
+    {"copyto", "put", "place", "putmask", "fill_diagonal", "put_along_axis", "random.shuffle"}
+)
+#: numpy functions of two inputs whose next positional argument is the output
+_BINARY_UFUNCS = frozenset(
+    {"add", "subtract", "multiply", "divide", "true_divide", "floor_divide", "power",
+     "float_power", "mod", "fmod", "remainder", "arctan2", "hypot", "minimum", "maximum",
+     "fmin", "fmax", "copysign", "heaviside", "logical_and", "logical_or", "logical_xor",
+     "matmul", "dot"}
+)  # fmt: skip
+#: modules whose functions never write their arguments
+_PURE_MODULES = ("math.", "cmath.")
+#: builtins that never write their arguments but may return (a part of) one
+_PASSING_BUILTINS = frozenset(
+    {"enumerate", "zip", "sorted", "list", "tuple", "reversed", "iter", "next", "min", "max"}
+)
+#: builtins that neither write their arguments nor return (a part of) one
+_VALUE_BUILTINS = (PURE_BUILTINS - _PASSING_BUILTINS) | frozenset(
+    {"print", "str", "repr", "format", "hash", "id", "type", "callable", "hasattr",
+     "issubclass"}
+)  # fmt: skip
+#: attributes that are never array memory (`x.shape`, `x.dtype`...)
+_SCALAR_ATTRIBUTES = frozenset(
+    {"shape", "size", "ndim", "dtype", "itemsize", "nbytes", "strides", "flags"}
+)
+#: methods whose result is new memory or a scalar, and which write neither their object
+#: nor their arguments (other than `out=`)
+_FRESH_METHODS = (
+    PURE_METHODS
+    | ARRAY_METHODS
+    | frozenset(
+        {"argsort", "argpartition", "ptp", "tobytes", "tofile", "flatten", "take", "repeat",
+         "compress", "searchsorted", "format", "join", "count", "index", "startswith",
+         "endswith"}
+    )
+)  # fmt: skip
+#: methods that write nothing and may return (a view or an element of) their object
+_VIEW_METHODS = frozenset(
+    {"reshape", "ravel", "view", "transpose", "swapaxes", "squeeze", "diagonal", "__array__",
+     "get", "keys", "values", "items"}
+)  # fmt: skip
+#: container methods that store their arguments in their object (which then aliases them)
+_STORING_METHODS = frozenset({"append", "extend", "insert", "add", "appendleft", "extendleft"})
+
+
+def _base_names(expr: cst.BaseExpression) -> set[str]:
+    """The name at the bottom of a `a.b[i].c(...)` chain, if any."""
+    while isinstance(expr, (cst.Subscript, cst.Attribute, cst.Call)):
+        expr = expr.func if isinstance(expr, cst.Call) else expr.value
+    return {expr.value} if isinstance(expr, cst.Name) else set()
+
+
+def _may_alias(expr: cst.BaseExpression | None, imports: ImportedNames) -> set[str]:
+    """Names whose memory the value of `expr` may share (conservative): the name itself,
+    a subscript, attribute or method call of it, a NumPy view of it, a container holding
+    it. Arithmetic, `.copy()` and other NumPy functions give new memory."""
+    if expr is None:
+        return set()
+    if isinstance(expr, cst.Name):
+        return {expr.value}
+    if isinstance(expr, cst.Subscript):
+        return _may_alias(expr.value, imports)
+    if isinstance(expr, cst.Attribute):
+        if expr.attr.value in _SCALAR_ATTRIBUTES:
+            return set()
+        return _may_alias(expr.value, imports)
+    if isinstance(expr, cst.Call):
+        return _call_aliases(expr, imports)
+    parts: list[cst.BaseExpression | None] = []
+    if isinstance(expr, cst.IfExp):
+        parts = [expr.body, expr.orelse]
+    elif isinstance(expr, cst.BooleanOperation):
+        parts = [expr.left, expr.right]
+    elif isinstance(expr, cst.BinaryOperation):
+        # list/tuple concatenation or repetition keeps the elements (`[x] * 2`)
+        containers = (cst.List, cst.Tuple, cst.ListComp)
+        if isinstance(expr.left, containers) or isinstance(expr.right, containers):
+            parts = [expr.left, expr.right]
+    elif isinstance(expr, (cst.Tuple, cst.List, cst.Set)):
+        parts = [e.value for e in expr.elements]
+    elif isinstance(expr, cst.Dict):
+        for element in expr.elements:
+            if isinstance(element, cst.DictElement):
+                parts += [element.key, element.value]
+            else:
+                parts.append(element.value)
+    elif isinstance(expr, (cst.ListComp, cst.SetComp, cst.GeneratorExp)):
+        parts = [expr.elt]
+    elif isinstance(expr, cst.DictComp):
+        parts = [expr.key, expr.value]
+    elif isinstance(expr, (cst.NamedExpr, cst.Await, cst.StarredElement)):
+        parts = [expr.value]
+    elif isinstance(expr, cst.Lambda):
+        parts = [expr.body]
+    found: set[str] = set()
+    for part in parts:
+        found |= _may_alias(part, imports)
+    return found
+
+
+def _call_aliases(call: cst.Call, imports: ImportedNames) -> set[str]:
+    """Names whose memory the result of `call` may share (see `_may_alias`)."""
+    found: set[str] = set()
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == "out":
+            found |= _may_alias(arg.value, imports)  # the result is `out`
+    every_arg = set().union(*(_may_alias(a.value, imports) for a in call.args))
+    func = call.func
+    qualified = imports.qualify(func)
+    if qualified is not None:
+        if not qualified.startswith("numpy."):
+            return found if qualified.startswith(_PURE_MODULES) else found | every_arg
+        name = qualified[len("numpy.") :]
+        if name in _NUMPY_ALIASING or _copy_false(call) or any(a.star for a in call.args):
+            return found | every_arg
+        if name == "array" and not is_fresh_allocation(call, imports):
+            return found | every_arg
+        return found
+    if isinstance(func, cst.Name):
+        if func.value in _VALUE_BUILTINS:
+            return found
+        return found | every_arg | {func.value}
+    if isinstance(func, cst.Attribute):
+        method = func.attr.value
+        if method == "astype" and _copy_false(call):  # may return the array itself
+            return found | _may_alias(func.value, imports)
+        if method in _FRESH_METHODS or method in _STORING_METHODS:
+            return found
+        if method in _VIEW_METHODS:
+            return found | _may_alias(func.value, imports)
+        return found | every_arg | _may_alias(func.value, imports)
+    return found | every_arg | _may_alias(func, imports)
+
+
+def _written_through(
+    func: cst.FunctionDef, imports: ImportedNames, sites: dict[str, list[cst.CSTNode]]
+) -> set[str]:
+    """Names whose memory `func` may write, directly or through an alias.
+
+    A write: a store to `a[...]` or `a.attr` (also chained, `a.reshape(-1)[0] = 3`, or
+    in a tuple target), `a += ...`, `out=a`, a positional ufunc output, a NumPy writer
+    (`np.copyto(a, ...)`, `np.add.at(a, ...)`...), a mutating or unknown method of `a`,
+    or `a` passed to a user-defined or unknown function (its effects are not visible).
+    Then every name that a written name may alias (`_may_alias` of its bindings, or of
+    values stored into it) is written too, transitively: `y = x[1:]; y[0] = 7` writes `x`.
+
+    `sites`: the function's `binding_sites`.
+    """
+    written: set[str] = set()
+    stores: dict[str, set[str]] = {}  # container name -> names whose values it holds
+    # names bound to a list, dict or set: by some binding (may hold references), by
+    # every binding (storing into them writes no array)
+    made = {
+        name: [isinstance(n, cst.Assign) and _python_container(n.value, imports) for n in nodes]
+        for name, nodes in sites.items()
+    }
+    containers = {name for name, kinds in made.items() if any(kinds)}
+    only_containers = {name for name, kinds in made.items() if kinds and all(kinds)}
+
+    def alias(expr: cst.BaseExpression | None) -> set[str]:
+        return _may_alias(expr, imports)
+
+    def write(expr: cst.BaseExpression) -> None:
+        written.update(alias(expr))
+
+    def store(target: cst.BaseExpression, value: cst.BaseExpression | None) -> None:
+        if isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                store(element.value, value)
+        elif isinstance(target, cst.StarredElement):
+            store(target.value, value)
+        elif isinstance(target, (cst.Subscript, cst.Attribute)):
+            bases = _base_names(target.value)
+            # `d[k] = v` replaces an element of a list or dict: no array is written
+            if not (
+                isinstance(target, cst.Subscript)
+                and isinstance(target.value, cst.Name)
+                and target.value.value in only_containers
+            ):
+                written.update(alias(target.value) | bases)
+            # `self.a = x` and `d[k] = x` into a list or dict keep `x` itself (an array
+            # element store copies the value)
+            if isinstance(target, cst.Attribute) or bases & containers:
+                for name in bases:
+                    stores.setdefault(name, set()).update(alias(value))
+
+    class Look(FastVisitor):
+        def visit_Assign(self, node: cst.Assign) -> None:
+            for target in node.targets:
+                store(target.target, node.value)
+
+        def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+            store(node.target, node.value)
+
+        def visit_AugAssign(self, node: cst.AugAssign) -> None:
+            if isinstance(node.target, cst.Name):
+                written.add(node.target.value)  # in place for arrays
+            store(node.target, None)
+
+        def visit_For(self, node: cst.For) -> None:
+            store(node.target, None)
+
+        def visit_CompFor(self, node: cst.CompFor) -> None:
+            store(node.target, None)
+
+        def visit_Del(self, node: cst.Del) -> None:
+            store(node.target, None)
+
+        def visit_Call(self, node: cst.Call) -> None:
+            args = node.args
+            positional = [a.value for a in args if a.keyword is None and not a.star]
+            for arg in args:
+                if arg.keyword is not None and arg.keyword.value == "out":
+                    write(arg.value)
+            func = node.func
+            qualified = imports.qualify(func)
+            if qualified is not None:
+                if qualified.startswith("numpy."):
+                    name = qualified[len("numpy.") :]
+                    method = name.removeprefix("ndarray.")
+                    if (
+                        name in _NUMPY_WRITERS
+                        or name.endswith(".at")
+                        or (name == "nan_to_num" and _copy_false(node))
+                        or (
+                            name.startswith("ndarray.")
+                            and method not in _FRESH_METHODS | _VIEW_METHODS
+                        )
+                    ):
+                        for value in positional[:1] or [a.value for a in args]:
+                            write(value)
+                    else:
+                        for value in positional[_ufunc_inputs(name) :]:
+                            write(value)  # a positional output: `np.add(a, b, out)`
+                    if any(a.star for a in args) and name not in _NUMPY_ALIASING:
+                        for arg in args:  # `*args`, `**kwargs` may hold `out=`
+                            write(arg.value)
+                elif not qualified.startswith(_PURE_MODULES):
+                    for arg in args:
+                        write(arg.value)
+                return
+            if isinstance(func, cst.Name):
+                if func.value not in _VALUE_BUILTINS and func.value not in _PASSING_BUILTINS:
+                    for arg in args:
+                        write(arg.value)
+                return
+            if isinstance(func, cst.Attribute):
+                method = func.attr.value
+                if method in _FRESH_METHODS or method in _VIEW_METHODS:
+                    return
+                if method in _STORING_METHODS:
+                    for name in _base_names(func.value):
+                        stores.setdefault(name, set()).update(*(alias(a.value) for a in args))
+                    return
+                write(func.value)  # mutating (`fill`, `sort`...) or unknown method
+            for arg in args:
+                write(arg.value)
+
+    Look().visit(func.body)
+    # `y = x`, `v = x[1:]`, `for row in x`: what each name may alias
+    aliases: dict[str, set[str]] = {name: set(held) for name, held in stores.items()}
+    for name, nodes in sites.items():
+        for node in nodes:
+            value: cst.BaseExpression | None = None
+            if isinstance(node, (cst.Assign, cst.AnnAssign, cst.NamedExpr)):
+                value = node.value
+            elif isinstance(node, (cst.For, cst.CompFor)):
+                value = node.iter
+            elif isinstance(node, cst.WithItem):
+                value = node.item
+            if value is not None:
+                aliases.setdefault(name, set()).update(alias(value))
+    frontier = set(written)
+    while frontier:
+        reached = set().union(*(aliases.get(name, set()) for name in frontier)) - written
+        written |= reached
+        frontier = reached
+    return written
+
+
+#: calls that make a Python container (which holds references, not copies)
+_CONTAINER_MAKERS = frozenset({"list", "dict", "set"})
+
+
+def _python_container(value: cst.BaseExpression, imports: ImportedNames) -> bool:
+    """A list, dict or set display, comprehension or constructor, or `[...] * n`."""
+    if isinstance(value, (cst.List, cst.Dict, cst.Set, cst.ListComp, cst.DictComp, cst.SetComp)):
+        return True
+    if isinstance(value, cst.BinaryOperation):
+        return _python_container(value.left, imports) or _python_container(value.right, imports)
+    if not isinstance(value, cst.Call):
+        return False
+    qualified = imports.qualify(value.func) or ""
+    return qualified.startswith("collections.") or (
+        isinstance(value.func, cst.Name) and value.func.value in _CONTAINER_MAKERS
+    )
+
+
+def _ufunc_inputs(name: str) -> int:
+    """How many positional arguments of NumPy function `name` are inputs (a big number
+    when its positional outputs, if any, are not known)."""
+    if name in _BINARY_UFUNCS:
+        return 2
+    if name in ("clip", "where"):
+        return 3
+    if name in ELEMENTWISE_UFUNCS and name not in ("real", "imag"):
+        return 1
+    return 1_000
+
+
+def _copy_false(call: cst.Call) -> bool:
+    """`copy=False` (or another non-True value) given: `np.nan_to_num(x, copy=False)`
+    works in place."""
+    return any(
+        a.keyword is not None
+        and a.keyword.value == "copy"
+        and not (isinstance(a.value, cst.Name) and a.value.value == "True")
+        for a in call.args
+    )
 
 
 def _scalar_names(expr: cst.BaseExpression) -> set[str]:

@@ -117,6 +117,87 @@ def test_parameters_that_are_written_or_indices_are_not_converted() -> None:
     assert "n = np.asarray" not in new_code
 
 
+#: writes to `x` through other routes than `x[i] = ...`: each function reads `x[i]`
+#: (evidence of a float array), then runs one of these lines
+WRITES_THROUGH = {
+    "alias": "y = x\n    y[0] = s",
+    "alias chain": "y = x\n    z = y\n    z[0] = 1.0",
+    "slice view": "v = x[1:]\n    v[0] = 7.0",
+    "ellipsis view": "v = x[...]\n    v[0] = 7.0",
+    ".T view": "v = x.T\n    v[0] = 7.0",
+    ".reshape view": "v = x.reshape(-1)\n    v[0] = 7.0",
+    ".ravel view": "v = x.ravel()\n    v[0] = 7.0",
+    ".view view": "v = x.view()\n    v[0] = 7.0",
+    "np.asarray view": "v = np.asarray(x)\n    v[0] = 7.0",
+    "np.reshape view": "v = np.reshape(x, (-1,))\n    v[0] = 7.0",
+    "view aug-assigned": "v = x[1:]\n    v += 1.0",
+    "view written by a method": "v = x[1:]\n    v.fill(0.0)",
+    "row of a loop": "for row in x:\n        row[0] = 1.0",
+    "np.copyto": "np.copyto(x, 1.0)",
+    "np.put": "np.put(x, [0], [3.0])",
+    "np.place": "np.place(x, x > 1.0, [0.0])",
+    "np.putmask": "np.putmask(x, x > 1.0, 0.0)",
+    "np.fill_diagonal": "np.fill_diagonal(x, 0.0)",
+    "ufunc .at": "np.add.at(x, [0, 1], 1)",
+    "positional ufunc output": "np.multiply(x, 2.0, x)",
+    "out= a view": "np.multiply(x, 2.0, out=x[1:])",
+    "np.copyto into a view": "v = x[1:]\n    np.copyto(v, 0.0)",
+    "user function": "_zero(x)",
+    "user function on a view": "_zero(x[1:])",
+    "user function on an alias": "y = x\n    _zero(y)",
+    "chained target": "x.reshape(-1)[0] = 3.0",
+    "chained .T target": "x.T[0] = 3.0",
+    "tuple target": "x[0], x[1] = x[1], x[0]",
+    "element of a list": "rows = [x]\n    rows[0][0] = 1.0",
+    "appended to a list": "rows = []\n    rows.append(x)\n    _zero(rows[0])",
+}
+
+
+@pytest.mark.parametrize("write", WRITES_THROUGH.values(), ids=WRITES_THROUGH.keys())
+def test_parameters_written_through_other_routes_are_not_converted(write: str) -> None:
+    """Converting a parameter that is written, however, would hide the writes from the
+    caller: through an alias or a view, a NumPy writer, a function whose effects are
+    not visible, a chained or tuple target."""
+    code = HEADER + (
+        "def _zero(a):\n    a[:] = 0.0\n\n\n"
+        "def f(x):\n"
+        "    s = 0.0\n"
+        "    for i in range(len(x)):\n"
+        "        s += x[i]\n"
+        f"    {write}\n"
+        "    return s\n"
+    )
+    new_code, found = rewrite(DtypeReductionPass(), code)
+    assert all("`x`" not in o.message for o in found)
+    assert "np.asarray(x, dtype=np.float32)" not in new_code
+
+
+def test_parameters_only_read_through_aliases_are_still_converted() -> None:
+    """Reads through an alias, new memory computed from the parameter (arithmetic,
+    `.copy()`) written, and calls that never write their arguments keep it an input."""
+    code = HEADER + (
+        "def f(x):\n"
+        "    y = x\n"
+        "    v = x[1:]\n"
+        "    w = x * 2.0\n"
+        "    w[0] = 1.0\n"
+        "    z = x.copy()\n"
+        "    z[0] = 1.0\n"
+        "    s = 0.0\n"
+        "    for i in range(len(x)):\n"
+        "        s += x[i] * y[i] + w[i] + z[i]\n"
+        "    s += abs(min(v[0], 1.0)) + max(x[0], 0.0) + sum(x) + float(np.sum(x))\n"
+        "    print(len(sorted(x)), list(x)[0], tuple(zip(x, y)), isinstance(x, np.ndarray))\n"
+        "    return s\n"
+    )
+    new_code, found = rewrite(DtypeReductionPass(), code)
+    (opp,) = found
+    assert "inputs `x`" in opp.message
+    assert "x = np.asarray(x, dtype=np.float32)" in new_code
+    x = np.random.default_rng(6).random(50)
+    assert np.isclose(load(new_code)["f"](x), load(code)["f"](x), rtol=1e-5)
+
+
 def test_integer_narrowing_is_never_done() -> None:
     code = "def f(n):\n    a = np.arange(n)\n    s = 0\n    for i in range(n):\n        s += a[i]\n    return s\n"
     new_code, found = rewrite(DtypeReductionPass(), HEADER + code)
