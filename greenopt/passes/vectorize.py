@@ -1948,7 +1948,7 @@ def _length_check(checks: list[str], trips: list[str]) -> str:
     short = " or ".join(checks)
     if trips and len(checks) > 1:
         short = f"({short})"
-    cond = " and ".join([*trips, short])
+    cond = " and ".join(dict.fromkeys([*trips, short]))
     return f'if {cond}:\n    raise IndexError("index out of bounds: an array is shorter than the loop")\n'
 
 
@@ -2195,7 +2195,7 @@ class _Emitter:
             neg = Affine(tuple((a, -c) for a, c in trip.terms if c < 0), -trip.const)
             left = pos.code()
             clauses.append(f"{left} > {neg.code()}")
-        return " and ".join(clauses)
+        return " and ".join(dict.fromkeys(clauses))  # `n > 0 and n > 0` once
 
     # subscripts -----------------------------------------------------------------------
 

@@ -807,3 +807,18 @@ def test_float64_elements_and_arrays_agree_bit_for_bit() -> None:
                     np.isnan(per_element) & np.isnan(result)
                 )
                 assert same.all(), (name, x[~same][:3])
+
+
+def test_guards_state_each_condition_once() -> None:
+    """Two loops with the same trip count guard on `n > 0` once, not `n > 0 and n > 0`."""
+    code = (
+        "def f(a, b, n):\n    a = np.asarray(a, dtype=np.float64)\n"
+        "    b = np.asarray(b, dtype=np.float64)\n    out = np.zeros((n, n))\n"
+        "    for i in range(n):\n        for j in range(n):\n"
+        "            out[i, j] = a[i] * b[j]\n    return out\n"
+    )
+    result = _rewrite(code)
+    assert result.changed and "n > 0 and n > 0" not in result.new_code
+    assert "if n > 0" in result.new_code
+    a, b = np.arange(3.0), np.arange(4.0)
+    assert np.array_equal(_load(result.new_code)(a, b, 3), _load(HEADER + code)(a, b, 3))
