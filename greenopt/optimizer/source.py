@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import libcst as cst
 
 from greenopt.errors import InputError
+from greenopt.optimizer.screen import screen_source
 
 if TYPE_CHECKING:
     import ast
@@ -47,6 +48,9 @@ class SourceModule:
             tree = cst.parse_module(code)
         except cst.ParserSyntaxError as exc:
             where = path or "<string>"
+            # Python's own message and position, as `check` reports them (with the
+            # Python 2 hint); libcst's only where Python itself parses the code
+            screen_source(code, where)
             raise InputError(
                 f"{where}:{exc.raw_line}:{exc.raw_column}: syntax error: {exc.message}"
             ) from None

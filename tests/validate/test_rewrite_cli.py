@@ -91,7 +91,14 @@ def test_syntax_error_in_module_exits_2(tmp_path: Path, capsys: pytest.CaptureFi
     path.write_text("def f(:\n")
     code = main(["rewrite", str(path), "--call", "f()"])
     assert code == 2
-    assert "syntax error" in _one_line_error(capsys.readouterr().err)
+    err = _one_line_error(capsys.readouterr().err)
+    assert "broken.py:1:" in err and "syntax error" in err
+    # Python's own position and message, as `check` reports them (not libcst's)
+    assert main(["rewrite", str(path), "--static"]) == 2
+    static_err = _one_line_error(capsys.readouterr().err)
+    assert main(["check", str(path)]) == 2
+    check_err = _one_line_error(capsys.readouterr().err)
+    assert err == static_err == check_err and "parser error" not in err
 
 
 @pytest.mark.parametrize("samples", ["0", "1", "-3"])
