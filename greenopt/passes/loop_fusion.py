@@ -548,6 +548,12 @@ def _fresh_temp(stmt: cst.CSTNode, imports: ImportedNames) -> str | None:
 
 #: builtins whose result is a number (they raise, or iterate, on an array)
 _SCALAR_BUILTINS = frozenset({"len", "int", "float", "min", "max"})
+#: numpy scalar types: `np.float64(3.0)` is a number, which `out=` rejects
+_NUMPY_SCALAR_TYPES = frozenset(
+    {"float64", "float32", "float16", "double", "single", "half", "longdouble",
+     "int64", "int32", "int16", "int8", "uint64", "uint32", "uint16", "uint8", "intp",
+     "complex128", "complex64", "bool_"}
+)  # fmt: skip
 #: array attributes that are numbers
 _SCALAR_ATTRIBUTES = frozenset({"size", "ndim", "itemsize", "nbytes"})
 #: attributes that only arrays have: evidence that a name holds one
@@ -557,7 +563,8 @@ _ARRAY_ATTRIBUTES = frozenset({"shape", "size", "ndim", "dtype", "T", "flat", "s
 def _is_scalar(expr: cst.BaseExpression, scalars: set[str], imports: ImportedNames) -> bool:
     """True if `expr` certainly evaluates to a number, never an array: numeric literals,
     names bound once to such a value, `len(...)`, `int(...)`, `x.size`, `x.shape[k]`,
-    `math.*(...)`, and arithmetic of these."""
+    `math.*(...)`, numpy scalar types of one value (`np.float64(3.0)`), and arithmetic
+    of these."""
     if isinstance(expr, (cst.Integer, cst.Float)):
         return True
     if isinstance(expr, cst.Name):
@@ -570,6 +577,8 @@ def _is_scalar(expr: cst.BaseExpression, scalars: set[str], imports: ImportedNam
         if isinstance(expr.func, cst.Name):
             return expr.func.value in _SCALAR_BUILTINS
         qualified = imports.qualify(expr.func)
+        if qualified is not None and qualified.removeprefix("numpy.") in _NUMPY_SCALAR_TYPES:
+            return qualified.startswith("numpy.") and len(expr.args) == 1  # `np.float64(3.0)`
         return qualified is not None and qualified.startswith("math.")
     if isinstance(expr, cst.UnaryOperation):
         return _is_scalar(expr.expression, scalars, imports)

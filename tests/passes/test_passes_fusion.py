@@ -311,6 +311,9 @@ CHAIN_TRAPS = {
         "def f(a):\n    h = a.shape[0] // 2\n    t = h * 0.5\n    u = t + 1.0\n"
         "    return a[:h] * u\n"
     ),
+    "numpy scalar": (
+        "def f(a):\n    t = np.float64(3.0) * 2.0\n    u = t + 1.0\n    return np.sqrt(u)\n"
+    ),
 }
 
 
