@@ -31,6 +31,8 @@ _ROWS = (
     ("best_in_top2", "best in top-2", "{:.1%}"),
     ("top1_regret_mean", "top-1 regret (mean)", "{:.1%}"),
     ("top1_regret_p90", "top-1 regret (p90)", "{:.1%}"),
+    ("top1_regret_median", "top-1 regret (median)", "{:.1%}"),
+    ("top1_regret_trimmed_mean", "top-1 regret (5% trimmed mean)", "{:.1%}"),
     ("top1_regret_resolved_mean", "regret beyond CI (mean)", "{:.1%}"),
     ("top1_regret_abs_mean", "regret, % of original (mean)", "{:.2%}"),
     ("harm_rate", "harm rate", "{:.1%}"),

@@ -44,9 +44,12 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from scipy.stats import trim_mean
 
 #: relative difference below which two energies count as equal (DESIGN §4's minimum ε)
 NOISE_EPS = 0.02
+#: share of groups cut from each end for the trimmed mean of the top-1 regret
+TRIM = 0.05
 
 
 def _ranks(values: np.ndarray) -> np.ndarray:
@@ -135,6 +138,9 @@ def ranking_metrics(
         "pairwise_accuracy": (correct / pairs) if pairs else None,
         "top1_regret_mean": float(np.mean(regrets)) if regrets else None,
         "top1_regret_p90": float(np.percentile(regrets, 90)) if regrets else None,
+        # robust to the few groups missed by several times, which decide the mean
+        "top1_regret_median": float(np.median(regrets)) if regrets else None,
+        "top1_regret_trimmed_mean": float(trim_mean(regrets, TRIM)) if regrets else None,
         "top1_regret_abs_mean": float(np.mean(abs_regrets)) if abs_regrets else None,
         "best_in_top2": float(np.mean(top2_hits)) if top2_hits else None,
         "harm_rate": float(np.mean(harms)) if harms else None,

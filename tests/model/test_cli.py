@@ -26,6 +26,8 @@ def test_model_eval_writes_the_documented_keys(tmp_path, table, capsys) -> None:
         "pairwise_accuracy",
         "top1_regret_mean",
         "top1_regret_p90",
+        "top1_regret_median",
+        "top1_regret_trimmed_mean",
         "best_in_top2",
         "harm_rate",
         "mape_ratio",

@@ -49,6 +49,21 @@ def test_wrong_order_gives_regret_and_harm() -> None:
     assert m["mape_ratio"] == pytest.approx((0.4 / 0.5 + 0.1 / 0.8 + 0.6 / 1.2) / 3)
 
 
+def test_robust_regret_figures_ignore_a_few_big_misses() -> None:
+    """The median and the 5% trimmed mean of the top-1 regret are not decided by the
+    rare group whose first choice is several times worse than the best."""
+    true, pred, groups = [], [], []
+    for g in range(40):  # 40 groups picked right, one missed by 6x
+        true += [L(0.01), L(0.02)]
+        pred += [L(0.01), L(0.02)]  # the first candidate predicted best everywhere
+        groups += [f"g{g}", f"g{g}"]
+    true[0], true[1] = L(0.07), L(0.01)  # the first group's choice is 7x the best
+    m = ranking_metrics(pred, true, groups)
+    assert m["top1_regret_mean"] == pytest.approx(6.0 / 40)
+    assert m["top1_regret_median"] == 0.0
+    assert m["top1_regret_trimmed_mean"] == 0.0  # the 2 largest of 40 are cut
+
+
 def test_pairs_within_noise_are_skipped_and_ties_count_half() -> None:
     true = [L(1.0), L(1.01), L(0.5)]
     pred = [0.0, 0.0, 0.0]
