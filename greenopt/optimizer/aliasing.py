@@ -202,6 +202,18 @@ class ArrayFacts:
             if type(func) is cst.Attribute and func.attr.value == "copy":
                 # `x.copy()`, `a[:, j].copy()`: a new object (ndarray.copy always copies)
                 return Origin("unknown") if any(a.star for a in value.args) else Origin("fresh")
+            if type(func) is cst.Attribute and func.attr.value == "astype" and value.args:
+                # `(np.arange(n) % 3).astype(np.int64)`: copies unless told `copy=False`
+                shares = any(
+                    a.star
+                    or (
+                        a.keyword is not None
+                        and a.keyword.value == "copy"
+                        and not (type(a.value) is cst.Name and a.value.value == "True")
+                    )
+                    for a in value.args
+                )
+                return Origin("unknown") if shares else Origin("fresh")
             if type(func) is cst.Attribute and type(func.value) is cst.Name:
                 if func.attr.value in VIEW_METHODS:
                     return Origin("view", func.value.value)

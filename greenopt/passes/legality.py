@@ -824,11 +824,26 @@ FRESH_NUMPY_ALLOCATORS = frozenset(
 def is_fresh_allocation(value: cst.BaseExpression, imports: ImportedNames) -> bool:
     """True if evaluating `value` always returns a new array no other name refers to.
 
-    Only direct numpy allocator calls count; `np.asarray`, `np.array(x, copy=False)`
-    or `copy=None` (may return `x` itself), and any call with `out=` or `like=` do not.
+    Direct numpy allocator calls count, and `.astype(...)` / `.copy()` of anything
+    (both copy by default); `np.asarray`, `np.array(x, copy=False)` or `copy=None`
+    (may return `x` itself), `.astype(..., copy=False)` and any call with `out=` or
+    `like=` do not.
     """
     if not isinstance(value, cst.Call):
         return False
+    func = value.func
+    if isinstance(func, cst.Attribute) and func.attr.value in ("astype", "copy"):
+        if func.attr.value == "astype" and not value.args:
+            return False
+        return not any(
+            arg.star
+            or (
+                arg.keyword is not None
+                and arg.keyword.value == "copy"
+                and not (isinstance(arg.value, cst.Name) and arg.value.value == "True")
+            )
+            for arg in value.args
+        )
     qualified = imports.qualify(value.func)
     if qualified is None or not qualified.startswith("numpy."):
         return False

@@ -380,6 +380,18 @@ def test_relation_two_fresh_names_bound_once_are_disjoint() -> None:
     assert rel("x", "y") is Relation.UNKNOWN
 
 
+def test_relation_astype_copies_unless_told_not_to() -> None:
+    """`(np.arange(n) % 3).astype(np.int64)` is a new array; `copy=False` may not be."""
+    rel = _relation(
+        "    h = np.zeros(3)\n    idx = (np.arange(n) % 3).astype(np.int64)\n"
+        "    same = x.astype(np.float64, copy=False)\n    kw = x.astype(**y)\n"
+    )
+    assert rel("h", "idx") is Relation.DISJOINT
+    assert rel("idx", "x") is Relation.DISJOINT
+    assert rel("same", "x") is not Relation.DISJOINT
+    assert rel("kw", "x") is not Relation.DISJOINT
+
+
 def test_relation_fresh_against_unknown_is_unknown() -> None:
     rel = _relation("    a = np.zeros(n)\n    b = np.zeros(n)\n    if n:\n        b = a\n")
     assert rel("a", "b") is Relation.UNKNOWN
