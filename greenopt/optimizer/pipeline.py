@@ -65,6 +65,9 @@ from greenopt.passes.base import Pass
 
 #: verdicts of a function in the report
 ACCEPTED, REJECTED, UNCHANGED, NOT_EXERCISED = "accepted", "rejected", "unchanged", "not exercised"
+#: a function without an accepted rewrite of its own that another's accepted rewrite
+#: changed (a helper the jit pass compiles with its caller)
+HELPER = "helper"
 
 
 class Progress(Protocol):
@@ -478,6 +481,7 @@ class _Run:
                     )
                 )
         combined, new_code = self.combine(results)
+        _mark_helpers(results, defined, new_code)
         return results, combined, new_code, model_used
 
     # -- one function -------------------------------------------------------------
@@ -780,3 +784,22 @@ def _copy_figures(fr: FunctionResult, cr: CandidateResult) -> None:
     fr.cold_energy_j, fr.warm_energy_j = cr.cold_energy_j, cr.warm_energy_j
     fr.break_even_calls = cr.break_even_calls
     fr.other_cpus = cr.other_cpus
+
+
+def _mark_helpers(results: list[FunctionResult], original: dict[str, str], new_code: str) -> None:
+    """Give functions that an accepted rewrite of another function changed (the jit
+    pass compiles a function's helpers with it) the verdict `helper`, so the report
+    never calls a changed function unchanged."""
+    accepted = [fr.name for fr in results if fr.verdict == ACCEPTED]
+    if not accepted:
+        return
+    try:
+        final = function_sources(SourceModule.parse(new_code))
+    except InputError:  # pragma: no cover - the output was parsed before
+        return
+    callers = ", ".join(f"`{name}`" for name in accepted)
+    for fr in results:
+        if fr.verdict == ACCEPTED or final.get(fr.name) == original.get(fr.name):
+            continue
+        fr.verdict = HELPER
+        fr.reason = f"changed with {callers}, whose accepted rewrite compiles it as a helper"

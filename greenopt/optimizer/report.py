@@ -28,6 +28,7 @@ from rich.text import Text
 from greenopt.measure.contention import DEFAULT_MAX_OTHER_CPUS
 from greenopt.optimizer.pipeline import (
     ACCEPTED,
+    HELPER,
     NOT_EXERCISED,
     REJECTED,
     CandidateResult,
@@ -167,7 +168,7 @@ def _ratio(fr: FunctionResult) -> str:
     return f"{fr.ratio:.3f}"
 
 
-_VERDICT_STYLE = {ACCEPTED: "green", REJECTED: "red", NOT_EXERCISED: "dim"}
+_VERDICT_STYLE = {ACCEPTED: "green", REJECTED: "red", NOT_EXERCISED: "dim", HELPER: "cyan"}
 
 
 def render_table(result: OptimizeResult, console: Console) -> None:

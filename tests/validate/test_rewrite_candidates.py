@@ -198,3 +198,29 @@ def test_replayed_recipe_counts_the_same_selected_opportunities() -> None:
         module, "saxpy", first_jit.steps, _real_passes(), None, selection
     )
     assert replayed.code == first_jit.module.code and codes == first_jit.codes != ("GO401",)
+
+
+def test_a_helper_changed_by_its_callers_rewrite_is_not_reported_unchanged() -> None:
+    """The jit pass compiles `sq` with `total`: the report must not call `sq` unchanged."""
+    from greenopt.optimizer.pipeline import (
+        ACCEPTED,
+        HELPER,
+        UNCHANGED,
+        FunctionResult,
+        _mark_helpers,
+    )
+
+    original = SourceModule.parse(HELPER_CODE.split("\n\n\ndef other")[0] + "\n")
+    new_code = original.code.replace("def sq", "@numba.njit(cache=True)\ndef sq").replace(
+        "def total", "@numba.njit(cache=True)\ndef total"
+    )
+    results = [
+        FunctionResult(name="total", verdict=ACCEPTED),
+        FunctionResult(name="sq", verdict=UNCHANGED, reason="no applicable rewrite"),
+    ]
+    _mark_helpers(results, function_sources(original), "import numba\n" + new_code)
+    assert results[1].verdict == HELPER and "`total`" in (results[1].reason or "")
+    # nothing accepted, or the helper untouched: verdicts stay
+    untouched = [FunctionResult(name="total", verdict=ACCEPTED), FunctionResult("sq", UNCHANGED)]
+    _mark_helpers(untouched, function_sources(original), original.code)
+    assert untouched[1].verdict == UNCHANGED
