@@ -170,6 +170,9 @@ def check(
     model_file: str | None,
 ) -> int:
     """Check PATHS and return the exit status (0 clean, 1 findings, 2 errors)."""
+    from greenopt.commands.options import refuse_overwriting_inputs
+
+    refuse_overwriting_inputs([("-o", output)], list(paths))
     from greenopt.config import load_config
     from greenopt.optimizer.findings import validate_selectors
     from greenopt.optimizer.predictions import chosen_model_path, load_chosen_model

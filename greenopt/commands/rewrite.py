@@ -20,7 +20,7 @@ from typing import Any
 
 import click
 
-from greenopt.commands.options import comma_list
+from greenopt.commands.options import comma_list, refuse_overwriting_inputs
 from greenopt.errors import GreenoptError, InputError
 
 
@@ -389,6 +389,11 @@ def rewrite(
     for flag, target in (("-o", output), ("--json", json_path)):
         if target is not None:
             _check_target(flag, target)
+    # a report over the module or a workload would destroy it (-o FILE on FILE itself
+    # is a deliberate in-place write, done atomically like --write)
+    refuse_overwriting_inputs([("--json", json_path)], [*files, *workload_files])
+    refuse_overwriting_inputs([("-o", output)], list(workload_files))
+    refuse_overwriting_inputs([("-o", output), ("--json", json_path)], [])
     if static:
         if calls or setup or workload_files:
             raise InputError(

@@ -164,10 +164,11 @@ def atomic_write(path: str | os.PathLike[str], text: str) -> None:
     """Replace `path` with `text` atomically, only if `text` parses as Python.
 
     Writes a temp file in the same directory, fsyncs it, keeps the original's
-    permission bits, then renames over the original; on any failure the original
-    file is untouched.
+    permission bits, then renames over the original (over the file a symlink names,
+    not the link); on any failure the original file is untouched.
     """
-    target = Path(path)
+    # a symlink is written through, to the file it names, and stays a symlink
+    target = Path(path).resolve() if Path(path).is_symlink() else Path(path)
     try:
         cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
