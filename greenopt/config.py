@@ -63,7 +63,10 @@ _KNOWN = set(_LIST_KEYS) | {
 
 def find_pyproject(start: Path) -> Path | None:
     """The nearest pyproject.toml at or above `start` (a file or directory)."""
-    here = start.resolve()
+    try:
+        here = start.resolve()
+    except (RuntimeError, OSError):  # a symlink loop: reading the file will say so
+        here = start.absolute()
     if here.is_file() or not here.exists():
         here = here.parent
     for d in (here, *here.parents):

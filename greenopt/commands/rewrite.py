@@ -413,7 +413,9 @@ def rewrite(
     from greenopt.optimizer.source import read_source
     from greenopt.optimizer.workloads import collect_workloads
 
-    read_source(file)  # a missing or unreadable file is reported before anything else
+    # a missing, unreadable or empty file is reported before anything else
+    if not read_source(file).strip():
+        raise InputError(f"{file}: empty file, nothing to rewrite")
     module_path = Path(file)
     config = _with_selectors(load_config(module_path), selectors)
     workloads = collect_workloads(
@@ -423,8 +425,10 @@ def rewrite(
         workload_files=[Path(f) for f in workload_files],
         config=config,
     )
-    if timeout_s <= 0:
-        raise InputError("--timeout must be positive")
+    from greenopt.measure.runner import MAX_TIMEOUT_S
+
+    if not (0 < timeout_s < MAX_TIMEOUT_S):
+        raise InputError(f"--timeout must be positive and at most {MAX_TIMEOUT_S:g} s")
     if store_path is not None:
         if no_store:
             raise InputError("--store and --no-store are mutually exclusive")

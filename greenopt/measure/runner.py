@@ -62,6 +62,8 @@ __all__ = [
 HARDWARE_MIN_SAMPLE_S = 1.0
 #: Default sample length for the estimate meter (CPU time has µs resolution).
 ESTIMATE_MIN_SAMPLE_S = 0.2
+#: Longest timeout (and sample length) accepted: a week; `inf` overflows the timers.
+MAX_TIMEOUT_S = 7 * 24 * 3600.0
 #: Longest failure message passed on from a child (one line).
 MESSAGE_LIMIT = 500
 #: How many idle-baseline intervals are taken (before, in the middle, after the samples).
@@ -98,12 +100,15 @@ class RunOptions:
         """Raise InputError for values that cannot work."""
         if not isinstance(self.samples, int) or self.samples < 1:
             raise InputError(f"samples must be an integer >= 1 (got {self.samples!r})")
-        if self.min_sample_s is not None and not (self.min_sample_s > 0):
-            raise InputError(f"min_sample_s must be > 0 (got {self.min_sample_s!r})")
+        if self.min_sample_s is not None and not (0 < self.min_sample_s < MAX_TIMEOUT_S):
+            raise InputError(f"min_sample_s must be > 0 and finite (got {self.min_sample_s!r})")
         if self.warmup < 0:
             raise InputError(f"warmup must be >= 0 (got {self.warmup!r})")
-        if not (self.timeout_s > 0):
-            raise InputError(f"timeout must be > 0 s (got {self.timeout_s!r})")
+        if not (0 < self.timeout_s < MAX_TIMEOUT_S):
+            raise InputError(
+                f"timeout must be > 0 s and finite, at most {MAX_TIMEOUT_S:g} s "
+                f"(got {self.timeout_s!r})"
+            )
         if not isinstance(self.processes, int) or self.processes < 1:
             raise InputError(f"processes must be an integer >= 1 (got {self.processes!r})")
         if self.memory_mb is not None and self.memory_mb < 64:

@@ -22,8 +22,12 @@ SCRIPT_CALL = "__greenopt_run_script__()"
 def script_workload(path: str, args: tuple[str, ...] | list[str] = (), seed: int = 0) -> Workload:
     """A workload running the Python file at `path` with command-line `args`."""
     p = Path(path)
+    if p.is_dir():
+        raise InputError(f"{path}: is a directory, not a script")
     if not p.is_file():
         raise InputError(f"script not found: {path}")
+    if not p.read_bytes().strip():
+        raise InputError(f"{path}: empty script, nothing to measure")
     resolved = str(p.resolve())
     argv = [str(path), *[str(a) for a in args]]
     setup = (

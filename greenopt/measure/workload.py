@@ -141,6 +141,8 @@ def compile_call(expr: str) -> tuple[types.CodeType, bool]:
 
     A syntax error becomes a WorkloadError naming the call.
     """
+    if not expr.strip():
+        raise WorkloadError("empty call: give an expression such as f(x)")
     try:
         return compile(expr, "<greenopt call>", "eval"), True
     except SyntaxError:

@@ -18,6 +18,7 @@ The CLI (`greenopt.commands.rewrite`) is a thin layer over `optimize`.
 from __future__ import annotations
 
 import inspect
+import math
 import os
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -331,6 +332,8 @@ def optimize(
         rtol=config.rtol if rtol is None else float(rtol),
         atol=config.atol if atol is None else float(atol),
     )
+    if not (math.isfinite(tolerance.rtol) and math.isfinite(tolerance.atol)):
+        raise InputError("--rtol and --atol must be finite numbers")
     if tolerance.rtol < 0 or tolerance.atol < 0:
         raise InputError("--rtol and --atol must be non-negative")
     notes: list[str] = []

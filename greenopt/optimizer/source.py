@@ -59,7 +59,10 @@ class SourceModule:
     @classmethod
     def read(cls, path: str | os.PathLike[str]) -> SourceModule:
         """Read and parse a file, turning every kind of bad input into an InputError."""
-        return cls.parse(read_source(path), str(path))
+        code = read_source(path)
+        if not code.strip():
+            raise InputError(f"{path}: empty file, nothing to rewrite")
+        return cls.parse(code, str(path))
 
     def with_tree(self, tree: cst.Module) -> SourceModule:
         """Return a new SourceModule for a rewritten tree (same path)."""

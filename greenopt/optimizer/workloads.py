@@ -35,6 +35,8 @@ def check_syntax(workload: Workload) -> None:
             f"syntax error in setup{where}: {exc.msg} (line {exc.lineno})"
         ) from None
     for expr in workload.calls:
+        if not expr.strip():
+            raise WorkloadError(f"empty call{where}: give an expression such as f(x)")
         try:
             compile(expr, "<greenopt call>", "eval")
         except SyntaxError:
