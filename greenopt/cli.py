@@ -3,14 +3,20 @@
 Sub-commands are imported only when invoked so that `greenopt check` does not pay
 for numpy, numba or scikit-learn at start-up. Every expected failure becomes one
 line on stderr and the exit code of its `GreenoptError`; nothing prints a traceback
-unless `GREENOPT_DEBUG=1`.
+unless `GREENOPT_DEBUG=1`. SIGTERM is handled like Ctrl-C (children killed, temporary
+directories removed), then exits with 143.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from types import FrameType
 
 import click
 
@@ -62,8 +68,49 @@ def cli() -> None:
     """greenopt: find, validate and apply energy-saving rewrites of numerical Python."""
 
 
+#: exit code after SIGTERM (128 + 15, what the shell reports for a process it killed)
+TERMINATED_EXIT = 128 + signal.SIGTERM
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived: a KeyboardInterrupt, so every Ctrl-C cleanup path runs for it too."""
+
+
+@contextlib.contextmanager
+def _sigterm_raises_terminated() -> Iterator[None]:
+    """While the block runs, SIGTERM raises `Terminated` in the main thread.
+
+    Only the first SIGTERM raises; later ones are ignored so they cannot cut the cleanup
+    short. The previous handler is restored on exit. Outside the main thread (where
+    handlers cannot be set) this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code (also used as the console-script entry)."""
+    try:
+        with _sigterm_raises_terminated():
+            return _run(argv)
+    except Terminated:  # arrived while an error was being reported
+        click.echo("greenopt: terminated", err=True)
+        return TERMINATED_EXIT
+
+
+def _run(argv: list[str] | None) -> int:
+    """`main` without the SIGTERM handling: every failure becomes a message and a code."""
     debug = os.environ.get("GREENOPT_DEBUG") == "1"
     try:
         rv = cli.main(args=argv, prog_name="greenopt", standalone_mode=False)
@@ -72,9 +119,15 @@ def main(argv: list[str] | None = None) -> int:
     except click.UsageError as exc:
         click.echo(f"greenopt: error: {exc.format_message()}", err=True)
         return 2
-    except click.Abort:
+    except click.Abort as exc:  # click turns KeyboardInterrupt (and so Terminated) into Abort
+        if isinstance(exc.__cause__, Terminated):
+            click.echo("greenopt: terminated", err=True)
+            return TERMINATED_EXIT
         click.echo("greenopt: interrupted", err=True)
         return 130
+    except Terminated:
+        click.echo("greenopt: terminated", err=True)
+        return TERMINATED_EXIT
     except KeyboardInterrupt:
         click.echo("greenopt: interrupted", err=True)
         return 130

@@ -22,6 +22,7 @@ from greenopt.batch.file_analysis import AnalysisOptions, sha256_hex
 from greenopt.batch.fingerprint import analysis_fingerprint
 from greenopt.batch.records import FileResult, FileTask
 from greenopt.batch.results import DB_NAME, ResultStore
+from greenopt.errors import InputError
 
 REPORT_NAME = "report.html"
 
@@ -94,6 +95,35 @@ def _parent_side_error(path: str, status: str, message: str, size: int = 0) -> F
     return FileResult(path=path, sha256=None, size=size, status=status, message=message)
 
 
+def check_out_dir(out: Path) -> None:
+    """Refuse an output directory that cannot exist (a file, or below one); creates nothing.
+
+    Run before any work so a bad `--out` fails at once, not after the analysis.
+    """
+    try:
+        if out.exists():
+            if not out.is_dir():
+                raise InputError(f"{out}: --out must be a directory")
+            return
+        parent = out.absolute().parent
+        while not parent.exists():
+            parent = parent.parent
+    except OSError as exc:
+        raise InputError(f"{out}: cannot use as output directory: {exc.strerror or exc}") from None
+    if not parent.is_dir():
+        raise InputError(f"{out}: cannot create output directory: {parent} is not a directory")
+
+
+def make_out_dir(out: Path) -> None:
+    """Create the output directory (and its parents); failures are InputErrors."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"{out}: cannot create output directory: {exc.strerror or exc}") from None
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise InputError(f"{out}: output directory is not writable")
+
+
 def run_batch(
     discovery: Discovery,
     options: BatchOptions,
@@ -105,7 +135,7 @@ def run_batch(
     """Analyse the discovered files into `options.out_dir` and write tables and report."""
     started = time.perf_counter()
     out_dir = options.out_dir
-    out_dir.mkdir(parents=True, exist_ok=True)
+    make_out_dir(out_dir)
     fingerprint = analysis_fingerprint(options.analysis)
     directory_of = {f.path: f.directory for f in discovery.files}
     counts = {"analyzed": 0, "reused": 0}

@@ -151,7 +151,7 @@ def analyze(
     predicted savings, in tables and an HTML report. Never runs the analysed code."""
     from greenopt.batch.discovery import discover
     from greenopt.batch.file_analysis import AnalysisOptions
-    from greenopt.batch.runner import BatchOptions, run_batch
+    from greenopt.batch.runner import BatchOptions, check_out_dir, make_out_dir, run_batch
     from greenopt.config import load_config
     from greenopt.optimizer.predictions import chosen_model_path, load_chosen_model
 
@@ -166,8 +166,7 @@ def analyze(
     if not file_timeout > 0:
         raise InputError("--file-timeout must be positive")
     out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise InputError(f"{out}: --out must be a directory")
+    check_out_dir(out)
     if fmt == "parquet":
         try:
             import pyarrow  # noqa: F401
@@ -201,6 +200,7 @@ def analyze(
         resume=not no_resume,
         fmt=fmt,
     )
+    make_out_dir(out)  # after every check above, so bad input creates nothing
     for note in notes:
         click.echo(f"greenopt: note: {note}", err=True)
     try:

@@ -43,4 +43,3 @@ def refuse_overwriting_inputs(targets: list[tuple[str, str | None]], inputs: lis
         for flag_b, b in given[i + 1 :]:
             if same_file(a, b):
                 raise InputError(f"{flag_a} and {flag_b} name the same file {a}")
-

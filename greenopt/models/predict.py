@@ -40,6 +40,10 @@ if TYPE_CHECKING:
 DEFAULT_MODEL_PATH = Path(__file__).resolve().parent / "data" / "cost_model.json"
 #: format tag accepted by `load_model`
 MODEL_FORMAT = "greenopt-cost-model"
+#: model document version this greenopt reads (written by `greenopt train`)
+MODEL_VERSION = 1
+#: predictors a policy may name
+POLICY_CHOICES = ("model", "roofline", "no-change")
 #: interval (log units) around a baseline prediction when no cross-validated residuals exist
 DEFAULT_SPREAD_LOG = (-0.7, 0.7)
 #: how far (log units) beyond the training range a feature may lie before the model abstains
@@ -104,7 +108,7 @@ class CostModel:
                 self._ensembles = {
                     name: Ensemble.from_dict(data) for name, data in self.document["models"].items()
                 }
-            except (KeyError, TypeError, ValueError) as exc:
+            except (AttributeError, KeyError, TypeError, ValueError) as exc:
                 raise InputError(f"{self.path}: malformed cost model: {exc}") from None
         return self._ensembles
 
@@ -308,7 +312,66 @@ def load_model(path: str | None = None) -> CostModel:
         raise InputError(f"{target}: cannot read cost model: {exc}") from None
     if not isinstance(document, dict) or document.get("format") != MODEL_FORMAT:
         raise InputError(f"{target}: not a greenopt cost model")
+    problem = _document_problem(document)
+    if problem is not None:
+        raise InputError(f"{target}: {problem}")
+    model = CostModel(document, str(target))
+    model._models()  # build (and so validate) the trees now, not as silent non-predictions
+    return model
+
+
+def _document_problem(doc: Mapping[str, Any]) -> str | None:
+    """Why `doc` (a cost model document) cannot be used, or None when it can.
+
+    Checked at load time because prediction failures are swallowed per finding: a
+    broken model would otherwise silently predict nothing.
+    """
+    version = doc.get("version")
+    if type(version) is not int:
+        return f"malformed cost model: 'version' must be an integer, not {version!r}"
+    if version != MODEL_VERSION:
+        return (
+            f"unsupported cost model version {version} (this greenopt reads version "
+            f"{MODEL_VERSION}; retrain it with `greenopt train`)"
+        )
     for key in ("models", "feature_names"):
-        if key not in document:
-            raise InputError(f"{target}: malformed cost model: missing {key!r}")
-    return CostModel(document, str(target))
+        if key not in doc:
+            return f"malformed cost model: missing {key!r}"
+    names = doc["feature_names"]
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        return "malformed cost model: 'feature_names' must be a list of strings"
+    if names != list(CANDIDATE_FEATURE_NAMES):
+        return (
+            f"cost model features do not match this greenopt's ({len(names)} names, expected "
+            f"{len(CANDIDATE_FEATURE_NAMES)}; retrain it with `greenopt train`)"
+        )
+    models = doc["models"]
+    if not isinstance(models, dict) or "point" not in models:
+        return "malformed cost model: 'models' must be an object with a 'point' model"
+    for name, data in models.items():
+        if not isinstance(data, dict) or data.get("n_features") != len(names):
+            return f"malformed cost model: model {name!r} does not take {len(names)} features"
+    for key in ("policy", "residuals", "feature_ranges", "training", "cv"):
+        if key in doc and not isinstance(doc[key], dict):
+            return f"malformed cost model: {key!r} must be an object"
+    policy = doc.get("policy", {})
+    by_passes = policy.get("by_passes", {})
+    if not isinstance(by_passes, dict) or not all(
+        c in POLICY_CHOICES for c in (policy.get("default", "model"), *by_passes.values())
+    ):
+        return f"malformed cost model: 'policy' may only choose {', '.join(POLICY_CHOICES)}"
+    ranges = doc.get("feature_ranges", {})
+    if ranges and not all(
+        isinstance(ranges.get(k), list)
+        and len(ranges[k]) == len(names)
+        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in ranges[k])
+        for k in ("min", "max")
+    ):
+        return f"malformed cost model: 'feature_ranges' needs min and max of {len(names)} numbers"
+    for name, spread in doc.get("residuals", {}).items():
+        if not (
+            isinstance(spread, list)
+            and all(isinstance(v, int | float) and not isinstance(v, bool) for v in spread)
+        ):
+            return f"malformed cost model: residuals of {name!r} must be a list of numbers"
+    return None

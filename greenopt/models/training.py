@@ -29,12 +29,9 @@ from greenopt.errors import InputError
 from greenopt.models.baselines import roofline_log_ratio
 from greenopt.models.evaluation import bootstrap_intervals, mean_abs_log_error, ranking_metrics
 from greenopt.models.features import CANDIDATE_FEATURE_NAMES, candidate_features, function_features
+from greenopt.models.predict import MODEL_FORMAT, MODEL_VERSION
 from greenopt.models.table import TrainingRow, TrainingTable
 from greenopt.models.trees import Ensemble, from_sklearn
-
-#: format tag and version of the shipped model document
-MODEL_FORMAT = "greenopt-cost-model"
-MODEL_VERSION = 1
 
 #: hyper-parameters of the boosted trees (small data: shallow trees, strong shrinkage)
 HGB_PARAMS: dict[str, Any] = {
