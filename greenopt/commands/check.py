@@ -193,8 +193,11 @@ def check(
         model, model_loaded = load_chosen_model(model_path), True
     for item in discover(paths, patterns, roots):
         if not isinstance(item, FoundFile):
-            click.echo(f"greenopt: error: {item.path}: no such file or directory", err=True)
+            message = f"{item.path}: no such file or directory"
+            click.echo(f"greenopt: error: {message}", err=True)
             errors += 1
+            # reported in the JSON/SARIF error list too, like every other bad file
+            reports.append(FileReport(path=str(item.path), error=message))
             continue
         if not model_loaded:  # loaded once, lazily: a run over clean files never pays for it
             model, model_loaded = load_chosen_model(None), True

@@ -75,3 +75,19 @@ def test_a_symlink_loop_is_one_bad_file_in_a_batch(
     assert main(["check", "--no-predict", str(tmp_path / "loop1"), str(good)]) == 2
     captured = capsys.readouterr()
     assert "loop1" in _one_line(captured.err) and "good.py" in captured.out
+
+
+def test_check_json_lists_every_bad_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    good, empty = tmp_path / "good.py", tmp_path / "empty.py"
+    good.write_text(KERNEL)
+    empty.write_text("")
+    missing = tmp_path / "missing.py"
+    code = main(["check", "--no-predict", "--format", "json", str(good), str(missing), str(empty)])
+    assert code == 2
+    data = json.loads(capsys.readouterr().out)
+    assert data["summary"]["errors"] == len(data["errors"]) == 2
+    assert any("missing.py: no such file" in e for e in data["errors"])
