@@ -63,6 +63,7 @@ from greenopt.passes.legality import (
     PURE_BUILTINS,
     PURE_METHODS,
     FastVisitor,
+    base_name,
     binding_sites,
     is_fresh_allocation,
     names_in,
@@ -402,10 +403,9 @@ _STORING_METHODS = frozenset({"append", "extend", "insert", "add", "appendleft",
 
 
 def _base_names(expr: cst.BaseExpression) -> set[str]:
-    """The name at the bottom of a `a.b[i].c(...)` chain, if any."""
-    while isinstance(expr, (cst.Subscript, cst.Attribute, cst.Call)):
-        expr = expr.func if isinstance(expr, cst.Call) else expr.value
-    return {expr.value} if isinstance(expr, cst.Name) else set()
+    """`base_name` as a set (empty when the chain does not start at a name)."""
+    name = base_name(expr)
+    return {name} if name is not None else set()
 
 
 def _may_alias(expr: cst.BaseExpression | None, imports: ImportedNames) -> set[str]:

@@ -1495,6 +1495,13 @@ def _params(func: cst.FunctionDef) -> list[str]:
     return names
 
 
+def base_name(expr: cst.BaseExpression) -> str | None:
+    """The name at the bottom of an `a.b[i].c(...)` chain (`W` for `W.reshape(-1)[0]`)."""
+    while isinstance(expr, (cst.Subscript, cst.Attribute, cst.Call)):
+        expr = expr.func if isinstance(expr, cst.Call) else expr.value
+    return expr.value if isinstance(expr, cst.Name) else None
+
+
 def parameter_names(func: cst.FunctionDef) -> list[str]:
     """All parameter names of `func`, in order."""
     return _params(func)

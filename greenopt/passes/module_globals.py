@@ -18,7 +18,7 @@ import libcst as cst
 
 from greenopt.passes.function_defs import iter_functions
 from greenopt.passes.import_edits import ImportedNames
-from greenopt.passes.legality import FastVisitor, binding_sites, parameter_names
+from greenopt.passes.legality import FastVisitor, base_name, binding_sites, parameter_names
 
 #: methods that change an array or a list in place
 MUTATING_METHODS = frozenset(
@@ -59,13 +59,6 @@ def _target_names(target: cst.BaseExpression) -> list[str]:
     return []
 
 
-def _base_name(expr: cst.BaseExpression) -> str | None:
-    """`W` for `W[0]`, `W.x`, `W.reshape(-1)[0]`."""
-    while isinstance(expr, (cst.Subscript, cst.Attribute, cst.Call)):
-        expr = expr.func if isinstance(expr, cst.Call) else expr.value
-    return expr.value if isinstance(expr, cst.Name) else None
-
-
 class _Mutations(FastVisitor):
     """Names written through anywhere in the module, and who uses which name."""
 
@@ -75,7 +68,7 @@ class _Mutations(FastVisitor):
 
     def _written(self, target: cst.BaseExpression) -> None:
         if isinstance(target, (cst.Subscript, cst.Attribute)):
-            name = _base_name(target)
+            name = base_name(target)
             if name is not None:
                 self.facts.mutated.add(name)
 
@@ -96,7 +89,7 @@ class _Mutations(FastVisitor):
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
         if isinstance(func, cst.Attribute) and func.attr.value in MUTATING_METHODS:
-            name = _base_name(func.value)
+            name = base_name(func.value)
             if name is not None:
                 self.facts.mutated.add(name)
 
