@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Collection
 
 import libcst as cst
+from libcst.metadata import QualifiedNameSource
 
 from greenopt.optimizer.cst_nodes import walk
 from greenopt.optimizer.numpy_names import ELEMENTWISE_UFUNCS, NameResolver
@@ -111,10 +112,25 @@ def _call_problem(
         return None
     if builtin is not None:
         return f"calls builtin {builtin}() (not vectorisable)"
+    module_function = _stdlib_math_name(func, resolver)
+    if module_function is not None:
+        return (
+            f"calls {module_function}(): math functions are not vectorised "
+            "(they raise on domain errors where NumPy returns nan or inf)"
+        )
     if type(func) is cst.Attribute:
         return f"calls method .{func.attr.value}() (may mutate or have side effects)"
     name = func.value if type(func) is cst.Name else "a computed callable"
     return f"calls {name}(), which may have side effects"
+
+
+def _stdlib_math_name(func: cst.BaseExpression, resolver: NameResolver) -> str | None:
+    """`"math.sqrt"` when `func` is a function imported from `math` or `cmath`, else None."""
+    for qn in resolver.qualified(func):
+        head = qn.name.split(".", 1)[0]
+        if qn.source is QualifiedNameSource.IMPORT and head in ("math", "cmath") and "." in qn.name:
+            return qn.name
+    return None
 
 
 def statement_effect(stmt: cst.BaseSmallStatement, resolver: NameResolver) -> str | None:

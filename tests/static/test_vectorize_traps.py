@@ -201,6 +201,29 @@ def test_python_scalar_semantics_are_left_alone(value: str, why: str) -> None:
     assert_left_alone(code, why)
 
 
+@pytest.mark.parametrize(
+    "imports, call",
+    [
+        ("import math\n", "math.sqrt"),
+        ("from math import exp\n", "exp"),
+        ("import cmath\n", "cmath.exp"),
+    ],
+)
+def test_math_module_functions_are_named_as_such(imports: str, call: str) -> None:
+    """`math.sqrt(-1.0)` raises where `np.sqrt` returns nan: left alone, and the note
+    names the math function instead of calling it a method that may mutate."""
+    code = f"""{imports}
+def f(x):
+    x = np.asarray(x, dtype=np.float64)
+    y = np.zeros(len(x))
+    for i in range(len(x)):
+        y[i] = {call}(x[i])
+    return y
+"""
+    qualified = call if "." in call else f"math.{call}"
+    assert_left_alone(code, f"calls {qualified}(): math functions are not vectorised")
+
+
 # -- 4. a zero-trip loop must evaluate nothing ---------------------------------------------------
 
 ZERO_TRIP = {
