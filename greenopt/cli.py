@@ -44,7 +44,23 @@ COMMAND_HELP: dict[str, str] = {
 }
 
 
-class LazyGroup(click.Group):
+class CommandGroup(click.Group):
+    """A command group that, run without a command, is a usage error: one line naming its
+    commands on stderr and exit 2 (click's convention for a missing command), the same
+    for `greenopt` and `greenopt model`. `--help` still prints the full help with exit 0."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args and not ctx.resilient_parsing:
+            commands = ", ".join(self.list_commands(ctx))
+            raise click.UsageError(
+                f"missing command; usage: {ctx.command_path} COMMAND [ARGS]... with COMMAND "
+                f"one of {commands} (see {ctx.command_path} --help)",
+                ctx,
+            )
+        return super().parse_args(ctx, args)
+
+
+class LazyGroup(CommandGroup):
     """A click group that imports each sub-command's module on first use."""
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:

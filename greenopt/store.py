@@ -129,6 +129,21 @@ def check_store_path(path: str | os.PathLike[str]) -> None:
         )
 
 
+def check_store_option(path: str | os.PathLike[str], flag: str = "--store") -> None:
+    """`check_store_path` for a store named on the command line: its directory must exist.
+
+    A missing directory is more likely a typo than a wish to create it, so it is an
+    InputError rather than created silently; the store file itself may be new. The default
+    store path (used without `--store`) still gets its directories created by `Store`.
+    Creates nothing.
+    """
+    p = Path(path)
+    parent = p.parent if str(p.parent) else Path(".")
+    if not parent.exists() and p.absolute() != default_store_path().absolute():
+        raise InputError(f"{flag} {path}: directory does not exist: {parent}")
+    check_store_path(p)
+
+
 def _nan_to_none(value: float | None) -> float | None:
     """None for None or NaN (stored as SQL NULL), else the float."""
     if value is None or value != value:  # NaN

@@ -1,6 +1,6 @@
 """Finding the Python files of a corpus: directory walk, `.gitignore`, `--exclude`, symlink loops.
 
-Files named on the command line are always taken; directories are walked for
+Files named on the command line are taken unless excluded; directories are walked for
 `*.py` files in sorted order (so every run lists files the same way), following
 symlinks but recording a symlink that leads back into one of its own ancestor
 directories (or to itself) as a per-file `symlink-loop` error instead of looping.
@@ -9,7 +9,9 @@ repository root, plus `.git/info/exclude`) are honoured with git's semantics —
 patterns, `!` negation, `dir/` patterns, `/anchored` patterns, deeper files
 overriding shallower ones, nothing re-included below an ignored directory — via
 the `pathspec` library. `--exclude` patterns use the same gitignore syntax and
-are matched relative to each PATH argument.
+are matched relative to each PATH argument; they (and the config's `exclude`)
+apply to files named as PATH too (pre-commit names every file), matched relative
+to the file's directory and to the working directory.
 """
 
 from __future__ import annotations
@@ -263,6 +265,11 @@ def discover(
             os.stat(root)
         except OSError as exc:
             walk._stat_error(root, exc)
+            continue
+        if excludes:  # a named file: also relative to the working directory
+            walk.excludes.append(_compile(excludes, Path.cwd()))
+        if walk.excluded(root, False):  # named files too: pre-commit names them all
+            walk.n_excluded += 1
             continue
         walk.add_file(root)
     return Discovery(

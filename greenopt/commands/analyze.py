@@ -19,6 +19,8 @@ from greenopt.batch.records import FileResult
 from greenopt.errors import InputError
 
 _SCHEMES = ("tcp://", "tls://", "ucx://", "inproc://")
+#: bad files named on stderr one per line; the rest are counted (all are in the tables)
+MAX_ERRORS_SHOWN = 20
 
 
 class RichProgress:
@@ -63,10 +65,27 @@ class RichProgress:
         self.progress.update(self.task, total=total)
 
     def advance(self, result: FileResult, reused: bool) -> None:
-        """Count one more finished file."""
+        """Count one more finished file; name a bad one on stderr (the first few)."""
         self.errors += int(result.is_error)
         self.reused += int(reused)
+        if result.is_error and self.errors <= MAX_ERRORS_SHOWN:
+            from rich.text import Text
+
+            reason = " ".join(result.message.split()) or result.status
+            self.console.print(
+                Text(f"greenopt: error: {result.path}: {reason}"), soft_wrap=True, highlight=False
+            )
         self.progress.update(self.task, advance=1, errors=self.errors, reused=self.reused)
+
+    def more_errors(self, where: Path) -> str | None:
+        """The line that counts the bad files not named on stderr, or None."""
+        hidden = self.errors - MAX_ERRORS_SHOWN
+        if hidden <= 0:
+            return None
+        return (
+            f"greenopt: ... and {hidden} more file(s) with errors "
+            f"(all are in the files table of {where})"
+        )
 
 
 def _available_passes(spec: str | None) -> tuple[tuple[str, ...], list[str]]:
@@ -206,6 +225,9 @@ def analyze(
     try:
         with RichProgress(enabled=not no_progress) as progress:
             summary = run_batch(discovery, options, listener=progress, notes=tuple(notes))
+        more = progress.more_errors(summary.db_path)
+        if more:
+            click.echo(more, err=True)
     except KeyboardInterrupt:
         click.echo(
             f"greenopt: analysed files are saved in {out}; run the same command to resume",

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from greenopt.commands.options import comma_list
+from greenopt.commands.options import selector_list
 from greenopt.errors import GreenoptError, InputError
 
 if TYPE_CHECKING:
@@ -37,6 +37,7 @@ class FileReport:
     records: list[dict[str, Any]] = field(default_factory=list)
     fixed_text: dict[int, tuple[str, str]] = field(default_factory=dict)  # record idx -> fix
     error: str | None = None
+    warnings: list[str] = field(default_factory=list)  # bad `# greenopt: ignore[...]`
 
 
 def check_file(
@@ -78,6 +79,7 @@ def check_file(
             select=select,
             ignore=ignore,
             instances=instances,
+            warnings=report.warnings,
         )
         # one batch per file: the model parses and indexes the module once (reusing ours)
         predictions: list[dict[str, Any]] | list[None] = (
@@ -179,8 +181,8 @@ def check(
     from greenopt.optimizer.walk import FoundFile, discover
 
     config = load_config(Path(paths[0]))
-    select_list = validate_selectors(comma_list(select))
-    ignore_list = validate_selectors(comma_list(ignore))
+    select_list = validate_selectors(selector_list("--select", select))
+    ignore_list = validate_selectors(selector_list("--ignore", ignore))
     roots = [Path.cwd()] + ([config.root] if config.root is not None else [])
     patterns = [*config.exclude, *exclude]
     instances: dict[str, Pass] = {}
@@ -212,6 +214,8 @@ def check(
             instances=instances,
             model=model,
         )
+        for warning in report.warnings:  # never change the exit status
+            click.echo(f"greenopt: warning: {warning}", err=True)
         if report.error:
             click.echo(f"greenopt: error: {report.error}", err=True)
             errors += 1
@@ -250,6 +254,7 @@ def _render(
             "version": 1,
             "findings": records,
             "errors": [rep.error for rep in reports if rep.error],
+            "warnings": [w for rep in reports for w in rep.warnings],
             "summary": {
                 "files": len(reports),
                 "findings": len(findings),
@@ -270,8 +275,12 @@ def _render(
             for k, pair in rep.fixed_text.items():
                 fixed[offset + k] = pair
             offset += len(rep.records)
-        return json.dumps(build_sarif(records, rules, fixed), indent=2) + "\n"
+        failed = [(rep.path, rep.error) for rep in reports if rep.error]
+        warned = [(rep.path, w) for rep in reports for w in rep.warnings]
+        log = build_sarif(records, rules, fixed, failed, warned)
+        return json.dumps(log, indent=2) + "\n"
     lines: list[str] = []
+    folded = 0  # variants shown on their suggestion's line, not on their own
     for rep in reports:
         previous: dict[str, Any] | None = None
         base = ""
@@ -286,6 +295,7 @@ def _render(
             ):
                 # variants of one suggestion (e.g. jit plain/parallel/fastmath): one line
                 variants.append(rec["code"])
+                folded += 1
                 lines[-1] = f"{base} (variants: {', '.join(variants)})"
                 continue
             previous = rec
@@ -298,8 +308,11 @@ def _render(
                 lines.append(rec["fix"].rstrip("\n"))
     fixable = sum(1 for r in findings if r["fixable"] and r["static_safe"])
     if findings:
+        # the count is of the finding lines printed above; folded variants are told apart
+        also = f" (plus {folded} variant(s) listed with them)" if folded else ""
         lines.append(
-            f"Found {len(findings)} finding(s) in {len({r['path'] for r in findings})} file(s)"
+            f"Found {len(findings) - folded} finding(s){also}"
+            f" in {len({r['path'] for r in findings})} file(s)"
             f" ({fixable} with a statically proven fix: `greenopt rewrite --static FILE`)."
         )
     return "\n".join(lines) + ("\n" if lines else "")

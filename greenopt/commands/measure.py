@@ -111,6 +111,10 @@ def _build_workload(
     for expr in calls:
         if not expr.strip():
             raise InputError("--call must not be empty")
+    from greenopt.optimizer.workloads import FLAGS_LABEL, check_syntax
+
+    # a syntax error in --setup or --call is reported here, before any child starts
+    check_syntax(Workload(setup=setup, calls=tuple(calls), label=FLAGS_LABEL))
     return Workload(setup=setup, calls=tuple(calls), module_path=module_path, seed=seed)
 
 
@@ -288,7 +292,7 @@ def _record(
     metavar="N",
     type=int,
     default=None,
-    help="Number of samples (default: config or 10).",
+    help="Number of samples, at least 2 (default: config or 10).",
 )
 @click.option(
     "--min-sample-s",
@@ -416,6 +420,18 @@ def measure(
         if not quiet or "permission denied" in message:
             click.echo(f"greenopt: {message}", err=True)
 
+    from greenopt.commands.options import check_output_path, check_samples, check_timeout
+
+    # every flag is checked before anything is measured (minutes) or written
+    check_output_path("--json", json_path)
+    if samples is not None:
+        check_samples("--samples", samples)
+    check_timeout("--timeout", timeout)
+    if not no_store and store_path is not None:
+        from greenopt.store import check_store_option
+
+        # the store file itself is created only on success
+        check_store_option(store_path)
     meter_name = validate_meter_name(meter or config.meter)
     if config.region is not None and region is None:
         region = config.region
@@ -435,16 +451,6 @@ def measure(
     workload = _build_workload(
         script, script_args, setup, calls, module, seed, config, config_workload, announce
     )
-    if json_path not in (None, "-"):
-        parent = Path(json_path).resolve().parent
-        if not parent.is_dir():
-            raise InputError(f"--json: directory does not exist: {parent}")
-
-    if not no_store and store_path is not None:
-        from greenopt.store import check_store_path
-
-        # fail before running anything; the file itself is created only on success
-        check_store_path(store_path)
 
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn

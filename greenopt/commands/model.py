@@ -22,6 +22,8 @@ from typing import Any
 
 import click
 
+from greenopt.cli import CommandGroup
+from greenopt.commands.options import check_output_path
 from greenopt.errors import InputError
 
 #: metrics shown in the eval table, with how to format them
@@ -122,7 +124,7 @@ def _write_json(data: Mapping[str, Any], path: str) -> None:
         raise InputError(f"{path}: cannot write: {exc.strerror or exc}") from None
 
 
-@click.group(help="Inspect and evaluate the energy cost model.")
+@click.group(cls=CommandGroup, help="Inspect and evaluate the energy cost model.")
 def model() -> None:
     """The `greenopt model` command group."""
 
@@ -136,7 +138,12 @@ def model() -> None:
     help="Training table JSON (default: the shipped one).",
 )
 @click.option("--json", "json_path", default=None, help="Write the figures as JSON ('-' = stdout).")
-@click.option("--splits", type=int, default=None, help="Number of folds (default: one per family).")
+@click.option(
+    "--splits",
+    type=int,
+    default=None,
+    help="Number of folds, 2 to the number of families (default: one per family).",
+)
 def eval_command(data_path: str | None, json_path: str | None, splits: int | None) -> int:
     """Entry point of `greenopt model eval`."""
     from greenopt.commands.train import DATA_DIR
@@ -145,7 +152,14 @@ def eval_command(data_path: str | None, json_path: str | None, splits: int | Non
 
     if splits is not None and splits < 2:
         raise InputError("--splits must be >= 2")
+    check_output_path("--json", json_path)  # before the cross-validation, not after
     table = read_table(data_path or DATA_DIR / "training_table.json")
+    families = {r.family for r in table.usable_rows()}
+    if splits is not None and len(families) >= 2 and splits > len(families):
+        raise InputError(
+            f"--splits {splits}: the table has only {len(families)} families "
+            "(GroupKFold by family needs at most one fold per family)"
+        )
     cv = cross_validate(table, splits)
     report = evaluate(cv, choose_policy(cv))
     if json_path != "-":
@@ -168,6 +182,7 @@ def info_command(model_path: str | None, json_path: str | None) -> int:
     """Entry point of `greenopt model info`."""
     from greenopt.models.predict import load_model
 
+    check_output_path("--json", json_path)
     cost_model = load_model(model_path)
     info = cost_model.info()
     if json_path:

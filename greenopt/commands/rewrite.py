@@ -20,8 +20,18 @@ from typing import Any
 
 import click
 
-from greenopt.commands.options import comma_list, refuse_overwriting_inputs
+from greenopt.commands.options import (
+    check_output_path,
+    check_timeout,
+    refuse_overwriting_inputs,
+    selector_list,
+)
 from greenopt.errors import GreenoptError, InputError
+
+#: Smallest `--memory-mb` accepted (0 = no limit). The limit is the child's address space
+#: (RLIMIT_AS): Python with numpy and its BLAS thread buffers needs about 200 MB of it just
+#: to start, so a lower limit only makes every child fail before it runs anything.
+MIN_MEMORY_MB = 256
 
 
 def _write_json(path: str, data: dict[str, Any]) -> None:
@@ -78,14 +88,7 @@ def _emit(
 
 def _check_target(flag: str, path: str) -> None:
     """Fail before any work when an output path cannot be written (missing directory)."""
-    target = Path(path)
-    if target.is_dir():
-        raise InputError(f"{flag} {path}: is a directory")
-    parent = target.parent if str(target.parent) else Path(".")
-    if not parent.is_dir():
-        raise InputError(f"{flag} {path}: directory {parent} does not exist")
-    if not os.access(parent, os.W_OK):
-        raise InputError(f"{flag} {path}: directory {parent} is not writable")
+    check_output_path(flag, path)
 
 
 class _RichProgress:
@@ -126,7 +129,10 @@ def _selectors(select: tuple[str, ...], ignore: tuple[str, ...]) -> tuple[list[s
     """`--select`/`--ignore` values (repeatable, comma-separated), validated like `check`'s."""
     from greenopt.optimizer.findings import validate_selectors
 
-    return validate_selectors(comma_list(select)), validate_selectors(comma_list(ignore))
+    return (
+        validate_selectors(selector_list("--select", select)),
+        validate_selectors(selector_list("--ignore", ignore)),
+    )
 
 
 def _with_selectors(config: Any, selectors: tuple[list[str], list[str]]) -> Any:
@@ -336,7 +342,8 @@ def _run_static(
     type=int,
     default=4096,
     show_default=True,
-    help="Memory limit per child (MB, 0 = none).",
+    help=f"Address-space limit per child process in MB (0 = none; at least {MIN_MEMORY_MB}: "
+    "a child needs about that much to start Python and import numpy).",
 )
 @click.option("--min-sample-s", type=float, help="Minimum seconds per sample (default: meter's).")
 @click.option("--write", "write", is_flag=True, help="Replace FILE atomically with the result.")
@@ -425,18 +432,18 @@ def rewrite(
         workload_files=[Path(f) for f in workload_files],
         config=config,
     )
-    from greenopt.measure.runner import MAX_TIMEOUT_S
-
-    if not (0 < timeout_s < MAX_TIMEOUT_S):
-        raise InputError(f"--timeout must be positive and at most {MAX_TIMEOUT_S:g} s")
+    check_timeout("--timeout", timeout_s)
     if store_path is not None:
         if no_store:
             raise InputError("--store and --no-store are mutually exclusive")
-        from greenopt.store import check_store_path
+        from greenopt.store import check_store_option
 
-        check_store_path(store_path)
-    if memory_mb < 0:
-        raise InputError("--memory-mb must be >= 0")
+        check_store_option(store_path)
+    if memory_mb != 0 and memory_mb < MIN_MEMORY_MB:
+        raise InputError(
+            f"--memory-mb {memory_mb}: give 0 (no limit) or at least {MIN_MEMORY_MB} MB; "
+            "a child process needs about that much address space for Python and numpy"
+        )
     console = Console(stderr=True)
     if not console.is_terminal:
         console.width = max(console.width, 132)  # logs and CI: do not fold the table

@@ -30,7 +30,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from greenopt.commands.options import comma_list
+from greenopt.commands.options import (
+    check_output_dir,
+    check_samples,
+    check_timeout,
+    comma_list,
+)
 from greenopt.errors import InputError
 from greenopt.measure.contention import DEFAULT_MAX_OTHER_CPUS
 
@@ -181,7 +186,7 @@ def _measure(
     type=int,
     default=5,
     show_default=True,
-    help="Interleaved samples per variant and comparison.",
+    help="Interleaved samples per variant and comparison (at least 2).",
 )
 @click.option(
     "--min-sample-s",
@@ -206,7 +211,7 @@ def _measure(
     type=float,
     default=300.0,
     show_default=True,
-    help="Seconds per child process.",
+    help="Seconds per child process (positive, below a week).",
 )
 @click.option(
     "--out",
@@ -286,8 +291,8 @@ def train(
         document, out = _refit_table(from_table, out_dir)
         _print_fit(document, out)
         return 0
-    if samples < 1:
-        raise InputError("--samples must be >= 1")
+    check_samples("--samples", samples)
+    check_timeout("--timeout", timeout_s)
     if limit is not None and limit < 1:
         raise InputError("--limit must be >= 1")
     if not min_sample_s > 0:
@@ -296,6 +301,11 @@ def train(
         raise InputError("--max-other-cpus must be >= 0")
     if retries < 0:
         raise InputError("--retries must be >= 0")
+    check_output_dir("--out", out_dir)  # before hours of measuring, not after
+    if store_path is not None:
+        from greenopt.store import check_store_option
+
+        check_store_option(store_path)
     wanted = comma_list(families) or None
     kernels = load_corpus(corpus_dir or default_corpus_dir(), wanted, limit)
     if wanted:
@@ -347,9 +357,7 @@ def train(
                 f"{stale} stored rows of candidates the passes no longer generate were left out"
             )
         if not any(r.usable for r in rows):
-            raise InputError(
-                "no measured training rows for this corpus on this machine; run without --fit-only"
-            )
+            raise InputError(_no_rows_message(rows, fit_only))
         table = make_table(rows, fingerprint.to_dict(), notes)
         out = Path(out_dir) if out_dir else DATA_DIR
         write_table(table, out / "training_table.json", out / "training_table.csv")
@@ -359,6 +367,31 @@ def train(
         store.close()
     _print_fit(document, out)
     return 0
+
+
+def _no_rows_message(rows: list[Any], fit_only: bool) -> str:
+    """Why there is nothing to fit: nothing measured yet (`--fit-only` on a store without
+    rows), or every comparison failed (the reasons most often recorded, e.g. a --timeout
+    too short for the corpus)."""
+    if not rows:
+        if fit_only:
+            return (
+                "no measured training rows for this corpus on this machine in the store; "
+                "run without --fit-only to measure them"
+            )
+        return "no training rows: nothing was measured for this corpus on this machine"
+    from collections import Counter
+
+    def why(row: Any) -> str:
+        reason = " ".join(str(row.reason).split())
+        reason = reason if len(reason) <= 120 else reason[:117] + "..."
+        return f"{row.status}: {reason}" if reason else str(row.status)
+
+    common = "; ".join(f"{n} x {reason}" for reason, n in Counter(map(why, rows)).most_common(2))
+    return (
+        f"no usable training rows: none of the {len(rows)} comparisons for this corpus was "
+        f"measured successfully ({common}); check --timeout and --meter"
+    )
 
 
 def _only_sizes(kernels: list[CorpusKernel], labels: list[str]) -> list[CorpusKernel]:

@@ -95,6 +95,7 @@ def find_opportunities(
     select: Sequence[str] = (),
     ignore: Sequence[str] = (),
     instances: dict[str, Pass] | None = None,
+    warnings: list[str] | None = None,
 ) -> list[Opportunity]:
     """Run the passes' `find()` on `module` and return the surviving opportunities.
 
@@ -102,12 +103,17 @@ def find_opportunities(
     Suppression comments, `config.select/ignore` and the `select`/`ignore`
     arguments (command-line, added to the config's) filter the result; notes such
     as GO190 are dropped unless `include_notes`. Sorted by line, column, code.
+    `warnings`, when given, receives one `path:line: ...` line per malformed
+    `# greenopt: ignore[...]` comment or unknown name in one.
     """
     cfg = config or Config()
     select_all = validate_selectors([*cfg.select, *select])
     ignore_all = validate_selectors([*cfg.ignore, *ignore])
     names = list(passes) if passes is not None else passes_for(select_all)
     suppressions = parse_suppressions(module.code)
+    if warnings is not None:
+        where = module.path or "<string>"
+        warnings.extend(f"{where}:{line}: {problem}" for line, problem in suppressions.problems)
     found: list[Opportunity] = []
     for name in names:
         if name not in PASSES:

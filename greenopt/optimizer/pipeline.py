@@ -43,7 +43,7 @@ from greenopt.optimizer.executor import ChildLimits
 from greenopt.optimizer.findings import validate_selectors
 from greenopt.optimizer.functions import function_source, function_sources
 from greenopt.optimizer.ranking import load_cost_model, machine_note, rank
-from greenopt.optimizer.source import SourceModule, unified_diff
+from greenopt.optimizer.source import SourceModule, encode_source, unified_diff
 from greenopt.optimizer.tracing import ExerciseProfile, profile
 from greenopt.optimizer.validation import (
     CandidateVerdict,
@@ -446,7 +446,7 @@ class _Run:
         d = self.workdir / f"{self._variants:03d}-{tag}"
         d.mkdir()
         target = d / self.module_path.name
-        target.write_text(code, encoding="utf-8")
+        target.write_bytes(encode_source(code, str(target)))  # in the module's own encoding
         return target
 
     def against(self, workload: Workload, module_file: Path) -> Workload:

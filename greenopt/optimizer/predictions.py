@@ -72,7 +72,7 @@ def predict(model: Any | None, module_code: str, opportunity: Opportunity) -> di
     if model is None or opportunity.data.get("note"):
         return dict(NO_PREDICTION)
     try:
-        p = model.predict_opportunity(module_code, opportunity)
+        p = model.predict_opportunity(_without_bom(module_code), opportunity)
     except Exception:
         return dict(NO_PREDICTION)
     return _fields(p)
@@ -92,6 +92,7 @@ def predict_many(
     """
     if model is None:
         return [dict(NO_PREDICTION) for _ in opportunities]
+    module_code = _without_bom(module_code)
     wanted = [i for i, o in enumerate(opportunities) if not o.data.get("note")]
     out = [dict(NO_PREDICTION) for _ in opportunities]
     try:
@@ -102,6 +103,12 @@ def predict_many(
         if not isinstance(answer, BaseException):
             out[i] = _fields(answer)
     return out
+
+
+def _without_bom(code: str) -> str:
+    """`code` without a leading UTF-8 byte-order mark: the passes' positions (libcst's)
+    and `ast` both read the text without it, so the model must too."""
+    return code[1:] if code.startswith("\ufeff") else code
 
 
 def _fields(p: Any) -> dict[str, Any]:

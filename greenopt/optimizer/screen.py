@@ -9,6 +9,8 @@ libcst afterwards.
 from __future__ import annotations
 
 import ast
+import re
+import sys
 import warnings
 from dataclasses import dataclass
 
@@ -48,6 +50,11 @@ def screen_source(code: str, path: str) -> Screen:
         hint = ""
         if any(h in msg for h in _PY2_HINTS) or _looks_like_python2(code):
             hint = " (Python 2 code? greenopt reads Python 3 only)"
+        elif _looks_like_newer_python(code, exc.lineno):
+            hint = (
+                " (this syntax needs Python 3.12+; greenopt is running on "
+                f"{sys.version_info.major}.{sys.version_info.minor})"
+            )
         raise InputError(
             f"{path}:{exc.lineno or 1}:{exc.offset or 0}: syntax error: {msg}{hint}"
         ) from None
@@ -67,6 +74,33 @@ def screen_source(code: str, path: str) -> Screen:
         if has_loops and imports_numpy:
             break
     return Screen(has_loops=has_loops, imports_numpy=imports_numpy, lines=code.count("\n") + 1)
+
+
+#: on the failing line, the Python 3.12 forms `ast` of an older Python refuses: a
+#: `type X = ...` statement, type parameters `def f[T]` / `class C[T]`, an f-string
+_NEWER_SYNTAX = re.compile(
+    r"^\s*(?:type\s+[A-Za-z_]\w*\s*[\[=]"
+    r"|(?:async\s+)?def\s+[A-Za-z_]\w*\s*\["
+    r"|class\s+[A-Za-z_]\w*\s*\[)"
+    r"|(?<![\w])(?:[fF][rR]?|[rR][fF])[\"']"
+)
+
+
+def _looks_like_newer_python(code: str, lineno: int | None) -> bool:
+    """True when `code` is refused by this Python's `ast` only for newer syntax: the
+    failing line has a 3.12 form and libcst (which knows the 3.12 grammar) parses it."""
+    if sys.version_info >= (3, 12) or not lineno:
+        return False
+    lines = code.splitlines()
+    if lineno > len(lines) or not _NEWER_SYNTAX.search(lines[lineno - 1]):
+        return False
+    try:
+        import libcst
+
+        libcst.parse_module(code)
+    except Exception:
+        return False
+    return True
 
 
 def _looks_like_python2(code: str) -> bool:

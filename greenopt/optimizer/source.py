@@ -8,8 +8,10 @@ it is the slow part of libcst.
 from __future__ import annotations
 
 import difflib
+import io
 import os
 import tempfile
+import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -113,7 +115,12 @@ class SourceModule:
 
 
 def read_source(path: str | os.PathLike[str]) -> str:
-    """Read a Python source file as UTF-8 text; raise InputError with one clear line."""
+    """Read a Python source file as text; raise InputError with one clear line.
+
+    Decoded as Python itself does (`tokenize.detect_encoding`): UTF-8 by default, or the
+    PEP 263 `# -*- coding: NAME -*-` declaration of the first two lines. A UTF-8
+    byte-order mark stays in the text (as U+FEFF) so that writing it back keeps it.
+    """
     p = Path(path)
     try:
         if p.is_dir():
@@ -130,10 +137,58 @@ def read_source(path: str | os.PathLike[str]) -> str:
         raise InputError(f"{p}: cannot read: {exc.strerror or exc}") from None
     if b"\x00" in data:
         raise InputError(f"{p}: binary file, not Python source")
+    return decode_source_bytes(data, str(p))
+
+
+def decode_source_bytes(data: bytes, where: str) -> str:
+    """`data` decoded in its declared (or the default UTF-8) encoding, BOM kept."""
     try:
-        return data.decode("utf-8")
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as exc:  # invalid UTF-8 in the first two lines, or a bad cookie
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as bad:
+            raise InputError(f"{where}: not UTF-8 (byte {bad.start})") from None
+        raise InputError(f"{where}: bad encoding declaration: {exc.msg}") from None
+    if encoding == "utf-8-sig":
+        encoding = "utf-8"  # keep the mark in the text: libcst and `ast` callers skip it
+    try:
+        return data.decode(encoding)
     except UnicodeDecodeError as exc:
-        raise InputError(f"{p}: not UTF-8 (byte {exc.start})") from None
+        if encoding == "utf-8":
+            raise InputError(f"{where}: not UTF-8 (byte {exc.start})") from None
+        raise InputError(
+            f"{where}: not valid {encoding} text, its declared encoding (byte {exc.start})"
+        ) from None
+
+
+def source_encoding(text: str) -> str:
+    """The codec `text` must be written in: its PEP 263 declaration's, else UTF-8.
+
+    A leading U+FEFF is the UTF-8 byte-order mark (written as such by UTF-8).
+    """
+    first = text.find("\n")
+    second = text.find("\n", first + 1) if first >= 0 else -1
+    head = text if second < 0 else text[: second + 1]  # a declaration is in lines 1-2
+    if "coding" not in head:
+        return "utf-8"
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(head.encode("utf-8")).readline)
+    except SyntaxError:
+        return "utf-8"
+    return "utf-8" if encoding == "utf-8-sig" else encoding
+
+
+def encode_source(text: str, where: str) -> bytes:
+    """`text` as the bytes of a source file, in its declared encoding (see `source_encoding`)."""
+    encoding = source_encoding(text)
+    try:
+        return text.encode(encoding)
+    except UnicodeEncodeError as exc:
+        raise InputError(
+            f"{where}: the text cannot be written in its declared encoding {encoding} "
+            f"(character {exc.object[exc.start]!r})"
+        ) from None
 
 
 def unified_diff(old: str, new: str, path: str) -> str:
@@ -166,9 +221,11 @@ def _diff_path(path: str) -> str:
 def atomic_write(path: str | os.PathLike[str], text: str) -> None:
     """Replace `path` with `text` atomically, only if `text` parses as Python.
 
-    Writes a temp file in the same directory, fsyncs it, keeps the original's
-    permission bits, then renames over the original (over the file a symlink names,
-    not the link); on any failure the original file is untouched.
+    The text is encoded as it declares (PEP 263 `coding:` line, else UTF-8), so a
+    Latin-1 module is written back in Latin-1. Writes a temp file in the same
+    directory, fsyncs it, keeps the original's permission bits, then renames over the
+    original (over the file a symlink names, not the link); on any failure the
+    original file is untouched.
     """
     # a symlink is written through, to the file it names, and stays a symlink
     target = Path(path).resolve() if Path(path).is_symlink() else Path(path)
@@ -178,11 +235,12 @@ def atomic_write(path: str | os.PathLike[str], text: str) -> None:
         raise InputError(
             f"{target}: refusing to write text that does not parse: {exc.message}"
         ) from None
+    data = encode_source(text, str(target))  # in the encoding the text declares
     mode = target.stat().st_mode & 0o7777 if target.exists() else 0o644
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".greenopt", dir=target.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, mode)

@@ -2,9 +2,10 @@
 
 Directories are walked without following symlinks (no loops), skipping version
 control, virtual environments, caches and build output, plus user `--exclude`
-globs and `[tool.greenopt] exclude` globs. Explicitly named files are always
-returned, whatever their extension; missing paths are reported, not raised, so
-the other paths are still processed.
+globs and `[tool.greenopt] exclude` globs. Explicitly named files are returned
+whatever their extension, unless an exclude glob matches them (pre-commit names
+every staged file); missing paths are reported, not raised, so the other paths
+are still processed.
 """
 
 from __future__ import annotations
@@ -85,6 +86,8 @@ def discover(
             yield MissingPath(raw)
             continue
         if not p.is_dir():
+            if is_excluded(p, exclude, roots):  # named files too: pre-commit names them all
+                continue
             if raw not in seen:
                 seen.add(raw)
                 yield FoundFile(raw, explicit=True)

@@ -23,16 +23,23 @@ from greenopt.measure.workload import Workload
 
 #: name under which a workload file's module is bound in the workload namespace
 WORKLOAD_MODULE_VAR = "__greenopt_workload_file__"
+#: label of the workload given by the `--setup`/`--call` flags
+FLAGS_LABEL = "--call"
 
 
 def check_syntax(workload: Workload) -> None:
-    """Compile setup and calls without running them; a syntax error is a WorkloadError."""
+    """Compile setup and calls without running them; a syntax error is a WorkloadError.
+
+    The message names where the code came from: the workload's label (a pyproject.toml
+    entry), or for the flags' workload the flag itself, `--setup` or `--call`.
+    """
     where = f" ({workload.label})" if workload.label else ""
+    setup_where = " (--setup)" if workload.label == FLAGS_LABEL else where
     try:
         compile(workload.setup, "<greenopt setup>", "exec")
     except SyntaxError as exc:
         raise WorkloadError(
-            f"syntax error in setup{where}: {exc.msg} (line {exc.lineno})"
+            f"syntax error in setup{setup_where}: {exc.msg} (line {exc.lineno})"
         ) from None
     for expr in workload.calls:
         if not expr.strip():
@@ -57,7 +64,7 @@ def from_flags(module_path: Path, setup: str | None, calls: Sequence[str]) -> li
             setup=setup or "",
             calls=tuple(calls),
             module_path=str(module_path),
-            label="--call",
+            label=FLAGS_LABEL,
         )
     ]
 
@@ -98,6 +105,8 @@ def workload_functions(workload_file: Path) -> list[str]:
         raise InputError(f"{workload_file}: cannot read workload file: {exc}") from None
     try:
         tree = ast.parse(text, filename=str(workload_file))
+        # errors only the compiler sees ('break' outside a loop, ...), also before any child
+        compile(tree, str(workload_file), "exec", dont_inherit=True)
     except SyntaxError as exc:
         raise WorkloadError(
             f"{workload_file}:{exc.lineno}: syntax error in workload file: {exc.msg}"

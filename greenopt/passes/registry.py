@@ -48,6 +48,8 @@ def parse_pass_list(spec: str | Iterable[str] | None) -> list[str]:
         return list(PASSES)
     items = spec.split(",") if isinstance(spec, str) else list(spec)
     names = [s.strip() for s in items if s.strip()]
+    if isinstance(spec, str) and not names:  # `--passes ''` would silently run nothing
+        raise InputError("--passes: no passes given")
     for n in names:
         if n not in PASSES:
             raise InputError(f"unknown pass {n!r} (known: {', '.join(PASSES)})")

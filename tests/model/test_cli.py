@@ -191,7 +191,7 @@ def test_train_end_to_end_measures_resumes_and_fits(tmp_path, capsys) -> None:
         "--passes",
         "vectorize",
         "--samples",
-        "1",
+        "2",
         "--min-sample-s",
         "0.01",
         "--meter",
