@@ -810,11 +810,22 @@ def _float_names(expr: cst.CSTNode) -> set[str]:
 _ROUNDING_BUILTINS = frozenset({"int", "round"})
 _ROUNDING_QUALIFIED = frozenset(
     {"math.floor", "math.ceil", "math.trunc"}
+    | {f"numpy.{name}" for name in ("floor", "ceil", "trunc", "rint", "round", "around", "fix")}
+)
+#: Calls that round (bin, divide to an integer, or take a remainder of) every positional
+#: argument: float32 moves a value across a bin edge or a multiple of the divisor, and
+#: a remainder keeps the absolute error of a large operand in a small result.
+_ROUNDING_ALL_ARGS_BUILTINS = frozenset({"divmod"})
+_ROUNDING_ALL_ARGS_QUALIFIED = frozenset(
+    {"math.fmod", "math.remainder", "math.modf"}
     | {
         f"numpy.{name}"
-        for name in ("floor", "ceil", "trunc", "rint", "round", "around", "fix", "digitize")
+        for name in (
+            "floor_divide", "divmod", "mod", "remainder", "fmod", "modf", "digitize",
+            "searchsorted", "histogram", "histogram2d", "histogramdd", "histogram_bin_edges",
+        )
     }
-)
+)  # fmt: skip
 
 
 def _int_dtype(expr: cst.BaseExpression, imports: ImportedNames) -> bool:
@@ -830,7 +841,9 @@ def _int_dtype(expr: cst.BaseExpression, imports: ImportedNames) -> bool:
 def _rounded_values(func: cst.FunctionDef, imports: ImportedNames) -> list[cst.BaseExpression]:
     """Expressions of `func`'s body whose value is rounded to an integer: arguments of
     `int`, `round`, `math.floor`/`ceil`/`trunc`, `np.floor`/`ceil`/`trunc`/`rint`/
-    `round`/`digitize`, operands of `//`, receivers of `.astype(<integer dtype>)`."""
+    `round`, every argument of `divmod`, `np.floor_divide`/`mod`/`fmod`/`digitize`/
+    `searchsorted`/`histogram`... (see `_ROUNDING_ALL_ARGS_QUALIFIED`), operands of `//`
+    and `%`, receivers of `.astype(<integer dtype>)` and `.searchsorted`."""
     found: list[cst.BaseExpression] = []
 
     class Look(FastVisitor):
@@ -839,9 +852,17 @@ def _rounded_values(func: cst.FunctionDef, imports: ImportedNames) -> list[cst.B
 
         def visit_Call(self, node: cst.Call) -> None:
             f = node.func
+            qualified = imports.qualify(f)
             if isinstance(f, cst.Name) and f.value in _ROUNDING_BUILTINS:
                 found.extend(a.value for a in node.args[:1])
-            elif imports.qualify(f) in _ROUNDING_QUALIFIED:
+            elif qualified in _ROUNDING_QUALIFIED:
+                found.extend(a.value for a in node.args[:1])
+            elif (
+                isinstance(f, cst.Name) and f.value in _ROUNDING_ALL_ARGS_BUILTINS
+            ) or qualified in _ROUNDING_ALL_ARGS_QUALIFIED:
+                found.extend(a.value for a in node.args)
+            elif isinstance(f, cst.Attribute) and f.attr.value == "searchsorted":
+                found.append(f.value)  # `edges.searchsorted(x)`: edges and values
                 found.extend(a.value for a in node.args[:1])
             elif (
                 isinstance(f, cst.Attribute)
@@ -852,11 +873,11 @@ def _rounded_values(func: cst.FunctionDef, imports: ImportedNames) -> list[cst.B
                 found.append(f.value)
 
         def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
-            if isinstance(node.operator, cst.FloorDivide):
+            if isinstance(node.operator, (cst.FloorDivide, cst.Modulo)):
                 found.extend((node.left, node.right))
 
         def visit_AugAssign(self, node: cst.AugAssign) -> None:
-            if isinstance(node.operator, cst.FloorDivideAssign):
+            if isinstance(node.operator, (cst.FloorDivideAssign, cst.ModuloAssign)):
                 found.extend((node.target, node.value))
 
     Look().visit(func.body)

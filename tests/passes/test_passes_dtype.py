@@ -381,6 +381,27 @@ ROUNDED = {
     "astype(uint8)": "def to_u8(img):\n    return np.clip(img * 255, 0, 255).astype(np.uint8)\n",
     "floor division": "def cells(n):\n    y = np.linspace(0.0, 1.0, n)\n    return (y * 10) // 1\n",
     "astype('int32')": "def g(x):\n    return (x * 7).astype('int32')\n",
+    "np.floor_divide": (
+        "def f(x, w):\n    out = np.zeros(len(x), dtype=np.int64)\n    for i in range(len(x)):\n        out[i] = np.floor_divide(x[i], w)\n    return out\n"
+    ),
+    "divmod": (
+        "def f(x, w):\n    out = np.zeros(len(x), dtype=np.int64)\n    for i in range(len(x)):\n        out[i] = divmod(x[i], w)[0]\n    return out\n"
+    ),
+    "np.searchsorted": (
+        "def f(x, w):\n    out = np.zeros(len(x), dtype=np.int64)\n    for i in range(len(x)):\n        out[i] = np.searchsorted(w, x[i])\n    return out\n"
+    ),
+    "method searchsorted": (
+        "def f(x, w):\n    out = np.zeros(len(x), dtype=np.int64)\n    for i in range(len(x)):\n        out[i] = w.searchsorted(x[i] * 2.0)\n    return out\n"
+    ),
+    "remainder operator": (
+        "def f(x, w):\n    out = np.zeros(len(x), dtype=np.int64)\n    for i in range(len(x)):\n        out[i] = (x[i] * 3.0) % w > 0.5\n    return out\n"
+    ),
+    "np.fmod": (
+        "def f(x, w):\n    out = np.zeros(len(x), dtype=np.int64)\n    for i in range(len(x)):\n        out[i] = np.fmod(x[i], w) > 0.5\n    return out\n"
+    ),
+    "np.digitize edges": (
+        "def f(x, w):\n    out = np.zeros(len(x), dtype=np.int64)\n    for i in range(len(x)):\n        out[i] = np.digitize(x[i], w * 2.0)\n    return out\n"
+    ),
 }
 
 
