@@ -42,6 +42,10 @@ class SourceModule:
     _resolver: Any = field(default=None, repr=False, compare=False)
     _ast: Any = field(default=None, repr=False, compare=False)  # (ast.Module | None,) once parsed
     _statements: dict[int, Position] | None = field(default=None, repr=False, compare=False)
+    #: what `module_edits` derived from `tree` (kind -> (the tree it was derived from, value))
+    _derived: dict[str, tuple[cst.Module, Any]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @classmethod
     def parse(cls, code: str, path: str | None = None) -> SourceModule:

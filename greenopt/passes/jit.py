@@ -49,6 +49,7 @@ only accepted through the validated rewrite).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 import libcst as cst
@@ -126,14 +127,23 @@ class _ModuleContext:
     functions: dict[str, FunctionInfo]
     classes: set[str]
     facts: ModuleFacts
+    #: the names of `functions`, and those plus `classes`: built once, not per function
+    #: (copying them for each function made `find` quadratic in the number of functions)
+    function_names: frozenset[str]
+    not_data: frozenset[str]
 
     @classmethod
     def of(cls, module: cst.Module) -> _ModuleContext:
+        functions = {f.qualname: f for f in iter_functions(module) if f.top_level}
+        classes = {s.name.value for s in module.body if isinstance(s, cst.ClassDef)}
+        names = frozenset(functions)
         return cls(
             ImportedNames.of(module),
-            {f.qualname: f for f in iter_functions(module) if f.top_level},
-            {s.name.value for s in module.body if isinstance(s, cst.ClassDef)},
+            functions,
+            classes,
             module_facts(module),
+            names,
+            names | classes,
         )
 
 
@@ -227,7 +237,7 @@ class _Prescreen(FastVisitor):
         self,
         func: cst.FunctionDef,
         imports: ImportedNames,
-        module_functions: set[str],
+        module_functions: AbstractSet[str],
         module_classes: set[str],
     ) -> None:
         self.func = func
@@ -751,7 +761,7 @@ class JitPass(Pass):
                 continue
             seen.add(current)
             node = functions[current].node
-            screen = _Prescreen(node, imports, set(functions), classes)
+            screen = _Prescreen(node, imports, context.function_names, classes)
             screen.visit(node)
             where = "" if current == info.qualname else f"helper `{current}` "
             if screen.problems:
@@ -759,7 +769,7 @@ class JitPass(Pass):
             risk = overflow_risk(node)
             if risk:
                 return JitAnalysis(f"{where}{risk}")
-            frozen = frozen_global_problem(node, context.facts, set(functions) | classes)
+            frozen = frozen_global_problem(node, context.facts, context.not_data)
             if frozen:
                 return JitAnalysis(f"{where}{frozen}")
             nan_tests = nan_tests or _tests_nan_or_inf(node, imports)
@@ -781,16 +791,19 @@ class JitPass(Pass):
                 )
         prange: list[int] = []
         notes: list[str] = []
-        relation = lazy_array_relations(source.tree, func, info.qualname)
+        relation = lazy_array_relations(source.tree, func, info.qualname, imports)
         body_statements = func.body.body if isinstance(func.body, cst.IndentedBlock) else ()
+        loop_number: dict[int, int] = {}  # id(loop) -> its first index in `loops`
+        for k, loop in enumerate(loops):
+            loop_number.setdefault(id(loop), k)
         for stmt in body_statements:
             if not isinstance(stmt, cst.For):
                 continue
             verdict = parallel_blockers(
-                stmt, imports, relation, names_outside(func, [stmt]), set(functions)
+                stmt, imports, relation, names_outside(func, [stmt]), context.function_names
             )
             if verdict.reason is None:
-                prange.append(next(k for k, loop in enumerate(loops) if loop is stmt))
+                prange.append(loop_number[id(stmt)])
                 if verdict.reductions:
                     notes.append("reduction on " + ", ".join(f"`{r}`" for r in verdict.reductions))
                 for a, b in verdict.assumes_no_overlap:

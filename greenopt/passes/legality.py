@@ -916,7 +916,12 @@ class BindingFacts:
         return (a in self.fresh_once and b in known) or (b in self.fresh_once and a in known)
 
 
-def array_relations(module: cst.Module, func: cst.FunctionDef, qualname: str) -> Relation_fn:
+def array_relations(
+    module: cst.Module,
+    func: cst.FunctionDef,
+    qualname: str,
+    imports: ImportedNames | None = None,
+) -> Relation_fn:
     """A may-alias oracle for the arrays of `func`, built on `greenopt.optimizer.aliasing`.
 
     `DISJOINT` only when `BindingFacts.distinct` proves it (an array allocated by the
@@ -929,9 +934,11 @@ def array_relations(module: cst.Module, func: cst.FunctionDef, qualname: str) ->
     Name resolution runs on a small module made of `module`'s top-level imports and
     `func` alone (same nodes), so its cost is that of the function, not of the file; it
     runs only for the first pair that `BindingFacts` alone does not prove disjoint.
+    `imports` is `ImportedNames.of(module)` where the caller has it already (collecting
+    it reads every top-level statement, too much to repeat for each function).
     """
     sites = _binding_sites(func)
-    bindings = BindingFacts.of(func, ImportedNames.of(module))
+    bindings = BindingFacts.of(func, imports if imports is not None else ImportedNames.of(module))
     built: list[tuple[ArrayFacts, set[int]]] = []  # the general analysis, on first need
 
     def general() -> tuple[ArrayFacts, set[int]]:
@@ -1015,14 +1022,19 @@ def _plain_alias(a: str, b: str, sites: dict[str, list[cst.CSTNode]], once: set[
     return False
 
 
-def lazy_array_relations(module: cst.Module, func: cst.FunctionDef, qualname: str) -> Relation_fn:
+def lazy_array_relations(
+    module: cst.Module,
+    func: cst.FunctionDef,
+    qualname: str,
+    imports: ImportedNames | None = None,
+) -> Relation_fn:
     """`array_relations`, built on first use: most loops never ask (name resolution is
     the expensive part of the analysis)."""
     built: list[Relation_fn] = []
 
     def relation(a: str, b: str) -> Memory:
         if not built:
-            built.append(array_relations(module, func, qualname))
+            built.append(array_relations(module, func, qualname, imports))
         return built[0](a, b)
 
     return relation
@@ -1453,7 +1465,109 @@ def names_outside(func: cst.FunctionDef, excluded: Sequence[cst.CSTNode]) -> set
 
     Parameters count. Inside another `for x in ...` loop, `x` is not counted: that loop
     binds it before reading it, so it never sees a value left by an excluded statement.
+
+    The passes ask this for every loop of a function, so the whole function is walked
+    once (`_NameCounts`: how often each name is counted, and the loop variables in
+    scope at each statement) and each question only walks the excluded statements:
+    the answer is the names whose count does not drop to zero.
     """
+    index = _name_counts(func)
+    excluded_ids = {id(n) for n in excluded}
+    removed: dict[str, int] = {}
+    seen: set[int] = set()
+    for node in excluded:
+        if not isinstance(node, cst.BaseStatement):
+            return _names_outside_slow(func, excluded)
+        shadowed = index.shadow.get(id(node))
+        if shadowed is None or id(node) in seen:
+            continue  # never reached by the walk (it removes nothing), or a repeat
+        seen.add(id(node))
+        # stopping at the other excluded statements: one inside `node` removes its own names
+        _count_names(node, shadowed, removed, None, excluded_ids, root=True)
+    counts = index.counts
+    found = set(counts)
+    for name, times in removed.items():
+        if counts[name] == times:
+            found.discard(name)
+    found.update(_params(func))
+    return found
+
+
+#: node type -> True for statements (where `_NameCounts` records the loop variables)
+_IS_STATEMENT: dict[type, bool] = {}
+
+
+@dataclass
+class _NameCounts:
+    """Name counts of one function's body, for `names_outside`."""
+
+    func: cst.FunctionDef
+    counts: dict[str, int]  # name -> times the walk counts it
+    shadow: dict[int, frozenset[str]]  # id(statement) -> loop variables not counted there
+
+
+#: the last few functions indexed (their loops are asked about one after another)
+_NAME_COUNTS: dict[int, _NameCounts] = {}
+_NAME_COUNTS_KEPT = 8
+
+
+def _name_counts(func: cst.FunctionDef) -> _NameCounts:
+    index = _NAME_COUNTS.get(id(func))
+    if index is not None and index.func is func:
+        return index
+    counts: dict[str, int] = {}
+    shadow: dict[int, frozenset[str]] = {}
+    _count_names(func.body, frozenset(), counts, shadow, None, root=True)
+    index = _NameCounts(func, counts, shadow)
+    if len(_NAME_COUNTS) >= _NAME_COUNTS_KEPT:
+        _NAME_COUNTS.clear()
+    _NAME_COUNTS[id(func)] = index
+    return index
+
+
+def _count_names(
+    node: cst.CSTNode,
+    shadowed: frozenset[str],
+    counts: dict[str, int],
+    shadow: dict[int, frozenset[str]] | None,
+    excluded_ids: set[int] | None,
+    *,
+    root: bool = False,
+) -> None:
+    """Count the names `_names_outside_slow`'s walk finds under `node` (stopping at
+    `excluded_ids`, except at `node` itself when `root`); record in `shadow` the loop
+    variables in scope at each statement."""
+    kind = type(node)
+    if not root and excluded_ids is not None and id(node) in excluded_ids:
+        return
+    if kind is cst.Name:
+        value = node.value  # type: ignore[attr-defined]
+        if value not in shadowed:
+            counts[value] = counts.get(value, 0) + 1
+        return
+    if kind is cst.Attribute or kind is cst.Arg:
+        _count_names(node.value, shadowed, counts, shadow, excluded_ids)  # type: ignore[attr-defined]
+        return
+    if shadow is not None:
+        statement = _IS_STATEMENT.get(kind)
+        if statement is None:
+            statement = _IS_STATEMENT[kind] = issubclass(kind, cst.BaseStatement)
+        if statement:
+            shadow[id(node)] = shadowed
+    if kind is cst.For and type(node.target) is cst.Name:  # type: ignore[attr-defined]
+        loop: cst.For = node  # type: ignore[assignment]
+        _count_names(loop.iter, shadowed, counts, shadow, excluded_ids)
+        inner = shadowed | {loop.target.value}  # type: ignore[attr-defined]
+        _count_names(loop.body, inner, counts, shadow, excluded_ids)
+        if loop.orelse is not None:
+            _count_names(loop.orelse, inner, counts, shadow, excluded_ids)
+        return
+    for child in ordered_children(node):
+        _count_names(child, shadowed, counts, shadow, excluded_ids)
+
+
+def _names_outside_slow(func: cst.FunctionDef, excluded: Sequence[cst.CSTNode]) -> set[str]:
+    """`names_outside` by one walk of `func` (for exclusions that are not statements)."""
     excluded_ids = {id(n) for n in excluded}
     found: set[str] = set()
 

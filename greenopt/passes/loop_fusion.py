@@ -231,12 +231,13 @@ class LoopFusionPass(Pass):
         imports = ImportedNames.of(tree)
         where = positions(module)
         functions = iter_functions(tree)
-        local_functions = {f.qualname for f in functions if f.top_level}
+        # a frozenset: `scan_loop_body` takes it as is (a set was copied for each loop)
+        local_functions = frozenset(f.qualname for f in functions if f.top_level)
         path = module.path or "<string>"
         found: list[Opportunity] = []
         module_names = _ModuleNames(tree)
         for info in functions:
-            relation = lazy_array_relations(tree, info.node, info.qualname)
+            relation = lazy_array_relations(tree, info.node, info.qualname, imports)
             blocks = _blocks(info.node)
             for block in blocks:
                 statements = list(block.body)
@@ -1141,7 +1142,9 @@ class _Rewrite(cst.CSTTransformer):
         super().__init__()
         self.module = module
         self.imports = ImportedNames.of(module.tree)
-        self.local_functions = {f.qualname for f in iter_functions(module.tree) if f.top_level}
+        self.local_functions = frozenset(
+            f.qualname for f in iter_functions(module.tree) if f.top_level
+        )
         self.functions: list[tuple[cst.FunctionDef, str]] = []
         self.where = where
         self.fuse_at = fuse_at
@@ -1252,7 +1255,7 @@ class _Rewrite(cst.CSTTransformer):
         if not self.functions:
             return None
         func, qualname = self.functions[-1]
-        relation = array_relations(self.module.tree, func, qualname)
+        relation = array_relations(self.module.tree, func, qualname, self.imports)
         elsewhere = names_outside(func, list(involved))
         return fusion_blockers(
             merged, second, self.imports, relation, elsewhere, self.local_functions
@@ -1269,7 +1272,7 @@ class _Rewrite(cst.CSTTransformer):
         if not self.functions:
             return None
         func, qualname = self.functions[-1]
-        relation = array_relations(self.module.tree, func, qualname)
+        relation = array_relations(self.module.tree, func, qualname, self.imports)
         elsewhere = names_outside(func, list(originals))
         for stmt in rest:
             elsewhere |= names_in(stmt)

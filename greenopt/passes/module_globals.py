@@ -12,6 +12,7 @@ them into the jit pass's refusals.
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -212,7 +213,9 @@ def global_is_constant(name: str, facts: ModuleFacts, seen: frozenset[str] = fro
     return isinstance(stmt, cst.Assign) and _constant(stmt.value, facts, seen | {name})
 
 
-def frozen_global_problem(func: cst.FunctionDef, facts: ModuleFacts, skip: set[str]) -> str | None:
+def frozen_global_problem(
+    func: cst.FunctionDef, facts: ModuleFacts, skip: AbstractSet[str]
+) -> str | None:
     """Why compiling `func` would freeze a module global that can change, or None.
 
     `skip` are names that are not data (module functions and classes, imports).

@@ -121,6 +121,7 @@ from greenopt.optimizer.effects import (
     statement_effect,
 )
 from greenopt.optimizer.loops import LoopNest, bound_atom, loop_nest
+from greenopt.optimizer.module_edits import parsed_on_demand, replace_in_statements
 from greenopt.optimizer.name_facts import (
     FunctionFacts,
     function_facts,
@@ -172,6 +173,12 @@ class _Context:
     positions: dict[int, Position]  # id(statement) -> position, from `ast`
     #: loop variable -> ids of the names inside the `for` loops that bind it (on first use)
     loop_scoped: dict[str, set[int]] | None = None
+    #: loop variable -> `_used_outside_loops` (asked for every loop: one scan per name)
+    used_outside: dict[str, bool] = field(default_factory=dict)
+    #: array name -> `_escapes`, and what it reads from one walk of the function (on first
+    #: use): names read in nested scopes, ids of the nodes whose reads do not escape
+    escapes: dict[str, bool] = field(default_factory=dict)
+    escape_facts: tuple[set[str], set[int]] | None = None
 
     def names_in_loops_over(self, var: str) -> set[int]:
         """Ids of the Name nodes inside every `for` loop of the function binding `var`."""
@@ -392,10 +399,12 @@ class VectorizePass(Pass):
             if type(node) is cst.For
         }
         transformer = _Replacer(wanted, positions)
-        tree = module.tree.visit(transformer)
+        # only the top-level statements holding a chosen loop are visited and re-parsed:
+        # `check` applies each finding on its own, which on the whole module was quadratic
+        tree = replace_in_statements(module, transformer, positions, wanted)
         if transformer.used_alias is not None:
             tree = ensure_numpy_import(tree, transformer.used_alias)
-        return SourceModule.parse(tree.code, module.path)
+        return parsed_on_demand(tree, module)
 
     # -- analysis -------------------------------------------------------------------------
 
@@ -687,11 +696,16 @@ def _kind(stmts: list[_Stmt], nest: LoopNest, accesses: list[Access]) -> tuple[s
 
 def _used_outside_loops(var: str, ctx: _Context) -> bool:
     """True when `var` is read anywhere not inside a `for` loop that binds `var`."""
-    loads = ctx.facts.loads.get(var, [])
-    if not loads:
-        return False
-    inside = ctx.names_in_loops_over(var)
-    return any(id(n) not in inside for n in loads)
+    known = ctx.used_outside.get(var)
+    if known is None:
+        loads = ctx.facts.loads.get(var, [])
+        if not loads:
+            known = False
+        else:
+            inside = ctx.names_in_loops_over(var)
+            known = any(id(n) not in inside for n in loads)
+        ctx.used_outside[var] = known
+    return known
 
 
 def _simple_statements(body: Sequence[cst.BaseStatement]) -> list[cst.CSTNode]:
@@ -1988,12 +2002,31 @@ def _check_partial_state(
 
 def _escapes(name: str, ctx: _Context) -> bool:
     """True when `name` is read other than by subscripting it, `len()`, an attribute
-    (`.shape`) or `return name`: it may have been handed to other code."""
+    (`.shape`) or `return name`: it may have been handed to other code.
+
+    Asked for the arrays of every loop, so the function is walked once (`escape_facts`)
+    and each name's answer is kept."""
+    known = ctx.escapes.get(name)
+    if known is not None:
+        return known
+    if ctx.escape_facts is None:
+        ctx.escape_facts = _escape_facts(ctx)
+    in_scopes, allowed = ctx.escape_facts
+    # a closure or class body reads it: whoever calls it sees the array
+    known = name in in_scopes or any(id(n) not in allowed for n in ctx.facts.loads.get(name, []))
+    ctx.escapes[name] = known
+    return known
+
+
+def _escape_facts(ctx: _Context) -> tuple[set[str], set[int]]:
+    """For `_escapes`: the names in the function's nested scopes (closures, classes,
+    lambdas) and the ids of the nodes whose reads do not hand the array on."""
+    in_scopes: set[str] = set()
     allowed: set[int] = set()
     for node in walk(ctx.facts.node.body, prune=is_scope):
-        if is_scope(node) and any(n.value == name for n in names_in(node)):
-            return True  # a closure or class body reads it: whoever calls it sees the array
-        if type(node) is cst.Subscript:
+        if is_scope(node):
+            in_scopes.update(n.value for n in names_in(node))
+        elif type(node) is cst.Subscript:
             allowed.add(id(node.value))
         elif type(node) is cst.Attribute:
             allowed.add(id(node.value))
@@ -2003,7 +2036,7 @@ def _escapes(name: str, ctx: _Context) -> bool:
             allowed.add(id(node.target))  # a (re)binding of the name, not a read
         elif type(node) is cst.Call and ctx.resolver.is_builtin(node.func, "len"):
             allowed.update(id(a.value) for a in node.args)
-    return any(id(n) not in allowed for n in ctx.facts.loads.get(name, []))
+    return in_scopes, allowed
 
 
 def _literal_of(value: cst.BaseExpression, cls: str) -> bool:
