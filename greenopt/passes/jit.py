@@ -7,7 +7,8 @@ separate opportunities on the same function so the validator can measure each:
 - GO401 `plain`:    `@numba.njit(cache=True)`
 - GO402 `parallel`: `@numba.njit(cache=True, parallel=True)` and `range` -> `numba.prange`
   on the function's top-level loops whose iterations are independent or a recognised
-  `+=`/`-=`/`*=` reduction (`legality.parallel_blockers`);
+  `+=`/`-=`/`*=` reduction (`legality.parallel_blockers`), and where arrays that may
+  be one (`f(x, x)`) are accessed only at one identical index (`_alias_race`);
 - GO403 `fastmath`: `@numba.njit(cache=True, fastmath=True)` (reassociation, no NaN/Inf
   guarantees: kept only if results stay within the user's tolerance).
 
@@ -31,10 +32,14 @@ candidate against the workload's argument types in a child process, see
   to repay compilation);
 - no construct Numba cannot compile in nopython mode: `with`, `global`/`nonlocal`,
   nested classes, `async`, built-ins such as `open`/`getattr`/`eval`, calls into
-  modules other than numpy/math/cmath/random/numba/operator;
+  modules other than numpy/math/cmath/random/numba/operator, functions of a global
+  random state (`random.random`, `np.random.normal`: Numba's own generator ignores
+  the caller's seed);
 - no visible int64 overflow: Python ints never overflow, Numba's int64 does, so
   multiplicative accumulations of integers in a loop (`p *= i`, `h = h * 31 + c`
-  without a small modulus) and `**` with a variable integer exponent are refused;
+  without a small modulus), `**` with a variable integer exponent, and Python ints
+  whose estimated magnitude exceeds int64 (`i * i * i`, `s += i * i`,
+  `h += int(x[i]) << 40`; `_magnitude_risk`) are refused;
 - no module global that can change (Numba freezes globals at compile time and
   `cache=True` keeps them across runs; `module_globals.frozen_global_problem`), and no
   helper that other functions or module-level code also use (jitting it would change
@@ -61,12 +66,17 @@ from greenopt.passes.function_defs import DefSites, FunctionInfo, iter_functions
 from greenopt.passes.import_edits import ImportedNames, ensure_import
 from greenopt.passes.legality import (
     FastVisitor,
+    Memory,
+    Relation_fn,
     binding_sites,
+    injective_dims,
+    is_fresh_allocation,
     lazy_array_relations,
     names_in,
     names_outside,
     parallel_blockers,
     range_args,
+    scan_loop_body,
     simple_range_loop,
     small_statements,
 )
@@ -281,6 +291,12 @@ class _Prescreen(FastVisitor):
             parts = qualified.split(".")
             if parts[0] not in NUMBA_MODULES:
                 self.problems.append(f"calls `{qualified}`, which Numba cannot compile")
+            elif _global_random_state(parts):
+                self.problems.append(
+                    f"calls `{qualified}`, which draws from a global random state: compiled, "
+                    "it draws from Numba's own generator, which `random.seed`/"
+                    "`np.random.seed` in the caller do not seed"
+                )
             elif (
                 parts[0] == "numpy"
                 and len(parts) == 3
@@ -299,6 +315,141 @@ class _Prescreen(FastVisitor):
                 self.problems.append(f"instantiates the class `{name}`")
             elif name in self.module_functions:
                 self.calls_local.add(name)
+
+
+#: `numpy.random` names that do not use NumPy's global random state
+_NUMPY_RANDOM_OBJECTS = frozenset(
+    {"default_rng", "Generator", "BitGenerator", "SeedSequence", "PCG64", "PCG64DXSM",
+     "Philox", "SFC64", "MT19937"}
+)  # fmt: skip
+
+
+def _global_random_state(parts: list[str]) -> bool:
+    """True for `random.<f>` (the standard library) and `numpy.random.<f>` functions of
+    the legacy global state (`np.random.rand`, `np.random.seed`...): Numba implements
+    them with a generator of its own, separate from the interpreter's, so compiled code
+    ignores the caller's seeding (a `Generator` passed in, `rng.random()`, is shared)."""
+    if parts[0] == "random":
+        return True
+    return (
+        len(parts) >= 3
+        and parts[:2] == ["numpy", "random"]
+        and parts[2] not in _NUMPY_RANDOM_OBJECTS
+    )
+
+
+#: attributes that read no element of an array
+_METADATA_ATTRIBUTES = frozenset({"shape", "size", "ndim", "dtype", "itemsize", "nbytes"})
+#: built-ins that, given an array, read no element of it or are given scalars
+_SCALAR_BUILTINS = frozenset({"len", "range", "int", "float", "abs", "min", "max", "round", "bool"})
+
+
+def _whole_uses(body: cst.BaseSuite, imports: ImportedNames) -> set[str]:
+    """Names a loop body hands whole to code that may read any element: arguments of
+    calls other than `math`/`cmath` functions and scalar built-ins (`np.sum(x)`,
+    `helper(x, i)`), bases of methods and attributes (`x.sum()`, `x.T`)."""
+    found: set[str] = set()
+
+    class Look(FastVisitor):
+        def visit_Call(self, node: cst.Call) -> None:
+            qualified = imports.qualify(node.func) or ""
+            if qualified.split(".")[0] in ("math", "cmath"):
+                return
+            if isinstance(node.func, cst.Name) and node.func.value in _SCALAR_BUILTINS:
+                return
+            for arg in node.args:
+                if isinstance(arg.value, cst.Name):
+                    found.add(arg.value.value)
+
+        def visit_Attribute(self, node: cst.Attribute) -> None:
+            if (
+                isinstance(node.value, cst.Name)
+                and imports.qualify(node) is None
+                and node.attr.value not in _METADATA_ATTRIBUTES
+            ):
+                found.add(node.value.value)
+
+    Look().visit(body)
+    return found
+
+
+def _never_parameters(func: cst.FunctionDef, imports: ImportedNames) -> tuple[set[str], set[str]]:
+    """(names every binding of which is a fresh allocation or another such name, so
+    never the memory of a parameter; parameters never rebound). `f = np.zeros(n)` then
+    `f = g` with `g = np.zeros(n)` in a time loop: `f` is no parameter's memory, which
+    `array_relations` (a name bound twice is unknown) does not see."""
+    sites = binding_sites(func)
+    params = {
+        name for name, nodes in sites.items() if len(nodes) == 1 and isinstance(nodes[0], cst.Param)
+    }
+    candidates = {
+        name
+        for name, nodes in sites.items()
+        if all(
+            isinstance(n, cst.Assign)
+            and len(n.targets) == 1
+            and isinstance(n.targets[0].target, cst.Name)
+            for n in nodes
+        )
+    }
+    fresh: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for name in sorted(candidates - fresh):
+            values = [n.value for n in sites[name]]  # type: ignore[attr-defined]
+            if all(
+                is_fresh_allocation(v, imports) or (isinstance(v, cst.Name) and v.value in fresh)
+                for v in values
+            ):
+                fresh.add(name)
+                changed = True
+    return fresh, params
+
+
+def _alias_race(
+    loop: cst.For,
+    imports: ImportedNames,
+    relation: Relation_fn,
+    local_functions: AbstractSet[str],
+    separate: tuple[set[str], set[str]] = (set(), set()),
+) -> str | None:
+    """Why `prange` could race if arrays that may share memory do, or None.
+
+    `parallel_blockers` proves the iterations independent for distinct arrays; callers
+    may still pass one array twice (`f(x, x)`). For every array the loop writes that may
+    share memory with another array it uses (parameters, names of unknown origin: not a
+    fresh allocation), the other must be accessed only at the very index tuple of every
+    access to the written one, an index injective in the loop variable (`out[i] = 2.0 *
+    x[i]`): an exact alias then meets itself in one iteration only. A different index
+    (`out[i] = x[i - 1] + x[i + 1]`), a slice or a whole use (`np.sum(x)`, `f(x, i)`)
+    refuses the parallel variant.
+    """
+    assert isinstance(loop.target, cst.Name)
+    var = loop.target.value
+    summary = scan_loop_body(loop.body, imports, local_functions)
+    variant = summary.bound - {var}
+    written = summary.arrays_written()
+    if not written:
+        return None
+    whole = _whole_uses(loop.body, imports) - summary.bound
+    used = {a.array for a in summary.accesses} | whole
+    for w in sorted(written):
+        for other in sorted(used - {w}):
+            if relation(w, other) is Memory.DISJOINT:
+                continue
+            fresh, params = separate
+            if (w in fresh and other in params) or (w in params and other in fresh):
+                continue
+            if other in whole:
+                return f"`{other}` may be `{w}` and is used whole while `{w}` is written"
+            accesses = summary.accesses_to(w) + summary.accesses_to(other)
+            first = accesses[0].index
+            if any(a.index != first for a in accesses) or not injective_dims(
+                accesses, var, variant
+            ):
+                return f"`{w}` and `{other}` may be one array, accessed at different indices"
+    return None
 
 
 def _element_level(loop: cst.For | cst.While, loop_vars: set[str], imports: ImportedNames) -> bool:
@@ -426,15 +577,21 @@ def _small_modulus(expr: cst.BaseExpression) -> bool:
     )
 
 
-def overflow_risk(func: cst.FunctionDef) -> str | None:
+def overflow_risk(func: cst.FunctionDef, imports: ImportedNames | None = None) -> str | None:
     """A visible int64 overflow risk in `func`, described, or None.
 
     Flags, for names that are provably ints: multiplicative updates inside a loop
     (`p *= k`, `p = p * k + c`, `p <<= 1`, `p **= 2`) unless reduced by a small literal
-    modulus, and `**` whose exponent is a variable int.
+    modulus, and `**` whose exponent is a variable int; then Python ints whose estimated
+    magnitude exceeds int64 (`_magnitude_risk`: `i * i * i`, `s += i * i`,
+    `h += int(x[i]) << 40`).
     """
-    if not _may_grow(func):
-        return None
+    risk = _multiplicative_risk(func) if _may_grow(func) else None
+    return risk or _magnitude_risk(func, imports)
+
+
+def _multiplicative_risk(func: cst.FunctionDef) -> str | None:
+    """Multiplicative updates of provably-int names in a loop, `**` with a variable int."""
     ints = _int_names(func)
     seeded = ints | _int_seeded(func)
 
@@ -556,6 +713,367 @@ def _int_seeded(func: cst.FunctionDef) -> set[str]:
 
 def _code(node: cst.CSTNode) -> str:
     return cst.Module(body=[]).code_for_node(node).strip()
+
+
+# --- int64 overflow from Python-int magnitudes ------------------------------------------------
+
+#: assumed bits of a non-constant Python int: a loop index, `len(...)`, `int(...)`, a
+#: shape: below 2**31 (an array of 2**31 float64 elements is 16 GiB)
+_INT_BITS = 31
+#: bits a loop adds to an accumulator (`s += e`): at most ~2**31 iterations of one loop,
+#: ~2**32 of nested ones (minutes of interpreted Python)
+_LOOP_BITS = (31, 32)
+#: flagged above this estimate: the estimate is an upper bound built from coarse
+#: per-value bounds, so a little slack keeps `s += 10 * i` (overflows only after ~1e9
+#: iterations) while `i * i * i`, `s += i * i`, `s += i * j` and `s += 1000 * i` are flagged
+_MAX_BITS = 71
+_HUGE = 10_000
+#: `math` functions returning a Python int
+_MATH_INTS = frozenset({"math.floor", "math.ceil", "math.trunc", "math.isqrt", "math.gcd"})
+
+
+@dataclass(frozen=True)
+class _Mag:
+    """What an expression's value may be: a Python int (`kind` "int", or "unknown" for
+    a parameter or unknown name, which may be one) of at most `bits` bits, or "other"
+    (a float, a NumPy scalar or array: these wrap identically compiled and interpreted)."""
+
+    kind: str  # "int" | "unknown" | "other"
+    bits: int = _INT_BITS
+    constant: bool = False
+    #: factors of unknown type in a product (`i * dt * dt`, dt a float parameter, is
+    #: no Python int: with two unknown factors the estimate is not trusted)
+    unknowns: int = 0
+
+
+_OTHER = _Mag("other", 0)
+_UNKNOWN = _Mag("unknown", unknowns=1)
+
+
+def _join(a: _Mag, b: _Mag) -> _Mag:
+    """The value of a name bound to `a` in one place and `b` in another."""
+    if "other" in (a.kind, b.kind):
+        return _OTHER
+    kind = "int" if "int" in (a.kind, b.kind) else "unknown"
+    return _Mag(kind, max(a.bits, b.bits), a.constant and b.constant, max(a.unknowns, b.unknowns))
+
+
+class _Magnitudes:
+    """Estimates how large the Python ints of one function can get (`overflow_risk`)."""
+
+    def __init__(self, func: cst.FunctionDef, imports: ImportedNames | None) -> None:
+        self.func = func
+        self.imports = imports
+        self.env: dict[str, _Mag] = {}
+
+    def qualify(self, expr: cst.BaseExpression) -> str | None:
+        return self.imports.qualify(expr) if self.imports is not None else None
+
+    def name(self, name: str) -> _Mag:
+        if name in ("True", "False"):
+            return _Mag("int", 1, True)
+        return self.env.get(name, _UNKNOWN)
+
+    def of(self, expr: cst.BaseExpression) -> _Mag:  # noqa: C901 - one case per node type
+        if isinstance(expr, cst.Integer):
+            return _Mag("int", max(1, int(expr.evaluated_value).bit_length()), True)
+        if isinstance(expr, (cst.Float, cst.Imaginary, cst.BaseString)):
+            return _OTHER
+        if isinstance(expr, cst.Name):
+            return self.name(expr.value)
+        if isinstance(expr, cst.Subscript):
+            value = expr.value
+            if isinstance(value, cst.Attribute) and value.attr.value in ("shape", "strides"):
+                return _Mag("int", _INT_BITS)
+            return _OTHER  # an array element: a NumPy scalar
+        if isinstance(expr, cst.Attribute):
+            if expr.attr.value in ("size", "ndim", "itemsize", "nbytes"):
+                return _Mag("int", _INT_BITS)
+            return _OTHER if self.qualify(expr) is not None else _UNKNOWN
+        if isinstance(expr, cst.Call):
+            return self._call(expr)
+        if isinstance(expr, cst.UnaryOperation):
+            if isinstance(expr.operator, cst.Not):
+                return _Mag("int", 1)
+            return self.of(expr.expression)
+        if isinstance(expr, (cst.Comparison, cst.BooleanOperation)):
+            return _Mag("int", 1) if isinstance(expr, cst.Comparison) else _UNKNOWN
+        if isinstance(expr, cst.IfExp):
+            return _join(self.of(expr.body), self.of(expr.orelse))
+        if isinstance(expr, cst.BinaryOperation):
+            return self._binary(expr)
+        return _UNKNOWN
+
+    def _call(self, call: cst.Call) -> _Mag:
+        qualified = self.qualify(call.func)
+        if qualified is not None:
+            return _Mag("int", _INT_BITS) if qualified in _MATH_INTS else _OTHER
+        if isinstance(call.func, cst.Name):
+            name = call.func.value
+            if name in ("len", "int", "round") and (name != "round" or len(call.args) == 1):
+                return _Mag("int", _INT_BITS)
+            if name == "ord":
+                return _Mag("int", 21)
+            if name == "float":
+                return _OTHER
+            if name in ("abs", "min", "max") and call.args and not any(a.star for a in call.args):
+                result = self.of(call.args[0].value)
+                for arg in call.args[1:]:
+                    result = _join(result, self.of(arg.value))
+                return result
+        return _UNKNOWN
+
+    def _binary(self, expr: cst.BinaryOperation) -> _Mag:
+        op = expr.operator
+        left, right = self.of(expr.left), self.of(expr.right)
+        if "other" in (left.kind, right.kind) or isinstance(op, (cst.Divide, cst.MatrixMultiply)):
+            return _OTHER
+        kind = "int" if "int" in (left.kind, right.kind) else "unknown"
+        constant = left.constant and right.constant
+        literal = int(expr.right.evaluated_value) if isinstance(expr.right, cst.Integer) else None
+        unknowns = max(left.unknowns, right.unknowns)
+        if isinstance(op, (cst.Add, cst.Subtract)):
+            bits = max(left.bits, right.bits) + 1
+        elif isinstance(op, cst.Multiply):
+            bits = left.bits + right.bits
+            unknowns = left.unknowns + right.unknowns
+        elif isinstance(op, (cst.FloorDivide, cst.RightShift)):
+            bits = left.bits
+        elif isinstance(op, cst.Modulo):
+            bits = right.bits
+        elif isinstance(op, cst.BitAnd):
+            bits = min(left.bits, right.bits)
+        elif isinstance(op, (cst.BitOr, cst.BitXor)):
+            bits = max(left.bits, right.bits)
+        elif isinstance(op, cst.LeftShift):
+            bits = left.bits + literal if literal is not None else _HUGE
+        elif isinstance(op, cst.Power):
+            bits = left.bits * literal if literal is not None and literal >= 0 else _HUGE
+        else:
+            return _UNKNOWN
+        return _Mag(kind, min(bits, _HUGE), constant, unknowns)
+
+    def too_big(self, expr: cst.BaseExpression) -> bool:
+        """True if `expr`, a Python int that is not a constant, may exceed int64."""
+        mag = self.of(expr)
+        if mag.kind == "int" and mag.constant:
+            return mag.bits > 63  # `7 ** 25`, `2**64 - 1`: no int64 holds it
+        if mag.kind != "int" or mag.unknowns > 1:
+            return False
+        if mag.bits > _MAX_BITS:
+            return True
+        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.right, cst.Integer):
+            literal = int(expr.right.evaluated_value)
+            factor = self.of(expr.left)
+            if not factor.constant and factor.kind != "other":
+                if isinstance(expr.operator, cst.LeftShift) and literal >= 32:
+                    return True
+                if isinstance(expr.operator, cst.Multiply) and literal >= 2**31:
+                    return True
+        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.left, cst.Integer):
+            literal = int(expr.left.evaluated_value)
+            factor = self.of(expr.right)
+            if isinstance(expr.operator, cst.Multiply) and literal >= 2**31 and not factor.constant:
+                return factor.kind != "other"
+        return False
+
+
+def _loop_depths(func: cst.FunctionDef) -> dict[int, int]:
+    """id(small statement) -> how many loops of `func` enclose it (0 omitted)."""
+    depth: dict[int, int] = {}
+    for loop in _loops(func):
+        for stmt in small_statements(loop.body):
+            depth[id(stmt)] = depth.get(id(stmt), 0) + 1
+    return depth
+
+
+def _under_product(expr: cst.BaseExpression, name: str) -> bool:
+    """True if `name` occurs inside a `*`, `<<` or `**` operand in `expr`."""
+    found = False
+
+    class Look(FastVisitor):
+        def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
+            nonlocal found
+            if isinstance(node.operator, (cst.Multiply, cst.LeftShift, cst.Power)):
+                if name in names_in(node):
+                    found = True
+
+    Look().visit(expr)
+    return found
+
+
+_AUG_TO_BINARY: dict[type, type] = {
+    cst.AddAssign: cst.Add,
+    cst.SubtractAssign: cst.Subtract,
+    cst.MultiplyAssign: cst.Multiply,
+    cst.FloorDivideAssign: cst.FloorDivide,
+    cst.ModuloAssign: cst.Modulo,
+    cst.LeftShiftAssign: cst.LeftShift,
+    cst.RightShiftAssign: cst.RightShift,
+    cst.PowerAssign: cst.Power,
+    cst.BitAndAssign: cst.BitAnd,
+    cst.BitOrAssign: cst.BitOr,
+    cst.BitXorAssign: cst.BitXor,
+    cst.DivideAssign: cst.Divide,
+}
+
+
+def _magnitude_risk(func: cst.FunctionDef, imports: ImportedNames | None) -> str | None:
+    """An int64 overflow that the magnitudes of Python ints make likely, described.
+
+    Estimates the bits of every Python int (`_Magnitudes`): non-constant ints (loop
+    indices, `len`, `int(...)`, parameters combined with them) have 31, a loop that
+    accumulates (`s += e`) adds 31 (32 when nested). Flags, inside a loop and outside
+    subscripts (index arithmetic `a[i * n + j]` is bounded by the array's size), an
+    expression or an accumulated name whose estimate exceeds `_MAX_BITS`, a shift of a
+    non-constant int by a literal >= 32 and a product with a literal >= 2**31.
+    """
+    sites = binding_sites(func)
+    depths = _loop_depths(func)
+    mags = _Magnitudes(func, imports)
+
+    def binding_value(node: cst.CSTNode, name: str) -> tuple[cst.BaseExpression | None, bool]:
+        """(the value `node` binds `name` to, as an expression; whether it is an accumulation)."""
+        if isinstance(node, cst.Assign):
+            if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
+                return node.value, name in names_in(node.value)
+            return None, False
+        if isinstance(node, cst.AnnAssign) and node.value is not None:
+            return node.value, name in names_in(node.value)
+        if isinstance(node, cst.AugAssign) and isinstance(node.target, cst.Name):
+            binary = _AUG_TO_BINARY.get(type(node.operator))
+            if binary is None:
+                return None, False
+            return cst.BinaryOperation(node.target, binary(), node.value), True
+        return None, False
+
+    def evaluate(name: str, nodes: list[cst.CSTNode]) -> tuple[_Mag, cst.CSTNode | None]:
+        """The join of `name`'s bindings, and the accumulating binding that grows it, if any."""
+        base: _Mag | None = None
+        accumulating: list[tuple[cst.CSTNode, cst.BaseExpression]] = []
+        for node in nodes:
+            if isinstance(node, cst.Param):
+                mag = _UNKNOWN
+            elif isinstance(node, cst.For):
+                mag = (
+                    _Mag("int", _INT_BITS)
+                    if simple_range_loop(node) and isinstance(node.target, cst.Name)
+                    else _UNKNOWN
+                )
+            else:
+                value, self_ref = binding_value(node, name)
+                if value is None:
+                    mag = _UNKNOWN
+                elif self_ref:
+                    accumulating.append((node, value))
+                    continue
+                else:
+                    mag = mags.of(value)
+            base = mag if base is None else _join(base, mag)
+        if base is None:
+            base = _Mag("int", 1, True) if accumulating else _UNKNOWN
+        result = base
+        grower: cst.CSTNode | None = None
+        for node, value in accumulating:
+            saved = mags.env.get(name)
+            mags.env[name] = base
+            now = mags.of(value)
+            mags.env[name] = _Mag(base.kind, base.bits + 64, base.constant)
+            bigger = mags.of(value)
+            mags.env[name] = _Mag(base.kind, 1)
+            step = mags.of(value)  # what one iteration adds
+            if saved is None:
+                del mags.env[name]
+            else:
+                mags.env[name] = saved
+            depth = depths.get(id(node), 0)
+            if now.kind != "other" and bigger.bits > now.bits and depth:
+                if _under_product(value, name):
+                    bits = _HUGE
+                else:
+                    # at most 2**31 (nested: 2**32) iterations each adding `step`
+                    bits = max(base.bits, step.bits + _LOOP_BITS[min(depth, 2) - 1]) + 1
+                now = _Mag(now.kind, bits, False, now.unknowns)
+                if bits > _MAX_BITS and now.unknowns <= 1 and grower is None:
+                    grower = node
+            result = _join(result, _Mag(now.kind, now.bits, False, now.unknowns))
+        return result, grower
+
+    growers: dict[str, cst.CSTNode] = {}
+    changing: set[str] = set()
+    first_round: dict[str, _Mag] = {}
+    for round_number in range(6):
+        if round_number == 1:
+            first_round = dict(mags.env)
+        changing = set()
+        for name, nodes in sites.items():
+            mag, grower = evaluate(name, nodes)
+            if mags.env.get(name) != mag:
+                mags.env[name] = mag
+                changing.add(name)
+            if grower is not None and mag.kind == "int":
+                growers[name] = grower
+            else:
+                growers.pop(name, None)
+        if not changing:
+            break
+    # names still growing after the rounds feed each other (`a = b + 1; b = a * 3`):
+    # multiplying them compounds in every iteration
+    for name in sorted(changing):
+        for node in sites[name]:
+            value, _ = binding_value(node, name)
+            if (
+                value is not None
+                and mags.env[name].kind == "int"
+                and any(_under_product(value, other) for other in changing)
+            ):
+                return (
+                    f"`{_code(node)}` grows Python ints multiplicatively from one iteration "
+                    "to the next (int64 under Numba may overflow)"
+                )
+    # additive cycles (`j = i; j += 1; i = j + 1`, a while-loop scan) would gain a loop's
+    # bits in every round: each counts one accumulation, its estimate from the first round
+    for name in changing:
+        mags.env[name] = first_round.get(name, mags.env[name])
+        growers.pop(name, None)
+    found: cst.CSTNode | None = None
+
+    class Find(FastVisitor):
+        def visit_SubscriptElement(self, node: cst.SubscriptElement) -> bool:
+            return False  # index arithmetic is bounded by the array's size
+
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+            return node is func
+
+        def visit_Lambda(self, node: cst.Lambda) -> bool:
+            return False
+
+        def visit_BinaryOperation(self, node: cst.BinaryOperation) -> bool:
+            nonlocal found
+            if found is None and mags.too_big(node):
+                found = node
+                return False
+            return found is None
+
+        def visit_Integer(self, node: cst.Integer) -> None:
+            nonlocal found
+            if found is None and mags.too_big(node):
+                found = node
+
+    for loop in _loops(func):
+        if found is None:
+            Find().visit(loop.body)
+    if found is not None:
+        return (
+            f"`{_code(found)}` can exceed int64 in a loop (Python ints are unbounded, "
+            "Numba's int64 wraps around)"
+        )
+    for name in sorted(growers):
+        return (
+            f"`{_code(growers[name])}` accumulates Python ints that can exceed int64 in a "
+            "loop (Python ints are unbounded, Numba's int64 wraps around)"
+        )
+    return None
 
 
 def _float_work(loops: Sequence[cst.For | cst.While]) -> bool:
@@ -766,7 +1284,7 @@ class JitPass(Pass):
             where = "" if current == info.qualname else f"helper `{current}` "
             if screen.problems:
                 return JitAnalysis(f"{where}{screen.problems[0]}")
-            risk = overflow_risk(node)
+            risk = overflow_risk(node, imports)
             if risk:
                 return JitAnalysis(f"{where}{risk}")
             frozen = frozen_global_problem(node, context.facts, context.not_data)
@@ -796,18 +1314,28 @@ class JitPass(Pass):
         loop_number: dict[int, int] = {}  # id(loop) -> its first index in `loops`
         for k, loop in enumerate(loops):
             loop_number.setdefault(id(loop), k)
+        separate: tuple[set[str], set[str]] | None = None
         for stmt in body_statements:
             if not isinstance(stmt, cst.For):
                 continue
             verdict = parallel_blockers(
                 stmt, imports, relation, names_outside(func, [stmt]), context.function_names
             )
-            if verdict.reason is None:
+            if verdict.reason is not None:
+                continue
+            if separate is None:
+                separate = _never_parameters(func, imports)
+            if not _alias_race(stmt, imports, relation, context.function_names, separate):
                 prange.append(loop_number[id(stmt)])
                 if verdict.reductions:
                     notes.append("reduction on " + ", ".join(f"`{r}`" for r in verdict.reductions))
+                fresh, params = separate
                 for a, b in verdict.assumes_no_overlap:
-                    notes.append(f"assumes `{a}` and `{b}` do not overlap")
+                    if not ({a, b} <= fresh | params and {a, b} & fresh and {a, b} & params):
+                        notes.append(
+                            f"`{a}` and `{b}` may be one array, accessed at one index; "
+                            "assumes they are not views of one array at an offset"
+                        )
         return JitAnalysis(
             "",
             helpers=tuple(sorted(helpers)),

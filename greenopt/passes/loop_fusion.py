@@ -26,6 +26,14 @@ the second, so each element is loaded once while it is still in cache. Legal whe
   `x = np.<allocator>(...)` (no chained target, no `out=`, not `np.asarray` or
   `np.array(..., copy=False)`), and the other is such an array too or a parameter
   never rebound (`legality.BindingFacts`); names bound inside the loops count.
+  Names that may be one array are checked as one array: all their accesses share
+  one affine, injective index component and neither is read whole by the other
+  loop (`legality.possible_alias_dependence`, `legality.whole_alias_reads`), else
+  the pair is refused even for validation (the workload does not call `f(x, x)`);
+- when a loop may raise part-way (`legality.loop_may_raise`: division, `assert`,
+  calls, subscripts not provably in range, stores into non-float arrays...), the
+  loops are not inside a `try`/`with`, at most one of them may raise, and what the
+  other one writes is a private local (`legality.exception_blockers`).
 
 GO202 — temporaries chain. `t = a * b; u = t + c; return np.sqrt(u)` allocates
 three arrays; with in-place ufuncs (`u = np.add(t, c, out=t)`,
@@ -61,12 +69,15 @@ from greenopt.passes.function_defs import FunctionInfo, Positions, iter_function
 from greenopt.passes.import_edits import ImportedNames
 from greenopt.passes.legality import (
     PURE_METHODS,
+    ExceptionFacts,
     FastVisitor,
     FusionVerdict,
+    Relation_fn,
     RenameName,
     array_relations,
     binding_sites,
     code_of,
+    exception_blockers,
     fusion_blockers,
     lazy_array_relations,
     names_in,
@@ -74,7 +85,9 @@ from greenopt.passes.legality import (
     ordered_children,
     own_scope_statements,
     parameter_names,
+    possible_alias_dependence,
     top_level_statements,
+    whole_alias_reads,
 )
 
 #: binary operators with an in-place ufunc spelling
@@ -238,6 +251,7 @@ class LoopFusionPass(Pass):
         module_names = _ModuleNames(tree)
         for info in functions:
             relation = lazy_array_relations(tree, info.node, info.qualname, imports)
+            exceptions: ExceptionFacts | None = None  # computed for the first legal pair
             blocks = _blocks(info.node)
             for block in blocks:
                 statements = list(block.body)
@@ -254,6 +268,16 @@ class LoopFusionPass(Pass):
                         local_functions,
                     )
                     if verdict.reason is not None:
+                        continue
+                    if exceptions is None:
+                        exceptions = ExceptionFacts.of(info.node, imports)
+                    if (
+                        _extra_blockers(
+                            first, second, first, verdict, imports, relation, exceptions,
+                            local_functions,
+                        )
+                        is not None
+                    ):  # fmt: skip
                         continue
                     start, end = where[first], where[second]
                     site = Site(
@@ -335,6 +359,13 @@ class LoopFusionPass(Pass):
                 )
             return known_arrays[0]
 
+        ints_found: list[set[str]] = []
+
+        def int_names() -> set[str]:
+            if not ints_found:
+                ints_found.append(_int_array_names(info.node, sites_and_loads()[0], imports))
+            return ints_found[0]
+
         found: list[Opportunity] = []
         for block in blocks:
             statements = list(block.body)
@@ -356,12 +387,24 @@ class LoopFusionPass(Pass):
                 steps: list[_Step] = []
                 proven = known().get(temp) is not None
                 current = temp
+                # an integer buffer cannot take a true division or a float result with
+                # out= (it raises), a float32 one would silently round a float64 result
+                int_chain = _int_array(start_value, int_names(), imports)
                 j = k + 1
                 while j < len(statements):
                     step = _consumer(statements[j], current, imports)
                     if step is None:
                         break
                     expr, target = step
+                    if int_chain and not _stays_int(expr, current, int_names(), imports):
+                        break
+                    current_info = known().get(current)
+                    if (
+                        current_info is not None
+                        and current_info.dtype == "float32"
+                        and not _stays_float32(expr, current, known())
+                    ):
+                        break
                     kept = _keeps_shape_dtype(expr, current, known())
                     proven = proven and kept is not None
                     steps.append(_Step(statements[j], current))  # type: ignore[arg-type]
@@ -447,6 +490,28 @@ class LoopFusionPass(Pass):
         if chain_steps and transformer.used_numpy:
             new_tree = ensure_numpy_import(new_tree, alias)
         return module.with_tree(new_tree)
+
+
+def _extra_blockers(
+    first: cst.For,
+    second: cst.For,
+    anchor: cst.CSTNode,
+    verdict: FusionVerdict,
+    imports: ImportedNames,
+    relation: Relation_fn,
+    exceptions: ExceptionFacts,
+    local_functions: frozenset[str],
+) -> str | None:
+    """What `fusion_blockers` does not check: state left behind by an exception raised
+    part-way (`legality.exception_blockers`), and names that may be one array accessed at
+    different indices or read whole (`legality.possible_alias_dependence`,
+    `legality.whole_alias_reads`): those would change results when the caller passes one
+    array twice (`f(x, x)`), which the validator's workload does not show."""
+    return (
+        exception_blockers(first, second, anchor, imports, exceptions)
+        or possible_alias_dependence(first, second, verdict, imports, local_functions)
+        or whole_alias_reads(first, second, relation, imports, local_functions)
+    )
 
 
 # --- chains -----------------------------------------------------------------------------------
@@ -703,6 +768,131 @@ def _consumer(
     ):
         return stmt.body[0].value, None
     return None
+
+
+#: dtype spellings of integer arrays
+_INT_DTYPES = frozenset(
+    {"int", "int8", "int16", "int32", "int64", "intp", "uint8", "uint16", "uint32", "uint64",
+     "uint", "intc", "uintp", "bool", "bool_"}
+)  # fmt: skip
+#: ufuncs whose result is an integer array for integer operands
+_INT_UFUNCS = frozenset({"add", "subtract", "multiply", "absolute", "negative", "square",
+                         "minimum", "maximum"})  # fmt: skip
+
+
+def _int_dtype(expr: cst.BaseExpression | None, imports: ImportedNames) -> bool:
+    if expr is None:
+        return False
+    if isinstance(expr, cst.SimpleString):
+        return str(expr.evaluated_value) in _INT_DTYPES
+    qualified = imports.qualify(expr)
+    if qualified is not None:
+        return qualified.startswith("numpy.") and qualified[len("numpy.") :] in _INT_DTYPES
+    return isinstance(expr, cst.Name) and expr.value in ("int", "bool")
+
+
+def _int_array(expr: cst.BaseExpression, ints: set[str], imports: ImportedNames) -> bool:
+    """True if `expr` may give an integer (or bool) array: `np.arange` without a float
+    bound or dtype, an allocation or `.astype()` with an integer dtype, integer
+    arithmetic (`+ - * // %`) of such arrays and integer literals, or a name bound once
+    to one of these."""
+    if isinstance(expr, cst.Name):
+        return expr.value in ints
+    if isinstance(expr, cst.BinaryOperation):
+        if not isinstance(expr.operator, (cst.Add, cst.Subtract, cst.Multiply,
+                                          cst.FloorDivide, cst.Modulo)):  # fmt: skip
+            return False
+        sides = (expr.left, expr.right)
+        arrays = [e for e in sides if _int_array(e, ints, imports)]
+        return bool(arrays) and all(
+            _int_array(e, ints, imports) or isinstance(e, cst.Integer) for e in sides
+        )
+    if not isinstance(expr, cst.Call):
+        return False
+    keywords = {a.keyword.value: a.value for a in expr.args if a.keyword is not None}
+    positional = [a.value for a in expr.args if a.keyword is None and not a.star]
+    if isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "astype":
+        dtype = positional[0] if positional else keywords.get("dtype")
+        return _int_dtype(dtype, imports)
+    qualified = imports.qualify(expr.func)
+    if qualified is None or not qualified.startswith("numpy."):
+        return False
+    name = qualified[len("numpy.") :]
+    if name == "arange":
+        if "dtype" in keywords:
+            return _int_dtype(keywords["dtype"], imports)
+        # an int unless a bound is a float: `np.arange(n)` with `n` unknown counts as
+        # an int (stopping a chain only loses an opportunity)
+        return not any(isinstance(p, cst.Float) for p in positional)
+    if name in _ALLOCATORS or name in ("zeros_like", "ones_like", "empty_like", "full_like"):
+        dtype = keywords.get("dtype")
+        if dtype is None and name in ("zeros", "ones", "empty") and len(positional) > 1:
+            dtype = positional[1]
+        return _int_dtype(dtype, imports)
+    return False
+
+
+def _int_array_names(
+    func: cst.FunctionDef, sites: dict[str, list[cst.CSTNode]], imports: ImportedNames
+) -> set[str]:
+    """Names bound once, in `func` itself, to a provably integer array (`_int_array`)."""
+    values: dict[str, cst.BaseExpression] = {}
+    for small in own_scope_statements(func):
+        assigned = (
+            small.targets[0].target.value
+            if isinstance(small, cst.Assign)
+            and len(small.targets) == 1
+            and isinstance(small.targets[0].target, cst.Name)
+            else None
+        )
+        if assigned is not None and len(sites.get(assigned, ())) == 1:
+            values[assigned] = small.value  # type: ignore[union-attr]
+    ints: set[str] = set()
+    for _ in range(len(values) + 1):
+        grown = {n for n, v in values.items() if n not in ints and _int_array(v, ints, imports)}
+        if not grown:
+            break
+        ints |= grown
+    return ints
+
+
+def _stays_int(expr: cst.BaseExpression, temp: str, ints: set[str], imports: ImportedNames) -> bool:
+    """True if the step `expr` on the integer array `temp` gives an integer array, so
+    `out=temp` works: `+ - *` or an integer ufunc with integer literals or arrays."""
+    if isinstance(expr, cst.BinaryOperation):
+        if not isinstance(expr.operator, (cst.Add, cst.Subtract, cst.Multiply)):
+            return False
+        operands = [expr.left, expr.right]
+    else:
+        name = _ufunc_call(expr, imports)
+        if name not in _INT_UFUNCS:
+            return False
+        operands = [a.value for a in expr.args]  # type: ignore[attr-defined]
+    return all(
+        isinstance(o, cst.Integer)
+        or (isinstance(o, cst.Name) and (o.value == temp or o.value in ints))
+        for o in operands
+    )
+
+
+def _stays_float32(expr: cst.BaseExpression, temp: str, known: dict[str, _ArrayInfo]) -> bool:
+    """True if no operand of the step on the float32 array `temp` may be float64 (a
+    float64 result written into `out=temp` would be rounded silently)."""
+    if isinstance(expr, cst.BinaryOperation):
+        operands = [expr.left, expr.right]
+    elif isinstance(expr, cst.Call):
+        operands = [a.value for a in expr.args]
+    else:
+        return False
+    for operand in operands:
+        if _number_literal(operand):
+            continue
+        if not isinstance(operand, cst.Name):
+            return False
+        info = known.get(operand.value)
+        if operand.value != temp and (info is None or info.dtype != "float32"):
+            return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -1257,9 +1447,22 @@ class _Rewrite(cst.CSTTransformer):
         func, qualname = self.functions[-1]
         relation = array_relations(self.module.tree, func, qualname, self.imports)
         elsewhere = names_outside(func, list(involved))
-        return fusion_blockers(
+        verdict = fusion_blockers(
             merged, second, self.imports, relation, elsewhere, self.local_functions
         )
+        if verdict.reason is not None:
+            return verdict
+        extra = _extra_blockers(
+            merged,
+            second,
+            involved[0],
+            verdict,
+            self.imports,
+            relation,
+            ExceptionFacts.of(func, self.imports),
+            self.local_functions,
+        )
+        return verdict if extra is None else FusionVerdict(extra)
 
     def _fuse_inner(
         self,
@@ -1280,6 +1483,11 @@ class _Rewrite(cst.CSTTransformer):
             first, second, self.imports, relation, elsewhere, self.local_functions
         )
         if verdict.reason is not None or verdict.assumes_no_overlap:
+            return None
+        # the outer pair passed `exception_blockers`: at most one of the outer loops (so of
+        # these inner ones) may raise, and what the other writes is invisible; the anchor
+        # is the outer first loop, whose `try`/`with` context these loops share
+        if whole_alias_reads(first, second, relation, self.imports, self.local_functions):
             return None
         return self._merge(first, second, verdict.rename, (first, second))
 

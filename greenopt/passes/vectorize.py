@@ -33,7 +33,9 @@ and `math.*`.
 A zero-trip loop evaluates nothing: the rewrite is guarded by `if stop > start:`
 unless the trip count is provably >= 1 or the rewritten statements provably do
 nothing over empty slices (only `+ - *`, comparisons and elementwise ufuncs of
-loop-indexed slices, numeric literals and names certainly bound before the loop;
+loop-indexed slices, float literals, int literals in 0..127 (NumPy 2 raises
+OverflowError for `uint8 array - 300` even when it is empty) and names certainly
+bound before the loop;
 never for reductions, whose accumulator would change type, `float` ->
 `np.float64`).
 
@@ -65,10 +67,14 @@ validated `rewrite` may still take the others, checked on a workload):
 * if the loop may raise part-way (a Python division, a constant subscript, an
   unbound name, a scatter), the arrays it writes are local, never handed to other
   code, and no `try` encloses the loop (the loop leaves other partial results).
-* reassociated sums and products have float64 operands (exact for int64 modulo
-  2**64 and within rtol 1e-9 for float64, but not for int32 or float32
-  accumulators); scans do not cast per step; the loop index is not used as a value
-  (Python int vs int64).
+* no reassociated sum, product or dot product (np.sum/np.dot/np.prod, partial sums
+  and matrix products in nests): a float sum whose terms cancel differs in every digit
+  (pairwise/BLAS order), a product overflows in another order, an int32 accumulator
+  wraps; only validation on a workload takes them. Scans do not cast per step; the
+  loop index is not used as a value (Python int vs int64).
+* no `np.where` (builtin min/max, conditional stores) mixing a literal that some dtype
+  cannot hold (ints outside 0..127, floats float16 rounds) with a branch not proven
+  float64: NumPy casts the literal to that branch's dtype (300 -> 44 in uint8).
 * no power of loop values (`**`, `np.power`): NumPy computes `x ** 0.5` on arrays as
   sqrt, not the element's pow (`(-inf) ** 0.5`: nan vs inf), and other exponents an
   ulp apart; no `*` of two possibly complex loop values, nor `abs`/`np.square` of one
@@ -88,6 +94,7 @@ have the other sign (`np.fmax.reduce` may return 0.0 where the loop kept -0.0).
 from __future__ import annotations
 
 import re
+import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -1013,14 +1020,19 @@ def _check_names(
                     f"the reduction into {name} is Python arithmetic on the loop index "
                     "(Python ints never overflow, NumPy int64 does)"
                 )
-            arrays = {flatten_subscript(r)[0].value for r in reads if flatten_subscript(r)}
-            if not all(ctx.arrays.is_float64(a) for a in arrays):
-                unsafe.add(
-                    f"the {'product' if s.op == 'prod' else 'sum'} into {name} is reassociated; "
-                    "exact for int64 and within rtol 1e-9 for float64, but the dtype of "
-                    f"{', '.join(sorted(arrays))} is not visible here (int32/float32 differ)"
-                )
+            unsafe.add(
+                f"the {'product' if s.op == 'prod' else 'sum'} into {name} is reassociated "
+                f"({_REASSOCIATED})"
+            )
 
+
+#: why sums and products (np.sum, np.dot, np.prod) are never static_safe
+_REASSOCIATED = (
+    "NumPy adds pairwise/blocked and BLAS reorders: a float sum of terms that cancel "
+    "differs in every digit ([1e16, 14 x 1.0, -1e16]: 0.0 in the loop, 12.0 from np.sum), a product can "
+    "overflow or underflow in another order, an int32 accumulator wraps where np.sum "
+    "does not; the dtypes are not proven int64 here"
+)
 
 _CONTAINER_LITERALS = (
     cst.SimpleString, cst.FormattedString, cst.ConcatenatedString, cst.List, cst.Tuple,
@@ -1167,12 +1179,9 @@ def _mark_partial_reduction(
             raise Refusal(f"{target.array} is read while it accumulates a partial sum")
         if ctx.arrays.relation(acc.array, target.array) is not Relation.DISJOINT:
             raise Refusal(f"{target.array} and {acc.array} may share memory")
-    arrays = {a.array for a in accesses if a.node is not target.node}
-    if not all(ctx.arrays.is_float64(a) for a in arrays | {target.array}):
-        unsafe.add(
-            f"the sum into {target.array} over {', '.join(missing)} is reassociated; exact "
-            "for int64 and within rtol 1e-9 for float64, but the dtypes are not visible here"
-        )
+    unsafe.add(
+        f"the sum into {target.array} over {', '.join(missing)} is reassociated ({_REASSOCIATED})"
+    )
     s.kind = "rowreduce"
 
 
@@ -1548,6 +1557,28 @@ class _Proof:
 
     # -- dtypes ------------------------------------------------------------------------------
 
+    def is_float64(self, name: str) -> bool:
+        """`name` is a float64 array allocated here, or a parameter converted by
+        `name = np.asarray(name, dtype=np.float64)` before the loop."""
+        if self.ctx.arrays.is_float64(name):
+            return True
+        root, viewed = self.ctx.arrays.root(name)
+        converted = None if viewed else self._converted(root)
+        if converted is None:
+            return False
+        dtype = next(
+            (
+                a.value
+                for a in converted.args
+                if a.keyword is not None and a.keyword.value == "dtype"
+            ),
+            None,
+        )
+        positional = [a.value for a in converted.args if a.keyword is None]
+        if dtype is None and len(positional) > 1:
+            dtype = positional[1]
+        return dtype is not None and self.ctx.arrays._means_float64(dtype)
+
     def dtype_class(self, name: str, depth: int = 0) -> str | None:
         """ "float", "complex", "int", "bool" or "object" when the allocation of local
         `name` shows its dtype (every binding agrees), None when unknown."""
@@ -1843,10 +1874,55 @@ def _check_static(
                     f"np.add.at casts like an in-place ufunc and {', '.join(unreal)} may be "
                     f"complex (the dtype is not visible here)"
                 )
+    _check_where_literals(stmts, nest, proof, unsafe)
     _check_indirect(stmts, proof, unsafe)
     _check_partial_state(stmts, proof, nest, unsafe)
     _check_array_rounding(stmts, nest, proof, unsafe)
     return checks
+
+
+def _check_where_literals(
+    stmts: list[_Stmt], nest: LoopNest, proof: _Proof, unsafe: _Unsafe
+) -> None:
+    """`np.where(c, a, b)` (from builtin `min`/`max` and conditional stores) casts both
+    branches to their common dtype, where the loop keeps each value as it is: a literal
+    meeting a narrower array changes (`np.where(c, 300, uint8)` wraps to 44,
+    `np.where(c, 0.1, float32)` rounds to float32; `max(x[i], 300)` is 300). Static only
+    when the literal is exact in every dtype or the other branch is float64."""
+    ctx = proof.ctx
+
+    def float64_branch(node: cst.BaseExpression) -> bool:
+        if _narrow_exact(node) is not None:
+            return True  # two literals: Python's own types, int64 or float64
+        arrays = [flatten_subscript(r) for r in _subscripts_in(node)]
+        if not arrays or any(a is None for a in arrays):
+            return False
+        return all(proof.is_float64(a[0].value) for a in arrays)  # type: ignore[index]
+
+    pairs: list[tuple[cst.BaseExpression, cst.BaseExpression]] = []
+    for s in stmts:
+        if s.kind == "where" and s.value is not None:
+            pairs.append((s.value, s.other if s.other is not None else s.target))  # type: ignore[arg-type]
+        for part in (s.value, s.cond, s.other):
+            if part is None:
+                continue
+            for n in walk(part):
+                if (
+                    type(n) is cst.Call
+                    and ctx.resolver.builtin_name(n.func) in ("min", "max")
+                    and len(n.args) == 2
+                    and n is not s.node
+                ):
+                    pairs.append((n.args[0].value, n.args[1].value))
+    for a, b in pairs:
+        for lit, other in ((a, b), (b, a)):
+            if _narrow_exact(lit) is False and not float64_branch(other):
+                unsafe.add(
+                    f"np.where casts `{node_code(lit)}` to the dtype of `{node_code(other)}`, "
+                    "which is not visible here (an int outside 0..127 wraps in a uint8 or int8 "
+                    "array, a float that float16 cannot hold is rounded in a float16 or "
+                    "float32 one), where the loop keeps the literal"
+                )
 
 
 #: why a power is never static_safe: NumPy evaluates `x ** 0.5` on an array as `sqrt` and
@@ -2108,7 +2184,8 @@ _SAFE_WHEN_EMPTY_BINOPS = (cst.Add, cst.Subtract, cst.Multiply)
 def _may_raise_when_empty(stmts: list[_Stmt], proof: _Proof, nest: LoopNest) -> bool:
     """True unless running the rewritten statements over zero iterations provably does
     nothing: only +, -, * of whole-loop slices, numeric literals, bound names and
-    elementwise ufuncs (no constant subscript `a[0]`, division, unbound name...)."""
+    elementwise ufuncs (no constant subscript `a[0]`, division, unbound name, int literal
+    outside 0..127, which NumPy 2 refuses for a uint8/int8 array even when empty)."""
     if any(s.kind not in ("elementwise", "augwrite", "where", "temp") for s in stmts):
         return True  # reductions change the accumulator's type, scans and scatters index
     return _may_raise(stmts, proof, nest)
@@ -2139,8 +2216,12 @@ def _empty_safe(
     known: set[str],
     nest: LoopNest,
 ) -> bool:
-    if type(node) in (cst.Integer, cst.Float, cst.Imaginary):
+    if type(node) in (cst.Float, cst.Imaginary):
         return True
+    if type(node) is cst.Integer or _int_literal(node) is not None:
+        # NumPy 2 raises OverflowError for a Python int outside an integer array's
+        # dtype, even on an empty array (`np.uint8 array - 300`, `+ (-1)`, `int8 * 200`)
+        return _fits_every_int_dtype(node)
     if type(node) is cst.Name:
         return node.value in known
     if type(node) is cst.Subscript:
@@ -2158,10 +2239,12 @@ def _empty_safe(
             node.expression, ctx, atom_of, known, nest
         )
     if type(node) is cst.Comparison:
-        return _empty_safe(node.left, ctx, atom_of, known, nest) and all(
-            type(c.operator) not in (cst.In, cst.NotIn, cst.Is, cst.IsNot)
-            and _empty_safe(c.comparator, ctx, atom_of, known, nest)
-            for c in node.comparisons
+        # a comparison with any Python int is fine (NumPy 2 compares out-of-range ints)
+        return all(
+            _int_literal(p) is not None or _empty_safe(p, ctx, atom_of, known, nest)
+            for p in (node.left, *(c.comparator for c in node.comparisons))
+        ) and all(
+            type(c.operator) not in (cst.In, cst.NotIn, cst.Is, cst.IsNot) for c in node.comparisons
         )
     if type(node) is cst.Call:
         ok_func = ctx.resolver.builtin_name(node.func) in ("abs", "min", "max") or (
@@ -2172,6 +2255,46 @@ def _empty_safe(
             for a in node.args
         )
     return False
+
+
+def _int_literal(node: cst.CSTNode) -> int | None:
+    """The value of an integer literal, negated ones (`-300`, `-(1)`) included."""
+    sign = 1
+    while type(node) is cst.UnaryOperation and type(node.operator) in (cst.Minus, cst.Plus):
+        if type(node.operator) is cst.Minus:
+            sign = -sign
+        node = node.expression
+    if type(node) is not cst.Integer:
+        return None
+    return sign * int(node.evaluated_value)
+
+
+def _fits_every_int_dtype(node: cst.CSTNode) -> bool:
+    """True for an integer literal that every integer dtype holds (0..127: int8 and
+    uint8 both); NumPy 2 raises OverflowError when another meets a narrower array."""
+    value = _int_literal(node)
+    return value is not None and 0 <= value <= 127
+
+
+def _narrow_exact(node: cst.CSTNode) -> bool | None:
+    """None when `node` is no numeric literal; else whether every real dtype holds it
+    exactly (an int in 0..127, a float that float16 represents exactly), so that
+    `np.where` mixing it with an array of any dtype keeps its value."""
+    value = _int_literal(node)
+    if value is not None:
+        return 0 <= value <= 127
+    sign = 1.0
+    while type(node) is cst.UnaryOperation and type(node.operator) in (cst.Minus, cst.Plus):
+        if type(node.operator) is cst.Minus:
+            sign = -sign
+        node = node.expression
+    if type(node) is not cst.Float:
+        return None
+    number = sign * float(node.evaluated_value)
+    try:
+        return struct.unpack("<e", struct.pack("<e", number))[0] == number
+    except (OverflowError, struct.error):
+        return False
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,5 +1,7 @@
-"""loop-fusion miscompilation traps under `rewrite --static`: the rewrite must compute
-what the original computes, raising where (and only where) the original raises.
+"""loop-fusion miscompilation traps under `rewrite --static` (and, for traps a workload
+would not show, under every offered fusion): the rewrite must compute what the original
+computes, raising where (and only where) the original raises, and leave the same state
+behind an exception for whoever catches it.
 
 Each trap runs the original and the statically rewritten function on inputs that
 exposed a wrong rewrite (aliasing through chained, conditional or second bindings for
@@ -12,11 +14,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import libcst as cst
 import numpy as np
 import pytest
 
 from greenopt.optimizer.source import SourceModule
 from greenopt.optimizer.static import rewrite_static
+from greenopt.passes.import_edits import ImportedNames
+from greenopt.passes.legality import array_relations, whole_alias_reads
+from greenopt.passes.loop_fusion import LoopFusionPass
 
 from .helpers import load
 
@@ -280,3 +286,334 @@ def test_a_chain_of_safe_pairs_does_not_fuse_on_an_unproven_assumption() -> None
         return x, x, 5
 
     _assert_same_behaviour(code, shared)
+
+
+# --- exceptions raised part-way (B1) ------------------------------------------------------
+
+
+def _outcome_with_state(code: str, args: Args) -> tuple[Any, ...]:
+    """(kind, result or exception type, what the caller holds) for `f(*args(), log)`."""
+    function = load(code)["f"]
+    log: list[Any] = []
+    holder = {}
+    try:
+        result: Any = ("ok", function(*args(), log, holder))
+    except Exception as error:
+        result = ("raise", type(error))
+    state = [repr(np.asarray(v).tolist()) for v in log] + [
+        repr(np.asarray(v).tolist()) for v in holder.values() if not callable(v)
+    ]
+    if result[0] == "ok":
+        value = result[1]
+        parts = value if isinstance(value, tuple) else (value,)
+        return ("ok", [repr(np.asarray(p).tolist()) for p in parts], state)
+    return (*result, state)
+
+
+def _every_fusion(code: str) -> str:
+    """The module after applying every loop-fusion opportunity, static or not (what a
+    validator would run: its workload usually raises nothing, so it cannot object)."""
+    module = SourceModule.parse(code, "m.py")
+    found = LoopFusionPass().find(module)
+    return LoopFusionPass().apply(module, found).code
+
+
+RAISE_TRAPS: dict[str, tuple[str, Args]] = {
+    "loops inside try/except": (
+        "def f(x, log, holder):\n"
+        "    n = len(x)\n"
+        "    a = np.zeros(n)\n"
+        "    b = np.zeros(n)\n"
+        "    try:\n"
+        "        for i in range(n):\n"
+        "            a[i] = x[i] * 2.0\n"
+        "        for i in range(n):\n"
+        "            b[i] = 1.0 / float(x[i])\n"
+        "    except ZeroDivisionError:\n"
+        "        pass\n"
+        "    return a, b\n",
+        lambda: ([1.0, 0.0, 3.0],),
+    ),
+    "assert inside try": (
+        "def f(x, log, holder):\n"
+        "    n = len(x)\n"
+        "    a = np.zeros(n)\n"
+        "    b = np.zeros(n)\n"
+        "    try:\n"
+        "        for i in range(n):\n"
+        "            a[i] = x[i] * 2.0\n"
+        "        for i in range(n):\n"
+        "            assert x[i] < 10.0\n"
+        "            b[i] = x[i]\n"
+        "    except AssertionError:\n"
+        "        pass\n"
+        "    return a, b\n",
+        lambda: ([1.0, 20.0, 3.0],),
+    ),
+    "array appended to a list before the loops": (
+        "def f(x, log, holder):\n"
+        "    n = len(x)\n"
+        "    a = np.zeros(n)\n"
+        "    b = np.zeros(n)\n"
+        "    log.append(a)\n"
+        "    for i in range(n):\n"
+        "        a[i] = x[i] * 2.0\n"
+        "    for i in range(n):\n"
+        "        b[i] = 1.0 / float(x[i])\n"
+        "    return b\n",
+        lambda: ([1.0, 0.0, 3.0],),
+    ),
+    "array stored in a dict": (
+        "def f(x, log, holder):\n"
+        "    n = len(x)\n"
+        "    a = np.zeros(n)\n"
+        "    b = np.zeros(n)\n"
+        "    holder['a'] = a\n"
+        "    for i in range(n):\n"
+        "        a[i] = x[i] * 2.0\n"
+        "    for i in range(n):\n"
+        "        b[i] = 1.0 / x[i]\n"
+        "    return b\n",
+        lambda: ([1.0, 0.0, 3.0],),
+    ),
+    "view of the array escapes": (
+        "def f(x, log, holder):\n"
+        "    n = len(x)\n"
+        "    a = np.zeros(n)\n"
+        "    b = np.zeros(n)\n"
+        "    v = a[:]\n"
+        "    log.append(v)\n"
+        "    for i in range(n):\n"
+        "        a[i] = x[i] * 2.0\n"
+        "    for i in range(n):\n"
+        "        b[i] = 1.0 / x[i]\n"
+        "    return b\n",
+        lambda: ([1.0, 0.0, 3.0],),
+    ),
+    "int store of nan, array escaped": (
+        "def f(x, log, holder):\n"
+        "    n = len(x)\n"
+        "    a = np.zeros(n)\n"
+        "    b = np.zeros(n, dtype=np.int64)\n"
+        "    log.append(a)\n"
+        "    for i in range(n):\n"
+        "        a[i] = x[i] * 2.0\n"
+        "    for i in range(n):\n"
+        "        b[i] = x[i]\n"
+        "    return b\n",
+        lambda: (np.array([1.0, np.nan, 3.0]),),
+    ),
+    "parameter written by the quiet loop": (
+        "def f(x, log, holder):\n"
+        "    n = len(x)\n"
+        "    b = np.zeros(n)\n"
+        "    for i in range(n):\n"
+        "        x[i] = x[i] * 2.0\n"
+        "    for i in range(n):\n"
+        "        b[i] = 1.0 / x[i]\n"
+        "    log.append(x)\n"
+        "    return b\n",
+        lambda: ([1.0, 0.0, 3.0],),
+    ),
+    "both loops may raise: the exception type would change": (
+        "def f(x, log, holder):\n"
+        "    n = 2\n"
+        "    a = np.zeros(n)\n"
+        "    b = np.zeros(n)\n"
+        "    for i in range(n):\n"
+        "        a[i] = x[i] * 2.0\n"
+        "    for i in range(n):\n"
+        "        b[i] = 1.0 / float(x[0])\n"
+        "    return b\n",
+        lambda: ([0.0],),
+    ),
+    "with statement swallows the exception": (
+        "import contextlib\n\n\n"
+        "def f(x, log, holder):\n"
+        "    n = len(x)\n"
+        "    a = np.zeros(n)\n"
+        "    b = np.zeros(n)\n"
+        "    with contextlib.suppress(ZeroDivisionError):\n"
+        "        for i in range(n):\n"
+        "            a[i] = x[i] * 2.0\n"
+        "        for i in range(n):\n"
+        "            b[i] = 1.0 / x[i]\n"
+        "    return a, b\n",
+        lambda: ([1.0, 0.0, 3.0],),
+    ),
+    "closure sees the array": (
+        "def f(x, log, holder):\n"
+        "    n = len(x)\n"
+        "    a = np.zeros(n)\n"
+        "    b = np.zeros(n)\n"
+        "    holder['peek'] = lambda: a\n"
+        "    for i in range(n):\n"
+        "        a[i] = x[i] * 2.0\n"
+        "    for i in range(n):\n"
+        "        b[i] = 1.0 / x[i]\n"
+        "    return b\n",
+        lambda: ([1.0, 0.0, 3.0],),
+    ),
+}
+
+
+def _assert_same_state(original: str, rewritten: str, args: Args) -> None:
+    want = _outcome_with_state(original, args)
+    got = _outcome_with_state(rewritten, args)
+    assert got == want
+
+
+@pytest.mark.parametrize("name", list(RAISE_TRAPS))
+def test_an_exception_part_way_leaves_the_same_state(name: str) -> None:
+    code, args = RAISE_TRAPS[name]
+    original = HEADER + code
+    for rewritten in (_static(original), _every_fusion(original)):
+        assert rewritten.count("for i in range(n)") == 2, rewritten  # refused
+        _assert_same_state(original, rewritten, args)
+
+
+RAISE_SAFE: dict[str, tuple[str, Args]] = {
+    "only the second loop may raise, the first writes a private local": (
+        "def f(x, log, holder):\n"
+        "    n = len(x)\n"
+        "    a = np.zeros(n)\n"
+        "    b = np.zeros(n)\n"
+        "    for i in range(n):\n"
+        "        a[i] = x[i] * 2.0\n"
+        "    for i in range(n):\n"
+        "        assert a[i] < 5\n"
+        "        b[i] = a[i]\n"
+        "    return a, b\n",
+        lambda: ([1.0, 2.0, 3.0],),
+    ),
+    "both read x[i]: an IndexError surfaces from the first loop alike": (
+        "def f(x, log, holder, n=3):\n"
+        "    a = np.empty(n)\n"
+        "    b = np.empty(n)\n"
+        "    for i in range(n):\n"
+        "        a[i] = x[i] * 2.0\n"
+        "    for i in range(n):\n"
+        "        b[i] = a[i] + x[i]\n"
+        "    return b\n",
+        lambda: ([1.0, 2.0],),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(RAISE_SAFE))
+def test_fusions_that_no_exception_can_expose_still_happen(name: str) -> None:
+    code, args = RAISE_SAFE[name]
+    original = HEADER + code
+    rewritten = _static(original)
+    assert rewritten.count("for i in range(n)") == 1, rewritten
+    _assert_same_state(original, rewritten, args)
+
+
+# --- parameters that may be one array (B5) ------------------------------------------------
+
+
+def test_validated_fusion_does_not_assume_parameters_are_distinct() -> None:
+    code = (
+        "def f(x, out):\n"
+        "    n = x.shape[0]\n"
+        "    t = np.zeros(n)\n"
+        "    for i in range(1, n):\n"
+        "        t[i] = 0.5 * (x[i] + x[i - 1])\n"
+        "    for i in range(1, n):\n"
+        "        out[i] = 2.0 * t[i]\n"
+        "    return t\n"
+    )
+    original = HEADER + code
+    rewritten = _every_fusion(original)
+    assert rewritten.count("for i in range(1, n)") == 2, rewritten
+
+    def run(source: str) -> np.ndarray:
+        x = np.arange(6.0)
+        load(source)["f"](x, x)
+        return x
+
+    assert np.array_equal(run(rewritten), run(original))
+
+
+def test_a_whole_array_read_of_a_possible_alias_blocks_fusion() -> None:
+    code = (
+        "def f(x, y, out, n):\n"
+        "    t = np.zeros(n)\n"
+        "    for i in range(n):\n"
+        "        out[i] = x[i] * 2.0\n"
+        "    for i in range(n):\n"
+        "        t[i] = x[i] * np.sum(y)\n"
+        "    return t\n"
+    )
+    rewritten = _every_fusion(HEADER + code)
+    assert rewritten.count("for i in range(n)") == 2, rewritten
+    module = cst.parse_module(HEADER + code)
+    func = module.body[-1]
+    assert isinstance(func, cst.FunctionDef)
+    first, second = (s for s in func.body.body if isinstance(s, cst.For))
+    imports = ImportedNames.of(module)
+    relation = array_relations(module, func, "f", imports)
+    assert "`y` may be the same array as `out`" in (
+        whole_alias_reads(first, second, relation, imports) or ""
+    )
+
+
+def test_independent_locals_still_fuse_statically() -> None:
+    code = (
+        "def f(x):\n"
+        "    n = len(x)\n"
+        "    t = np.zeros(n)\n"
+        "    u = np.zeros(n)\n"
+        "    for i in range(1, n):\n"
+        "        t[i] = 0.5 * (x[i] + x[i - 1])\n"
+        "    for i in range(1, n):\n"
+        "        u[i] = 2.0 * t[i]\n"
+        "    return u\n"
+    )
+    rewritten = _static(HEADER + code)
+    assert rewritten.count("for i in range(1, n)") == 1, rewritten
+    _assert_same_behaviour(code, lambda: (np.arange(6.0),))
+
+
+# --- GO202 on integer and float32 buffers -------------------------------------------------
+
+DTYPE_CHAINS: dict[str, tuple[str, Args]] = {
+    "true division of an arange": (
+        "def f(n):\n    t = np.arange(n) * 2\n    u = t / 3\n    v = u + 1\n    return v\n",
+        lambda: (5,),
+    ),
+    "sqrt of an int allocation": (
+        "def f(n):\n    t = np.ones(n, dtype=int) + 1\n    return np.sqrt(t)\n",
+        lambda: (4,),
+    ),
+    "float literal on astype(int)": (
+        "def f(x):\n    t = x.astype(int) * 2\n    u = t + 0.5\n    return u\n",
+        lambda: (np.arange(4.0),),
+    ),
+    "float64 operand on a float32 buffer": (
+        "def f(n, y):\n"
+        "    a = np.ones(n, dtype=np.float32)\n"
+        "    t = a * 3.0\n"
+        "    u = t + y\n"
+        "    return u\n",
+        lambda: (3, np.array([1e-9, 2e-9, 3e-9])),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(DTYPE_CHAINS))
+def test_temporaries_chains_keep_the_result_dtype(name: str) -> None:
+    code, args = DTYPE_CHAINS[name]
+    original = HEADER + code
+    rewritten = _every_fusion(original)
+    want, got = _outcome(original, args), _outcome(rewritten, args)
+    assert got[0] == want[0] == "ok", (got, rewritten)
+    assert got[1].dtype == want[1].dtype
+    assert np.array_equal(got[1], want[1])
+
+
+def test_integer_chains_still_use_out_for_integer_steps() -> None:
+    code = "def f(n):\n    t = np.arange(n) * 2\n    u = t + 3\n    v = u / 2\n    return v\n"
+    rewritten = _every_fusion(HEADER + code)
+    assert "np.add(t, 3, out=t)" in rewritten and "out=u" not in rewritten
+    assert np.array_equal(load(rewritten)["f"](5), load(HEADER + code)["f"](5))

@@ -184,7 +184,10 @@ def test_ufunc_methods_are_not_jitted_but_submodule_functions_are() -> None:
     by_function = {o.site.function: o for o in jit_find(code)}
     for name, method in (("rowmax", "numpy.fmax.reduce"), ("scatter", "numpy.add.at")):
         assert by_function[name].code == "GO490" and method in by_function[name].message
-    assert by_function["noisy"].code != "GO490"
+    # `np.random.normal` is a function of a submodule, not a ufunc method; it is refused
+    # for another reason: Numba draws from its own generator, not NumPy's global state
+    assert "ufunc method" not in by_function["noisy"].message
+    assert "global random state" in by_function["noisy"].message
 
 
 def test_vectorised_max_loop_is_not_offered_to_jit_after_vectorize() -> None:

@@ -273,12 +273,12 @@ ZERO_TRIP = {
 """,
         [(np.zeros(0),), (FLOATS,)],
     ),
-    "sum keeps a Python float": (
+    "max keeps a Python float": (
         """def f(n):
     c = np.linspace(0.0, 1.0, n)
-    s = 0.0
+    s = -1.0
     for i in range(len(c)):
-        s += c[i]
+        s = max(s, c[i])
     return s
 """,
         [(0,), (5,)],
@@ -845,3 +845,199 @@ def test_guards_state_each_condition_once() -> None:
     assert "if n > 0" in result.new_code
     a, b = np.arange(3.0), np.arange(4.0)
     assert np.array_equal(_load(result.new_code)(a, b, 3), _load(HEADER + code)(a, b, 3))
+
+
+# -- 11. reassociated sums and products: never static_safe -------------------------------------
+
+REASSOCIATED = {
+    "sum": "s += x[i]",
+    "dot": "s += x[i] * y[i]",
+    "difference": "s -= x[i]",
+    "product": "s *= x[i]",
+    "sum of a temporary": "d = x[i] - y[i]\n        s += d * d",
+}
+
+
+@pytest.mark.parametrize("name", sorted(REASSOCIATED))
+def test_float64_sums_and_products_are_never_static_safe(name: str) -> None:
+    """Every array is a float64 allocation in the function, and still: np.sum/np.dot
+    add pairwise or in BLAS blocks, so a sum whose terms cancel differs in every digit."""
+    code = f"""def f(data):
+    x = np.zeros(len(data))
+    x[:] = data
+    y = np.ones(len(data))
+    s = 1.0
+    for i in range(len(x)):
+        {REASSOCIATED[name]}
+    return s
+"""
+    assert_left_alone(code, "is reassociated")
+    found = VectorizePass().find(SourceModule.parse(HEADER + code, "m.py"))
+    assert [o.code for o in found if o.fixable] == ["GO102"]  # offered to validation
+
+
+def test_the_reassociated_sum_really_differs() -> None:
+    """[1e16, 14 x 1.0, -1e16]: the loop gives 0.0, np.sum and np.dot 12.0; on
+    linspace(-1, 1, 1001) they differ far beyond rtol 1e-9."""
+    total = """def f(data):
+    x = np.zeros(len(data))
+    x[:] = data
+    s = 0.0
+    for i in range(len(x)):
+        s += x[i]
+    return s
+"""
+    dot = """def f(data):
+    x = np.zeros(len(data))
+    x[:] = data
+    y = np.ones(len(data))
+    s = 0.0
+    for i in range(len(x)):
+        s += x[i] * y[i]
+    return s
+"""
+    cancel = np.array([1e16] + [1.0] * 14 + [-1e16])
+    for code in (total, dot):
+        assert _load(HEADER + code)(cancel) == 0.0
+        assert _forced(code)(cancel) == 12.0
+    ramp = np.linspace(-1.0, 1.0, 1001)
+    loop, rewritten = _load(HEADER + total)(ramp), _forced(total)(ramp)
+    assert not np.isclose(loop, rewritten, rtol=1e-9, atol=0.0)
+
+
+NEST_SUMS = {
+    "column sums": ("out[j] += a[i, j]", "out = np.zeros(m)"),
+    "matrix-vector": ("out[i] += a[i, j] * v[j]", "out = np.zeros(n)"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NEST_SUMS))
+def test_partial_sums_in_a_nest_are_never_static_safe(name: str) -> None:
+    body, alloc = NEST_SUMS[name]
+    code = f"""def f(n, m):
+    a = np.ones((n, m))
+    v = np.ones(m)
+    {alloc}
+    for i in range(n):
+        for j in range(m):
+            {body}
+    return out
+"""
+    assert_left_alone(code, "is reassociated")
+
+
+def test_a_matrix_product_is_never_static_safe() -> None:
+    code = """def f(n):
+    a = np.ones((n, n))
+    b = np.ones((n, n))
+    c = np.zeros((n, n))
+    for i in range(n):
+        for j in range(n):
+            for k in range(n):
+                c[i, j] += a[i, k] * b[k, j]
+    return c
+"""
+    assert_left_alone(code, "is reassociated")
+
+
+# -- 12. Python int literals that an integer array's dtype cannot hold -------------------------
+
+NARROW_INTS = {
+    "uint8 - 300": ("uint8", "x[i] - 300", [1, 2]),
+    "uint8 + (-1)": ("uint8", "x[i] + (-1)", [0, 2]),
+    "uint8 + -1": ("uint8", "x[i] + -1", [0, 2]),
+    "int8 * 200": ("int8", "x[i] * 200", [1, -1]),
+    "int8 + 128": ("int8", "x[i] + 128", [1, -1]),
+    "uint8 // 300": ("uint8", "x[i] // 300", [1, 2]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NARROW_INTS))
+def test_out_of_range_int_literals_raise_alike_on_empty_arrays(name: str) -> None:
+    """NumPy 2 raises OverflowError for `uint8 array - 300` even when the array is
+    empty; the loop over an empty array does nothing. The rewrite must be guarded."""
+    dtype, value, values = NARROW_INTS[name]
+    code = f"""def f(x):
+    x = np.asarray(x, dtype=np.{dtype})
+    out = np.zeros(len(x))
+    for i in range(len(x)):
+        out[i] = {value}
+    return out
+"""
+    empty, full = np.array([], dtype=dtype), np.array(values, dtype=dtype)
+    assert_equivalent(code, [(empty,), (full,)])
+
+
+def test_comparisons_with_any_int_need_no_guard() -> None:
+    """NumPy 2 compares a uint8 array with 300 or -1 without raising."""
+    code = """def f(x):
+    x = np.asarray(x, dtype=np.uint8)
+    out = np.zeros(len(x))
+    for i in range(len(x)):
+        if x[i] > 300:
+            out[i] = 1.0
+    return out
+"""
+    result = assert_equivalent(code, [(np.array([], np.uint8),), (np.array([1], np.uint8),)])
+    assert result.changed and "if " not in result.new_code.split("def f", 1)[1]
+
+
+# -- 13. np.where casts a literal branch to the other branch's dtype ----------------------------
+
+WHERE_LITERALS = {
+    "max(uint8, 300)": ("uint8", "out[i] = max(x[i], 300)", [1, 2]),
+    "min(int8, -200)": ("int8", "out[i] = min(x[i], -200)", [1, -1]),
+    "min(uint8, -1)": ("uint8", "out[i] = min(x[i], -1)", [1, 2]),
+    "max(float32, 0.1)": ("float32", "out[i] = max(x[i], 0.1)", [0.0, 1.0]),
+    "conditional float32": (
+        "float32",
+        "if x[i] > 0.5:\n            out[i] = 0.1\n        else:\n            out[i] = x[i]",
+        [0.0, 1.0],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(WHERE_LITERALS))
+def test_where_with_a_literal_the_array_dtype_cannot_hold_is_not_static(name: str) -> None:
+    """`max(x[i], 300)` is 300; `np.where(300 > x, 300, x)` on uint8 is 44 (NumPy 2
+    wraps the literal to the array's dtype); 0.1 becomes float32(0.1)."""
+    dtype, body, values = WHERE_LITERALS[name]
+    code = f"""def f(x):
+    x = np.asarray(x, dtype=np.{dtype})
+    out = np.zeros(len(x))
+    for i in range(len(x)):
+        {body}
+    return out
+"""
+    assert_left_alone(code, "np.where casts")
+    x = np.array(values, dtype=dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert not np.array_equal(_load(HEADER + code)(x), _forced(code)(x))
+
+
+@pytest.mark.parametrize(
+    "value", ["max(x[i], 0.0)", "min(x[i], 100)", "max(x[i], -1.5)", "min(x[i], 0.25)"]
+)
+def test_where_with_literals_every_dtype_holds_stays_static(value: str) -> None:
+    code = f"""def f(x):
+    x = np.asarray(x, dtype=np.float32)
+    out = np.zeros(len(x))
+    for i in range(len(x)):
+        out[i] = {value}
+    return out
+"""
+    result = assert_equivalent(code, [(np.array([-2.0, 0.1, 300.0], np.float32),)])
+    assert result.changed
+
+
+def test_where_with_a_float64_branch_takes_any_literal() -> None:
+    code = """def f(x):
+    x = np.asarray(x, dtype=np.float64)
+    out = np.zeros(len(x))
+    for i in range(len(x)):
+        out[i] = min(max(x[i], 0.1), 300)
+    return out
+"""
+    result = assert_equivalent(code, [(np.array([-2.0, 0.2, 1e9]),), (np.array([]),)])
+    assert result.changed
