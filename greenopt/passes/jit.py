@@ -382,6 +382,27 @@ def _never_parameters(func: cst.FunctionDef, imports: ImportedNames) -> tuple[se
     params = {
         name for name, nodes in sites.items() if len(nodes) == 1 and isinstance(nodes[0], cst.Param)
     }
+    # a parameter rebound only to conversions of parameters (`x = np.asarray(x, dtype=np.
+    # float32)`, what dtype-reduction writes) holds a parameter's memory or a copy of it:
+    # never a fresh allocation's
+    changed = True
+    while changed:
+        changed = False
+        for name, nodes in sites.items():
+            if name in params or not any(isinstance(n, cst.Param) for n in nodes):
+                continue
+            if all(
+                isinstance(n, cst.Param)
+                or (
+                    isinstance(n, cst.Assign)
+                    and len(n.targets) == 1
+                    and isinstance(n.targets[0].target, cst.Name)
+                    and _conversion_of(n.value, imports) in params | {name}
+                )
+                for n in nodes
+            ):
+                params.add(name)
+                changed = True
     candidates = {
         name
         for name, nodes in sites.items()
@@ -405,6 +426,27 @@ def _never_parameters(func: cst.FunctionDef, imports: ImportedNames) -> tuple[se
                 fresh.add(name)
                 changed = True
     return fresh, params
+
+
+#: numpy calls that return their first argument's memory or a copy of it
+_CONVERSIONS = frozenset(
+    f"numpy.{name}"
+    for name in ("asarray", "ascontiguousarray", "asfortranarray", "asanyarray", "array")
+)
+
+
+def _conversion_of(value: cst.BaseExpression, imports: ImportedNames) -> str | None:
+    """`x` for `np.asarray(x, ...)`-like calls and `x.astype(...)` / `x.copy()`, else None."""
+    if not isinstance(value, cst.Call):
+        return None
+    func = value.func
+    if isinstance(func, cst.Attribute) and func.attr.value in ("astype", "copy"):
+        return func.value.value if isinstance(func.value, cst.Name) else None
+    if imports.qualify(func) in _CONVERSIONS and value.args:
+        first = value.args[0]
+        if first.keyword is None and not first.star and isinstance(first.value, cst.Name):
+            return first.value.value
+    return None
 
 
 def _alias_race(

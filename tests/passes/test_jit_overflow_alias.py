@@ -199,6 +199,22 @@ def test_parallel_is_offered_when_aliases_meet_only_at_one_index() -> None:
     assert "fresh" in rationale and "steps" in rationale
 
 
+def test_a_parameter_converted_in_place_is_still_no_fresh_arrays_memory() -> None:
+    """`x = np.asarray(x, dtype=np.float32)` (what dtype-reduction writes) holds the
+    parameter's memory or a copy, never `out`'s: the stencil on a fresh `out` stays
+    parallel; a name that may hold a fresh array's memory does not get that pass."""
+    code = (
+        "def conv(x):\n    x = np.asarray(x, dtype=np.float32)\n"
+        "    out = np.empty_like(x)\n    for i in range(1, len(x) - 1):\n"
+        "        out[i] = x[i - 1] + x[i + 1]\n    return out\n\n\n"
+        "def mixed(x):\n    out = np.empty(len(x))\n    x = np.asarray(out)\n"
+        "    for i in range(1, len(x) - 1):\n        out[i] = x[i - 1] + x[i + 1]\n    return out\n"
+    )
+    found = by_function(code)
+    assert "GO402" in found["conv"]
+    assert "GO402" not in found["mixed"]
+
+
 def test_the_plain_variant_keeps_aliased_results(tmp_path) -> None:
     pytest.importorskip("numba")
     new_code, _ = rewrite(JitPass(variants=("plain",)), HEADER + STENCIL)
