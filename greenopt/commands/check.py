@@ -40,6 +40,92 @@ class FileReport:
     warnings: list[str] = field(default_factory=list)  # bad `# greenopt: ignore[...]`
 
 
+#: seconds a file may take before `check` shows what it is doing (on a terminal)
+PROGRESS_DELAY_S = 1.0
+
+
+def _progress_console() -> Any:
+    """The console progress is drawn on: stderr (rich knows whether it is a terminal)."""
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+class CheckProgress:
+    """A transient status line on stderr for a file that takes a while to check:
+    `checking big.py (48,000 lines): vectorize 2/4`, shown once the file has taken
+    `PROGRESS_DELAY_S` and erased when it is done. Built only when stderr is a terminal
+    (`for_terminal`), so pre-commit and CI output never change; never writes to stdout.
+    """
+
+    def __init__(self, console: Any) -> None:
+        import threading
+
+        self.console = console
+        self._lock = threading.Lock()
+        self._timer: threading.Timer | None = None
+        self._progress: Any | None = None
+        self._task: Any | None = None
+        self._what = ""
+        self._step = ""
+
+    @classmethod
+    def for_terminal(cls) -> CheckProgress | None:
+        """A progress display when stderr is a terminal, else None."""
+        console = _progress_console()
+        return cls(console) if console.is_terminal else None
+
+    def _text(self) -> str:
+        return f"{self._what}: {self._step}" if self._step else self._what
+
+    def file_started(self, path: str, lines: int) -> None:
+        """A new file: its line is drawn if it is still being checked after the delay."""
+        import threading
+
+        self.file_done()
+        with self._lock:
+            self._what = f"checking {path} ({lines:,} lines)"
+            self._step = ""
+            self._timer = threading.Timer(PROGRESS_DELAY_S, self._show)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _show(self) -> None:
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        with self._lock:
+            if self._timer is None or self._progress is not None:
+                return  # the file was done first
+            self._progress = Progress(
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                TimeElapsedColumn(),
+                console=self.console,
+                transient=True,
+                redirect_stdout=False,
+                redirect_stderr=False,
+            )
+            self._task = self._progress.add_task(self._text(), total=None)
+            self._progress.start()
+
+    def step(self, name: str, done: int, total: int) -> None:
+        """The hook of `find_opportunities` (and of the fixes): `name done/total`."""
+        with self._lock:
+            self._step = f"{name} {done}/{total}" if total > 1 else name
+            if self._progress is not None:
+                self._progress.update(self._task, description=self._text())
+
+    def file_done(self) -> None:
+        """Erase the line (if it was shown) and cancel the pending one."""
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            if self._progress is not None:
+                self._progress.stop()
+                self._progress = None
+
+
 def check_file(
     path: str,
     explicit: bool,
@@ -51,8 +137,11 @@ def check_file(
     with_fixes: bool,
     instances: dict[str, Pass],
     model: Any | None = None,
+    progress: CheckProgress | None = None,
 ) -> FileReport:
-    """Check one file; every expected failure becomes `FileReport.error`."""
+    """Check one file; every expected failure becomes `FileReport.error`.
+
+    `progress` (a terminal only) is told the passes, the predictions and the fixes."""
     from greenopt.optimizer.screen import screen_source
     from greenopt.optimizer.source import read_source
 
@@ -70,6 +159,10 @@ def check_file(
         from greenopt.optimizer.predictions import predict_many
         from greenopt.optimizer.source import SourceModule
 
+        step = progress.step if progress is not None else None
+        if progress is not None:
+            progress.file_started(path, code.count("\n") + (not code.endswith("\n")))
+            progress.step("parsing", 1, 1)
         module = SourceModule.parse(code, path)
         opportunities = find_opportunities(
             module,
@@ -80,17 +173,29 @@ def check_file(
             ignore=ignore,
             instances=instances,
             warnings=report.warnings,
+            progress=step,
         )
+        if step is not None:
+            step("predictions", 1, 1)
         # one batch per file: the model parses and indexes the module once (reusing ours)
         predictions: list[dict[str, Any]] | list[None] = (
             predict_many(model, code, opportunities, module.ast_module())
             if model is not None
             else [None] * len(opportunities)
         )
+        fixes = (
+            sum(1 for o in opportunities if o.fixable and not o.data.get("note"))
+            if with_fixes
+            else 0
+        )
+        applied = 0
         for opp, prediction in zip(opportunities, predictions, strict=True):
             fix_text = None
             if with_fixes and opp.fixable and not opp.data.get("note"):
                 instance = instances[opp.pass_name]
+                applied += 1
+                if step is not None:
+                    step("fixes", applied, fixes)
                 if not instance.needs_workload:
                     try:
                         new = instance.apply(module, [opp]).code
@@ -113,6 +218,9 @@ def check_file(
         report.error = f"{path}: too deeply nested to analyse"
     except Exception as exc:  # a bug in a pass must not stop the other files
         report.error = f"{path}: internal error while checking: {type(exc).__name__}: {exc}"
+    finally:
+        if progress is not None:
+            progress.file_done()
     return report
 
 
@@ -193,6 +301,7 @@ def check(
     model_path = chosen_model_path(model_file, config)
     if model_path is not None and not no_predict:  # a chosen model fails early and loudly
         model, model_loaded = load_chosen_model(model_path), True
+    progress = CheckProgress.for_terminal()  # None unless stderr is a terminal
     for item in discover(paths, patterns, roots):
         if not isinstance(item, FoundFile):
             message = f"{item.path}: no such file or directory"
@@ -213,6 +322,7 @@ def check(
             with_fixes=show_diff or fmt != "text",
             instances=instances,
             model=model,
+            progress=progress,
         )
         for warning in report.warnings:  # never change the exit status
             click.echo(f"greenopt: warning: {warning}", err=True)

@@ -50,6 +50,8 @@ DEFAULT_SPREAD_LOG = (-0.7, 0.7)
 RANGE_SLACK = 1.5
 #: profiles kept per model before the caches are emptied (bounds memory on long batch runs)
 PROFILE_CACHE_SIZE = 256
+#: model predictions kept per model, by feature vector, before that cache is emptied
+PREDICTION_CACHE_SIZE = 4096
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,8 @@ class CostModel:
         self._profiles: dict[tuple[str, str | None], FunctionProfile] = {}
         # code -> its functions by name (one parse and one walk per module, not per finding)
         self._indexes: dict[str, FunctionIndex] = {}
+        # feature vector -> the model's prediction (equal vectors walk the trees alike)
+        self._by_vector: dict[tuple[float, ...], Prediction] = {}
 
     # -- model parts ---------------------------------------------------------
     @property
@@ -147,12 +151,21 @@ class CostModel:
         vector = [float(features.get(n, 0.0)) for n in names]
         choice = self._choice(passes)
         if choice == "model" and self.document is not None and self._in_range(vector):
+            # identical functions give identical vectors: walk the trees once per vector
+            key = tuple(vector)
+            cached = self._by_vector.get(key)
+            if cached is not None:
+                return cached
             models = self._models()
             point = models["point"].predict_one(vector)
             lo = models["q10"].predict_one(vector) if "q10" in models else point
             hi = models["q90"].predict_one(vector) if "q90" in models else point
             lo, mid, hi = sorted((lo, point, hi))
-            return Prediction(math.exp(mid), math.exp(lo), math.exp(hi), "model")
+            prediction = Prediction(math.exp(mid), math.exp(lo), math.exp(hi), "model")
+            if len(self._by_vector) >= PREDICTION_CACHE_SIZE:
+                self._by_vector.clear()
+            self._by_vector[key] = prediction
+            return prediction
         if choice == "no-change":
             center = 0.0
             spread = self._spread("no-change")

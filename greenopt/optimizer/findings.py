@@ -11,7 +11,7 @@ as `predicted_saving` is added in one place.
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from greenopt.config import Config
@@ -96,6 +96,7 @@ def find_opportunities(
     ignore: Sequence[str] = (),
     instances: dict[str, Pass] | None = None,
     warnings: list[str] | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> list[Opportunity]:
     """Run the passes' `find()` on `module` and return the surviving opportunities.
 
@@ -104,7 +105,8 @@ def find_opportunities(
     arguments (command-line, added to the config's) filter the result; notes such
     as GO190 are dropped unless `include_notes`. Sorted by line, column, code.
     `warnings`, when given, receives one `path:line: ...` line per malformed
-    `# greenopt: ignore[...]` comment or unknown name in one.
+    `# greenopt: ignore[...]` comment or unknown name in one. `progress`, when given, is
+    called as `progress(pass_name, k, n)` before the k-th of the n passes runs.
     """
     cfg = config or Config()
     select_all = validate_selectors([*cfg.select, *select])
@@ -115,7 +117,9 @@ def find_opportunities(
         where = module.path or "<string>"
         warnings.extend(f"{where}:{line}: {problem}" for line, problem in suppressions.problems)
     found: list[Opportunity] = []
-    for name in names:
+    for k, name in enumerate(names, 1):
+        if progress is not None:
+            progress(name, k, len(names))
         if name not in PASSES:
             raise InputError(f"unknown pass {name!r} (known: {', '.join(PASSES)})")
         instance = instances.get(name) if instances is not None else None

@@ -12,6 +12,8 @@ import io
 import os
 import tempfile
 import tokenize
+from collections import Counter
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -200,16 +202,269 @@ def unified_diff(old: str, new: str, path: str) -> str:
 
     Absolute paths under the working directory are shown relative to it (as git
     does), so the headers never read `a//abs/path`.
+
+    Byte-identical to `difflib.unified_diff` over the whole texts (3 lines of
+    context), but for a large file with a few local changes (one fix of `check`)
+    the cost follows the changed lines, not the file: see `_local_opcodes`.
     """
+    if old == new:
+        return ""
     shown = _diff_path(path)
-    return "".join(
-        difflib.unified_diff(
-            old.splitlines(keepends=True),
-            new.splitlines(keepends=True),
-            fromfile=f"a/{shown}",
-            tofile=f"b/{shown}",
-        )
-    )
+    a, counts = _old_lines(old)
+    b = new.splitlines(keepends=True)
+    matcher = difflib.SequenceMatcher(None, a, b) if len(a) + len(b) < _LOCAL_DIFF_MIN else None
+    if matcher is None:
+        opcodes = _local_opcodes(a, b, counts)
+        if opcodes is None:  # not provably what difflib finds: ask difflib
+            matcher = difflib.SequenceMatcher(None, a, b)
+        else:
+            matcher = difflib.SequenceMatcher(None, (), ())
+            matcher.opcodes = opcodes  # what `get_grouped_opcodes` starts from
+    return "".join(_unified_lines(matcher, a, b, f"a/{shown}", f"b/{shown}"))
+
+
+#: below this many lines (old + new) `unified_diff` simply runs difflib
+_LOCAL_DIFF_MIN = 400
+#: changed regions larger than this (lines, both sides) are left to difflib
+_LOCAL_DIFF_MAX_CHANGED = 2000
+#: how far (lines) past a change `_changed_regions` looks for the texts to agree again
+_RESYNC_WINDOW = 200
+#: lines that must agree for a resynchronisation to be accepted
+_RESYNC_RUN = 4
+
+#: the last `old` text diffed, its lines and how often each occurs
+_old_cache: tuple[str, list[str], Counter[str]] | None = None
+
+
+def _old_lines(old: str) -> tuple[list[str], Counter[str]]:
+    """`old.splitlines(keepends=True)` and its line counts, kept for the next call:
+    `check` diffs one file's text against each of its fixes."""
+    global _old_cache
+    if _old_cache is None or (_old_cache[0] is not old and _old_cache[0] != old):
+        lines = old.splitlines(keepends=True)
+        _old_cache = (old, lines, Counter(lines))
+    return _old_cache[1], _old_cache[2]
+
+
+def _unified_lines(
+    matcher: difflib.SequenceMatcher[str], a: list[str], b: list[str], fromfile: str, tofile: str
+) -> Iterator[str]:
+    """`difflib.unified_diff(a, b, fromfile, tofile)`, from `matcher`'s opcodes."""
+    started = False
+    for group in matcher.get_grouped_opcodes(3):
+        if not started:
+            started = True
+            yield f"--- {fromfile}\n"
+            yield f"+++ {tofile}\n"
+        first, last = group[0], group[-1]
+        file1_range = _format_range(first[1], last[2])
+        file2_range = _format_range(first[3], last[4])
+        yield f"@@ -{file1_range} +{file2_range} @@\n"
+        for tag, i1, i2, j1, j2 in group:
+            if tag == "equal":
+                for line in a[i1:i2]:
+                    yield " " + line
+                continue
+            if tag in {"replace", "delete"}:
+                for line in a[i1:i2]:
+                    yield "-" + line
+            if tag in {"replace", "insert"}:
+                for line in b[j1:j2]:
+                    yield "+" + line
+
+
+def _format_range(start: int, stop: int) -> str:
+    """A hunk range as `difflib` writes it ("ed" format)."""
+    beginning = start + 1
+    length = stop - start
+    if length == 1:
+        return f"{beginning}"
+    if not length:
+        beginning -= 1
+    return f"{beginning},{length}"
+
+
+def _common_run(a: list[str], i: int, b: list[str], j: int, limit: int) -> int:
+    """How many lines `a[i:]` and `b[j:]` share from the start (at most `limit`),
+    by galloping list-slice comparisons (C speed, no loop per line)."""
+    if limit <= 0 or a[i] != b[j]:
+        return 0
+    lo, step = 1, 1  # a[i:i+lo] == b[j:j+lo]
+    while True:
+        hi = min(lo + step, limit)
+        if a[i + lo : i + hi] != b[j + lo : j + hi]:
+            break
+        lo = hi
+        if lo == limit:
+            return lo
+        step *= 2
+    # the first difference is in [lo, hi)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if a[i + lo : i + mid] == b[j + lo : j + mid]:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+def _common_tail(a: list[str], ahi: int, b: list[str], bhi: int, limit: int) -> int:
+    """How many lines `a[:ahi]` and `b[:bhi]` share at their ends (at most `limit`)."""
+    if limit <= 0 or a[ahi - 1] != b[bhi - 1]:
+        return 0
+    lo, step = 1, 1
+    while True:
+        hi = min(lo + step, limit)
+        if a[ahi - hi : ahi - lo] != b[bhi - hi : bhi - lo]:
+            break
+        lo = hi
+        if lo == limit:
+            return lo
+        step *= 2
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if a[ahi - mid : ahi - lo] == b[bhi - mid : bhi - lo]:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+def _changed_regions(a: list[str], b: list[str]) -> list[tuple[int, int, int, int]] | None:
+    """`(i1, i2, j1, j2)` for each stretch where `a` and `b` differ (`a[i1:i2]` became
+    `b[j1:j2]`); between them (and before the first, after the last) the texts agree line
+    for line. A heuristic (any answer is checked by `_local_opcodes`); None when the
+    changes are too large to gain anything."""
+    n, m = len(a), len(b)
+    tail = _common_tail(a, n, b, m, min(n, m))
+    ahi, bhi = n - tail, m - tail
+    regions: list[tuple[int, int, int, int]] = []
+    i = j = 0
+    changed = 0
+    while True:
+        k = _common_run(a, i, b, j, min(ahi - i, bhi - j))
+        i, j = i + k, j + k
+        if i == ahi and j == bhi:
+            return regions
+        # a change starts at (i, j): find where the texts agree again for a few lines
+        if ahi - i <= _RESYNC_RUN or bhi - j <= _RESYNC_RUN:
+            i2, j2 = ahi, bhi
+        else:
+            # the nearest pair (fewest lines skipped on both sides) that starts a run
+            where: dict[str, list[int]] = {}
+            for y in range(j, min(j + _RESYNC_WINDOW, bhi - _RESYNC_RUN) + 1):
+                where.setdefault(b[y], []).append(y)
+            found = None
+            cost = 2 * _RESYNC_WINDOW
+            for x in range(i, min(i + _RESYNC_WINDOW, ahi - _RESYNC_RUN) + 1):
+                if x - i >= cost:
+                    break
+                for y in where.get(a[x], ()):
+                    if (x - i) + (y - j) >= cost:
+                        break
+                    if (x, y) != (i, j) and a[x : x + _RESYNC_RUN] == b[y : y + _RESYNC_RUN]:
+                        found, cost = (x, y), (x - i) + (y - j)
+                        break
+            if found is None:
+                return None
+            i2, j2 = found
+            # the agreeing stretch may start earlier: move it back, keeping i2 >= i, j2 >= j
+            back = _common_tail(a, i2, b, j2, min(i2 - i, j2 - j))
+            i2, j2 = i2 - back, j2 - back
+        changed += (i2 - i) + (j2 - j)
+        if changed > _LOCAL_DIFF_MAX_CHANGED:
+            return None
+        regions.append((i, i2, j, j2))
+        i, j = i2, j2
+
+
+def _local_opcodes(
+    a: list[str], b: list[str], counts: Mapping[str, int]
+) -> list[tuple[str, int, int, int, int]] | None:
+    """`SequenceMatcher(None, a, b).get_opcodes()`, computed from the changed regions
+    only, or None when that cannot be shown to equal difflib's answer.
+
+    difflib picks, in each range, the longest run of matching lines that are not
+    "popular" (a line of `b` occurring more than `len(b) // 100 + 1` times, `b` of 200
+    lines or more), then recurses on both sides. When (1) no non-popular line of a
+    changed region occurs outside it (in the unchanged text or another region, on the
+    other side), (2) the lines just outside each region differ, and (3) no match found
+    inside a region touches its edge where the line pair beyond it is equal, then no run
+    crosses a region's edge, a run between two unchanged stretches never beats the
+    aligned one that holds the same lines (found earlier or at the same line), and
+    extensions stop at the edges: difflib's matches are then exactly the unchanged
+    stretches plus what it finds within each region on its own (with the whole file's
+    popular lines), provided (4) each unchanged stretch holds a non-popular line (else
+    difflib leaves it to the neighbouring changes). Each condition is checked here; any
+    failure gives None.
+    """
+    regions = _changed_regions(a, b)
+    if regions is None:
+        return None
+    n, m = len(a), len(b)
+    in_a: list[Counter[str]] = [Counter(a[i1:i2]) for i1, i2, _, _ in regions]
+    in_b: list[Counter[str]] = [Counter(b[j1:j2]) for _, _, j1, j2 in regions]
+    all_a: Counter[str] = Counter()
+    all_b: Counter[str] = Counter()
+    for ca, cb in zip(in_a, in_b, strict=True):
+        all_a.update(ca)
+        all_b.update(cb)
+    ntest = m // 100 + 1 if m >= 200 else None
+
+    def unchanged(line: str) -> int:
+        return counts[line] - all_a[line]
+
+    def popular(line: str) -> bool:
+        return ntest is not None and unchanged(line) + all_b[line] > ntest
+
+    def anchored(lo: int, hi: int) -> bool:
+        # difflib matches an unchanged stretch only from a run, which needs a line that is
+        # not popular (a stretch of popular lines is left to the changes around it)
+        return lo == hi or any(not popular(line) for line in a[lo:hi])
+
+    out: list[tuple[str, int, int, int, int]] = []
+    i = j = 0
+    for (i1, i2, j1, j2), ca, cb in zip(regions, in_a, in_b, strict=True):
+        if not anchored(i, i1):  # (4)
+            return None
+        # (2) the aligned pairs just inside the region's edges differ
+        if i1 < n and j1 < m and a[i1] == b[j1]:
+            return None
+        if i2 > 0 and j2 > 0 and a[i2 - 1] == b[j2 - 1]:
+            return None
+        # (1) the region's non-popular lines occur nowhere else on the other side
+        for line in ca:
+            if not popular(line) and (unchanged(line) or all_b[line] - cb[line]):
+                return None
+        for line in cb:
+            if not popular(line) and (unchanged(line) or all_a[line] - ca[line]):
+                return None
+        if i1 > i:
+            out.append(("equal", i, i1, j, j1))
+        sub = difflib.SequenceMatcher(None, a[i1:i2], b[j1:j2], autojunk=False)
+        if ntest is not None:
+            for line in list(sub.b2j):
+                if popular(line):
+                    del sub.b2j[line]
+        for bi, bj, size in sub.get_matching_blocks():
+            if not size:
+                continue
+            # (3) a match at the region's edge would extend past it if the next pair agrees
+            if (bi == 0 or bj == 0) and (
+                i1 + bi > 0 and j1 + bj > 0 and a[i1 + bi - 1] == b[j1 + bj - 1]
+            ):
+                return None
+            end_a, end_b = i1 + bi + size, j1 + bj + size
+            if (end_a == i2 or end_b == j2) and end_a < n and end_b < m and a[end_a] == b[end_b]:
+                return None
+        for tag, x1, x2, y1, y2 in sub.get_opcodes():
+            out.append((tag, i1 + x1, i1 + x2, j1 + y1, j1 + y2))
+        i, j = i2, j2
+    if not anchored(i, n):
+        return None
+    if i < n or j < m:
+        out.append(("equal", i, n, j, m))
+    return out
 
 
 def _diff_path(path: str) -> str:
