@@ -30,10 +30,10 @@ the second, so each element is loaded once while it is still in cache. Legal whe
   one affine, injective index component and neither is read whole by the other
   loop (`legality.possible_alias_dependence`, `legality.whole_alias_reads`), else
   the pair is refused even for validation (the workload does not call `f(x, x)`);
-- when a loop may raise part-way (`legality.loop_may_raise`: division, `assert`,
+- when a loop may raise part-way (`exceptions.loop_may_raise`: division, `assert`,
   calls, subscripts not provably in range, stores into non-float arrays...), the
   loops are not inside a `try`/`with`, at most one of them may raise, and what the
-  other one writes is a private local (`legality.exception_blockers`).
+  other one writes is a private local (`exceptions.exception_blockers`).
 
 GO202 — temporaries chain. `t = a * b; u = t + c; return np.sqrt(u)` allocates
 three arrays; with in-place ufuncs (`u = np.add(t, c, out=t)`,
@@ -65,11 +65,11 @@ from greenopt.optimizer.cst_nodes import walk_statements
 from greenopt.optimizer.numpy_names import alias_for_rewrite, ensure_numpy_import
 from greenopt.optimizer.source import SourceModule
 from greenopt.passes.base import Example, Opportunity, Pass, Site
+from greenopt.passes.exceptions import ExceptionFacts, exception_blockers
 from greenopt.passes.function_defs import FunctionInfo, Positions, iter_functions, positions
 from greenopt.passes.import_edits import ImportedNames
 from greenopt.passes.legality import (
     PURE_METHODS,
-    ExceptionFacts,
     FastVisitor,
     FusionVerdict,
     Relation_fn,
@@ -77,7 +77,6 @@ from greenopt.passes.legality import (
     array_relations,
     binding_sites,
     code_of,
-    exception_blockers,
     fusion_blockers,
     lazy_array_relations,
     names_in,
@@ -503,7 +502,7 @@ def _extra_blockers(
     local_functions: frozenset[str],
 ) -> str | None:
     """What `fusion_blockers` does not check: state left behind by an exception raised
-    part-way (`legality.exception_blockers`), and names that may be one array accessed at
+    part-way (`exceptions.exception_blockers`), and names that may be one array accessed at
     different indices or read whole (`legality.possible_alias_dependence`,
     `legality.whole_alias_reads`): those would change results when the caller passes one
     array twice (`f(x, x)`), which the validator's workload does not show."""
