@@ -44,6 +44,12 @@ class FileReport:
 PROGRESS_DELAY_S = 1.0
 
 
+def _stderr_is_terminal() -> bool:
+    """True when stderr is a terminal (asked before rich is imported)."""
+    isatty = getattr(sys.stderr, "isatty", None)
+    return bool(isatty and isatty())
+
+
 def _progress_console() -> Any:
     """The console progress is drawn on: stderr (rich knows whether it is a terminal)."""
     from rich.console import Console
@@ -71,7 +77,10 @@ class CheckProgress:
 
     @classmethod
     def for_terminal(cls) -> CheckProgress | None:
-        """A progress display when stderr is a terminal, else None."""
+        """A progress display when stderr is a terminal, else None (without importing
+        rich: `check`'s cold start matters in pre-commit)."""
+        if not _stderr_is_terminal():
+            return None
         console = _progress_console()
         return cls(console) if console.is_terminal else None
 

@@ -48,6 +48,7 @@ def test_progress_on_a_fake_terminal(
     screen = io.StringIO()
     console = Console(file=screen, force_terminal=True, width=120)
     monkeypatch.setattr(check_cmd, "_progress_console", lambda: console)
+    monkeypatch.setattr(check_cmd, "_stderr_is_terminal", lambda: True)
     monkeypatch.setattr(check_cmd, "PROGRESS_DELAY_S", 0.0)  # show it at once
     steps: list[tuple[str, int, int]] = []
     real_step = check_cmd.CheckProgress.step
