@@ -560,6 +560,11 @@ class _RaiseScanner(FastVisitor):
             return False
         return self._flag(f"`{code_of(node)}` may raise")
 
+    def visit_UnaryOperation(self, node: cst.UnaryOperation) -> bool | None:
+        if isinstance(node.operator, cst.BitInvert):  # `~x[i]` on a float: TypeError
+            return self._flag(f"`{code_of(node)}` may raise")
+        return None
+
     def visit_Comparison(self, node: cst.Comparison) -> bool | None:
         for target in node.comparisons:
             if isinstance(target.operator, (cst.In, cst.NotIn)):

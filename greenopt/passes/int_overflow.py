@@ -265,6 +265,8 @@ _MAX_BITS = 71
 _HUGE = 10_000
 #: `math` functions returning a Python int
 _MATH_INTS = frozenset({"math.floor", "math.ceil", "math.trunc", "math.isqrt", "math.gcd"})
+#: `math` functions whose Python int outgrows int64 for small arguments
+_MATH_HUGE_INTS = frozenset({"math.comb", "math.perm", "math.factorial", "math.prod", "math.lcm"})
 
 
 @dataclass(frozen=True)
@@ -342,6 +344,8 @@ class _Magnitudes:
     def _call(self, call: cst.Call) -> _Mag:
         qualified = self.qualify(call.func)
         if qualified is not None:
+            if qualified in _MATH_HUGE_INTS:
+                return _Mag("int", _HUGE)  # `math.factorial(i)`: 21! > 2**63
             return _Mag("int", _INT_BITS) if qualified in _MATH_INTS else _OTHER
         if isinstance(call.func, cst.Name):
             name = call.func.value
@@ -587,6 +591,13 @@ def _magnitude_risk(func: cst.FunctionDef, imports: ImportedNames | None) -> str
             nonlocal found
             if found is None and mags.too_big(node):
                 found = node
+                return False
+            return found is None
+
+        def visit_Call(self, node: cst.Call) -> bool:
+            nonlocal found
+            if found is None and mags.too_big(node):
+                found = node  # `math.factorial(i)`
                 return False
             return found is None
 

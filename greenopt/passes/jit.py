@@ -439,12 +439,58 @@ def _conversion_of(value: cst.BaseExpression, imports: ImportedNames) -> str | N
     return None
 
 
+def _plain_names(func: cst.FunctionDef, imports: ImportedNames) -> set[str]:
+    """Names that are never a view the function made: every binding is a parameter, a
+    fresh allocation, another such name, `x += ...`, or `np.asarray(x)` (and its kin,
+    with at most a dtype) of another such name. `y = np.asarray(out)[1:]`,
+    `y = out.reshape(-1)`, `x = x[::-1]` or `y = helper(out)` are not: two such names
+    may be one array indexed differently, so equal index texts prove nothing."""
+    sites = binding_sites(func)
+    plain: set[str] = set()
+
+    def ok(name: str, node: cst.CSTNode) -> bool:
+        if isinstance(node, (cst.Param, cst.AugAssign)):
+            return True
+        if not (
+            isinstance(node, cst.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0].target, cst.Name)
+        ):
+            return False
+        value = node.value
+        if is_fresh_allocation(value, imports):
+            return True
+        if isinstance(value, cst.Name):
+            return value.value in plain
+        if (
+            isinstance(value, cst.Call)
+            and imports.qualify(value.func) in _CONVERSIONS
+            and all(not a.star for a in value.args)
+            and all(a.keyword is None or a.keyword.value == "dtype" for a in value.args)
+            and len(value.args) <= 2
+        ):
+            first = value.args[0].value if value.args else None
+            # `x = np.asarray(x, dtype=...)`: the name's own memory, converted
+            return isinstance(first, cst.Name) and (first.value in plain or first.value == name)
+        return False
+
+    changed = True
+    while changed:
+        changed = False
+        for name, nodes in sites.items():
+            if name not in plain and all(ok(name, n) for n in nodes):
+                plain.add(name)
+                changed = True
+    return plain
+
+
 def _alias_race(
     loop: cst.For,
     imports: ImportedNames,
     relation: Relation_fn,
     local_functions: AbstractSet[str],
     separate: tuple[set[str], set[str]] = (set(), set()),
+    plain: AbstractSet[str] | None = None,
 ) -> str | None:
     """Why `prange` could race if arrays that may share memory do, or None.
 
@@ -455,7 +501,9 @@ def _alias_race(
     access to the written one, an index injective in the loop variable (`out[i] = 2.0 *
     x[i]`): an exact alias then meets itself in one iteration only. A different index
     (`out[i] = x[i - 1] + x[i + 1]`), a slice or a whole use (`np.sum(x)`, `f(x, i)`)
-    refuses the parallel variant.
+    refuses the parallel variant. With `plain` (`_plain_names`), a pair of which one is
+    not plain (a view the function made, `y = np.asarray(out)[1:]`) is refused too:
+    equal index texts do not mean equal elements then.
     """
     assert isinstance(loop.target, cst.Name)
     var = loop.target.value
@@ -475,6 +523,9 @@ def _alias_race(
                 continue
             if other in whole:
                 return f"`{other}` may be `{w}` and is used whole while `{w}` is written"
+            if plain is not None and not {w, other} <= plain:
+                view = other if other not in plain else w
+                return f"`{view}` may be a view of `{w if view == other else other}` made here"
             accesses = summary.accesses_to(w) + summary.accesses_to(other)
             first = accesses[0].index
             if any(a.index != first for a in accesses) or not injective_dims(
@@ -776,6 +827,7 @@ class JitPass(Pass):
         for k, loop in enumerate(loops):
             loop_number.setdefault(id(loop), k)
         separate: tuple[set[str], set[str]] | None = None
+        plain: set[str] = set()
         for stmt in body_statements:
             if not isinstance(stmt, cst.For):
                 continue
@@ -786,7 +838,8 @@ class JitPass(Pass):
                 continue
             if separate is None:
                 separate = _never_parameters(func, imports)
-            if not _alias_race(stmt, imports, relation, context.function_names, separate):
+                plain = _plain_names(func, imports)
+            if not _alias_race(stmt, imports, relation, context.function_names, separate, plain):
                 prange.append(loop_number[id(stmt)])
                 if verdict.reductions:
                     notes.append("reduction on " + ", ".join(f"`{r}`" for r in verdict.reductions))

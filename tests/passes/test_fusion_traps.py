@@ -427,6 +427,18 @@ RAISE_TRAPS: dict[str, tuple[str, Args]] = {
         "    return b\n",
         lambda: ([0.0],),
     ),
+    "bitwise not of a float raises: the exception type would change": (
+        "def f(x, log, holder):\n"
+        "    n = len(x)\n"
+        "    a = np.zeros(n)\n"
+        "    b = np.zeros(n)\n"
+        "    for i in range(n):\n"
+        "        a[i] = int(x[i])\n"
+        "    for i in range(n):\n"
+        "        b[i] = ~x[i]\n"
+        "    return a, b\n",
+        lambda: (np.array([1.0, np.nan, 3.0]),),
+    ),
     "with statement swallows the exception": (
         "import contextlib\n\n\n"
         "def f(x, log, holder):\n"

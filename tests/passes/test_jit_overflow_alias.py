@@ -57,6 +57,15 @@ OVERFLOWING = {
         "def big_factor(x):\n    out = np.zeros(len(x), dtype=np.int64)\n"
         "    for i in range(len(x)):\n        out[i] = i * 4294967296\n    return out\n"
     ),
+    # 21! and comb(70, 35) exceed int64
+    "factorials": (
+        "def factorials(n):\n    s = 0\n    for i in range(n):\n"
+        "        s += math.factorial(i)\n    return s\n"
+    ),
+    "binomials": (
+        "def binomials(n):\n    s = 0\n    for i in range(n):\n"
+        "        s += math.comb(n, i)\n    return s\n"
+    ),
 }
 
 HARMLESS = {
@@ -213,6 +222,40 @@ def test_a_parameter_converted_in_place_is_still_no_fresh_arrays_memory() -> Non
     found = by_function(code)
     assert "GO402" in found["conv"]
     assert "GO402" not in found["mixed"]
+
+
+@pytest.mark.parametrize(
+    ("view", "loop"),
+    [
+        ("y = np.asarray(out)[1:]", "range(len(out) - 1)"),
+        ("y = out.reshape(-1)[1:]", "range(len(out) - 1)"),
+        ("y = np.asarray(out)\n    y = y[::-1]", "range(len(out))"),
+    ],
+)
+def test_parallel_is_not_offered_for_a_view_the_function_makes(view: str, loop: str) -> None:
+    """`y` is `out` shifted (or reversed) by the function itself, not by a caller:
+    `out[i] = y[i]` reads the element iteration i + 1 writes, a race under prange."""
+    code = f"def shift(out):\n    {view}\n    for i in {loop}:\n        out[i] = y[i] * 0.5\n    return out\n"
+    found = by_function(code)["shift"]
+    assert "GO401" in found and "GO402" not in found
+
+
+def test_parallel_is_not_offered_for_a_parameter_rebound_to_its_view() -> None:
+    code = (
+        "def rev(x):\n    y = x\n    x = x[::-1]\n    for i in range(len(x)):\n"
+        "        y[i] = x[i] * 0.5\n    return y\n"
+    )
+    assert "GO402" not in by_function(code)["rev"]
+
+
+def test_parameters_converted_in_place_still_meet_at_one_index() -> None:
+    """dtype-reduction's `g = np.asarray(g, dtype=np.float32)` is no view the function
+    made: `m[i]` written and `g[i]` read at one index keep the parallel variant."""
+    code = (
+        "def update(m, g):\n    g = np.asarray(g, dtype=np.float32)\n"
+        "    for i in range(len(m)):\n        m[i] = 0.9 * m[i] + 0.1 * g[i]\n    return m\n"
+    )
+    assert "GO402" in by_function(code)["update"]
 
 
 def test_the_plain_variant_keeps_aliased_results(tmp_path) -> None:
