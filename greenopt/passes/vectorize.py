@@ -1875,6 +1875,7 @@ def _check_static(
                     f"complex (the dtype is not visible here)"
                 )
     _check_where_literals(stmts, nest, proof, unsafe)
+    _check_where_branches(stmts, proof, unsafe)
     _check_indirect(stmts, proof, unsafe)
     _check_partial_state(stmts, proof, nest, unsafe)
     _check_array_rounding(stmts, nest, proof, unsafe)
@@ -1923,6 +1924,113 @@ def _check_where_literals(
                     "array, a float that float16 cannot hold is rounded in a float16 or "
                     "float32 one), where the loop keeps the literal"
                 )
+
+
+#: elementwise numpy functions that raise TypeError for a bool array (even an empty one)
+_BOOL_REFUSING = frozenset({"negative", "positive", "sign", "subtract"})
+#: ... and those that raise TypeError for a complex array (even an empty one)
+_COMPLEX_REFUSING = frozenset({
+    "arctan2", "cbrt", "ceil", "copysign", "deg2rad", "degrees", "fabs", "floor",
+    "floor_divide", "fmod", "heaviside", "hypot", "mod", "rad2deg", "radians", "remainder",
+    "trunc",
+})  # fmt: skip
+
+
+def _dtype_kind(node: cst.CSTNode, proof: _Proof | None) -> str | None:
+    """The dtype class ("bool", "int", "real", "float", "complex") that `node`'s value
+    provably has, None when it is not visible: literals, subscripts of arrays whose
+    dtype the function shows, and + - * of those."""
+    if _int_literal(node) is not None:
+        return "int"
+    t = type(node)
+    if t is cst.Float or (t is cst.UnaryOperation and type(node.expression) is cst.Float):
+        return "float"
+    if t is cst.Imaginary:
+        return "complex"
+    if proof is None:
+        return None
+    if t is cst.Subscript:
+        flat = flatten_subscript(node)
+        cls = proof.dtype_class(flat[0].value) if flat is not None else None
+        return cls if cls in ("bool", "int", "real", "float", "complex") else None
+    if t is cst.BinaryOperation and type(node.operator) in (cst.Add, cst.Subtract, cst.Multiply):
+        kinds = {_dtype_kind(node.left, proof), _dtype_kind(node.right, proof)}
+        if None in kinds:
+            return None
+        for k in ("complex", "float", "real", "int", "bool"):
+            if k in kinds:
+                return k
+    return None
+
+
+def _raises_for_some_dtype(node: cst.CSTNode, proof: _Proof | None, resolver: NameResolver) -> str:
+    """Why the operation at the top of `node` may raise TypeError or OverflowError for
+    some array dtype the function does not rule out (a bool array refuses `-` and
+    `np.negative`, a float one `&`/`|`/`^`/`~`, a complex one `np.floor`, a uint8 one
+    `+ 300`), even on an empty array; "" when it cannot."""
+
+    def not_bool(n: cst.CSTNode) -> bool:
+        return _dtype_kind(n, proof) in ("int", "real", "float", "complex")
+
+    def integral(n: cst.CSTNode) -> bool:
+        return _dtype_kind(n, proof) in ("int", "bool")
+
+    def real(n: cst.CSTNode) -> bool:
+        return _dtype_kind(n, proof) in ("bool", "int", "real", "float")
+
+    t = type(node)
+    if t is cst.UnaryOperation and _int_literal(node) is None:
+        op = type(node.operator)
+        if op in (cst.Minus, cst.Plus) and not not_bool(node.expression):
+            return f"`{node_code(node)}` raises TypeError for a bool array"
+        if op is cst.BitInvert and not integral(node.expression):
+            return f"`{node_code(node)}` raises TypeError for a float array"
+    elif t is cst.BinaryOperation:
+        op = type(node.operator)
+        for side in (node.left, node.right):
+            if _int_literal(side) is not None and not _fits_every_int_dtype(side):
+                if op not in (cst.Divide, cst.Power, cst.LeftShift, cst.RightShift):
+                    return (
+                        f"`{node_code(node)}` raises OverflowError for an integer array "
+                        f"that cannot hold {node_code(side)}"
+                    )
+        if op is cst.Subtract and not (not_bool(node.left) or not_bool(node.right)):
+            return f"`{node_code(node)}` raises TypeError for bool arrays"
+        if op in (cst.BitAnd, cst.BitOr, cst.BitXor) and not (
+            integral(node.left) and integral(node.right)
+        ):
+            return f"`{node_code(node)}` raises TypeError for a float array"
+    elif t is cst.Call:
+        name = resolver.numpy_name(node.func)
+        args = [a.value for a in node.args]
+        if name in _BOOL_REFUSING and not any(not_bool(a) for a in args):
+            return f"`{node_code(node)}` raises TypeError for a bool array"
+        if name in _COMPLEX_REFUSING and not all(real(a) for a in args):
+            return f"`{node_code(node)}` raises TypeError for a complex array"
+    return ""
+
+
+def _check_where_branches(stmts: list[_Stmt], proof: _Proof, unsafe: _Unsafe) -> None:
+    """`np.where` evaluates both branches for every element, where the loop evaluates
+    only the branch taken: an operation that raises for the arrays' dtype
+    (`if x[i] < 0: out[i] = x[i] - 300` on uint8, `-b[i]` on bool) raises in the
+    rewrite although the loop never reaches it. Static only when the dtypes rule
+    that out."""
+    for s in stmts:
+        if s.kind != "where":
+            continue
+        for part in (s.value, s.other):
+            if part is None:
+                continue
+            for n in walk(part):
+                why = _raises_for_some_dtype(n, proof, proof.ctx.resolver)
+                if why:
+                    unsafe.add(
+                        f"np.where evaluates both branches for every element: {why} "
+                        "(the dtype is not visible here), where the loop evaluates only "
+                        "the branch taken"
+                    )
+                    return
 
 
 #: why a power is never static_safe: NumPy evaluates `x ** 0.5` on an array as `sqrt` and
@@ -2201,7 +2309,7 @@ def _may_raise(stmts: list[_Stmt], proof: _Proof, nest: LoopNest) -> bool:
         if s.kind == "scatter":
             return True
         for part in (s.target, s.value, s.cond, s.other):
-            if part is not None and not _empty_safe(part, ctx, atom_of, known, nest):
+            if part is not None and not _empty_safe(part, ctx, atom_of, known, nest, proof):
                 return True
         if s.kind == "temp":
             assert type(s.target) is cst.Name
@@ -2215,9 +2323,12 @@ def _empty_safe(
     atom_of: Callable[[cst.BaseExpression], str | None],
     known: set[str],
     nest: LoopNest,
+    proof: _Proof | None = None,
 ) -> bool:
     if type(node) in (cst.Float, cst.Imaginary):
         return True
+    if _int_literal(node) is None and _raises_for_some_dtype(node, proof, ctx.resolver):
+        return False  # `-b` of a bool array, `np.floor` of a complex one: even when empty
     if type(node) is cst.Integer or _int_literal(node) is not None:
         # NumPy 2 raises OverflowError for a Python int outside an integer array's
         # dtype, even on an empty array (`np.uint8 array - 300`, `+ (-1)`, `int8 * 200`)
@@ -2232,16 +2343,16 @@ def _empty_safe(
         return all(any(ix.coef(v) for v in nest.vars) for ix in acc.indices if ix is not None)
     if type(node) is cst.BinaryOperation:
         return isinstance(node.operator, _SAFE_WHEN_EMPTY_BINOPS) and all(
-            _empty_safe(p, ctx, atom_of, known, nest) for p in (node.left, node.right)
+            _empty_safe(p, ctx, atom_of, known, nest, proof) for p in (node.left, node.right)
         )
     if type(node) is cst.UnaryOperation:
         return type(node.operator) in (cst.Minus, cst.Plus) and _empty_safe(
-            node.expression, ctx, atom_of, known, nest
+            node.expression, ctx, atom_of, known, nest, proof
         )
     if type(node) is cst.Comparison:
         # a comparison with any Python int is fine (NumPy 2 compares out-of-range ints)
         return all(
-            _int_literal(p) is not None or _empty_safe(p, ctx, atom_of, known, nest)
+            _int_literal(p) is not None or _empty_safe(p, ctx, atom_of, known, nest, proof)
             for p in (node.left, *(c.comparator for c in node.comparisons))
         ) and all(
             type(c.operator) not in (cst.In, cst.NotIn, cst.Is, cst.IsNot) for c in node.comparisons
@@ -2251,7 +2362,9 @@ def _empty_safe(
             ctx.resolver.numpy_name(node.func) in ELEMENTWISE_UFUNCS
         )
         return ok_func and all(
-            a.keyword is None and not a.star and _empty_safe(a.value, ctx, atom_of, known, nest)
+            a.keyword is None
+            and not a.star
+            and _empty_safe(a.value, ctx, atom_of, known, nest, proof)
             for a in node.args
         )
     return False

@@ -1041,3 +1041,76 @@ def test_where_with_a_float64_branch_takes_any_literal() -> None:
 """
     result = assert_equivalent(code, [(np.array([-2.0, 0.2, 1e9]),), (np.array([]),)])
     assert result.changed
+
+
+# -- operations that raise for some dtype (np.where evaluates both branches; an empty
+#    array still raises TypeError / OverflowError where the zero-trip loop does nothing) --
+
+_DTYPE_ERROR_BODIES = {
+    "neg_bool": ("np.bool_", "out[i] = -x[i]", [[], [True, False]]),
+    "sub_bool": ("np.bool_", "out[i] = x[i] - x[i]", [[], [True]]),
+    "floor_complex": ("np.complex128", "out[i] = np.floor(x[i])", [[], [1 + 2j]]),
+    "negative_bool": ("np.bool_", "out[i] = np.negative(x[i])", [[], [True]]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_DTYPE_ERROR_BODIES))
+def test_dtype_errors_on_an_empty_array_are_guarded(name: str) -> None:
+    dtype, body, inputs = _DTYPE_ERROR_BODIES[name]
+    code = f"""
+def f(x):
+    x = np.asarray(x, dtype={dtype})
+    out = np.zeros(len(x))
+    for i in range(len(x)):
+        {body}
+    return out
+"""
+    assert_equivalent(code, [(v,) for v in inputs])
+
+
+_WHERE_BRANCH_ERRORS = {
+    # `-x` raises for a bool array although only the first branch is ever taken
+    "neg_bool": ("np.bool_", "if x[i]:\n            out[i] = x[i]\n        else:\n"
+                 "            out[i] = -x[i]", [[True, True], []]),
+    # uint8 elements are never negative: the loop never evaluates `x[i] - 300`
+    "uint8_literal": ("np.uint8", "if x[i] < 0:\n            out[i] = x[i] - 300",
+                      [[1, 2, 255], []]),
+    "bitand_float": ("np.float64", "if x[i] != x[i]:\n            out[i] = x[i] & 1",
+                     [[1.0, 2.5], []]),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(_WHERE_BRANCH_ERRORS))
+def test_where_branch_that_raises_for_the_dtype_is_not_static(name: str) -> None:
+    """The branch is written for arrays of another dtype (the function converts with a
+    dtype here, so the trap reaches the check); the loop never evaluates it."""
+    dtype, body, inputs = _WHERE_BRANCH_ERRORS[name]
+    code = f"""
+def f(x):
+    x = np.asarray(x, dtype={dtype})
+    out = np.zeros(len(x))
+    for i in range(len(x)):
+        {body}
+    return out
+"""
+    assert_equivalent(code, [(v,) for v in inputs])
+    unknown = code.replace(f"x = np.asarray(x, dtype={dtype})", "x = np.asarray(x)")
+    result = _rewrite(unknown)
+    assert not result.applied, result.new_code
+    assert any("both branches" in why for _, why in result.skipped), result.skipped
+
+
+def test_where_branch_with_provably_safe_dtypes_stays_static() -> None:
+    code = """
+def f(x):
+    x = np.asarray(x, dtype=np.float64)
+    out = np.zeros(len(x))
+    for i in range(len(x)):
+        if x[i] > 0:
+            out[i] = x[i]
+        else:
+            out[i] = -x[i] - 1.5
+    return out
+"""
+    result = assert_equivalent(code, [([],), ([1.0, -2.0, -0.0, np.nan],)])
+    assert result.applied
