@@ -315,7 +315,7 @@ def train(
     size_labels = comma_list(sizes)
     if size_labels:
         kernels = _only_sizes(kernels, size_labels)
-    pass_names = parse_pass_list(passes_spec) if passes_spec else None
+    pass_names = parse_pass_list(passes_spec) if passes_spec is not None else None
     options = CollectOptions(
         meter=meter,
         samples=samples,

@@ -459,3 +459,14 @@ def test_analyze_exclude_applies_to_named_files(
     )
     code, out, _ = run([*args, "--out", "o2"], capsys)
     assert code == 0 and "analysed 1 files" in out and "skipped 1 excluded" in out
+
+
+def test_empty_passes_in_train_is_a_bad_flag(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`train --passes ''` used to mean every pass; like rewrite and analyze, it names none."""
+    store = project / "s.sqlite"
+    code, out, err = run(["train", "--fit-only", "--passes", "", "--store", str(store)], capsys)
+    assert code == 2 and out == ""
+    assert one_error_line(err) == "greenopt: error: --passes: no passes given"
+    assert not store.exists()
