@@ -13,7 +13,7 @@ import os
 import tempfile
 import tokenize
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -284,15 +284,14 @@ def _format_range(start: int, stop: int) -> str:
     return f"{beginning},{length}"
 
 
-def _common_run(a: list[str], i: int, b: list[str], j: int, limit: int) -> int:
-    """How many lines `a[i:]` and `b[j:]` share from the start (at most `limit`),
-    by galloping list-slice comparisons (C speed, no loop per line)."""
-    if limit <= 0 or a[i] != b[j]:
-        return 0
-    lo, step = 1, 1  # a[i:i+lo] == b[j:j+lo]
+def _gallop(limit: int, same: Callable[[int, int], bool]) -> int:
+    """The largest n <= `limit` with `same(0, n)`, where `same(lo, hi)` compares lines
+    lo..hi-1 of two runs; galloping then bisecting, so each comparison is one list-slice
+    comparison at C speed, not a loop per line. The first lines must already match."""
+    lo, step = 1, 1  # same(0, lo) holds
     while True:
         hi = min(lo + step, limit)
-        if a[i + lo : i + hi] != b[j + lo : j + hi]:
+        if not same(lo, hi):
             break
         lo = hi
         if lo == limit:
@@ -301,33 +300,25 @@ def _common_run(a: list[str], i: int, b: list[str], j: int, limit: int) -> int:
     # the first difference is in [lo, hi)
     while hi - lo > 1:
         mid = (lo + hi) // 2
-        if a[i + lo : i + mid] == b[j + lo : j + mid]:
+        if same(lo, mid):
             lo = mid
         else:
             hi = mid
     return lo
+
+
+def _common_run(a: list[str], i: int, b: list[str], j: int, limit: int) -> int:
+    """How many lines `a[i:]` and `b[j:]` share from the start (at most `limit`)."""
+    if limit <= 0 or a[i] != b[j]:
+        return 0
+    return _gallop(limit, lambda lo, hi: a[i + lo : i + hi] == b[j + lo : j + hi])
 
 
 def _common_tail(a: list[str], ahi: int, b: list[str], bhi: int, limit: int) -> int:
     """How many lines `a[:ahi]` and `b[:bhi]` share at their ends (at most `limit`)."""
     if limit <= 0 or a[ahi - 1] != b[bhi - 1]:
         return 0
-    lo, step = 1, 1
-    while True:
-        hi = min(lo + step, limit)
-        if a[ahi - hi : ahi - lo] != b[bhi - hi : bhi - lo]:
-            break
-        lo = hi
-        if lo == limit:
-            return lo
-        step *= 2
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if a[ahi - mid : ahi - lo] == b[bhi - mid : bhi - lo]:
-            lo = mid
-        else:
-            hi = mid
-    return lo
+    return _gallop(limit, lambda lo, hi: a[ahi - hi : ahi - lo] == b[bhi - hi : bhi - lo])
 
 
 def _changed_regions(a: list[str], b: list[str]) -> list[tuple[int, int, int, int]] | None:
