@@ -2370,13 +2370,19 @@ def _empty_safe(
     return False
 
 
-def _int_literal(node: cst.CSTNode) -> int | None:
-    """The value of an integer literal, negated ones (`-300`, `-(1)`) included."""
+def _signed(node: cst.CSTNode) -> tuple[int, cst.CSTNode]:
+    """(sign, operand) of `node` under any unary `-`/`+` (`-(1)`, `+-2.5`)."""
     sign = 1
     while type(node) is cst.UnaryOperation and type(node.operator) in (cst.Minus, cst.Plus):
         if type(node.operator) is cst.Minus:
             sign = -sign
         node = node.expression
+    return sign, node
+
+
+def _int_literal(node: cst.CSTNode) -> int | None:
+    """The value of an integer literal, negated ones (`-300`, `-(1)`) included."""
+    sign, node = _signed(node)
     if type(node) is not cst.Integer:
         return None
     return sign * int(node.evaluated_value)
@@ -2396,11 +2402,7 @@ def _narrow_exact(node: cst.CSTNode) -> bool | None:
     value = _int_literal(node)
     if value is not None:
         return 0 <= value <= 127
-    sign = 1.0
-    while type(node) is cst.UnaryOperation and type(node.operator) in (cst.Minus, cst.Plus):
-        if type(node.operator) is cst.Minus:
-            sign = -sign
-        node = node.expression
+    sign, node = _signed(node)
     if type(node) is not cst.Float:
         return None
     number = sign * float(node.evaluated_value)
