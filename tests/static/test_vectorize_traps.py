@@ -1054,10 +1054,10 @@ _DTYPE_ERROR_BODIES = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(_DTYPE_ERROR_BODIES))
-def test_dtype_errors_on_an_empty_array_are_guarded(name: str) -> None:
-    dtype, body, inputs = _DTYPE_ERROR_BODIES[name]
-    code = f"""
+def _dtype_kernel(dtype: str, body: str) -> str:
+    """A loop over `x` converted to `dtype`, with `body` (indented for the loop) storing
+    into a float64 `out`."""
+    return f"""
 def f(x):
     x = np.asarray(x, dtype={dtype})
     out = np.zeros(len(x))
@@ -1065,6 +1065,12 @@ def f(x):
         {body}
     return out
 """
+
+
+@pytest.mark.parametrize("name", sorted(_DTYPE_ERROR_BODIES))
+def test_dtype_errors_on_an_empty_array_are_guarded(name: str) -> None:
+    dtype, body, inputs = _DTYPE_ERROR_BODIES[name]
+    code = _dtype_kernel(dtype, body)
     assert_equivalent(code, [(v,) for v in inputs])
 
 
@@ -1085,14 +1091,7 @@ def test_where_branch_that_raises_for_the_dtype_is_not_static(name: str) -> None
     """The branch is written for arrays of another dtype (the function converts with a
     dtype here, so the trap reaches the check); the loop never evaluates it."""
     dtype, body, inputs = _WHERE_BRANCH_ERRORS[name]
-    code = f"""
-def f(x):
-    x = np.asarray(x, dtype={dtype})
-    out = np.zeros(len(x))
-    for i in range(len(x)):
-        {body}
-    return out
-"""
+    code = _dtype_kernel(dtype, body)
     assert_equivalent(code, [(v,) for v in inputs])
     unknown = code.replace(f"x = np.asarray(x, dtype={dtype})", "x = np.asarray(x)")
     result = _rewrite(unknown)
