@@ -1238,6 +1238,18 @@ _DTYPE_POSITION = {"empty": 1, "zeros": 1, "ones": 1, "full": 2, "empty_like": 1
                    "asarray": 1}  # fmt: skip
 
 
+def _call_dtype(call: cst.Call, position: int | None) -> cst.BaseExpression | None:
+    """The dtype argument of a numpy call: `dtype=` or the positional argument at
+    `position` (see `_DTYPE_POSITION`), else None."""
+    for a in call.args:
+        if a.keyword is not None and a.keyword.value == "dtype":
+            return a.value
+    positional = [a.value for a in call.args if a.keyword is None]
+    if position is not None and len(positional) > position:
+        return positional[position]
+    return None
+
+
 def _child_blocks(stmt: cst.CSTNode) -> list[Sequence[cst.BaseStatement]]:
     """The statement lists directly inside a compound statement (not nested scopes)."""
     if type(stmt) in (cst.FunctionDef, cst.ClassDef):
@@ -1566,17 +1578,7 @@ class _Proof:
         converted = None if viewed else self._converted(root)
         if converted is None:
             return False
-        dtype = next(
-            (
-                a.value
-                for a in converted.args
-                if a.keyword is not None and a.keyword.value == "dtype"
-            ),
-            None,
-        )
-        positional = [a.value for a in converted.args if a.keyword is None]
-        if dtype is None and len(positional) > 1:
-            dtype = positional[1]
+        dtype = _call_dtype(converted, 1)
         return dtype is not None and self.ctx.arrays._means_float64(dtype)
 
     def dtype_class(self, name: str, depth: int = 0) -> str | None:
@@ -1621,14 +1623,8 @@ class _Proof:
         np_name = self.ctx.resolver.numpy_name(func)
         if np_name is None:
             return None
-        dtype = next(
-            (a.value for a in value.args if a.keyword is not None and a.keyword.value == "dtype"),
-            None,
-        )
         positional = [a.value for a in value.args if a.keyword is None]
-        pos = _DTYPE_POSITION.get(np_name)
-        if dtype is None and pos is not None and len(positional) > pos:
-            dtype = positional[pos]
+        dtype = _call_dtype(value, _DTYPE_POSITION.get(np_name))
         if dtype is not None:
             return self._dtype_of_expression(dtype)
         if (
