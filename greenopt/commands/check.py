@@ -164,7 +164,7 @@ def check_file(
         screen = screen_source(code, path)
         if not screen.candidate:
             return report
-        from greenopt.optimizer.findings import find_opportunities, finding_record
+        from greenopt.optimizer.findings import find_opportunities, finding_record, is_note
         from greenopt.optimizer.predictions import predict_many
         from greenopt.optimizer.source import SourceModule
 
@@ -186,12 +186,16 @@ def check_file(
         )
         if step is not None:
             step("predictions", 1, 1)
-        # one batch per file: the model parses and indexes the module once (reusing ours)
-        predictions: list[dict[str, Any]] | list[None] = (
-            predict_many(model, code, opportunities, module.ast_module())
-            if model is not None
-            else [None] * len(opportunities)
-        )
+        # one batch per file: the model parses and indexes the module once (reusing ours);
+        # notes (GO190, GO490 "not jitted") propose nothing, so they get no predicted saving
+        predictions: list[dict[str, Any] | None] = [None] * len(opportunities)
+        wanted = [i for i, o in enumerate(opportunities) if not is_note(o)]
+        if model is not None and wanted:
+            answers = predict_many(
+                model, code, [opportunities[i] for i in wanted], module.ast_module()
+            )
+            for i, answer in zip(wanted, answers, strict=True):
+                predictions[i] = answer
         fixes = (
             sum(1 for o in opportunities if o.fixable and not o.data.get("note"))
             if with_fixes

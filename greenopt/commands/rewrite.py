@@ -234,6 +234,7 @@ def _run_static(
         console = Console(stderr=True)
         if not console.is_terminal:
             console.width = max(console.width, 132)
+            console.soft_wrap = True  # logs and CI: one finding per line, never folded
         console.print(
             Text.assemble(
                 (f"greenopt rewrite --static {file}: ", ""),
@@ -447,6 +448,7 @@ def rewrite(
     console = Console(stderr=True)
     if not console.is_terminal:
         console.width = max(console.width, 132)  # logs and CI: do not fold the table
+        console.soft_wrap = True  # nor the lines under it (a reason stays on its line)
     kwargs: dict[str, Any] = dict(
         passes=passes,
         rtol=rtol,
