@@ -1805,6 +1805,18 @@ def _check_static(
     short: list[str] = []
     checks: list[str] = []
     checkable = not _may_raise(stmts, proof, nest) and not _visible_writes(stmts, proof)
+    conditional = _conditional_subscripts(stmts)
+    # (array, dim, extent needed) of the accesses every iteration evaluates
+    always: set[tuple[str, int, str]] = set()
+    for acc in accesses:
+        if id(acc.node) in conditional:
+            continue
+        for dim, ix in enumerate(acc.indices):
+            used = [] if ix is None else [v for v in nest.vars if ix.coef(v)]
+            if ix is not None and len(used) == 1 and ix.coef(used[0]) > 0:
+                lp = loops[used[0]]
+                needed = ix.substitute(lp.var, lp.stop.plus(-1)).plus(1)
+                always.add((acc.array, dim, needed.code()))
     for acc in accesses:
         for dim, ix in enumerate(acc.indices):
             if ix is None:
@@ -1821,6 +1833,12 @@ def _check_static(
             extent = f"len({acc.array})" if dim == 0 else f"{acc.array}.shape[{dim}]"
             check = f"{extent} < {needed.code()}"
             checkable = checkable and lp.step == 1
+            if id(acc.node) in conditional and (acc.array, dim, needed.code()) not in always:
+                # only some iterations evaluate it (an `if` branch, the right side of
+                # `and`/`or`): the loop may never read past the end where np.where
+                # reads every element, so neither an up-front IndexError nor the
+                # slice is what the loop does
+                checkable = False
             if check not in checks:
                 checks.append(check)
     if short and not checkable:
@@ -1878,6 +1896,37 @@ def _check_static(
     return checks
 
 
+def _conditional_subscripts(stmts: list[_Stmt]) -> set[int]:
+    """ids of the subscripts that the loop evaluates only on some iterations: the
+    branches of `if c: t[..] = e1 else: t[..] = e2` (and its target when there is no
+    `else`), and the right-hand side of `and`/`or` in the condition."""
+    out: set[int] = set()
+
+    def mark(node: cst.CSTNode | None) -> None:
+        if node is not None:
+            out.update(id(n) for n in walk(node) if type(n) is cst.Subscript)
+
+    def condition(test: cst.BaseExpression) -> None:
+        for n in walk(test):
+            if type(n) is cst.BooleanOperation:
+                mark(n.right)
+
+    for s in stmts:
+        if s.kind == "where":
+            mark(s.value)
+            mark(s.other)
+            if s.other is None:
+                mark(s.target)
+            if s.cond is not None:
+                condition(s.cond)
+        elif s.kind == "reduction" and type(s.node) is cst.If:
+            mark(s.value)
+            if s.cond is not None:
+                condition(s.cond)
+            condition(s.node.test)
+    return out
+
+
 def _check_where_literals(
     stmts: list[_Stmt], nest: LoopNest, proof: _Proof, unsafe: _Unsafe
 ) -> None:
@@ -1896,10 +1945,27 @@ def _check_where_literals(
             return False
         return all(proof.is_float64(a[0].value) for a in arrays)  # type: ignore[index]
 
+    varying = set(nest.vars) | {s.target.value for s in stmts if type(s.target) is cst.Name}
+
+    def python_scalar(node: cst.BaseExpression) -> bool:
+        """A loop-invariant value that may be a Python int or float (a parameter `a`,
+        `a * 2`): NumPy casts it to the other branch's dtype like a literal, and its
+        value is not visible (`max(x[i], a)` with `a = 300` is 300, `np.where` on an
+        int8 `x` gives 44; `a = 0.1` on a float32 `x` is rounded)."""
+        if _narrow_exact(node) is not None:
+            return False  # a literal: judged by its value
+        for n in walk(node):
+            if type(n) is cst.Subscript or (type(n) is cst.Name and n.value in varying):
+                return False  # an array operand (a NumPy scalar is not cast either)
+        return True
+
     pairs: list[tuple[cst.BaseExpression, cst.BaseExpression]] = []
+    scalar_pairs: list[tuple[cst.BaseExpression, cst.BaseExpression]] = []
     for s in stmts:
         if s.kind == "where" and s.value is not None:
             pairs.append((s.value, s.other if s.other is not None else s.target))  # type: ignore[arg-type]
+            if s.other is not None:  # without `else`, the cast is the store's own cast
+                scalar_pairs.append((s.value, s.other))
         for part in (s.value, s.cond, s.other):
             if part is None:
                 continue
@@ -1909,8 +1975,19 @@ def _check_where_literals(
                     and ctx.resolver.builtin_name(n.func) in ("min", "max")
                     and len(n.args) == 2
                     and n is not s.node
+                    and _names_in(n) & varying  # loop-invariant: kept as the builtin
                 ):
                     pairs.append((n.args[0].value, n.args[1].value))
+                    scalar_pairs.append((n.args[0].value, n.args[1].value))
+    for a, b in scalar_pairs:
+        for value, other in ((a, b), (b, a)):
+            if python_scalar(value) and not float64_branch(other):
+                unsafe.add(
+                    f"np.where casts `{node_code(value)}`, which may be a Python int or float "
+                    f"of any value, to the dtype of `{node_code(other)}`, which is not visible "
+                    "here (300 wraps to 44 in an int8 array, 0.1 is rounded in a float32 "
+                    "one), where the loop keeps the value"
+                )
     for a, b in pairs:
         for lit, other in ((a, b), (b, a)):
             if _narrow_exact(lit) is False and not float64_branch(other):
@@ -2861,6 +2938,14 @@ class _Vectoriser(cst.CSTTransformer):
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
         builtin = self.e.ctx.resolver.builtin_name(original_node.func)
         np_ = self.e.ctx.np
+        if builtin in ("abs", "min", "max") and not (
+            _names_in(original_node) & (set(self.e.vars) | set(self.e.temp_vars))
+        ):
+            # loop-invariant (`abs(a)`, `max(k, 1)` of scalars): the loop evaluates the
+            # builtin on Python numbers; `np.abs`/`np.where` would give a NumPy scalar or
+            # 0-d array, which NumPy 2 does not treat as weak (`x * abs(a)` on a float32
+            # `x` would compute in float64) and whose int64 overflows (`abs(k) * 10**12`)
+            return updated_node
         if builtin == "abs":
             return updated_node.with_changes(func=cst.parse_expression(f"{np_}.abs"))
         if builtin in ("min", "max"):
