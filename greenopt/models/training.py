@@ -1,8 +1,9 @@
 """Fitting and cross-validating the cost model from a training table (needs scikit-learn).
 
-Three `HistGradientBoostingRegressor`s on the candidate feature vector predict
-log(E_candidate / E_original): squared error for the point estimate, quantile
-loss at 0.1 and 0.9 for the interval. They are evaluated with GroupKFold by
+`HistGradientBoostingRegressor`s on the candidate feature vector predict
+log(E_candidate / E_original): squared error for the point estimate (ten of them
+on bootstrap resamples of the kernels, averaged), quantile loss at 0.1 and 0.9
+for the interval. They are evaluated with GroupKFold by
 kernel family (a family is never in both the training and the test fold), next to
 the two baselines (no change, roofline). The model is kept only where it beats
 them: per pass combination, the predictor with the lowest cross-validated mean
@@ -31,7 +32,7 @@ from greenopt.models.evaluation import bootstrap_intervals, mean_abs_log_error, 
 from greenopt.models.features import CANDIDATE_FEATURE_NAMES, candidate_features, function_features
 from greenopt.models.predict import MODEL_FORMAT, MODEL_VERSION
 from greenopt.models.table import TrainingRow, TrainingTable
-from greenopt.models.trees import Ensemble, from_sklearn
+from greenopt.models.trees import Ensemble, averaged, from_sklearn
 
 #: hyper-parameters of the boosted trees (small data: shallow trees, strong shrinkage)
 HGB_PARAMS: dict[str, Any] = {
@@ -53,8 +54,20 @@ FEATURE_DECIMALS = 6
 PREDICTORS = ("model", "roofline", "no-change")
 
 
-def fit_ensembles(x: np.ndarray, y: np.ndarray) -> dict[str, Ensemble]:
-    """Fit the point and quantile models and export them as JSON-able ensembles.
+#: the point model is bagged: this many members, each fitted on a bootstrap resample
+#: of the training *kernels* (a kernel's sizes, views and candidates drawn together),
+#: their predictions averaged. One fit leans on whichever kernels happen to decide a
+#: split; the average is steadier where a few groups decide the mean top-1 regret.
+BAG_MEMBERS = 10
+#: hyper-parameters of each bag member (fewer, larger steps: ten of them are averaged)
+BAG_PARAMS: dict[str, Any] = dict(HGB_PARAMS, max_iter=100, learning_rate=0.1)
+#: seed of the kernel resampling (the fit is deterministic)
+BAG_SEED = 12345
+
+
+def fit_ensembles(x: np.ndarray, y: np.ndarray, kernels: Sequence[str]) -> dict[str, Ensemble]:
+    """Fit the point model (bagged, see `fit_point`) and the quantile models, exported
+    as JSON-able ensembles.
 
     OpenMP is limited to one thread: the data are small, and on a loaded machine
     spinning OpenMP workers make the fit many times slower, not faster.
@@ -62,10 +75,8 @@ def fit_ensembles(x: np.ndarray, y: np.ndarray) -> dict[str, Ensemble]:
     from sklearn.ensemble import HistGradientBoostingRegressor
     from threadpoolctl import threadpool_limits
 
-    models: dict[str, Ensemble] = {}
+    models: dict[str, Ensemble] = {"point": fit_point(x, y, kernels)}
     with threadpool_limits(limits=1):
-        point = HistGradientBoostingRegressor(loss="squared_error", **HGB_PARAMS).fit(x, y)
-        models["point"] = from_sklearn(point)
         for q in QUANTILES:
             est = HistGradientBoostingRegressor(loss="quantile", quantile=q, **HGB_PARAMS)
             est.fit(x, y)
@@ -73,14 +84,32 @@ def fit_ensembles(x: np.ndarray, y: np.ndarray) -> dict[str, Ensemble]:
     return models
 
 
-def fit_point(x: np.ndarray, y: np.ndarray) -> Ensemble:
-    """Fit only the point model (what cross-validation scores)."""
+def fit_point(x: np.ndarray, y: np.ndarray, kernels: Sequence[str]) -> Ensemble:
+    """The point model: `BAG_MEMBERS` boosted regressors, each on a bootstrap resample
+    of the kernels of `kernels` (one name per row), averaged into one ensemble.
+
+    Resampling kernels rather than rows keeps a kernel's rows together, as the
+    GroupKFold evaluation does with families: rows of one kernel are not
+    independent samples.
+    """
     from sklearn.ensemble import HistGradientBoostingRegressor
     from threadpoolctl import threadpool_limits
 
+    names = np.asarray(kernels)
+    if len(names) != len(y):
+        raise ValueError("fit_point needs one kernel name per row")
+    distinct = np.unique(names)
+    rows_of = {k: np.nonzero(names == k)[0] for k in distinct.tolist()}
+    rng = np.random.default_rng(BAG_SEED)
+    members: list[Ensemble] = []
     with threadpool_limits(limits=1):
-        est = HistGradientBoostingRegressor(loss="squared_error", **HGB_PARAMS).fit(x, y)
-    return from_sklearn(est)
+        for seed in range(BAG_MEMBERS):
+            drawn = rng.choice(distinct, size=len(distinct), replace=True)
+            idx = np.concatenate([rows_of[k] for k in drawn.tolist()])
+            params = dict(BAG_PARAMS, random_state=seed)
+            est = HistGradientBoostingRegressor(loss="squared_error", **params)
+            members.append(from_sklearn(est.fit(x[idx], y[idx])))
+    return averaged(members)
 
 
 def pass_key(passes: Sequence[str]) -> str:
@@ -125,13 +154,14 @@ def _matrix(table: TrainingTable) -> tuple[list[TrainingRow], np.ndarray, np.nda
 def cross_validate(
     table: TrainingTable,
     n_splits: int | None = None,
-    fit: Callable[[np.ndarray, np.ndarray], Ensemble] | None = None,
+    fit: Callable[[np.ndarray, np.ndarray, Sequence[str]], Ensemble] | None = None,
 ) -> CrossValidation:
     """GroupKFold by family: out-of-fold predictions of the model and both baselines."""
     from sklearn.model_selection import GroupKFold
 
     rows, x, y = _matrix(table)
     families = np.array([r.family for r in rows])
+    kernels = np.array([r.kernel for r in rows])
     distinct = sorted(set(families.tolist()))
     if len(distinct) < 2:
         raise InputError("GroupKFold by family needs at least 2 families in the training table")
@@ -141,7 +171,7 @@ def cross_validate(
     folds = np.zeros(len(rows), dtype=np.int64)
     fold_families: list[list[str]] = []
     for i, (train, test) in enumerate(GroupKFold(n_splits=k).split(x, y, groups=families)):
-        ens = fit(x[train], y[train])
+        ens = fit(x[train], y[train], kernels[train].tolist())
         model_pred[test] = ens.predict(x[test])
         folds[test] = i
         fold_families.append(sorted(set(families[test].tolist())))
@@ -323,7 +353,7 @@ def build_model(table: TrainingTable, n_splits: int | None = None) -> dict[str, 
     cv = cross_validate(table, n_splits)
     policy = choose_policy(cv)
     report = evaluate(cv, policy)
-    ensembles = fit_ensembles(x, y)
+    ensembles = fit_ensembles(x, y, [r.kernel for r in rows])
     return {
         "format": MODEL_FORMAT,
         "version": MODEL_VERSION,
@@ -348,6 +378,12 @@ def build_model(table: TrainingTable, n_splits: int | None = None) -> dict[str, 
             "machine": table.machine,
             "table_sha256": table_digest(table),
             "hgb_params": HGB_PARAMS,
+            "point_model": {
+                "bagged": BAG_MEMBERS,
+                "resampled": "kernels",
+                "hgb_params": BAG_PARAMS,
+                "seed": BAG_SEED,
+            },
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         },
         "cv": report,

@@ -239,6 +239,36 @@ class Ensemble:
         return cls(baseline=baseline, trees=tuple(trees), n_features=n_features)  # validates
 
 
+def averaged(members: Sequence[Ensemble]) -> Ensemble:
+    """One ensemble that predicts the mean of `members` (a bagged model).
+
+    Every member's trees are kept with their values divided by the number of
+    members, and the baselines are averaged, so the result is evaluated, stored
+    and loaded like any single ensemble (the model format does not change).
+    """
+    if not members:
+        raise ValueError("averaging needs at least one ensemble")
+    n_features = members[0].n_features
+    if any(m.n_features != n_features for m in members):
+        raise ValueError("averaged ensembles must have the same number of features")
+    share = 1.0 / len(members)
+    trees = tuple(
+        Tree(
+            feature=tree.feature,
+            threshold=tree.threshold,
+            left=tree.left,
+            right=tree.right,
+            leaf=tree.leaf,
+            value=[v * share for v in tree.value],
+            missing_left=tree.missing_left,
+        )
+        for member in members
+        for tree in member.trees
+    )
+    baseline = math.fsum(m.baseline for m in members) * share
+    return Ensemble(baseline=baseline, trees=trees, n_features=n_features)
+
+
 def from_sklearn(estimator: Any) -> Ensemble:
     """Export a fitted single-output `HistGradientBoostingRegressor` (numeric features only)."""
     import numpy as np

@@ -9,8 +9,8 @@ import pytest
 from sklearn.ensemble import HistGradientBoostingRegressor
 from threadpoolctl import threadpool_limits
 
-from greenopt.models.training import HGB_PARAMS
-from greenopt.models.trees import Ensemble, Tree, from_sklearn
+from greenopt.models.training import BAG_MEMBERS, BAG_PARAMS, HGB_PARAMS, fit_point
+from greenopt.models.trees import Ensemble, Tree, averaged, from_sklearn
 
 
 @pytest.fixture(scope="module")
@@ -115,3 +115,38 @@ def test_malformed_ensembles_are_refused_when_loaded() -> None:
     for data in broken:
         with pytest.raises(ValueError):
             Ensemble.from_dict(data)
+
+
+def test_an_averaged_ensemble_predicts_the_mean_of_its_members(data) -> None:
+    x, y = data
+    with threadpool_limits(limits=1):
+        members = [
+            from_sklearn(
+                HistGradientBoostingRegressor(max_iter=20, random_state=s).fit(x[s:], y[s:])
+            )
+            for s in range(3)
+        ]
+    bag = Ensemble.from_dict(json.loads(json.dumps(averaged(members).to_dict())))
+    assert len(bag.trees) == sum(len(m.trees) for m in members)
+    mean = np.mean([m.predict(x) for m in members], axis=0)
+    np.testing.assert_allclose(bag.predict(x), mean, rtol=0, atol=1e-12)
+    for i in range(0, 300, 41):  # the pure-Python walk adds the same values in the same order
+        assert bag.predict_one(x[i].tolist()) == bag.predict(x[i : i + 1])[0]
+    with pytest.raises(ValueError):
+        averaged([])
+    with threadpool_limits(limits=1):
+        narrow = from_sklearn(HistGradientBoostingRegressor(max_iter=2).fit(x[:, :3], y))
+    with pytest.raises(ValueError):
+        averaged([members[0], narrow])
+
+
+def test_the_point_model_is_bagged_over_kernels_and_deterministic(data) -> None:
+    x, y = data
+    kernels = [f"k{i % 12}" for i in range(len(y))]
+    first = fit_point(x, y, kernels)
+    assert len(first.trees) == BAG_MEMBERS * BAG_PARAMS["max_iter"]
+    assert first.to_dict() == fit_point(x, y, kernels).to_dict()  # fixed seeds
+    # a different grouping of the same rows draws other resamples
+    assert first.to_dict() != fit_point(x, y, [f"k{i % 7}" for i in range(len(y))]).to_dict()
+    with pytest.raises(ValueError):
+        fit_point(x, y, kernels[:-1])
