@@ -38,7 +38,22 @@ class FileReport:
     fixed_text: dict[int, tuple[str, str]] = field(default_factory=dict)  # record idx -> fix
     error: str | None = None
     warnings: list[str] = field(default_factory=list)  # bad `# greenopt: ignore[...]`
+    #: (line, column) of loops outside any function: no pass analyses them
+    module_loops: list[tuple[int, int]] = field(default_factory=list)
 
+
+#: what `check --explain` (and the JSON `notes`) says of a loop outside any function
+MODULE_LOOP_NOTE = (
+    "module-level loop not analysed: greenopt analyses loops inside functions only "
+    "(move the loop into a function to get findings)"
+)
+
+#: the line `check --diff` prints under a finding that has no diff to show, by fix_status
+NO_FIX_LINE = {
+    "workload": "    no static fix: needs a workload (greenopt rewrite --workload)",
+    "static": "    no static fix: the fix changes nothing here",
+    "none": "    no automatic fix: report only",
+}
 
 #: seconds a file may take before `check` shows what it is doing (on a terminal)
 PROGRESS_DELAY_S = 1.0
@@ -164,7 +179,15 @@ def check_file(
         screen = screen_source(code, path)
         if not screen.candidate:
             return report
-        from greenopt.optimizer.findings import find_opportunities, finding_record, is_note
+        from greenopt.optimizer.findings import (
+            FIX_NONE,
+            FIX_STATIC,
+            find_opportunities,
+            finding_record,
+            fix_status,
+            is_note,
+            module_level_loops,
+        )
         from greenopt.optimizer.predictions import predict_many
         from greenopt.optimizer.source import SourceModule
 
@@ -173,6 +196,8 @@ def check_file(
             progress.file_started(path, code.count("\n") + (not code.endswith("\n")))
             progress.step("parsing", 1, 1)
         module = SourceModule.parse(code, path)
+        if screen.has_loops:
+            report.module_loops = module_level_loops(module.ast_module())
         opportunities = find_opportunities(
             module,
             None,
@@ -204,6 +229,7 @@ def check_file(
         applied = 0
         for opp, prediction in zip(opportunities, predictions, strict=True):
             fix_text = None
+            status = fix_status(opp, instances[opp.pass_name].needs_workload)
             if with_fixes and opp.fixable and not opp.data.get("note"):
                 instance = instances[opp.pass_name]
                 applied += 1
@@ -220,10 +246,12 @@ def check_file(
                         from greenopt.optimizer.source import unified_diff
 
                         fix_text = unified_diff(code, new, path)
-                        if opp.static_safe:
+                        if status == FIX_STATIC:
                             report.fixed_text[len(report.records)] = (code, new)
+                if status == FIX_STATIC and fix_text is None:
+                    status = FIX_NONE  # the fix cannot be applied or changes nothing
             report.records.append(
-                finding_record(opp, path=path, fix=fix_text, prediction=prediction)
+                finding_record(opp, path=path, fix=fix_text, prediction=prediction, status=status)
             )
     except GreenoptError as exc:
         report.error = str(exc)
@@ -372,16 +400,28 @@ def _render(
     """The report in the requested format."""
     from greenopt.optimizer.findings import format_text
 
+    fixable = sum(1 for r in findings if r["fixable"])
     if fmt == "json":
         payload = {
             "version": 1,
             "findings": records,
             "errors": [rep.error for rep in reports if rep.error],
             "warnings": [w for rep in reports for w in rep.warnings],
+            "notes": [
+                {
+                    "path": rep.path,
+                    "line": line,
+                    "column": column,
+                    "kind": "module-level-loop",
+                    "message": MODULE_LOOP_NOTE,
+                }
+                for rep in reports
+                for line, column in rep.module_loops
+            ],
             "summary": {
                 "files": len(reports),
                 "findings": len(findings),
-                "fixable": sum(1 for r in findings if r["fixable"] and r["static_safe"]),
+                "fixable": fixable,
                 "errors": errors,
             },
         }
@@ -401,6 +441,8 @@ def _render(
         failed = [(rep.path, rep.error) for rep in reports if rep.error]
         warned = [(rep.path, w) for rep in reports for w in rep.warnings]
         log = build_sarif(records, rules, fixed, failed, warned)
+        for result, rec in zip(log["runs"][0]["results"], records, strict=True):
+            result["properties"]["fixStatus"] = rec["fix_status"]
         return json.dumps(log, indent=2) + "\n"
     lines: list[str] = []
     folded = 0  # variants shown on their suggestion's line, not on their own
@@ -426,10 +468,24 @@ def _render(
             variants = []
             lines.append(base)
             if show_diff and rec.get("fix"):
-                if not rec["static_safe"]:
+                if not rec["fixable"]:
                     lines.append("    (fix not proven statically: validate it with a workload)")
                 lines.append(rec["fix"].rstrip("\n"))
-    fixable = sum(1 for r in findings if r["fixable"] and r["static_safe"])
+            elif show_diff and not rec["note"]:
+                lines.append(NO_FIX_LINE.get(rec["fix_status"], NO_FIX_LINE["none"]))
+        if explain:
+            lines.extend(
+                f"{rep.path}:{line}:{column}: note: {MODULE_LOOP_NOTE}"
+                for line, column in rep.module_loops
+            )
+    loops = sum(len(rep.module_loops) for rep in reports)
+    loops_text = (
+        f"{loops} module-level loop(s) not analysed: only functions are"
+        + ("" if explain else " (--explain lists them)")
+        + "."
+        if loops
+        else ""
+    )
     if findings:
         # the count is of the finding lines printed above; folded variants are told apart
         also = f" (plus {folded} variant(s) listed with them)" if folded else ""
@@ -437,5 +493,8 @@ def _render(
             f"Found {len(findings) - folded} finding(s){also}"
             f" in {len({r['path'] for r in findings})} file(s)"
             f" ({fixable} with a statically proven fix: `greenopt rewrite --static FILE`)."
+            + (f" {loops_text}" if loops_text else "")
         )
+    elif loops_text:
+        lines.append(f"No findings. {loops_text}")
     return "\n".join(lines) + ("\n" if lines else "")

@@ -149,6 +149,46 @@ def _with_selectors(config: Any, selectors: tuple[list[str], list[str]]) -> Any:
     )
 
 
+#: functions named per pass in the grouped "need a workload" line before "… +N more"
+GROUP_NAMES_SHOWN = 4
+
+
+def skipped_lines(skipped: list[tuple[Any, str]], file: str, verbose: bool = False) -> list[str]:
+    """The `rewrite --static` lines for the skipped opportunities.
+
+    Findings of passes that need a workload (jit, dtype-reduction) are one grouped line
+    (count, pass and functions, the command that validates them) unless `verbose`; the
+    others (not proven statically, report only) keep one line each, with their reason.
+    """
+    from greenopt.optimizer.static import skip_reason
+
+    lines: list[str] = []
+    grouped: dict[str, list[str]] = {}  # pass -> functions, first seen first
+    count = 0
+    for opp, reason in skipped:
+        s = opp.site
+        if not verbose and reason == skip_reason(opp, True):
+            count += 1
+            names = grouped.setdefault(opp.pass_name, [])
+            name = s.function or f"line {s.line}"
+            if name not in names:
+                names.append(name)
+            continue
+        lines.append(f"  skipped {opp.code} {s.function or ''} line {s.line}: {reason}")
+    if count:
+        parts = []
+        for pass_name, names in grouped.items():
+            shown = ", ".join(names[:GROUP_NAMES_SHOWN])
+            more = len(names) - GROUP_NAMES_SHOWN
+            parts.append(f"{pass_name}: {shown}" + (f" … +{more} more" if more > 0 else ""))
+        lines.insert(
+            0,
+            f"  skipped {count} finding(s) that need a workload ({'; '.join(parts)}): "
+            f"run `greenopt rewrite {file} --workload W` (-v lists them)",
+        )
+    return lines
+
+
 def _run_static_files(
     files: tuple[str, ...],
     passes: str | None,
@@ -158,6 +198,7 @@ def _run_static_files(
     quiet: bool,
     selectors: tuple[list[str], list[str]] = ([], []),
     model_file: str | None = None,
+    verbose: bool = False,
 ) -> int:
     """`--static` over several files: a bad file is one line on stderr, the others go on.
 
@@ -170,7 +211,7 @@ def _run_static_files(
     model = load_chosen_model(model_file) if model_file else None
     if len(files) == 1:
         return _run_static(
-            files[0], passes, write, output, json_path, quiet, None, selectors, model
+            files[0], passes, write, output, json_path, quiet, None, selectors, model, verbose
         )
     if output is not None:
         raise InputError("-o/--output takes one FILE; use --write to rewrite several files")
@@ -178,7 +219,7 @@ def _run_static_files(
     errors: list[str] = []
     for file in files:
         try:
-            _run_static(file, passes, write, None, None, quiet, reports, selectors, model)
+            _run_static(file, passes, write, None, None, quiet, reports, selectors, model, verbose)
         except GreenoptError as exc:
             click.echo(f"greenopt: error: {exc}", err=True)
             errors.append(str(exc))
@@ -197,11 +238,14 @@ def _run_static(
     reports: list[dict[str, Any]] | None = None,
     selectors: tuple[list[str], list[str]] = ([], []),
     chosen_model: Any | None = None,
+    verbose: bool = False,
 ) -> int:
     """`--static`: apply only statically proven rewrites; nothing is run or measured.
 
     `reports` (several files) collects the JSON report of this file instead of writing it.
     `chosen_model` is the `--model` one; without it the file's config or the shipped one.
+    `verbose` lists every skipped finding on its own line (else the ones that need a
+    workload are one grouped line); the JSON report always lists every one.
     """
     from rich.console import Console
     from rich.text import Text
@@ -252,13 +296,8 @@ def _run_static(
                     + (f" ({predicted})" if predicted else "")
                 )
             )
-        for opp, reason in result.skipped:
-            s = opp.site
-            console.print(
-                Text(
-                    f"  skipped {opp.code} {s.function or ''} line {s.line}: {reason}", style="dim"
-                )
-            )
+        for line in skipped_lines(result.skipped, file, verbose):
+            console.print(Text(line, style="dim"))
     _emit(file, result.original, result.new_code, write, output, quiet)
     return 0
 
@@ -361,6 +400,12 @@ def _run_static(
 )
 @click.option("--no-store", is_flag=True, help="Do not record the measurements.")
 @click.option("-q", "--quiet", is_flag=True, help="No table or progress on stderr.")
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="--static: list every skipped finding (default: the ones needing a workload grouped).",
+)
 def rewrite(
     files: tuple[str, ...],
     setup: str | None,
@@ -389,6 +434,7 @@ def rewrite(
     store_path: str | None,
     no_store: bool,
     quiet: bool,
+    verbose: bool = False,
 ) -> int:
     """Click entry point of `greenopt rewrite` (see the module docstring)."""
     if write and output is not None:
@@ -408,7 +454,7 @@ def rewrite(
                 "--static runs nothing: do not combine it with --call/--setup/--workload"
             )
         return _run_static_files(
-            files, passes, write, output, json_path, quiet, selectors, model_file
+            files, passes, write, output, json_path, quiet, selectors, model_file, verbose
         )
     if len(files) != 1:
         raise InputError("a validated rewrite takes one FILE (several files only with --static)")

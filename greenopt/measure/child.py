@@ -113,6 +113,51 @@ def _calibrate(run: Callable[[int], None], min_sample_s: float) -> tuple[int, fl
         n = max(n + 1, int(n * growth))
 
 
+def _numba_functions(module: Any) -> list[tuple[str, Any]]:
+    """(name, dispatcher) of the Numba-compiled functions defined in `module` (duck-typed:
+    an object with `py_func` and `signatures`; numba itself is never imported here)."""
+    if module is None:
+        return []
+    out = []
+    for name, obj in list(vars(module).items()):
+        try:
+            func = getattr(obj, "py_func", None)
+            if func is None or not hasattr(obj, "signatures"):
+                continue
+            if getattr(func, "__module__", None) != module.__name__:
+                continue  # imported from elsewhere: not the code under test
+        except Exception:  # an exotic object whose attributes raise: not a dispatcher
+            continue
+        out.append((name, obj))
+    return out
+
+
+def compiled_numba_functions(module: Any) -> list[str]:
+    """Numba functions of `module` already compiled (at import, in setup): the cold call
+    that follows holds no compilation for them."""
+    out = []
+    for name, obj in _numba_functions(module):
+        try:
+            if list(obj.signatures):
+                out.append(name)
+        except Exception:
+            continue
+    return out
+
+
+def numba_cache_hits(module: Any) -> list[str]:
+    """Numba functions of `module` loaded from Numba's on-disk cache instead of compiled."""
+    out = []
+    for name, obj in _numba_functions(module):
+        try:
+            hits = obj.stats.cache_hits
+            if any(int(n) > 0 for n in dict(hits).values()):
+                out.append(name)
+        except Exception:
+            continue
+    return out
+
+
 class ChildSession:
     """The state of one child: the prepared workload and its meter."""
 
@@ -134,13 +179,16 @@ class ChildSession:
         workload = Workload(**wl)
         prepared = prepare(workload)
         self.run = _make_round(prepared, workload.calls)
+        compiled = set(compiled_numba_functions(prepared.module))
         self.meter.start()
         self.run(1)
         reading = self.meter.stop()
+        compiled.update(numba_cache_hits(prepared.module))
         return {
             "meter": self.meter.info.to_dict(),
             "cold_j": reading.total_j,
             "cold_s": reading.wall_s,
+            "precompiled": sorted(compiled),
         }
 
     def calibrate(

@@ -25,6 +25,9 @@ class Measurement:
     is the median power of idle intervals of a sample's duration taken in the same
     child (None when not taken); net energy subtracts ``idle_power_w * time``.
     `cold_*` describe the first call in a fresh process (imports, JIT compilation).
+    `precompiled` names the Numba functions of the module under test that were already
+    compiled before that call (at import, in setup, or loaded from a cache): the cold
+    figure holds no compilation for them.
     """
 
     meter: MeterInfo
@@ -37,6 +40,7 @@ class Measurement:
     cpu_time_s: list[float] = field(default_factory=list)  # CPU s per call when the meter knows it
     idle_power_samples_w: list[float] = field(default_factory=list)
     label: str = ""
+    precompiled: tuple[str, ...] = ()
 
     @property
     def samples(self) -> int:
@@ -107,6 +111,7 @@ class Measurement:
             "time_samples_s": list(self.time_s),
             "cpu_time_samples_s": list(self.cpu_time_s),
             "idle_power_samples_w": list(self.idle_power_samples_w),
+            "precompiled": list(self.precompiled),
         }
 
     @staticmethod
@@ -123,6 +128,7 @@ class Measurement:
             cpu_time_s=[float(v) for v in data.get("cpu_time_samples_s") or []],
             idle_power_samples_w=[float(v) for v in data.get("idle_power_samples_w") or []],
             label=str(data.get("label") or ""),
+            precompiled=tuple(str(n) for n in data.get("precompiled") or ()),
         )
 
 

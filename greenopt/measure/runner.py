@@ -134,9 +134,18 @@ def resolve_meter(name: str, announce: Callable[[str], None] | None = None) -> M
         meter.close()
 
 
-def _child_env() -> dict[str, str]:
-    """The environment of a child: ours, with greenopt importable from where it is loaded."""
+def _child_env(numba_cache_dir: str | None = None) -> dict[str, str]:
+    """The environment of a child: ours, with greenopt importable from where it is loaded.
+
+    `numba_cache_dir` becomes `NUMBA_CACHE_DIR`: every measurement run starts with an
+    empty Numba cache, so the first (cold) call of the first child compiles what it
+    calls, as a first run does (a `cache=True` function would otherwise be loaded from
+    the cache an earlier run, e.g. the equivalence check, left next to the module),
+    while the run's later children load it from there.
+    """
     env = dict(os.environ)
+    if numba_cache_dir is not None:
+        env["NUMBA_CACHE_DIR"] = numba_cache_dir
     root = str(Path(greenopt.__file__).resolve().parent.parent)
     parts = [root, *[p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]]
     env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(parts))
@@ -156,7 +165,13 @@ class _Child:
     """One running child and its pipes; every request counts against its time budget."""
 
     def __init__(
-        self, workload: Workload, meter_name: str, options: RunOptions, workdir: str, tag: str
+        self,
+        workload: Workload,
+        meter_name: str,
+        options: RunOptions,
+        workdir: str,
+        tag: str,
+        numba_cache_dir: str | None = None,
     ) -> None:
         """Write the spec file and start the child with its two pipes."""
         self.label = workload.label or tag
@@ -184,7 +199,7 @@ class _Child:
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=err,
-                env=_child_env(),
+                env=_child_env(numba_cache_dir),
                 start_new_session=True,
             )
         os.close(cmd_r)
@@ -311,6 +326,7 @@ class _Variant:
     round_s: float = 0.0
     cold_j: float | None = None
     cold_s: float | None = None
+    precompiled: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         """Empty sample lists."""
@@ -325,6 +341,7 @@ class _Variant:
             if reply.get("meter"):
                 self.meter = MeterInfo.from_dict(reply["meter"])
             self.cold_j, self.cold_s = reply.get("cold_j"), reply.get("cold_s")
+            self.precompiled = tuple(reply.get("precompiled") or ())
         args: dict[str, Any] = {
             "min_sample_s": options.sample_seconds(self.meter),
             "warmup": options.warmup,
@@ -367,20 +384,30 @@ class _Variant:
             cpu_time_s=self.cpu,
             idle_power_samples_w=list(idle),
             label=label,
+            precompiled=self.precompiled,
         )
 
 
 @contextlib.contextmanager
 def _children(
-    workloads: list[Workload], meter_name: str, options: RunOptions
+    workloads: list[Workload],
+    meter_name: str,
+    options: RunOptions,
+    numba_cache_dir: str | None = None,
 ) -> Iterator[list[_Child]]:
-    """Start one child per workload; reap them all (killed at once if anything went wrong)."""
+    """Start one child per workload; reap them all (killed at once if anything went wrong).
+
+    `numba_cache_dir`: the run's own Numba cache (see `_child_env`)."""
     with tempfile.TemporaryDirectory(prefix="greenopt-run-") as workdir:
         children: list[_Child] = []
         try:
             for i, wl in enumerate(workloads):
                 tag = "" if len(workloads) == 1 else f"variant {'AB'[i] if i < 2 else i}"
-                children.append(_Child(wl, meter_name, options, workdir, tag=tag))
+                children.append(
+                    _Child(
+                        wl, meter_name, options, workdir, tag=tag, numba_cache_dir=numba_cache_dir
+                    )
+                )
             yield children
         except BaseException:
             for child in children:  # an error or Ctrl-C: do not wait for a busy child
@@ -420,22 +447,23 @@ def _run(
     points = _idle_points(options.samples) if options.idle_baseline else set()
     total = len(workloads) * options.samples
     index = done = 0
-    for count in split_samples(options.samples, options.processes):
-        with _children(workloads, info.name, options) as children:
-            for variant, child in zip(variants, children, strict=True):
-                variant.attach(child, options)
-            idle_s = max(sum(v.calls * v.round_s for v in variants) / len(variants), 1e-3)
-            for _ in range(count):
-                if index in points:
+    with tempfile.TemporaryDirectory(prefix="greenopt-numba-cache-") as numba_cache:
+        for count in split_samples(options.samples, options.processes):
+            with _children(workloads, info.name, options, numba_cache) as children:
+                for variant, child in zip(variants, children, strict=True):
+                    variant.attach(child, options)
+                idle_s = max(sum(v.calls * v.round_s for v in variants) / len(variants), 1e-3)
+                for _ in range(count):
+                    if index in points:
+                        idle.append(variants[0].idle_power(idle_s))
+                    for variant in variants if index % 2 == 0 else variants[::-1]:
+                        variant.sample()
+                        done += 1
+                        if progress is not None:
+                            progress(done, total)
+                    index += 1
+                if index == options.samples and index in points:
                     idle.append(variants[0].idle_power(idle_s))
-                for variant in variants if index % 2 == 0 else variants[::-1]:
-                    variant.sample()
-                    done += 1
-                    if progress is not None:
-                        progress(done, total)
-                index += 1
-            if index == options.samples and index in points:
-                idle.append(variants[0].idle_power(idle_s))
     for variant in variants:
         if variant.meter.measured and variant.energy and not any(variant.energy):
             raise MeterError(

@@ -16,6 +16,7 @@ a difference. The worst absolute and relative errors seen are recorded.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,16 +52,78 @@ class Equivalence:
     max_abs_error: float = 0.0
     max_rel_error: float = 0.0
     compared: int = 0  # number of leaf values compared
+    #: the difference found is numeric (values outside the tolerance), so the worst
+    #: errors describe it; for any other difference (a call that raised, a shape or
+    #: dtype that differs) they describe only what was compared before it
+    numeric_difference: bool = False
 
     def merge(self, other: Equivalence) -> Equivalence:
         """Combine two comparisons (e.g. two seeds): unequal if either is, worst errors."""
+        first = self if not self.equal else other
         return Equivalence(
             equal=self.equal and other.equal,
             reason=self.reason or other.reason,
             max_abs_error=max(self.max_abs_error, other.max_abs_error),
             max_rel_error=max(self.max_rel_error, other.max_rel_error),
             compared=self.compared + other.compared,
+            numeric_difference=first.numeric_difference,
         )
+
+
+#: the longest exception text a reason carries (it ends up in one line of a report)
+MESSAGE_LIMIT = 160
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+#: lines of a Numba error that say where or in which step it failed, not what
+_NUMBA_FRAME = re.compile(
+    r"^(Failed in \w+ mode pipeline|During: |File \"|Enable logging|<source elided>|"
+    r"This error may have been caused|- Resolution failure|\^)"
+)
+
+
+def one_line(text: str, limit: int = MESSAGE_LIMIT) -> str:
+    """The first non-empty line of `text` (colour codes dropped, blanks collapsed),
+    cut at a word boundary with "…" when longer than `limit` characters."""
+    first = ""
+    for line in _ANSI.sub("", str(text)).splitlines():
+        if line.strip():
+            first = " ".join(line.split())
+            break
+    return shorten(first, limit)
+
+
+def shorten(text: str, limit: int = MESSAGE_LIMIT) -> str:
+    """`text` cut at the last word boundary before `limit` characters, with "…"."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:") + "…"
+
+
+def is_numba_error(type_name: str) -> bool:
+    """True for Numba's own exception types (TypingError, LoweringError, ...): raised
+    when a call cannot be compiled, never by the compiled code at run time."""
+    return type_name.startswith("numba.")
+
+
+def numba_error_line(message: str, limit: int = MESSAGE_LIMIT) -> str:
+    """The first line of a Numba error that says what is wrong (the pipeline step,
+    source excerpts and "During: ..." lines skipped), on one line."""
+    for line in _ANSI.sub("", str(message)).splitlines():
+        text = line.strip()
+        if text and not _NUMBA_FRAME.match(text):
+            return shorten(" ".join(text.split()), limit)
+    return one_line(message, limit)
+
+
+def compile_failure(type_name: str, message: str) -> str:
+    """The reason for a candidate Numba could not compile: one line, no traceback."""
+    detail = numba_error_line(message)
+    return f"Numba cannot compile it: {detail}" if detail else "Numba cannot compile it"
 
 
 @dataclass
@@ -114,8 +177,13 @@ def _compare(a: Any, b: Any, where: str, st: _State) -> None:
         if not (isinstance(a, Raised) and isinstance(b, Raised)):
             if isinstance(a, Raised):
                 st.fail(where, f"original raised {a.type_name} but the candidate returned")
+            elif is_numba_error(b.type_name):
+                st.fail(where, compile_failure(b.type_name, b.message))
             else:
-                st.fail(where, f"candidate raised {b.type_name}: {b.message}")
+                detail = one_line(b.message)
+                st.fail(
+                    where, f"candidate raised {b.type_name}" + (f": {detail}" if detail else "")
+                )
         elif a.type_name != b.type_name:
             st.fail(where, f"candidate raised {b.type_name} instead of {a.type_name}")
         return
@@ -253,6 +321,8 @@ def _compare_floats(a: np.ndarray, b: np.ndarray, where: str, st: _State) -> Non
     bad = diff > tol.atol + tol.rtol * mag
     if bad.any():
         n = int(np.count_nonzero(bad))
+        if st.result.equal:
+            st.result.numeric_difference = True
         rel_text = "inf" if math.isinf(max_rel) else f"{max_rel:.3g}"
         st.fail(
             where,

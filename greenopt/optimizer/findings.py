@@ -10,6 +10,7 @@ as `predicted_saving` is added in one place.
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -20,7 +21,7 @@ from greenopt.optimizer.predictions import NO_PREDICTION, saving_text
 from greenopt.optimizer.source import SourceModule
 from greenopt.optimizer.suppression import parse_suppressions
 from greenopt.passes.base import Opportunity, Pass
-from greenopt.passes.registry import PASSES, get_pass, pass_for_code
+from greenopt.passes.registry import PASSES, get_pass, pass_class, pass_for_code
 
 
 def is_note(opportunity: Opportunity) -> bool:
@@ -137,19 +138,47 @@ def find_opportunities(
     return found
 
 
+#: `fix_status` of a finding: a statically proven fix is offered (`rewrite --static`
+#: applies it); a rewrite exists but only a workload can validate it (`greenopt rewrite
+#: FILE --workload W`); nothing to apply (report only)
+FIX_STATIC, FIX_WORKLOAD, FIX_NONE = "static", "workload", "none"
+
+
+def fix_status(opportunity: Opportunity, needs_workload: bool | None = None) -> str:
+    """`FIX_STATIC`, `FIX_WORKLOAD` or `FIX_NONE` for `opportunity` (see the constants).
+
+    `needs_workload`: whether its pass needs a workload (None: asked of the registry).
+    """
+    if is_note(opportunity) or not opportunity.fixable:
+        return FIX_NONE
+    if needs_workload is None:
+        needs_workload = (
+            opportunity.pass_name in PASSES and pass_class(opportunity.pass_name).needs_workload
+        )
+    if needs_workload or not opportunity.static_safe:
+        return FIX_WORKLOAD
+    return FIX_STATIC
+
+
 def finding_record(
     opportunity: Opportunity,
     *,
     path: str | None = None,
     fix: str | None = None,
     prediction: dict[str, Any] | None = None,
+    status: str | None = None,
 ) -> dict[str, Any]:
     """The JSON form of one finding (1-based line and column, as editors show them).
 
     The single place where a finding's fields are decided: text, JSON and SARIF
-    output are all built from this record.
+    output are all built from this record. `fixable` is true exactly when a
+    statically proven fix is offered (`fix_status` "static": `rewrite --static`
+    applies it, and `fix` holds its diff whenever fixes were computed); `status`
+    overrides the computed `fix_status` (e.g. "none" when the fix turned out to
+    change nothing).
     """
     site = opportunity.site
+    status = status or fix_status(opportunity)
     return {
         "path": path if path is not None else site.path,
         "line": site.line,
@@ -161,17 +190,18 @@ def finding_record(
         "message": opportunity.message,
         "rationale": opportunity.rationale,
         "function": site.function,
-        "fixable": opportunity.fixable,
+        "fixable": status == FIX_STATIC,
         "static_safe": opportunity.static_safe,
         "note": is_note(opportunity),
         "fix": fix,
+        "fix_status": status,
         **(prediction if prediction is not None else NO_PREDICTION),
     }
 
 
 def format_text(record: dict[str, Any], *, explain: bool = False) -> str:
     """`path:line:col: GOxxx message` (plus the rationale, indented, with `explain`)."""
-    tag = " [fixable]" if record["fixable"] and record["static_safe"] else ""
+    tag = " [fixable]" if record["fixable"] else ""
     predicted = saving_text(record)
     if predicted:
         tag += f" ({predicted})"
@@ -179,3 +209,32 @@ def format_text(record: dict[str, Any], *, explain: bool = False) -> str:
     if explain and record.get("rationale"):
         line += "\n    " + record["rationale"]
     return line
+
+
+def module_level_loops(tree: ast.Module | None) -> list[tuple[int, int]]:
+    """(line, 1-based column) of each outermost `for`/`while` loop outside any function.
+
+    Passes analyse functions only, so top-level script code (and class bodies) gets no
+    findings; `check` says so instead of staying silent. Loops nested in such a loop
+    are not counted again; `if`/`with`/`try`/`match` blocks are looked into.
+    """
+    out: list[tuple[int, int]] = []
+    if tree is None:
+        return out
+    stack: list[ast.AST] = list(reversed(tree.body))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        if isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
+            out.append((node.lineno, node.col_offset + 1))
+            continue
+        children = [
+            child
+            for name in ("body", "orelse", "finalbody", "handlers", "cases")
+            for child in getattr(node, name, None) or ()
+            if isinstance(child, ast.AST)
+        ]
+        stack.extend(reversed(children))
+    out.sort()
+    return out

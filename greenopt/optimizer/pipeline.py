@@ -20,6 +20,7 @@ from __future__ import annotations
 import inspect
 import math
 import os
+import re
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -38,7 +39,7 @@ from greenopt.optimizer.candidates import (
     describe_recipe,
     generate,
 )
-from greenopt.optimizer.equivalence import Tolerance
+from greenopt.optimizer.equivalence import Tolerance, one_line
 from greenopt.optimizer.executor import ChildLimits
 from greenopt.optimizer.findings import validate_selectors
 from greenopt.optimizer.functions import function_source, function_sources
@@ -69,6 +70,28 @@ ACCEPTED, REJECTED, UNCHANGED, NOT_EXERCISED = "accepted", "rejected", "unchange
 #: a function without an accepted rewrite of its own that another's accepted rewrite
 #: changed (a helper the jit pass compiles with its caller)
 HELPER = "helper"
+
+#: the longest reason a candidate or function carries (one line of the report)
+REASON_LIMIT = 240
+
+#: "[label] outputs differ: call 1: Numba cannot compile it: ..." -> the compile failure
+_COMPILE_FAILURE = re.compile(
+    r"^(?:\[[^\]]*\](?: \(second seed\))? )?(?:\(second seed\) )?outputs differ: [^:]*: "
+    r"(Numba cannot compile it.*)$",
+    re.DOTALL,
+)
+
+
+def report_reason(reason: str | None) -> str | None:
+    """A rejection reason fit for one line of the report: a candidate Numba cannot
+    compile says so first ("Numba cannot compile it: <what>"), and any exception text
+    is cut to its first line and `REASON_LIMIT` characters at a word boundary ("…")."""
+    if reason is None:
+        return None
+    match = _COMPILE_FAILURE.match(reason)
+    if match is not None:
+        reason = match.group(1)
+    return one_line(reason, REASON_LIMIT)
 
 
 class Progress(Protocol):
@@ -433,6 +456,10 @@ class _Run:
     _variants: int = 0
     _model: tuple[object | None, str | None] | None = None  # (cost model, why none)
     _find_cache: FindCache = field(default_factory=dict)
+    #: variant file (then candidate source hash) -> Numba functions already compiled
+    #: before its measured first call (at import, in setup): that call's energy holds
+    #: no compilation for them
+    _precompiled: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     # -- set-up -------------------------------------------------------------------
     @property
@@ -513,6 +540,7 @@ class _Run:
         )
         accepted: list[tuple[Candidate, CandidateResult]] = []
         measured = 0  # candidates whose energy was measured (the budget top-k limits)
+        cold_notes: dict[str, tuple[str, ...]] = {}  # recipe -> compiled before 1st call
         for r in ranking.ranked:
             c = r.candidate
             cr = CandidateResult(
@@ -541,6 +569,9 @@ class _Run:
                 measured += 1
             if verdict.accepted:
                 accepted.append((c, cr))
+            precompiled = self._precompiled.get(c.source_hash)
+            if precompiled and cr.measured:
+                cold_notes[cr.recipe] = precompiled
         best = choose_best(accepted)
         if best is not None:
             c, cr = best
@@ -554,6 +585,12 @@ class _Run:
                 fr.reason += (
                     f" (preferred to {fastest.recipe}, ratio {fastest.ratio:.3f}: not "
                     "significantly better and it needs JIT compilation)"
+                )
+            if cr.recipe in cold_notes:
+                names = ", ".join(f"`{n}`" for n in cold_notes[cr.recipe])
+                fr.reason += (
+                    f"; compiled during import or setup ({names} already compiled before "
+                    "the first measured call): compile cost not separated, pay-back not measured"
                 )
         else:
             fr.verdict = REJECTED
@@ -620,6 +657,15 @@ class _Run:
         With several measurement workloads the verdict is the least favourable one.
         """
         worst: EnergyVerdict | None = None
+        precompiled: set[str] = set()
+
+        def seen(comp: Any, a: Workload, b: Workload) -> None:
+            # Numba functions the candidate's module had compiled before its first call,
+            # less those the original already had (its own numba code, not this rewrite)
+            before = set(getattr(comp.b, "precompiled", None) or ())
+            precompiled.update(before - set(getattr(comp.a, "precompiled", None) or ()))
+            self.record(comp, a, b, functions)
+
         for idx, calls in self.measurement_workloads(functions):
             a = subset(self.base[idx], calls)
             b = self.against(a, variant_file)
@@ -632,12 +678,18 @@ class _Run:
                 eps,
                 jit,
                 lambda done, total, label=label: self.progress.samples(label, done, total),
-                lambda comp, a=a, b=b: self.record(comp, a, b, functions),
+                lambda comp, a=a, b=b: seen(comp, a, b),
             )
             if worst is None or verdict.ci95[1] + verdict.epsilon > worst.ci95[1] + worst.epsilon:
                 worst = verdict
         if worst is None:
             raise WorkloadError("no workload call exercises the rewritten function(s)")
+        if jit and precompiled:
+            # the first measured call compiled nothing: its energy is not a cold call's,
+            # so neither it nor a pay-back is reported (never a number not measured)
+            worst.cold_energy_j = None
+            worst.break_even_calls = None
+            self._precompiled[str(variant_file)] = tuple(sorted(precompiled))
         return worst
 
     def record(self, comparison: Any, a: Workload, b: Workload, functions: Sequence[str]) -> None:
@@ -669,7 +721,7 @@ class _Run:
     def validate(self, candidate: Candidate, name: str) -> CandidateVerdict:
         """Equivalence on every workload, then measurement on the exercising calls."""
         variant_file = self.write_variant(candidate.module.code, candidate.source_hash)
-        return validate_candidate(
+        verdict = validate_candidate(
             variant_file,
             self.extra_sys_path,
             self.originals,
@@ -677,6 +729,10 @@ class _Run:
             self.options.limits,
             lambda: self.measure([name], variant_file, "jit" in candidate.passes),
         )
+        precompiled = self._precompiled.pop(str(variant_file), None)
+        if precompiled:
+            self._precompiled[candidate.source_hash] = precompiled
+        return verdict
 
     # -- combination --------------------------------------------------------------
     def combine(self, results: list[FunctionResult]) -> tuple[CombinedResult | None, str]:
@@ -766,9 +822,12 @@ def choose_best(
 def _fill_candidate(cr: CandidateResult, verdict: CandidateVerdict) -> None:
     cr.validated = True
     cr.verdict = "accepted" if verdict.accepted else "rejected"
-    cr.reason = verdict.reason
-    cr.max_abs_error = verdict.equivalence.max_abs_error
-    cr.max_rel_error = verdict.equivalence.max_rel_error
+    cr.reason = report_reason(verdict.reason)
+    eq = verdict.equivalence
+    if verdict.equivalent or eq.numeric_difference:
+        cr.max_abs_error, cr.max_rel_error = eq.max_abs_error, eq.max_rel_error
+    # else it raised, crashed, hung or returned another shape or type: no error was
+    # measured (the report shows "-", never a 0 that would read "identical")
     e = verdict.energy
     if e is not None:
         cr.measured = True
@@ -801,8 +860,22 @@ def _mark_helpers(results: list[FunctionResult], original: dict[str, str], new_c
     except InputError:  # pragma: no cover - the output was parsed before
         return
     callers = ", ".join(f"`{name}`" for name in accepted)
+    passes = tuple(dict.fromkeys(p for fr in results if fr.verdict == ACCEPTED for p in fr.passes))
     for fr in results:
         if fr.verdict == ACCEPTED or final.get(fr.name) == original.get(fr.name):
             continue
+        own = ""
+        if fr.verdict == REJECTED and fr.reason:
+            own = f" (its own rewrite was rejected: {fr.reason})"
         fr.verdict = HELPER
-        fr.reason = f"changed with {callers}, whose accepted rewrite compiles it as a helper"
+        fr.reason = one_line(
+            f"changed with {callers}, whose accepted rewrite compiles it as a helper{own}",
+            REASON_LIMIT,
+        )
+        # its row must not show the figures of its own rejected candidate as if they
+        # were the helper's outcome: a helper has no measurement of its own (the
+        # caller's row has it); the candidates keep their own figures
+        fr.passes = passes
+        fr.energy_before_j = fr.energy_after_j = fr.ratio = fr.ci95 = None
+        fr.max_abs_error = fr.max_rel_error = fr.co2e_saved_g = None
+        fr.cold_energy_j = fr.warm_energy_j = fr.break_even_calls = fr.other_cpus = None

@@ -89,7 +89,7 @@ def test_finding_record_is_the_single_json_shape() -> None:
     record = finding_record(opp)
     assert set(record) == {
         "path", "line", "column", "end_line", "end_column", "code", "pass", "message",
-        "rationale", "function", "fixable", "static_safe", "note", "fix",
+        "rationale", "function", "fixable", "static_safe", "note", "fix", "fix_status",
         "predicted_ratio", "predicted_saving", "predicted_interval", "prediction_source",
     }  # fmt: skip
     assert record["column"] == opp.site.col + 1
