@@ -364,6 +364,14 @@ def _run_static(
 )
 @click.option("--measure-all", is_flag=True, help="Measure every candidate, not only the top-k.")
 @click.option(
+    "--near-tie",
+    type=float,
+    default=1.2,  # greenopt.optimizer.pipeline.NEAR_TIE (not imported: keeps start-up light)
+    show_default=True,
+    metavar="FACTOR",
+    help="Also measure the next candidate when predicted within FACTOR x of the best (1: off).",
+)
+@click.option(
     "--model",
     "model_file",
     metavar="PATH",
@@ -423,6 +431,7 @@ def rewrite(
     atol: float | None,
     top_k: int,
     measure_all: bool,
+    near_tie: float,
     model_file: str | None,
     timeout_s: float,
     memory_mb: int,
@@ -505,6 +514,7 @@ def rewrite(
         carbon_intensity=carbon_intensity,
         top_k=top_k,
         measure_all=measure_all,
+        near_tie=near_tie,
         timeout_s=timeout_s,
         memory_mb=memory_mb or None,
         min_sample_s=min_sample_s,

@@ -71,6 +71,7 @@ def candidate_json(cr: CandidateResult) -> dict[str, Any]:
         "warm_energy_j": _num(cr.warm_energy_j),
         "break_even_calls": cr.break_even_calls,
         "other_cpus": _num(cr.other_cpus),
+        "near_tie": cr.near_tie,
     }
 
 
