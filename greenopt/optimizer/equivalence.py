@@ -77,7 +77,7 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 #: lines of a Numba error that say where or in which step it failed, not what
 _NUMBA_FRAME = re.compile(
-    r"^(Failed in \w+ mode pipeline|During: |File \"|Enable logging|<source elided>|"
+    r"^(Failed in |During: |File \"|Enable logging|<source elided>|"
     r"This error may have been caused|- Resolution failure|\^)"
 )
 
@@ -112,12 +112,15 @@ def is_numba_error(type_name: str) -> bool:
 
 def numba_error_line(message: str, limit: int = MESSAGE_LIMIT) -> str:
     """The first line of a Numba error that says what is wrong (the pipeline step,
-    source excerpts and "During: ..." lines skipped), on one line."""
-    for line in _ANSI.sub("", str(message)).splitlines():
-        text = line.strip()
-        if text and not _NUMBA_FRAME.match(text):
-            return shorten(" ".join(text.split()), limit)
-    return one_line(message, limit)
+    source excerpts and "During: ..." lines skipped), on one line, with the argument
+    Numba could not type when it names one ("(argument 0: Cannot determine ...)")."""
+    lines = [line.strip() for line in _ANSI.sub("", str(message)).splitlines()]
+    main = next((t for t in lines if t and not _NUMBA_FRAME.match(t)), "")
+    hint = next((t[2:] for t in lines if t.startswith("- argument ")), "")
+    if not main and not hint:
+        return one_line(message, limit)
+    text = f"{main} ({hint})" if main and hint else main or hint
+    return shorten(" ".join(text.split()), limit)
 
 
 def compile_failure(type_name: str, message: str) -> str:

@@ -26,8 +26,15 @@ from typing import Any
 
 from greenopt.errors import MeterError, WorkloadError
 from greenopt.measure.workload import Workload
-from greenopt.optimizer.equivalence import Equivalence, Tolerance, compare_outputs
+from greenopt.optimizer.equivalence import (
+    Equivalence,
+    Tolerance,
+    compare_outputs,
+    compile_failure,
+    is_numba_error,
+)
 from greenopt.optimizer.executor import ChildLimits, ChildOutcome, run_child
+from greenopt.optimizer.snapshot import Raised
 
 #: smallest noise floor ε of the acceptance rule (DESIGN §4)
 MIN_EPSILON = 0.02
@@ -154,6 +161,23 @@ def _failure_reason(outcome: ChildOutcome) -> str:
     return f"candidate failed: {outcome.message}"
 
 
+def numba_compile_failure(reference: Any, candidate: Any) -> str | None:
+    """ "Numba cannot compile it: <first line>" when a call of the candidate raised a
+    Numba error (`numba.core.errors.TypingError`...) that the original did not raise:
+    the candidate failed to compile (or to type), which is not a difference in outputs."""
+    if not (isinstance(reference, dict) and isinstance(candidate, dict)):
+        return None
+    pairs = zip(reference.get("results", ()), candidate.get("results", ()), strict=False)
+    for a, b in pairs:
+        if (
+            isinstance(b, Raised)
+            and is_numba_error(b.type_name)
+            and not (isinstance(a, Raised) and a.type_name == b.type_name)
+        ):
+            return compile_failure(b.type_name, b.message)
+    return None
+
+
 def check_equivalence(
     module_path: str,
     extra_sys_path: Sequence[str],
@@ -184,6 +208,9 @@ def check_equivalence(
             eq = compare_outputs(reference, outcome.value, tol)
             total = total.merge(eq)
             if not eq.equal:
+                compile_error = numba_compile_failure(reference, outcome.value)
+                if compile_error is not None:
+                    return total, f"{where}{compile_error}".strip()
                 return total, f"{where}outputs differ: {eq.reason}".strip()
     return total, None
 

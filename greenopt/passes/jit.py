@@ -34,7 +34,11 @@ candidate against the workload's argument types in a child process, see
   nested classes, `async`, built-ins such as `open`/`getattr`/`eval`, calls into
   modules other than numpy/math/cmath/random/numba/operator, functions of a global
   random state (`random.random`, `np.random.normal`: Numba's own generator ignores
-  the caller's seed);
+  the caller's seed), calls of a parameter (`f(a + i * h)` in `trapezoid(f, a, b, n)`:
+  nopython mode types it only when every caller passes a jitted function; a plain
+  function, a lambda or `math.sin` fail), and methods that no type Numba supports has
+  (`u.clone()` of a torch tensor; `NUMBA_METHODS` lists the array, list, dict, set,
+  string and `np.random.Generator` methods accepted);
 - no visible int64 overflow: Python ints never overflow, Numba's int64 does, so
   multiplicative accumulations of integers in a loop (`p *= i`, `h = h * 31 + c`
   without a small modulus), `**` with a variable integer exponent, and Python ints
@@ -75,6 +79,7 @@ from greenopt.passes.legality import (
     names_in,
     names_outside,
     parallel_blockers,
+    parameter_names,
     range_args,
     scan_loop_body,
     simple_range_loop,
@@ -246,6 +251,8 @@ class _Prescreen(FastVisitor):
         self.module_classes = module_classes
         self.problems: list[str] = []
         self.calls_local: set[str] = set()
+        self.parameters = set(parameter_names(func))
+        self.bound = set(binding_sites(func))  # parameters and locals
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         if node is self.func:
@@ -297,14 +304,73 @@ class _Prescreen(FastVisitor):
                     f"calls the ufunc method `{qualified}` (unsupported in nopython mode)"
                 )
             return
+        if isinstance(node.func, cst.Attribute):
+            self._method_call(node.func)
+            return
         if isinstance(node.func, cst.Name):
             name = node.func.value
-            if name in UNSUPPORTED_BUILTINS:
+            if name in self.parameters:
+                self.problems.append(
+                    f"calls its parameter `{name}`: Numba compiles it only if every caller "
+                    "passes a jitted function"
+                )
+            elif name in UNSUPPORTED_BUILTINS:
                 self.problems.append(f"calls the built-in `{name}` (unsupported in nopython mode)")
             elif name in self.module_classes:
                 self.problems.append(f"instantiates the class `{name}`")
             elif name in self.module_functions:
                 self.calls_local.add(name)
+
+    def _method_call(self, func: cst.Attribute) -> None:
+        """A method call `obj.m(...)` on a value of the function (a parameter, a local or
+        an expression): Numba compiles only the methods its types have. Methods of
+        names the function does not bind (globals, unimported modules) are left to the
+        other checks."""
+        base = func.value
+        while isinstance(base, (cst.Attribute, cst.Subscript)):
+            base = base.value
+        if isinstance(base, cst.Name) and base.value not in self.bound:
+            return
+        method = func.attr.value
+        if method not in NUMBA_METHODS:
+            self.problems.append(
+                f"calls `{_code(func.value)}.{method}()`: Numba knows no method "
+                f"`.{method}()` on NumPy arrays, lists, dicts, sets or strings "
+                "(an object of another library, such as a torch tensor?)"
+            )
+
+
+#: methods Numba compiles on the types it supports in nopython mode: NumPy arrays and
+#: scalars, lists, dicts, sets, strings, complex numbers and `np.random.Generator`
+NUMBA_METHODS = frozenset(
+    # arrays
+    {"all", "any", "argmax", "argmin", "argsort", "astype", "conj", "conjugate", "copy",
+     "cumprod", "cumsum", "dot", "fill", "flatten", "item", "itemset", "max", "mean", "min",
+     "nonzero", "prod", "ravel", "repeat", "reshape", "sort", "std", "sum", "take",
+     "transpose", "var", "view", "squeeze", "swapaxes", "ptp", "round", "clip", "diagonal",
+     "trace", "tolist", "searchsorted", "tobytes", "real", "imag", "is_integer",
+     "as_integer_ratio", "bit_length"}
+    # lists, dicts, sets
+    | {"append", "extend", "insert", "pop", "remove", "reverse", "index", "count", "clear",
+       "get", "items", "keys", "values", "popitem", "setdefault", "update", "add", "discard",
+       "union", "intersection", "difference", "symmetric_difference", "issubset",
+       "issuperset", "isdisjoint", "intersection_update", "difference_update",
+       "symmetric_difference_update"}
+    # strings
+    | {"split", "rsplit", "join", "strip", "lstrip", "rstrip", "startswith", "endswith",
+       "find", "rfind", "rindex", "upper", "lower", "title", "capitalize", "casefold",
+       "swapcase", "center", "ljust", "rjust", "zfill", "replace", "expandtabs",
+       "splitlines", "partition", "rpartition", "isdigit", "isalpha", "isalnum", "isspace",
+       "isupper", "islower", "istitle", "isdecimal", "isnumeric", "isidentifier",
+       "isprintable", "isascii", "format"}
+    # np.random.Generator
+    | {"random", "normal", "uniform", "integers", "standard_normal", "exponential",
+       "standard_exponential", "gamma", "standard_gamma", "beta", "binomial", "chisquare",
+       "f", "geometric", "gumbel", "laplace", "logistic", "lognormal", "logseries",
+       "negative_binomial", "noncentral_chisquare", "noncentral_f", "pareto", "permutation",
+       "poisson", "power", "rayleigh", "shuffle", "standard_cauchy", "standard_t",
+       "triangular", "vonmises", "wald", "weibull", "zipf", "choice", "multinomial"}
+)  # fmt: skip
 
 
 #: `numpy.random` names that do not use NumPy's global random state

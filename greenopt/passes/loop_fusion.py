@@ -52,11 +52,19 @@ a local bound once by a top-level statement) and the text has no calls; the rank
 proven by a non-empty literal tuple, an integer expression (`n = len(x)`), or a
 `np.linspace(<number>, <number>, num)` of the same shape. Arrays whose object may be
 reached by other code (`c = a`, `g(a)`, `a.shape = ...`) prove nothing.
+
+A chain, validated or static, never starts at a value that is a number, which has no
+buffer (`out=` into a NumPy scalar always raises TypeError): literals (complex too),
+`np.pi`/`math.pi`, names used as counts (`range(n)`, `np.arange(n)`, the `num` of
+`np.linspace`) and never as arrays, ufuncs of numbers (`np.exp(-2j * np.pi / n)`),
+whole-array reductions without an axis (`np.sum(x)`, `x.mean()`, `x.item()`), numpy
+scalar types (`np.float64(...)`), an element of an array of proven rank (`a[0]` of a
+1-D allocation), names bound once to any of these, and arithmetic of them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import libcst as cst
@@ -340,13 +348,15 @@ class LoopFusionPass(Pass):
                 facts.append((binding_sites(info.node), _load_counts(info.node)))
             return facts[0]
 
-        kinds: list[tuple[set[str], set[str]]] = []  # (scalar names, array evidence)
+        # (scalar names, array evidence, proven ranks)
+        kinds: list[tuple[set[str], set[str], dict[str, int]]] = []
 
-        def scalars_and_arrays() -> tuple[set[str], set[str]]:
+        def scalars_and_arrays() -> tuple[set[str], set[str], dict[str, int]]:
             if not kinds:
                 sites = sites_and_loads()[0]
                 arrays = _array_evidence(info.node) | set(known())
-                kinds.append((_scalar_names(info.node, sites, arrays, imports), arrays))
+                scalars, ranks = _scalar_names(info.node, sites, arrays, imports)
+                kinds.append((scalars, arrays, ranks))
             return kinds[0]
 
         known_arrays: list[dict[str, _ArrayInfo]] = []  # computed for the first candidate
@@ -378,9 +388,9 @@ class LoopFusionPass(Pass):
                 if len(sites.get(temp, ())) != 1 or loads.get(temp, 0) != 1:
                     k += 1
                     continue
-                scalars, arrays = scalars_and_arrays()
+                scalars, arrays, ranks = scalars_and_arrays()
                 start_value = _single_assign(statements[k])[1]  # type: ignore[index]
-                if temp in scalars or _scalar_start(start_value, scalars, arrays, imports):
+                if temp in scalars or _scalar_start(start_value, scalars, arrays, imports, ranks):
                     k += 1  # a number has no buffer to reuse
                     continue
                 steps: list[_Step] = []
@@ -625,31 +635,117 @@ _SCALAR_ATTRIBUTES = frozenset({"size", "ndim", "itemsize", "nbytes"})
 _ARRAY_ATTRIBUTES = frozenset({"shape", "size", "ndim", "dtype", "T", "flat", "strides"})
 
 
-def _is_scalar(expr: cst.BaseExpression, scalars: set[str], imports: ImportedNames) -> bool:
-    """True if `expr` certainly evaluates to a number, never an array: numeric literals,
-    names bound once to such a value, `len(...)`, `int(...)`, `x.size`, `x.shape[k]`,
-    `math.*(...)`, numpy scalar types of one value (`np.float64(3.0)`), and arithmetic
-    of these."""
-    if isinstance(expr, (cst.Integer, cst.Float)):
+def _is_scalar(
+    expr: cst.BaseExpression,
+    scalars: set[str],
+    imports: ImportedNames,
+    ranks: dict[str, int] | None = None,
+) -> bool:
+    """True if `expr` evaluates to a number, never an array (taking an array for a
+    number only costs a GO202 finding): numeric literals (complex too), numpy/math
+    constants (`np.pi`), names bound once to such a value, `len(...)`, `int(...)`,
+    `x.size`, `x.shape[k]`, `math.*(...)`, numpy scalar types (`np.float64(...)`),
+    ufuncs of numbers (`np.exp(-2j * np.pi / n)`), whole-array reductions without an
+    axis (`np.sum(x)`, `x.mean()`, `x.item()`), an element of an array of proven rank
+    (`a[0]` of a 1-D `ranks` entry), and arithmetic of these."""
+
+    def scalar(e: cst.BaseExpression) -> bool:
+        return _is_scalar(e, scalars, imports, ranks)
+
+    if isinstance(expr, (cst.Integer, cst.Float, cst.Imaginary)):
         return True
     if isinstance(expr, cst.Name):
         return expr.value in scalars
     if isinstance(expr, cst.Attribute):
+        qualified = imports.qualify(expr)
+        if qualified is not None:
+            module, _, attr = qualified.rpartition(".")
+            return (module == "numpy" and attr in _NUMPY_CONSTANTS) or (
+                module in ("math", "cmath") and attr in _MATH_CONSTANTS
+            )
         return expr.attr.value in _SCALAR_ATTRIBUTES
     if isinstance(expr, cst.Subscript):
-        return isinstance(expr.value, cst.Attribute) and expr.value.attr.value == "shape"
+        if isinstance(expr.value, cst.Attribute) and expr.value.attr.value == "shape":
+            return True
+        return _element_of_ranked(expr, scalar, ranks or {})
     if isinstance(expr, cst.Call):
         if isinstance(expr.func, cst.Name):
             return expr.func.value in _SCALAR_BUILTINS
+        if any(arg.star for arg in expr.args):
+            return False
         qualified = imports.qualify(expr.func)
-        if qualified is not None and qualified.removeprefix("numpy.") in _NUMPY_SCALAR_TYPES:
-            return qualified.startswith("numpy.") and len(expr.args) == 1  # `np.float64(3.0)`
-        return qualified is not None and qualified.startswith("math.")
+        if qualified is not None and qualified.startswith("numpy."):
+            name = qualified[len("numpy.") :]
+            if name in _NUMPY_SCALAR_TYPES:
+                return True  # `np.float64(3.0)`: a number (even `np.float64(x)` is
+                # not a buffer `out=` may reuse)
+            if name in FLOAT_UFUNCS or name in _SCALAR_UFUNCS:
+                return all(arg.keyword is None and scalar(arg.value) for arg in expr.args)
+            return _whole_reduction(name, expr.args, numpy_function=True)
+        if qualified is not None:
+            return qualified.startswith(("math.", "cmath."))
+        if isinstance(expr.func, cst.Attribute):
+            return _whole_reduction(expr.func.attr.value, expr.args, numpy_function=False)
+        return False
     if isinstance(expr, cst.UnaryOperation):
-        return _is_scalar(expr.expression, scalars, imports)
+        return scalar(expr.expression)
     if isinstance(expr, cst.BinaryOperation):
-        return _is_scalar(expr.left, scalars, imports) and _is_scalar(expr.right, scalars, imports)
+        return scalar(expr.left) and scalar(expr.right)
     return False
+
+
+#: numpy constants that are numbers
+_NUMPY_CONSTANTS = frozenset({"pi", "e", "inf", "nan", "euler_gamma"})
+#: math/cmath constants
+_MATH_CONSTANTS = frozenset({"pi", "e", "tau", "inf", "nan", "infj", "nanj"})
+#: numpy ufuncs beyond FLOAT_UFUNCS whose result for numbers is a number
+_SCALAR_UFUNCS = frozenset({"sign", "conj", "conjugate", "real", "imag", "angle", "mod",
+                            "fmod", "remainder", "floor_divide", "float_power", "arccosh",
+                            "arcsinh", "arctanh", "deg2rad", "rad2deg", "radians", "degrees",
+                            "copysign", "isnan", "isinf", "isfinite"})  # fmt: skip
+#: reductions that give one number for a whole array when no axis is given
+_REDUCTIONS = frozenset(
+    {"sum", "mean", "prod", "std", "var", "max", "min", "amax", "amin", "median", "average",
+     "ptp", "nansum", "nanmean", "nanprod", "nanstd", "nanvar", "nanmax", "nanmin",
+     "nanmedian", "argmax", "argmin", "count_nonzero", "any", "all", "vdot", "linalg.norm"}
+)  # fmt: skip
+#: array methods that reduce the whole array to one number when called without an axis
+_METHOD_REDUCTIONS = frozenset(
+    {"sum", "mean", "prod", "std", "var", "max", "min", "ptp", "argmax", "argmin", "any",
+     "all"}
+)  # fmt: skip
+#: keywords that keep a whole-array reduction a number (`axis=`, `keepdims=`, `out=` do not)
+_REDUCTION_KEYWORDS = frozenset({"dtype", "ddof", "initial", "where", "weights"})
+
+
+def _whole_reduction(name: str, args: Sequence[cst.Arg], *, numpy_function: bool) -> bool:
+    """True for `np.sum(x)` / `x.sum()`-style reductions over the whole array (no axis,
+    positional or keyword), and `x.item()`: they return a number."""
+    if not numpy_function and name == "item":
+        return True
+    if name not in (_REDUCTIONS if numpy_function else _METHOD_REDUCTIONS):
+        return False
+    positional = [a for a in args if a.keyword is None]
+    allowed = 2 if name == "vdot" else 1 if numpy_function else 0
+    if len(positional) != allowed:
+        return False
+    return all(a.keyword.value in _REDUCTION_KEYWORDS for a in args if a.keyword is not None)
+
+
+def _element_of_ranked(
+    expr: cst.Subscript, scalar: Callable[[cst.BaseExpression], bool], ranks: dict[str, int]
+) -> bool:
+    """`a[k]` / `a[k, m]`: an element when `a` has proven rank equal to the number of
+    indices and every index is a number (no slice, `None`, `...` or index array)."""
+    if not isinstance(expr.value, cst.Name) or expr.value.value not in ranks:
+        return False
+    elements = list(expr.slice)
+    if len(elements) != ranks[expr.value.value]:
+        return False
+    return all(
+        isinstance(e.slice, cst.Index) and e.slice.star is None and scalar(e.slice.value)
+        for e in elements
+    )
 
 
 def _scalar_names(
@@ -657,10 +753,17 @@ def _scalar_names(
     sites: dict[str, list[cst.CSTNode]],
     arrays: set[str],
     imports: ImportedNames,
-) -> set[str]:
-    """Names bound once in `func` to a number: a scalar expression (`_is_scalar`), or
-    arithmetic that `_scalar_start` takes for one (`duration = n / fs`, `rate = d / duration`).
-    Taking an array for a number here only costs a GO202 finding, never a wrong rewrite."""
+) -> tuple[set[str], dict[str, int]]:
+    """(names bound once in `func` to a number, names bound once to an array of proven
+    rank -> rank).
+
+    Numbers: a scalar expression (`_is_scalar`), arithmetic that `_scalar_start` takes
+    for one (`duration = n / fs`, `rate = d / duration`), and names used as counts
+    (`range(n)`, `np.arange(n)`, the `num` of `np.linspace`) and never as arrays.
+    Ranks: `np.arange(...)`, `np.linspace(<number>, <number>, ...)` and allocations
+    `np.zeros/ones/empty/full(shape)` with a number or a literal tuple as shape.
+    Taking an array for a number here only costs a GO202 finding, never a wrong rewrite.
+    """
     values: dict[str, cst.BaseExpression] = {}
     for small in own_scope_statements(func):
         if (
@@ -671,19 +774,78 @@ def _scalar_names(
             name = small.targets[0].target.value
             if len(sites.get(name, ())) == 1:
                 values[name] = small.value
-    scalars: set[str] = set()
+    scalars = {
+        name
+        for name in _count_names(func, imports)
+        if len(sites.get(name, ())) == 1 and name not in arrays
+    }
+    ranks: dict[str, int] = {}
     changed = True
     while changed:  # `n = len(x); m = n // 2`: follow the chain of definitions
         changed = False
         for name, value in values.items():
-            if name in scalars:
-                continue
-            if _is_scalar(value, scalars, imports) or _scalar_start(
-                value, scalars, arrays, imports
+            if name not in scalars and (
+                _is_scalar(value, scalars, imports, ranks)
+                or _scalar_start(value, scalars, arrays, imports, ranks)
             ):
                 scalars.add(name)
                 changed = True
-    return scalars
+            if name not in ranks:
+                rank = _allocation_rank(value, scalars, imports, ranks)
+                if rank is not None:
+                    ranks[name] = rank
+                    changed = True
+    return scalars, ranks
+
+
+def _count_names(func: cst.FunctionDef, imports: ImportedNames) -> set[str]:
+    """Names used as counts or bounds: arguments of `range(...)` and `np.arange(...)`,
+    the `num` of `np.linspace(start, stop, num)` (each raises for an array of rank >= 1)."""
+    found: set[str] = set()
+
+    def add(args: Sequence[cst.Arg]) -> None:
+        found.update(a.value.value for a in args if isinstance(a.value, cst.Name))
+
+    class Look(FastVisitor):
+        def visit_Call(self, node: cst.Call) -> None:
+            if any(a.star for a in node.args):
+                return
+            if isinstance(node.func, cst.Name) and node.func.value == "range":
+                add(node.args)
+                return
+            qualified = imports.qualify(node.func)
+            if qualified == "numpy.arange":
+                add([a for a in node.args if a.keyword is None])
+            elif qualified == "numpy.linspace":
+                add([a for a in node.args[2:3] if a.keyword is None])
+                add([a for a in node.args if a.keyword is not None and a.keyword.value == "num"])
+
+    Look().visit(func)
+    return found
+
+
+def _allocation_rank(
+    value: cst.BaseExpression, scalars: set[str], imports: ImportedNames, ranks: dict[str, int]
+) -> int | None:
+    """The rank of the array `value` allocates, when the call proves it (else None)."""
+    if not isinstance(value, cst.Call) or any(a.star for a in value.args):
+        return None
+    qualified = imports.qualify(value.func)
+    positional = [a.value for a in value.args if a.keyword is None]
+    if qualified == "numpy.arange":
+        return 1
+    if qualified == "numpy.linspace" and len(positional) >= 2:
+        bounds_are_numbers = all(_is_scalar(p, scalars, imports, ranks) for p in positional[:2])
+        return 1 if bounds_are_numbers else None
+    if qualified in ("numpy.zeros", "numpy.ones", "numpy.empty", "numpy.full") and positional:
+        shape = positional[0]
+        if isinstance(shape, (cst.Tuple, cst.List)):
+            elements = list(shape.elements)
+            if elements and all(not isinstance(e, cst.StarredElement) for e in elements):
+                return len(elements)
+            return None
+        return 1 if _is_scalar(shape, scalars, imports, ranks) else None
+    return None
 
 
 def _array_evidence(func: cst.FunctionDef) -> set[str]:
@@ -724,6 +886,7 @@ def _scalar_start(
     scalars: set[str],
     arrays: set[str],
     imports: ImportedNames,
+    ranks: dict[str, int] | None = None,
 ) -> bool:
     """True if a would-be chain start computes a number, not a fresh array: all its
     operands are scalars, or one is a named scalar (`n = len(x)`) and none is known
@@ -731,7 +894,7 @@ def _scalar_start(
     operands = _operands(value, imports)
     if not operands:
         return False
-    if all(_is_scalar(o, scalars, imports) for o in operands):
+    if all(_is_scalar(o, scalars, imports, ranks) for o in operands):
         return True
     named_scalar = any(isinstance(o, cst.Name) and o.value in scalars for o in operands)
     array_operand = any(names_in(o) & arrays for o in operands)

@@ -75,6 +75,16 @@ validated `rewrite` may still take the others, checked on a workload):
 * no `np.where` (builtin min/max, conditional stores) mixing a literal that some dtype
   cannot hold (ints outside 0..127, floats float16 rounds) with a branch not proven
   float64: NumPy casts the literal to that branch's dtype (300 -> 44 in uint8).
+* builtin `min`/`max` only of proven numbers: elements of arrays whose rank (an
+  allocation in the function) equals their number of subscripts, or any element when
+  the result is stored into an element of such an array; loop indices; literals; and
+  loop-invariant names bound before the loop to numbers (`lo = float(lo)`, `len(x)`).
+  A row (`img[i, j]` of a 3-D `img`) or a list bound (`lo=[0.2]`) makes the builtin
+  raise where `np.where` broadcasts and returns.
+* a scan with a loop-invariant term (`x[i + 1] = x[i] + dx` ->
+  `np.cumsum(np.concatenate((x[0:1], np.full(n - 1, dx))))`, seeded so that the adds
+  run left to right as in the loop; `x[0] + np.cumsum(...)` would round differently)
+  needs the term proven a number and the arrays float64.
 * no power of loop values (`**`, `np.power`): NumPy computes `x ** 0.5` on arrays as
   sqrt, not the element's pow (`(-inf) ** 0.5`: nan vs inf), and other exponents an
   ulp apart; no `*` of two possibly complex loop values, nor `abs`/`np.square` of one
@@ -186,6 +196,20 @@ class _Context:
     #: use): names read in nested scopes, ids of the nodes whose reads do not escape
     escapes: dict[str, bool] = field(default_factory=dict)
     escape_facts: tuple[set[str], set[int]] | None = None
+    #: the outermost loop of the nest being planned (`_plan_nest` sets it)
+    current_loop: cst.For | None = None
+
+    def relation(self, a: str, b: str) -> Relation:
+        """May `a` and `b` share memory while the current loop nest runs?
+
+        `ArrayFacts.relation_at` the nest: an array allocated in the nest's own block
+        just before it (`u_new = u.copy()` in a time-stepping loop, not rebound or
+        passed on in between) is distinct from every other name there, even when a
+        later `u = u_new` makes the two names one array on the next outer iteration.
+        """
+        if self.current_loop is None:
+            return self.arrays.relation(a, b)
+        return self.arrays.relation_at(a, b, self.current_loop)
 
     def names_in_loops_over(self, var: str) -> set[int]:
         """Ids of the Name nodes inside every `for` loop of the function binding `var`."""
@@ -340,10 +364,11 @@ class VectorizePass(Pass):
         alias = alias_for_rewrite(module.tree)
         found: list[Opportunity] = []
         plans: list[tuple[cst.FunctionDef, str, list[cst.For]]] = []
+        modules = _imported_modules(module.tree)
         for func, qual in iter_functions(module.tree):
             candidates: list[cst.For] = []
             for loop in _top_loops(func.body):
-                self._screen(loop, qual, module, positions, found, candidates)
+                self._screen(loop, qual, module, positions, found, candidates, modules)
             if candidates:
                 plans.append((func, qual, candidates))
         if not plans:
@@ -380,16 +405,17 @@ class VectorizePass(Pass):
         positions: dict[int, Position],
         notes: list[Opportunity],
         candidates: list[cst.For],
+        modules: dict[str, str] | None = None,
     ) -> None:
         """Note loops that fail the syntactic screen (and look inside them); keep the rest."""
-        reason = _syntactic_refusal(node)
+        reason = _syntactic_refusal(node, modules)
         if reason is None:
             candidates.append(node)
             return
         site = _site(node, qual, module, positions, None)
         notes.append(_note(site, reason))
         for child in _top_loops(node.body):
-            self._screen(child, qual, module, positions, notes, candidates)
+            self._screen(child, qual, module, positions, notes, candidates, modules)
 
     def apply(self, module: SourceModule, opportunities: Sequence[Opportunity]) -> SourceModule:
         """Replace each chosen loop by its planned statements; add the numpy import once."""
@@ -469,7 +495,7 @@ def _note(site: Site, reason: str) -> Opportunity:
         message=f"loop left alone: {reason}",
         rationale=(
             "vectorize only rewrites loops whose equivalence it can prove statically; "
-            f"this one {reason}. The jit pass may still compile it."
+            f"this loop is left alone: {reason}. The jit pass may still compile it."
         ),
         site=site,
         fixable=False,
@@ -500,8 +526,11 @@ def _site(
     )
 
 
-def _syntactic_refusal(node: cst.For) -> str | None:
-    """Why a loop cannot be vectorised, from its syntax alone (None: analyse it)."""
+def _syntactic_refusal(node: cst.For, modules: dict[str, str] | None = None) -> str | None:
+    """Why a loop cannot be vectorised, from its syntax alone (None: analyse it).
+
+    `modules`: local name -> module of the module's `import` statements (`np` ->
+    `numpy`), so that `np.copyto(...)` is named as a function of numpy, not a method."""
     if node.asynchronous is not None:
         return "async for loop"
     if node.orelse is not None:
@@ -509,6 +538,8 @@ def _syntactic_refusal(node: cst.For) -> str | None:
     if type(node.target) is not cst.Name:
         return "the loop target is not a single name"
     it = node.iter
+    if type(it) is cst.Call and type(it.func) is cst.Name and it.func.value == "xrange":
+        return "the loop iterates over xrange (Python 2; use range)"
     if not (type(it) is cst.Call and type(it.func) is cst.Name and it.func.value == "range"):
         return "the loop does not iterate over range(...)"
     reason = early_exit(node.body)
@@ -516,7 +547,7 @@ def _syntactic_refusal(node: cst.For) -> str | None:
         return reason
     body = node.body.body if type(node.body) is cst.IndentedBlock else ()
     if len(body) == 1 and type(body[0]) is cst.For:
-        inner = _syntactic_refusal(body[0])
+        inner = _syntactic_refusal(body[0], modules)
         return f"inner loop: {inner}" if inner else None
     for stmt in body:
         if type(stmt) is cst.For:
@@ -532,6 +563,12 @@ def _syntactic_refusal(node: cst.For) -> str | None:
                         if type(func) is cst.Name and func.value in IO_BUILTINS:
                             return f"does I/O ({func.value})"
                         if type(func) is cst.Attribute:
+                            module = _module_name(func.value, modules)
+                            if module is not None:
+                                return (
+                                    f"calls {module}.{func.attr.value}() as a statement, for "
+                                    "its side effects"
+                                )
                             return (
                                 f"calls method .{func.attr.value}() (may mutate or have side "
                                 "effects)"
@@ -540,6 +577,38 @@ def _syntactic_refusal(node: cst.For) -> str | None:
                     what = what if len(what) <= 40 else what[:37] + "..."
                     return f"a bare expression statement `{what}` (a call for its side effects)"
     return None
+
+
+def _module_name(node: cst.BaseExpression, modules: dict[str, str] | None) -> str | None:
+    """`numpy` for `np` (or `numpy.linalg` for `np.linalg`) when `node` names an imported
+    module, else None."""
+    if not modules:
+        return None
+    parts: list[str] = []
+    while type(node) is cst.Attribute:
+        parts.append(node.attr.value)
+        node = node.value
+    if type(node) is not cst.Name or node.value not in modules:
+        return None
+    return ".".join([modules[node.value], *reversed(parts)])
+
+
+def _imported_modules(module: cst.Module) -> dict[str, str]:
+    """Local names bound to modules by the module's top-level `import x [as y]`."""
+    found: dict[str, str] = {}
+    for stmt in module.body:
+        if type(stmt) is not cst.SimpleStatementLine:
+            continue
+        for small in stmt.body:
+            if type(small) is cst.Import and not isinstance(small.names, cst.ImportStar):
+                for alias in small.names:
+                    dotted = node_code(alias.name)
+                    if alias.asname is not None and type(alias.asname.name) is cst.Name:
+                        found[alias.asname.name.value] = dotted
+                    else:
+                        head = dotted.split(".")[0]
+                        found[head] = head
+    return found
 
 
 def _has_range_loop(code: str) -> bool:
@@ -624,6 +693,7 @@ class _Stmt:
 
 
 def _plan_nest(node: cst.For, ctx: _Context) -> _Plan:
+    ctx.current_loop = node
     nest = loop_nest(node, ctx.resolver)
     if isinstance(nest, str):
         raise Refusal(nest)
@@ -651,7 +721,7 @@ def _plan_nest(node: cst.For, ctx: _Context) -> _Plan:
             and stmts[a.stmt].kind != "rowreduce"
         ],
         loop_vars,
-        ctx.arrays.relation,
+        ctx.relation,
     )
     if blocker:
         raise Refusal(blocker)
@@ -1177,7 +1247,7 @@ def _mark_partial_reduction(
             continue
         if acc.array == target.array:
             raise Refusal(f"{target.array} is read while it accumulates a partial sum")
-        if ctx.arrays.relation(acc.array, target.array) is not Relation.DISJOINT:
+        if ctx.relation(acc.array, target.array) is not Relation.DISJOINT:
             raise Refusal(f"{target.array} and {acc.array} may share memory")
     unsafe.add(
         f"the sum into {target.array} over {', '.join(missing)} is reassociated ({_REASSOCIATED})"
@@ -1212,7 +1282,7 @@ def _check_scatter(stmts: list[_Stmt], accesses: list[Access], ctx: _Context) ->
         for acc in accesses:
             if acc.array == base and acc.node is not s.target:
                 raise Refusal(f"{base} is read elsewhere in the scatter loop")
-            if acc.array != base and ctx.arrays.relation(acc.array, base) is not Relation.DISJOINT:
+            if acc.array != base and ctx.relation(acc.array, base) is not Relation.DISJOINT:
                 raise Refusal(f"{base} and {acc.array} may share memory")
 
 
@@ -1889,6 +1959,7 @@ def _check_static(
                     f"complex (the dtype is not visible here)"
                 )
     _check_where_literals(stmts, nest, proof, unsafe)
+    _check_builtin_minmax(stmts, nest, proof, unsafe)
     _check_where_branches(stmts, proof, unsafe)
     _check_indirect(stmts, proof, unsafe)
     _check_partial_state(stmts, proof, nest, unsafe)
@@ -1997,6 +2068,209 @@ def _check_where_literals(
                     "array, a float that float16 cannot hold is rounded in a float16 or "
                     "float32 one), where the loop keeps the literal"
                 )
+
+
+def _check_builtin_minmax(
+    stmts: list[_Stmt], nest: LoopNest, proof: _Proof, unsafe: _Unsafe
+) -> None:
+    """Builtin `min(a, b)`/`max(a, b)` compare their arguments and branch on the result:
+    the loop raises when an argument is not a number (a row of an array with more
+    dimensions than the loop's subscripts: "truth value ... ambiguous"; a list bound:
+    TypeError), where `np.where` broadcasts and returns an array. Static only when every
+    argument is proven a number per element: an element of an array whose rank is
+    proven equal to its number of subscripts (`ArrayFacts.rank`: an allocation in the
+    function), a loop index, a numeric literal, a temporary computed from those, or a
+    loop-invariant name bound before the loop to a number (`lo = float(lo)`, `len(x)`).
+    An element of an array of unproven rank also counts when the call's value is stored
+    into an element of an array of proven rank (`out[i] = max(x[i], 0.0)` with
+    `out = np.zeros(n)`): a row makes the loop raise and the slice store raise alike
+    (a row of shape (n, m) does not fit into `out[:n]`). Bounds must be numbers anyway:
+    a list or array bound broadcasts in `np.where` whatever the target."""
+    ctx = proof.ctx
+    temps: dict[str, list[cst.BaseExpression]] = {}
+    for s in stmts:
+        if s.kind == "temp" and type(s.target) is cst.Name and s.value is not None:
+            temps.setdefault(s.target.value, []).append(s.value)
+    varying = set(nest.vars) | {s.target.value for s in stmts if type(s.target) is cst.Name}
+    unproven: list[str] = []
+
+    def number(node: cst.BaseExpression, depth: int = 0, stored: bool = False) -> bool:
+        if depth > 8:
+            return False
+        t = type(node)
+        if t in (cst.Integer, cst.Float):
+            return True
+        if t is cst.Name:
+            name = node.value  # type: ignore[attr-defined]
+            if name in nest.vars:
+                return True
+            if name in temps:
+                return all(number(v, depth + 1) for v in temps[name])
+            return name not in varying and _proven_number(name, proof)
+        if t is cst.Subscript:
+            flat = flatten_subscript(node)  # type: ignore[arg-type]
+            if flat is None:
+                return False
+            base, elements = flat
+            if any(type(e.slice) is not cst.Index for e in elements):
+                return False
+            rank_ok = stored or ctx.arrays.rank(base.value) == len(elements)
+            return rank_ok and all(
+                number(e.slice.value, depth + 1)  # type: ignore[attr-defined]
+                for e in elements
+            )
+        if t is cst.UnaryOperation:
+            return type(node.operator) in (cst.Minus, cst.Plus) and number(  # type: ignore[attr-defined]
+                node.expression,  # type: ignore[attr-defined]
+                depth + 1,
+                stored,
+            )
+        if t is cst.BinaryOperation:
+            left, right = node.left, node.right  # type: ignore[attr-defined]
+            return number(left, depth + 1, stored) and number(right, depth + 1, stored)
+        if t is cst.Call:
+            func = node.func  # type: ignore[attr-defined]
+            args = node.args  # type: ignore[attr-defined]
+            if any(a.keyword is not None or a.star for a in args):
+                return False
+            known = ctx.resolver.builtin_name(func) in ("abs", "min", "max") or (
+                ctx.resolver.numpy_name(func) in ELEMENTWISE_UFUNCS
+            )
+            return known and all(number(a.value, depth + 1, stored) for a in args)
+        return False
+
+    for s in stmts:
+        stored = False
+        if s.kind in ("elementwise", "augwrite") and type(s.target) is cst.Subscript:
+            flat = flatten_subscript(s.target)
+            stored = flat is not None and ctx.arrays.rank(flat[0].value) == len(flat[1])
+        for part in (s.value, s.cond, s.other):
+            if part is None:
+                continue
+            for n in walk(part):
+                if not (
+                    type(n) is cst.Call
+                    and ctx.resolver.builtin_name(n.func) in ("min", "max")
+                    and n is not s.node
+                    and _names_in(n) & varying  # loop-invariant: kept as the builtin
+                ):
+                    continue
+                for arg in n.args:
+                    nested = type(arg.value) is cst.Call and ctx.resolver.builtin_name(
+                        arg.value.func  # type: ignore[attr-defined]
+                    ) in ("min", "max")  # judged as a call of its own
+                    if not nested and not number(arg.value, stored=stored and part is s.value):
+                        text = node_code(arg.value)
+                        if text not in unproven:
+                            unproven.append(text)
+    if unproven:
+        unsafe.add(
+            f"builtin min/max raise on {', '.join(f'`{u}`' for u in unproven)} unless "
+            "each is a number (an element of an array with more dimensions than its "
+            "subscripts is a row, a bound may be a list), where np.where broadcasts and "
+            "returns; their rank or type is not proven here"
+        )
+
+
+def _invariant_number(node: cst.BaseExpression, proof: _Proof, depth: int = 0) -> bool:
+    """True when loop-invariant `node` is certainly a real number: int/float literals,
+    names `_proven_number` proves, elements of float64 arrays of proven rank at number
+    indices, and arithmetic of these."""
+    if depth > 8:
+        return False
+    t = type(node)
+    if t in (cst.Integer, cst.Float):
+        return True
+    if t is cst.Name:
+        return _proven_number(node.value, proof)  # type: ignore[attr-defined]
+    if t is cst.UnaryOperation:
+        return type(node.operator) in (cst.Minus, cst.Plus) and _invariant_number(  # type: ignore[attr-defined]
+            node.expression,  # type: ignore[attr-defined]
+            proof,
+            depth + 1,
+        )
+    if t is cst.BinaryOperation and type(node.operator) in _ARITHMETIC:  # type: ignore[attr-defined]
+        left, right = node.left, node.right  # type: ignore[attr-defined]
+        return _invariant_number(left, proof, depth + 1) and _invariant_number(
+            right, proof, depth + 1
+        )
+    if t is cst.Subscript:
+        flat = flatten_subscript(node)  # type: ignore[arg-type]
+        if flat is None or any(type(e.slice) is not cst.Index for e in flat[1]):
+            return False
+        base = flat[0].value
+        return (
+            proof.is_float64(base)
+            and proof.ctx.arrays.rank(base) == len(flat[1])
+            and all(_invariant_number(e.slice.value, proof, depth + 1) for e in flat[1])  # type: ignore[attr-defined]
+        )
+    return False
+
+
+#: builtins whose result is a number (or that raise)
+_NUMBER_BUILTINS = frozenset({"float", "int", "len"})
+
+
+def _proven_number(name: str, proof: _Proof, depth: int = 0) -> bool:
+    """True when loop-invariant `name` certainly holds a number when the loop runs: bound
+    once, before the loop, to a numeric literal, `float(...)`/`int(...)`/`len(...)`,
+    `x.shape[k]`/`x.size`/`x.ndim`, a `math` function, or arithmetic of those (a
+    parameter only when that binding is its only rebinding and has run before the loop)."""
+    if depth > 6:
+        return False
+    ctx = proof.ctx
+    facts = ctx.facts
+    if name in facts.declared_nonlocal or name in facts.rebound_in_nested:
+        return False
+    bindings = facts.bindings.get(name, [])
+    if len(bindings) != 1 or bindings[0].kind != "assign" or bindings[0].value is None:
+        return False
+    value = bindings[0].value
+    if name in facts.params:
+        dominating = {id(n) for stmt in proof.dominators for n in walk(stmt)}
+        if id(value) not in dominating:
+            return False
+    elif not proof._stable(name):
+        return False
+    return _number_value(value, proof, depth)
+
+
+def _number_value(value: cst.BaseExpression, proof: _Proof, depth: int) -> bool:
+    ctx = proof.ctx
+    t = type(value)
+    if t in (cst.Integer, cst.Float):
+        return True
+    if t is cst.Name:
+        return _proven_number(value.value, proof, depth + 1)  # type: ignore[attr-defined]
+    if t is cst.UnaryOperation:
+        return type(value.operator) in (cst.Minus, cst.Plus) and _number_value(  # type: ignore[attr-defined]
+            value.expression,  # type: ignore[attr-defined]
+            proof,
+            depth + 1,
+        )
+    if t is cst.BinaryOperation:
+        return _number_value(value.left, proof, depth + 1) and _number_value(  # type: ignore[attr-defined]
+            value.right,  # type: ignore[attr-defined]
+            proof,
+            depth + 1,
+        )
+    if t is cst.Attribute:
+        return value.attr.value in ("size", "ndim")  # type: ignore[attr-defined]
+    if t is cst.Subscript:
+        base = value.value  # type: ignore[attr-defined]
+        return (
+            type(base) is cst.Attribute
+            and base.attr.value == "shape"
+            and len(value.slice) == 1  # type: ignore[attr-defined]
+            and type(value.slice[0].slice) is cst.Index  # type: ignore[attr-defined]
+            and type(value.slice[0].slice.value) is cst.Integer  # type: ignore[attr-defined]
+        )
+    if t is cst.Call:
+        func = value.func  # type: ignore[attr-defined]
+        if ctx.resolver.builtin_name(func) in _NUMBER_BUILTINS:
+            return True
+        return any(qn.name.startswith("math.") for qn in ctx.resolver.qualified(func))
+    return False
 
 
 #: elementwise numpy functions that raise TypeError for a bool array (even an empty one)
@@ -2866,8 +3140,9 @@ class _Emitter:
             raise Refusal("a recurrence that is not a running sum/product of the previous element")
         if _mentions(elem, base):
             raise Refusal("a recurrence that reads its array elsewhere")
-        if not self._covers_all_vars(elem):
-            raise Refusal("the scanned term does not depend on the loop index")
+        constant = not self._covers_all_vars(elem)
+        if constant and (_names_in(elem) & (set(self.temp_vars) | {var})):
+            raise Refusal("the scanned term depends on the loop only through a temporary")
         first = ix.substitute(var, lp.start)
         seed_start = first.plus(-1)
         if not seed_start.nonneg(self._nonneg_atom):
@@ -2888,10 +3163,21 @@ class _Emitter:
         if not stop.nonneg(self._nonneg_atom):
             self.needs_guard = True
             self.guard_vars.add(var)
-        return (
-            f"{target} = {self.ctx.np}.{func}({self.ctx.np}.concatenate(({seed}, "
-            f"{self.code(elem)})))[1:]"
-        )
+        terms = self.code(elem)
+        if constant:
+            # `x[i + 1] = x[i] + dx`: the same term every step; seeded with x[lo - 1] so
+            # that cumsum adds left to right exactly as the loop does (x[0] +
+            # np.cumsum(dx...) would round differently); np.full needs a count >= 0
+            self.needs_guard = True
+            self.guard_vars.add(var)
+            trip = (lp.stop - lp.start).code()
+            terms = f"{self.ctx.np}.full({trip}, {terms})"
+            if not _invariant_number(elem, self.proof):
+                self.unsafe.add(
+                    f"the scanned term `{node_code(elem)}` is not proven a number (a list or "
+                    "an array broadcasts in np.full)"
+                )
+        return f"{target} = {self.ctx.np}.{func}({self.ctx.np}.concatenate(({seed}, {terms})))[1:]"
 
 
 class _Vectoriser(cst.CSTTransformer):

@@ -136,8 +136,11 @@ def test_a_conditional_store_of_a_scalar_parameter_is_not_static() -> None:
 
 
 def test_a_scalar_with_a_float64_branch_stays_static() -> None:
+    # `a = float(a)` proves a number: a bare parameter could be a list (`[0.2]`), which
+    # makes the builtin raise and np.where broadcast (tests/passes/test_realworld_passes.py)
     code = """def f(x, a):
     x = np.asarray(x, dtype=np.float64)
+    a = float(a)
     out = np.zeros(len(x))
     for i in range(len(x)):
         out[i] = max(x[i], a)
