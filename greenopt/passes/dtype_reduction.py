@@ -54,6 +54,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
+from greenopt.optimizer.cst_nodes import iter_children, walk
 from greenopt.optimizer.numpy_names import (
     ELEMENTWISE_UFUNCS,
     alias_for_rewrite,
@@ -913,12 +914,13 @@ def _accumulations(
     in_loops: set[int] = set()
 
     def mark(node: cst.CSTNode, inside: bool) -> None:
-        if isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)) and node is not func:
+        kind = type(node)
+        if kind in _SCOPES and node is not func:
             return
         if inside:
             in_loops.add(id(node))
-        inside = inside or isinstance(node, (cst.For, cst.While))
-        for child in node.children:
+        inside = inside or kind is cst.For or kind is cst.While
+        for child in iter_children(node):
             mark(child, inside)
 
     mark(func.body, False)
@@ -999,7 +1001,7 @@ def _accumulations(
                 ):
                     found.append(target)
             return
-        for child in node.children:
+        for child in iter_children(node):
             visit(child, loop_vars)
 
     visit(func.body, ())
@@ -1020,15 +1022,16 @@ def _self_add(target: cst.BaseExpression, value: cst.BaseExpression) -> cst.Base
     return None
 
 
+#: nodes that open a scope of their own (their bodies are not the function's)
+_SCOPES = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
+
+
 def _walk_all(node: cst.CSTNode) -> list[cst.CSTNode]:
-    out = [node]
-    for child in node.children:
-        out.extend(_walk_all(child))
-    return out
+    return list(walk(node))
 
 
 def _walk_names(node: cst.CSTNode) -> list[cst.Name]:
-    return [n for n in _walk_all(node) if isinstance(n, cst.Name)]
+    return [n for n in walk(node) if type(n) is cst.Name]
 
 
 def _drop_rounded_seeds(
