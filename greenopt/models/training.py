@@ -59,8 +59,11 @@ PREDICTORS = ("model", "roofline", "no-change")
 #: their predictions averaged. One fit leans on whichever kernels happen to decide a
 #: split; the average is steadier where a few groups decide the mean top-1 regret.
 BAG_MEMBERS = 10
-#: hyper-parameters of each bag member (fewer, larger steps: ten of them are averaged)
-BAG_PARAMS: dict[str, Any] = dict(HGB_PARAMS, max_iter=100, learning_rate=0.1)
+#: hyper-parameters of each bag member (fewer, larger steps: ten of them are averaged,
+#: and every tree costs `check` time per finding)
+BAG_PARAMS: dict[str, Any] = dict(HGB_PARAMS, max_iter=50, learning_rate=0.2)
+#: hyper-parameters of the quantile models of the interval
+QUANTILE_PARAMS: dict[str, Any] = dict(HGB_PARAMS, max_iter=100, learning_rate=0.1)
 #: seed of the kernel resampling (the fit is deterministic)
 BAG_SEED = 12345
 
@@ -78,7 +81,7 @@ def fit_ensembles(x: np.ndarray, y: np.ndarray, kernels: Sequence[str]) -> dict[
     models: dict[str, Ensemble] = {"point": fit_point(x, y, kernels)}
     with threadpool_limits(limits=1):
         for q in QUANTILES:
-            est = HistGradientBoostingRegressor(loss="quantile", quantile=q, **HGB_PARAMS)
+            est = HistGradientBoostingRegressor(loss="quantile", quantile=q, **QUANTILE_PARAMS)
             est.fit(x, y)
             models[f"q{int(round(q * 100)):02d}"] = from_sklearn(est)
     return models
@@ -378,6 +381,7 @@ def build_model(table: TrainingTable, n_splits: int | None = None) -> dict[str, 
             "machine": table.machine,
             "table_sha256": table_digest(table),
             "hgb_params": HGB_PARAMS,
+            "quantile_params": QUANTILE_PARAMS,
             "point_model": {
                 "bagged": BAG_MEMBERS,
                 "resampled": "kernels",
