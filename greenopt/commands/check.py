@@ -2,7 +2,8 @@
 
 Never executes the code it reads. Prints `path:line:col: GOxxx message` per
 finding (`--format json|sarif` for tools), `--diff` shows each fix, `--explain`
-adds the rationale and the loops left alone (GO190) and why. Exit code: 0 nothing
+adds the rationale and what is left alone (GO190 loops, GO390 functions with
+too little float64 work to narrow, GO490 not jitted) and why. Exit code: 0 nothing
 found, 1 findings, 2 any error (each bad file gets one line on stderr; the other
 files are still checked and printed).
 
@@ -277,7 +278,12 @@ def check_file(
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--diff", "show_diff", is_flag=True, help="Show the fix of each fixable finding.")
 @click.option(
-    "--explain", is_flag=True, help="Show rationales and the loops left alone (GO190), with why."
+    "--explain",
+    is_flag=True,
+    help=(
+        "Show rationales and what is left alone, with why: loops (GO190), functions with "
+        "too little float64 work for float32 (GO390), functions not jitted (GO490)."
+    ),
 )
 @click.option(
     "--format",

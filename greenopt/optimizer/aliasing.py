@@ -30,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import cached_property
 
 import libcst as cst
 
@@ -42,6 +43,14 @@ from greenopt.optimizer.numpy_names import (
     VIEW_METHODS,
     NameResolver,
 )
+
+#: nodes whose bodies run in a scope of their own, possibly later (closures, generators)
+_NESTED_SCOPES = (cst.FunctionDef, cst.Lambda, cst.ClassDef, cst.GeneratorExp, cst.ListComp,
+                  cst.SetComp, cst.DictComp)  # fmt: skip
+#: names (or attributes) that read a frame's locals without naming them
+_FRAME_READERS = frozenset({"locals", "vars", "eval", "exec", "globals", "_getframe",
+                            "currentframe", "f_locals", "f_back", "stack", "getouterframes",
+                            "getframeinfo"})  # fmt: skip
 
 
 class Relation(Enum):
@@ -335,15 +344,43 @@ class ArrayFacts:
         `stmt` itself neither rebinds nor passes on either name (only subscripts,
         `.shape`-like attributes and `len()` of them, and no calls but `range`/`len`/
         pure numpy ufuncs) and neither is global, nonlocal or rebound by a closure.
+        "Never mention" is textual, so the new array must not be reachable without its
+        name: no nested scope (closure, lambda, generator expression) reads it and the
+        function never reads its own frame (`locals()`, `vars()`, `eval`, `exec`,
+        `sys._getframe`...): `x = np.asarray(get(), ...)` with `get = lambda: nxt`, or
+        `x = locals()["nxt"]`, makes `x` the new array without naming it.
         """
         found = self.relation(a, b)
         if found is not Relation.UNKNOWN or a == b:
             return found
+        if self._reads_own_frame:
+            return found
         for fresh, other in ((a, b), (b, a)):
+            if fresh in self._names_in_nested_scopes:
+                continue
             if self._allocated_just_before(fresh, stmt) and self._confined(stmt, (a, b)):
                 if not self._is_shared(other):
                     return Relation.DISJOINT
         return Relation.UNKNOWN
+
+    @cached_property
+    def _names_in_nested_scopes(self) -> frozenset[str]:
+        """Names mentioned inside nested functions, lambdas, classes and comprehensions
+        (a closure or a lazy generator expression may hand the object on later)."""
+        found: set[str] = set()
+        for node in walk(self.facts.node.body):
+            if type(node) in _NESTED_SCOPES:
+                found.update(n.value for n in walk(node) if type(n) is cst.Name)
+        return frozenset(found)
+
+    @cached_property
+    def _reads_own_frame(self) -> bool:
+        """True when the function may reach its locals by name, not by a Name node."""
+        return any(
+            (type(n) is cst.Name and n.value in _FRAME_READERS)
+            or (type(n) is cst.Attribute and n.attr.value in _FRAME_READERS)
+            for n in walk(self.facts.node.body)
+        )
 
     def _allocated_just_before(self, name: str, stmt: cst.BaseStatement) -> bool:
         """True when, in `stmt`'s block, the last statement before it that mentions `name`

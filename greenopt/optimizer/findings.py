@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import importlib.util
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from greenopt.config import Config
@@ -27,6 +28,25 @@ from greenopt.passes.registry import PASSES, get_pass, pass_class, pass_for_code
 def is_note(opportunity: Opportunity) -> bool:
     """True for report-only explanations (e.g. GO190 "loop left alone"), not findings."""
     return bool(opportunity.data.get("note")) or opportunity.code.endswith("90")
+
+
+def quiet_note(opportunity: Opportunity) -> Opportunity:
+    """The report form of an opportunity its pass marks `data["quiet"]` (a reason).
+
+    Such an opportunity stays a candidate of the validated `rewrite` (which measures
+    it), but is not worth a finding: e.g. a dtype-reduction of a function that only
+    allocates or copies float64 arrays. It is reported as the pass's `GOx90` note
+    ("not reported: reason"), which `check --explain` shows and findings leave out.
+    """
+    reason = str(opportunity.data["quiet"])
+    function = opportunity.site.function or "<module>"
+    return replace(
+        opportunity,
+        code=opportunity.code[:3] + "90",
+        message=f"`{function}` not reported ({opportunity.code}): {reason}",
+        fixable=False,
+        data={**opportunity.data, "note": True, "quiet_code": opportunity.code},
+    )
 
 
 def available_passes() -> list[str]:
@@ -129,6 +149,8 @@ def find_opportunities(
             if instances is not None:
                 instances[name] = instance
         for opp in instance.find(module):
+            if opp.data.get("quiet"):
+                opp = quiet_note(opp)
             if not include_notes and is_note(opp):
                 continue
             if suppressions.silences(opp) or not selected(opp, select_all, ignore_all):

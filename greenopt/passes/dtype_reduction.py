@@ -49,7 +49,7 @@ function with loops (float64 arithmetic in a hot loop). Never `static_safe`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -967,7 +967,9 @@ def _accumulations(
                 return False
         return True
 
-    def visit(node: cst.CSTNode, loop_vars: tuple[str, ...]) -> None:
+    def visit(
+        node: cst.CSTNode, loop_vars: tuple[str, ...], outer: cst.CSTNode | None = None
+    ) -> None:
         if isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)) and node is not func:
             return
         if isinstance(node, (cst.For, cst.While)):
@@ -976,9 +978,9 @@ def _accumulations(
                 if isinstance(node, cst.For) and isinstance(node.target, cst.Name)
                 else ""
             )
-            visit(node.body, (*loop_vars, var))
+            visit(node.body, (*loop_vars, var), outer or node)
             if node.orelse is not None:
-                visit(node.orelse, loop_vars)
+                visit(node.orelse, loop_vars, outer)
             return
         if loop_vars and isinstance(node, (cst.AugAssign, cst.Assign)):
             term: cst.BaseExpression | None = None
@@ -993,23 +995,72 @@ def _accumulations(
                 if all(scalar_binding(b) for b in binding.get(target.value, ())):
                     found.extend((target, term))
             elif term is not None and isinstance(target, cst.Subscript):
+                # a sum over the outermost loop (`acc[j] += x[i]` under `for i: for j
+                # in range(3)`, `u[i] += ...` under `for step in ...`) runs the whole nest
                 if not any(
                     isinstance(el.slice, cst.Index) and moves_with(el.slice.value, var)
                     for el in target.slice
                     for var in loop_vars
                     if var
-                ):
+                ) or _sums_over_outermost(target, loop_vars, outer, moves_with):
                     found.append(target)
             return
         for child in iter_children(node):
-            visit(child, loop_vars)
+            visit(child, loop_vars, outer)
 
     visit(func.body, ())
     return found
 
 
+def _sums_over_outermost(
+    target: cst.Subscript,
+    loop_vars: tuple[str, ...],
+    outer: cst.CSTNode | None,
+    moves_with: Callable[[cst.BaseExpression, str], bool],
+) -> bool:
+    """True when the element `target` accumulates over every iteration of the outermost
+    enclosing loop `outer`: no subscript moves with its variable and the array is not
+    bound again inside it (`acc[j] += x[i]` under `for i: for j in range(3)`, per-bin
+    sums; `u[i] += ...` under `for step in range(nt)`). A sum restarted by `v = ...`
+    inside `outer` runs over one of its iterations only."""
+    if outer is None:
+        return False
+    var = loop_vars[0] if loop_vars else ""
+    if var and any(
+        isinstance(el.slice, cst.Index) and moves_with(el.slice.value, var) for el in target.slice
+    ):
+        return False
+    base: cst.BaseExpression = target
+    while isinstance(base, cst.Subscript):
+        base = base.value
+    if not isinstance(base, cst.Name):
+        return True
+    for node in walk(outer):
+        bound: list[cst.BaseExpression] = []
+        if isinstance(node, cst.Assign):
+            bound = [t.target for t in node.targets]
+        elif isinstance(node, (cst.AnnAssign, cst.NamedExpr)):
+            bound = [node.target]
+        elif isinstance(node, cst.For):
+            bound = [node.target]
+        while bound:
+            b = bound.pop()
+            if isinstance(b, (cst.Tuple, cst.List)):
+                bound.extend(el.value for el in b.elements)
+            elif isinstance(b, cst.StarredElement):
+                bound.append(b.value)
+            elif isinstance(b, cst.Name) and b.value == base.value:
+                return False  # restarted: `v = a[:, j].copy()` inside `outer`
+    return True
+
+
 def _self_add(target: cst.BaseExpression, value: cst.BaseExpression) -> cst.BaseExpression | None:
-    """`e` when `value` is `target + e`, `e + target` or `target - e`, else None."""
+    """`e` when `value` is `target + e`, `e + target` or `target - e`, else None; also
+    the whole `value` for a chain `target + a - b` (target leftmost), and `e` for
+    `np.add(target, e)`, `np.add(e, target)`, `np.subtract(target, e)`."""
+    chained = _chained_or_ufunc_add(target, value)
+    if chained is not None:
+        return chained
     if not isinstance(value, cst.BinaryOperation) or not isinstance(
         value.operator, (cst.Add, cst.Subtract)
     ):
@@ -1020,6 +1071,63 @@ def _self_add(target: cst.BaseExpression, value: cst.BaseExpression) -> cst.Base
     if isinstance(value.operator, cst.Add) and cst.Module([]).code_for_node(value.right) == code:
         return value.left
     return None
+
+
+def _chained_or_ufunc_add(
+    target: cst.BaseExpression, value: cst.BaseExpression
+) -> cst.BaseExpression | None:
+    """The terms of `target + a + b` / `target - a + b` (the whole `value`, `target`
+    being the leftmost operand of a chain of at least two `+`/`-`), or `e` of
+    `np.add(target, e)`, `np.add(e, target)`, `np.subtract(target, e)`; else None."""
+    module = cst.Module([])
+    code = module.code_for_node(target)
+    if isinstance(value, cst.Call):
+        func = value.func
+        name = (
+            func.attr.value
+            if isinstance(func, cst.Attribute)
+            else (func.value if isinstance(func, cst.Name) else "")
+        )
+        args = value.args
+        if name not in ("add", "subtract") or len(args) < 2:
+            return None
+        if any(a.star or a.keyword is not None for a in args[:2]):
+            return None
+        first, second = args[0].value, args[1].value
+        if module.code_for_node(first) == code:
+            return second
+        if name == "add" and module.code_for_node(second) == code:
+            return first
+        return None
+    left = value
+    depth = 0
+    while isinstance(left, cst.BinaryOperation) and isinstance(
+        left.operator, (cst.Add, cst.Subtract)
+    ):
+        left = left.left
+        depth += 1
+    if depth >= 2 and module.code_for_node(left) == code:
+        return value
+    return None
+
+
+def _sequential_sums(func: cst.FunctionDef, imports: ImportedNames) -> list[cst.BaseExpression]:
+    """Arguments summed one element after another in the array's own dtype: builtin
+    `sum(y)` (Python adds the float32 elements in float32) and `np.cumsum(y)` /
+    `y.cumsum()` (the running total is float32): the error grows with the length, as
+    in a loop (`np.sum`'s pairwise sum does not)."""
+    found: list[cst.BaseExpression] = []
+    for node in walk(func.body):
+        if not isinstance(node, cst.Call) or not node.args:
+            continue
+        f = node.func
+        if isinstance(f, cst.Name) and f.value == "sum":
+            found.append(node.args[0].value)
+        elif imports.qualify(f) in ("numpy.cumsum", "numpy.add.accumulate"):
+            found.append(node.args[0].value)
+        elif isinstance(f, cst.Attribute) and f.attr.value == "cumsum":
+            found.append(f.value)
+    return found
 
 
 #: nodes that open a scope of their own (their bodies are not the function's)
@@ -1070,6 +1178,7 @@ class DtypeReductionPass(Pass):
     codes = {
         "GO301": "float64 allocations/conversions could be float32 (validated, loosened tolerance)",
         "GO302": "float64 arithmetic in a hot loop could be float32 (validated, loosened tolerance)",
+        "GO390": "function not reported for float32: too little float64 work (report only)",
     }
 
     EXAMPLES = (
@@ -1199,7 +1308,7 @@ class DtypeReductionPass(Pass):
                         "random",
                     ):
                         plan.arrays.add(name)
-        rounded = _rounded_values(func, imports)
+        rounded = _rounded_values(func, imports) + _sequential_sums(func, imports)
         if _has_loops(func):
             rounded += _accumulations(func, binding)
         if rounded:
@@ -1218,7 +1327,13 @@ class DtypeReductionPass(Pass):
         return plan
 
     def find(self, module: SourceModule) -> list[Opportunity]:
-        """One opportunity per function with float64 work to reduce."""
+        """One opportunity per function with float64 work to reduce.
+
+        Every function with something to narrow is an opportunity (the validated
+        rewrite tries them all); one whose float arithmetic is too little to pay for
+        the conversions (`FloatWork.worth_reporting`) carries `data["quiet"]`, the
+        reason, and the reporting front ends show it only as a GO390 note.
+        """
         tree = module.tree
         imports = ImportedNames.of(tree)
         def_site = DefSites(module, positions(module))
@@ -1237,6 +1352,12 @@ class DtypeReductionPass(Pass):
                 parts.append("inputs " + ", ".join(f"`{p}`" for p in plan.params))
             line, col, end_line, end_col = def_site(info.node)
             site = Site(path, line, col, end_line, end_col, info.qualname)
+            data: dict[str, object] = {"function": info.qualname, "propagate": self.propagate}
+            work = float_work(info.node, plan, imports, self.propagate)
+            if not work.worth_reporting:
+                # still a candidate for a validated rewrite; `check`/`analyze` show it
+                # only as a GO390 note (`--explain`): see `FloatWork.worth_reporting`
+                data["quiet"] = work.reason()
             found.append(
                 Opportunity(
                     self.name,
@@ -1254,7 +1375,7 @@ class DtypeReductionPass(Pass):
                     site,
                     fixable=True,
                     static_safe=False,
-                    data={"function": info.qualname, "propagate": self.propagate},
+                    data=data,
                 )
             )
         return found
@@ -1328,6 +1449,168 @@ def _has_loops(func: cst.FunctionDef) -> bool:
 
     Look().visit(func)
     return found
+
+
+# --- reporting: is there float64 work worth narrowing? ---------------------------------------
+
+#: numpy functions that compute on their array arguments (besides `ARRAY_CONSUMERS`):
+#: what narrowing speeds up; allocations, conversions, copies, reshapes, stacking and
+#: selection (`np.where`, `np.concatenate`) only move data and are not counted
+_NUMPY_WORK = ARRAY_CONSUMERS | frozenset(
+    {"add", "subtract", "multiply", "divide", "true_divide", "power", "float_power",
+     "reciprocal", "einsum", "tensordot", "clip", "cross", "kron", "average", "median",
+     "percentile", "quantile", "nansum", "nanmean", "nanstd", "nanvar", "nanmax", "nanmin",
+     "ptp", "polyval", "cumprod", "trapz", "exp", "log", "sqrt"}
+)  # fmt: skip
+#: numpy submodules whose functions all compute (`np.linalg.solve`, `np.fft.ifft`)
+_NUMPY_WORK_PREFIXES = ("linalg.", "fft.")
+#: array methods that compute on the array (`x.copy()` only moves data)
+_WORK_METHODS = ARRAY_METHODS - {"copy"}
+#: binary operators that are float arithmetic (`//` and `%` round: never narrowed)
+_ARITHMETIC = (cst.Add, cst.Subtract, cst.Multiply, cst.Divide, cst.Power, cst.MatrixMultiply)
+_AUG_ARITHMETIC = (
+    cst.AddAssign, cst.SubtractAssign, cst.MultiplyAssign, cst.DivideAssign, cst.PowerAssign,
+    cst.MatrixMultiplyAssign,
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class FloatWork:
+    """The float arithmetic that narrowing one function would speed up (`float_work`).
+
+    `in_loops`: operations inside a `for`/`while` loop (run once per iteration);
+    `outside`: the others (run once per call); `conversions`: the passes over data that
+    narrowing adds at the function's boundary (parameters converted on entry, returned
+    values cast back on exit).
+    """
+
+    in_loops: int
+    outside: int
+    conversions: int
+
+    @property
+    def worth_reporting(self) -> bool:
+        """Float arithmetic in a loop (the entry/exit conversions run once, the loop body
+        many times), or more whole-array operations outside loops than the conversions
+        narrowing adds: each of those is one pass over the data, and converting an input
+        (read 8 bytes, write 4 per element) or casting a result back costs about what
+        narrowing saves on one elementwise operation (24 -> 12 bytes per element)."""
+        return self.in_loops > 0 or self.outside > self.conversions
+
+    def reason(self) -> str:
+        """Why a function is not worth a GO301/GO302 finding (when `worth_reporting` is False)."""
+        if not (self.in_loops or self.outside):
+            return (
+                "no float64 arithmetic to speed up (only allocations, conversions, copies, "
+                "indexing or returns)"
+            )
+        return (
+            f"too little float64 work: {self.outside} whole-array operation(s), no loop, "
+            f"against {self.conversions} conversion(s) added at the function's boundary"
+        )
+
+
+def float_work(
+    func: cst.FunctionDef, plan: _Plan, imports: ImportedNames, propagate: bool
+) -> FloatWork:
+    """Count the float arithmetic of `func` on the values `plan` narrows (see `FloatWork`).
+
+    An operation counts when an operand may hold a narrowed value (a name in
+    `plan.tainted` that flows into it as `_float_names` sees it, or one of
+    `plan.calls`): `+ - * / ** @` and their augmented forms, unary minus, NumPy ufuncs,
+    reductions and linear algebra, the computing array methods (`x.sum()`, `x.dot(y)`)
+    and `math` functions. Allocation, conversion, copying, indexing, comparison and
+    selection are not arithmetic. Nested functions and lambdas are not looked into;
+    comprehensions count as outside loops. One walk, bottom-up.
+    """
+    call_ids = {id(c) for c in plan.calls}
+    tainted = plan.tainted
+    counts = [0, 0]  # outside loops, inside loops
+    # returned tuple elements: whether each holds a narrowed value (one cast back each)
+    watched = {
+        id(e.value): False
+        for ret in plan.returns
+        if isinstance(ret.value, cst.Tuple)
+        for e in ret.value.elements
+    }
+
+    def computes(call: cst.Call, args: list[bool], receiver: bool) -> bool:
+        qualified = imports.qualify(call.func)
+        if qualified is not None:
+            if qualified.startswith("numpy."):
+                name = qualified[len("numpy.") :]
+                if not (name in _NUMPY_WORK or name.startswith(_NUMPY_WORK_PREFIXES)):
+                    return False
+            elif not qualified.startswith("math."):
+                return False
+            return any(args)
+        return (
+            isinstance(call.func, cst.Attribute)
+            and call.func.attr.value in _WORK_METHODS
+            and receiver
+        )
+
+    def visit(node: cst.CSTNode, in_loop: bool) -> bool:
+        """Count the operations under `node`; whether `node` carries a narrowed value."""
+        kind = type(node)
+        if kind is cst.Name:
+            carries = node.value in tainted  # type: ignore[attr-defined]
+            if id(node) in watched:
+                watched[id(node)] = carries
+            return carries
+        if (kind is cst.FunctionDef and node is not func) or kind is cst.Lambda:
+            return False
+        op = False
+        if kind is cst.Attribute:
+            assert isinstance(node, cst.Attribute)
+            value = visit(node.value, in_loop)
+            carries = value and node.attr.value not in ("shape", "size", "ndim", "dtype")
+        elif kind is cst.Subscript:
+            assert isinstance(node, cst.Subscript)
+            carries = visit(node.value, in_loop)  # the index carries no float into it
+            for element in node.slice:
+                visit(element, in_loop)
+        elif kind is cst.Call:
+            assert isinstance(node, cst.Call)
+            receiver = visit(node.func, in_loop) and isinstance(node.func, cst.Attribute)
+            args = [visit(a.value, in_loop) for a in node.args]
+            last = (
+                node.func.attr.value
+                if isinstance(node.func, cst.Attribute)
+                else (node.func.value if isinstance(node.func, cst.Name) else "")
+            )
+            carries = id(node) in call_ids or (last not in _INT_RESULTS and (receiver or any(args)))
+            op = computes(node, args, receiver)
+        else:
+            inner = in_loop or kind is cst.For or kind is cst.While
+            parts = [visit(child, inner) for child in iter_children(node)]
+            carries = any(parts)
+            if kind is cst.BinaryOperation:
+                assert isinstance(node, cst.BinaryOperation)
+                op = carries and isinstance(node.operator, _ARITHMETIC)
+            elif kind is cst.AugAssign:
+                assert isinstance(node, cst.AugAssign)
+                op = carries and isinstance(node.operator, _AUG_ARITHMETIC)
+            elif kind is cst.UnaryOperation:
+                assert isinstance(node, cst.UnaryOperation)
+                op = carries and isinstance(node.operator, cst.Minus)
+        if op:
+            counts[in_loop] += 1
+        if id(node) in watched:
+            watched[id(node)] = carries
+        return carries
+
+    visit(func.body, False)
+    conversions = len(plan.params)
+    if not propagate:
+        for ret in plan.returns:
+            value = ret.value
+            conversions += (
+                sum(1 for e in value.elements if watched[id(e.value)])
+                if isinstance(value, cst.Tuple)
+                else 1
+            )
+    return FloatWork(in_loops=counts[1], outside=counts[0], conversions=conversions)
 
 
 def _ids_within(expr: cst.CSTNode, targets: set[int]) -> set[int]:

@@ -2084,7 +2084,11 @@ def _check_builtin_minmax(
     An element of an array of unproven rank also counts when the call's value is stored
     into an element of an array of proven rank (`out[i] = max(x[i], 0.0)` with
     `out = np.zeros(n)`): a row makes the loop raise and the slice store raise alike
-    (a row of shape (n, m) does not fit into `out[:n]`). Bounds must be numbers anyway:
+    (a row of shape (n, m) does not fit into `out[:n]`), except for inputs of shape
+    (1, 1) or (0, 1), which the stated assumption that subscripted names have as many
+    dimensions as subscripts covers, as it covers `out[i] = x[i] * 2.0`, where the
+    same shapes differ (the loop raises on (1, 1) and returns on (0, 1); the slice
+    store the reverse). Bounds must be numbers anyway:
     a list or array bound broadcasts in `np.where` whatever the target."""
     ctx = proof.ctx
     temps: dict[str, list[cst.BaseExpression]] = {}
@@ -2255,12 +2259,16 @@ def _number_value(value: cst.BaseExpression, proof: _Proof, depth: int) -> bool:
             depth + 1,
         )
     if t is cst.Attribute:
-        return value.attr.value in ("size", "ndim")  # type: ignore[attr-defined]
+        return value.attr.value in ("size", "ndim") and _ndarray_base(  # type: ignore[attr-defined]
+            value.value,  # type: ignore[attr-defined]
+            proof,
+        )
     if t is cst.Subscript:
         base = value.value  # type: ignore[attr-defined]
         return (
             type(base) is cst.Attribute
             and base.attr.value == "shape"
+            and _ndarray_base(base.value, proof)
             and len(value.slice) == 1  # type: ignore[attr-defined]
             and type(value.slice[0].slice) is cst.Index  # type: ignore[attr-defined]
             and type(value.slice[0].slice.value) is cst.Integer  # type: ignore[attr-defined]
@@ -2269,8 +2277,32 @@ def _number_value(value: cst.BaseExpression, proof: _Proof, depth: int) -> bool:
         func = value.func  # type: ignore[attr-defined]
         if ctx.resolver.builtin_name(func) in _NUMBER_BUILTINS:
             return True
-        return any(qn.name.startswith("math.") for qn in ctx.resolver.qualified(func))
+        return any(
+            qn.name.startswith("math.") and qn.name[len("math.") :] not in _MATH_NOT_NUMBERS
+            for qn in ctx.resolver.qualified(func)
+        )
     return False
+
+
+#: `math` functions whose result may be a tuple or an array: `math.frexp`/`math.modf`
+#: return pairs, `math.prod`/`math.sumprod` multiply whatever they are given (a list
+#: of arrays gives an array)
+_MATH_NOT_NUMBERS = frozenset({"frexp", "modf", "prod", "sumprod"})
+
+
+def _ndarray_base(node: cst.BaseExpression, proof: _Proof) -> bool:
+    """True when `node` (the `x` of `x.size`, `x.ndim`, `x.shape[k]`) is a name proven a
+    NumPy ndarray by its bindings: a local bound only by numpy allocations, or a
+    parameter converted by `x = np.asarray(x)` before the loop. Not by the attribute
+    read itself: a PIL image's `.size` is a tuple (`(w, h)`), which `np.full` and
+    `np.where` broadcast where the loop raises."""
+    if type(node) is not cst.Name:
+        return False
+    name = node.value
+    root, _ = proof.ctx.arrays.root(name)
+    if root in proof.ctx.facts.params:
+        return proof._converted(root) is not None and proof.is_ndarray(name)
+    return proof.is_ndarray(name)
 
 
 #: elementwise numpy functions that raise TypeError for a bool array (even an empty one)

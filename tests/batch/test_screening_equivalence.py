@@ -133,6 +133,14 @@ SOURCES = (
 )
 
 
+@pytest.fixture(autouse=True)
+def report_quiet_opportunities(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Screening decides which functions the passes see: compare everything they find,
+    also what the report shows only as a note (a dtype-reduction of a function with
+    too little float64 work, GO390), or the one-line dtype traps would compare nothing."""
+    monkeypatch.setattr("greenopt.optimizer.findings.quiet_note", lambda opportunity: opportunity)
+
+
 def _opportunities(path: str, text: str, screen: bool) -> list[tuple[object, ...]]:
     options = AnalysisOptions(passes=PASSES, screen=screen, predict=False, file_timeout_s=None)
     r = analyze_source(path, text.encode(), options)

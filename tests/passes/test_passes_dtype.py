@@ -186,7 +186,7 @@ def test_parameters_only_read_through_aliases_are_still_converted() -> None:
         "    t = np.empty(len(x))\n"
         "    for i in range(len(x)):\n"
         "        t[i] = x[i] * y[i] + w[i] + z[i]\n"
-        "    s = np.sum(t) + abs(min(v[0], 1.0)) + max(x[0], 0.0) + sum(x) + float(np.sum(x))\n"
+        "    s = np.sum(t) + abs(min(v[0], 1.0)) + max(x[0], 0.0) + max(x) + float(np.sum(x))\n"
         "    print(len(sorted(x)), list(x)[0], tuple(zip(x, y)), isinstance(x, np.ndarray))\n"
         "    return s\n"
     )
