@@ -935,24 +935,7 @@ def _accumulations(
             return True
         if id(node) in in_loops:
             return False  # restarted inside a loop: a sum over part of the nest
-        if isinstance(value, cst.UnaryOperation):
-            value = value.expression
-        if isinstance(value, (cst.Float, cst.Integer)):
-            return True
-        if isinstance(value, cst.Subscript):
-            return all(
-                isinstance(el.slice, cst.Index) and not isinstance(el.slice.value, cst.Slice)
-                for el in value.slice
-            )
-        if isinstance(value, cst.Call):
-            f = value.func
-            last = (
-                f.attr.value
-                if isinstance(f, cst.Attribute)
-                else (f.value if isinstance(f, cst.Name) else "")
-            )
-            return last in ("float", "float64", "double", "float32")
-        return False
+        return _scalar_start(value)
 
     def moves_with(index: cst.BaseExpression, var: str) -> bool:
         """`index` is an affine expression of `var` (i, i + 1, 2 * i, i * n + j)."""
@@ -1010,6 +993,29 @@ def _accumulations(
 
     visit(func.body, ())
     return found
+
+
+def _scalar_start(value: cst.BaseExpression) -> bool:
+    """`value` starts a scalar sum: a number (`0.0`, `-1`), an element (`x[0]`, `a[i, j]`)
+    or `float(...)`/`np.float64(...)`/`np.float32(...)`."""
+    if isinstance(value, cst.UnaryOperation):
+        value = value.expression
+    if isinstance(value, (cst.Float, cst.Integer)):
+        return True
+    if isinstance(value, cst.Subscript):
+        return all(
+            isinstance(el.slice, cst.Index) and not isinstance(el.slice.value, cst.Slice)
+            for el in value.slice
+        )
+    if isinstance(value, cst.Call):
+        f = value.func
+        last = (
+            f.attr.value
+            if isinstance(f, cst.Attribute)
+            else (f.value if isinstance(f, cst.Name) else "")
+        )
+        return last in ("float", "float64", "double", "float32")
+    return False
 
 
 def _sums_over_outermost(
@@ -1127,6 +1133,238 @@ def _sequential_sums(func: cst.FunctionDef, imports: ImportedNames) -> list[cst.
             found.append(node.args[0].value)
         elif isinstance(f, cst.Attribute) and f.attr.value == "cumsum":
             found.append(f.value)
+    return found
+
+
+def _additive_terms(
+    expr: cst.BaseExpression, sign: int = 1
+) -> list[tuple[int, cst.BaseExpression]]:
+    """The operands of a chain of `+` and `-` with their signs (+1 or -1), through
+    parentheses, unary `+`/`-` and `np.add`/`np.subtract`: `a - (b + c)` is
+    `[(1, a), (-1, b), (-1, c)]`; a product or any other expression is one operand."""
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, (cst.Add, cst.Subtract)):
+        right = -sign if isinstance(expr.operator, cst.Subtract) else sign
+        return _additive_terms(expr.left, sign) + _additive_terms(expr.right, right)
+    if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, (cst.Minus, cst.Plus)):
+        return _additive_terms(
+            expr.expression, -sign if isinstance(expr.operator, cst.Minus) else sign
+        )
+    if isinstance(expr, cst.Call) and len(expr.args) == 2:
+        func = expr.func
+        name = (
+            func.attr.value
+            if isinstance(func, cst.Attribute)
+            else (func.value if isinstance(func, cst.Name) else "")
+        )
+        first, second = expr.args
+        if name in ("add", "subtract") and not any(
+            a.star or a.keyword is not None for a in expr.args
+        ):
+            right = -sign if name == "subtract" else sign
+            return _additive_terms(first.value, sign) + _additive_terms(second.value, right)
+    return [(sign, expr)]
+
+
+def _loop_statements(func: cst.FunctionDef) -> list[cst.Assign | cst.AugAssign]:
+    """The assignments and augmented assignments of `func`'s own body that run in a loop."""
+    found: list[cst.Assign | cst.AugAssign] = []
+
+    def visit(node: cst.CSTNode, inside: bool) -> None:
+        if isinstance(node, _SCOPES) and node is not func:
+            return
+        if inside and isinstance(node, (cst.Assign, cst.AugAssign)):
+            found.append(node)
+            return
+        inside = inside or isinstance(node, (cst.For, cst.While))
+        for child in iter_children(node):
+            visit(child, inside)
+
+    visit(func.body, False)
+    return found
+
+
+def _carried_sums(
+    func: cst.FunctionDef, binding: dict[str, list[cst.CSTNode]]
+) -> list[cst.BaseExpression]:
+    """Scalar running sums carried through a temporary or a tuple assignment, which
+    `_accumulations` does not see: `t = s + x[i]; s = t`, `t = x[i] + s; s = t`,
+    `s, t = t, t + x[i]`, `x, v = x + v * dt, v + a * dt`. The loop assignments make a
+    graph, `n -> m` when `m = ... + n + ...` (`n` a plain name with coefficient 1) or
+    `m = n`; a cycle through at least one addition is a running sum, whose float32 error
+    grows with the trip count like `s += x[i]`. Its names must be bound only by the
+    cycle's assignments or, outside loops, to a scalar start (a number, an element,
+    `float(...)`): a cycle restarted inside an outer loop (`s = 0.0` there) sums one row,
+    left to the validator. Returns the values assigned along the cycle, for
+    `_drop_rounded_seeds` (the names and the data summed stay float64)."""
+    # (target, source, adds, statement, value): value flows from `source` into `target`
+    edges: list[tuple[str, str, bool, cst.CSTNode, cst.BaseExpression]] = []
+    for node in _loop_statements(func):
+        pairs: list[
+            tuple[cst.BaseExpression, list[tuple[int, cst.BaseExpression]], cst.BaseExpression]
+        ] = []
+        if isinstance(node, cst.AugAssign):
+            if isinstance(node.target, cst.Name) and isinstance(
+                node.operator, (cst.AddAssign, cst.SubtractAssign)
+            ):
+                sign = -1 if isinstance(node.operator, cst.SubtractAssign) else 1
+                terms = [(1, node.target), *_additive_terms(node.value, sign)]
+                pairs.append((node.target, terms, node.value))
+        elif len(node.targets) == 1:
+            target, value = node.targets[0].target, node.value
+            if isinstance(target, cst.Name):
+                pairs.append((target, _additive_terms(value), value))
+            elif (
+                isinstance(target, (cst.Tuple, cst.List))
+                and isinstance(value, (cst.Tuple, cst.List))
+                and len(target.elements) == len(value.elements)
+                and not any(isinstance(e, cst.StarredElement) for e in target.elements)
+                and not any(isinstance(e, cst.StarredElement) for e in value.elements)
+            ):
+                for t, v in zip(target.elements, value.elements, strict=True):
+                    if isinstance(t.value, cst.Name):
+                        pairs.append((t.value, _additive_terms(v.value), v.value))
+        for target, terms, value in pairs:
+            assert isinstance(target, cst.Name)
+            for sign, term in terms:
+                if sign == 1 and isinstance(term, cst.Name):
+                    edges.append((target.value, term.value, len(terms) > 1, node, value))
+    if not edges:
+        return []
+    successors: dict[str, set[str]] = {}
+    for target, source, _, _, _ in edges:
+        successors.setdefault(source, set()).add(target)
+
+    def reach(start: str) -> set[str]:
+        seen = {start}
+        todo = [start]
+        while todo:
+            for nxt in successors.get(todo.pop(), ()):
+                if nxt not in seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
+        return seen
+
+    reached = {name: reach(name) for name in successors}
+    in_loops = {id(n) for n in _loop_statements(func)}
+    found: list[cst.BaseExpression] = []
+    done: set[frozenset[str]] = set()
+    for target, source, adds, _, _ in edges:
+        # an addition on a cycle: `source -> target ->* source`
+        if not adds or source not in reached.get(target, {target}):
+            continue
+        cycle = frozenset(n for n in reached[source] if source in reached.get(n, ()))
+        if cycle in done:
+            continue
+        done.add(cycle)
+        carrying = [e for e in edges if e[0] in cycle and e[1] in cycle]
+        statements = {id(e[3]) for e in carrying}
+        if all(
+            id(b) in statements or (id(b) not in in_loops and _starts_scalar(b, name))
+            for name in cycle
+            for b in binding.get(name, ())
+        ):
+            found.extend(e[4] for e in carrying)
+    return found
+
+
+def _starts_scalar(node: cst.CSTNode, name: str) -> bool:
+    """`node` binds `name` to a scalar start (`_scalar_start`): `s = 0.0`, or the matching
+    element of a tuple assignment, `s, n = 0.0, 0`."""
+    if not isinstance(node, cst.Assign) or len(node.targets) != 1:
+        return False
+    target, value = node.targets[0].target, node.value
+    if isinstance(target, cst.Name):
+        return _scalar_start(value)
+    if not (
+        isinstance(target, (cst.Tuple, cst.List))
+        and isinstance(value, (cst.Tuple, cst.List))
+        and len(target.elements) == len(value.elements)
+    ):
+        return False
+    return any(
+        isinstance(t, cst.Element)
+        and isinstance(v, cst.Element)
+        and isinstance(t.value, cst.Name)
+        and t.value.value == name
+        and _scalar_start(v.value)
+        for t, v in zip(target.elements, value.elements, strict=True)
+    )
+
+
+def _subscript_parts(expr: cst.Subscript) -> tuple[str, list[tuple[str, int]]]:
+    """The array (as code) and the index of `expr`, one `(base, offset)` a dimension,
+    `x[i][j + 1]` -> `("x", [("i", 0), ("j", 1)])`; a slice is its code, offset 0."""
+    module = cst.Module([])
+    parts: list[tuple[str, int]] = []
+    node: cst.BaseExpression = expr
+    while isinstance(node, cst.Subscript):
+        dims: list[tuple[str, int]] = []
+        for el in node.slice:
+            if not isinstance(el.slice, cst.Index):
+                dims.append(("".join(module.code_for_node(el.slice).split()), 0))
+                continue
+            index = el.slice.value
+            base, offset = index, 0
+            if isinstance(index, cst.BinaryOperation) and isinstance(
+                index.operator, (cst.Add, cst.Subtract)
+            ):
+                if isinstance(index.right, cst.Integer):
+                    base, offset = index.left, int(index.right.value, 0)
+                    if isinstance(index.operator, cst.Subtract):
+                        offset = -offset
+                elif isinstance(index.left, cst.Integer) and isinstance(index.operator, cst.Add):
+                    base, offset = index.right, int(index.left.value, 0)
+            elif isinstance(index, cst.Integer):
+                base, offset = None, int(index.value, 0)
+            code = "" if base is None else "".join(module.code_for_node(base).split())
+            dims.append((code, offset))
+        parts = dims + parts
+        node = node.value
+    return "".join(module.code_for_node(node).split()), parts
+
+
+def _shifted(target: cst.Subscript, read: cst.BaseExpression) -> bool:
+    """`read` is another element of `target`'s array along a moving index, `target` moved
+    by a constant: `x[i - 1]` for `x[i]`, `S[i - 1, j]` for `S[i, j]`, `x[i]` for
+    `x[i + 1]` (an element computed in an earlier iteration)."""
+    if not isinstance(read, cst.Subscript):
+        return False
+    (array, index), (other, shifted) = _subscript_parts(target), _subscript_parts(read)
+    if array != other or len(index) != len(shifted):
+        return False
+    if any(a[0] != b[0] for a, b in zip(index, shifted, strict=True)):
+        return False
+    return any(a[0] and a[1] != b[1] for a, b in zip(index, shifted, strict=True))
+
+
+def _recurrences(func: cst.FunctionDef) -> list[cst.BaseExpression]:
+    """Additive element recurrences in loops: `x[i + 1] = x[i] + dx`, `c[i] = c[i - 1] +
+    x[i]` (prefix sums), `c[i] += c[i - 1]`, `S[i, j] = S[i - 1, j] + S[i, j - 1] -
+    S[i - 1, j - 1] + img[i, j]` (integral images). The element at `i` is a sum of `i`
+    terms: its float32 error grows with the length like a running sum's (a float32
+    progression with dx = 0.1 is 1e-5 off after 1e3 steps, 1e-2 after 1e6). Only a
+    carried element with coefficient 1 counts (`x[i - 1] + e`, `e + x[i - 1]`,
+    `x[i - 1] - e`); a multiplied one (`y[i] = a * y[i - 1] + b * x[i]`, smoothing, IIR
+    filters) contracts the error and is left to the validator, and a copy (`buf[b + 1] =
+    buf[b]`) adds nothing. Returns the target and the value of each: the array and the
+    data summed into it stay float64."""
+    found: list[cst.BaseExpression] = []
+    for node in _loop_statements(func):
+        if isinstance(node, cst.AugAssign):
+            target = node.target
+            if not isinstance(node.operator, cst.AddAssign):
+                continue
+        elif len(node.targets) == 1:
+            target = node.targets[0].target
+        else:
+            continue
+        if not isinstance(target, cst.Subscript):
+            continue
+        terms = _additive_terms(node.value)
+        if isinstance(node, cst.Assign) and len(terms) < 2:
+            continue  # a copy (`buf[b + 1] = buf[b]`, an insertion sort's shift) adds nothing
+        if any(sign == 1 and _shifted(target, term) for sign, term in terms):
+            found.extend((target, node.value))
     return found
 
 
@@ -1311,6 +1549,7 @@ class DtypeReductionPass(Pass):
         rounded = _rounded_values(func, imports) + _sequential_sums(func, imports)
         if _has_loops(func):
             rounded += _accumulations(func, binding)
+            rounded += _carried_sums(func, binding) + _recurrences(func)
         if rounded:
             seeds = _drop_rounded_seeds(plan, binding, seeds, rounded)
             if plan.empty:
