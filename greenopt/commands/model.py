@@ -199,6 +199,13 @@ def info_command(model_path: str | None, json_path: str | None) -> int:
         f"{training.get('n_families')} families; meters {', '.join(training.get('meters', []))} "
         f"({'measured' if training.get('measured') else 'estimated'}), created {training.get('created')}"
     )
-    click.echo(f"trees: {info['n_trees']}")
+    trees = ", ".join(f"{name} {count}" for name, count in info["n_trees"].items())
+    bag = training.get("point_model") or {}
+    if bag.get("bagged"):
+        trees += (
+            f" (point: the average of {bag['bagged']} models fitted on bootstrap resamples "
+            f"of the {bag.get('resampled', 'rows')})"
+        )
+    click.echo(f"trees: {trees}")
     print_report(info["cv"])
     return 0

@@ -58,7 +58,9 @@ def test_model_eval_bad_input_is_one_line_exit_2(tmp_path, capsys) -> None:
 
 def test_model_info(built_model, capsys) -> None:
     assert main(["model", "info", "--model", built_model]) == 0
-    assert "trained on 144 samples" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "trained on 144 samples" in out
+    assert "the average of 10 models fitted on bootstrap resamples of the kernels" in out
     assert main(["model", "info", "--model", built_model, "--json", "-"]) == 0
     info = json.loads(capsys.readouterr().out)
     assert info["available"] and set(info["n_trees"]) == {"point", "q10", "q90"}
