@@ -48,9 +48,20 @@ from greenopt.optimizer.numpy_names import (
 _NESTED_SCOPES = (cst.FunctionDef, cst.Lambda, cst.ClassDef, cst.GeneratorExp, cst.ListComp,
                   cst.SetComp, cst.DictComp)  # fmt: skip
 #: names (or attributes) that read a frame's locals without naming them
-_FRAME_READERS = frozenset({"locals", "vars", "eval", "exec", "globals", "_getframe",
+FRAME_READERS = frozenset({"locals", "vars", "eval", "exec", "globals", "_getframe",
                             "currentframe", "f_locals", "f_back", "stack", "getouterframes",
                             "getframeinfo"})  # fmt: skip
+
+
+def reads_own_frame(func: cst.FunctionDef) -> bool:
+    """True when `func` may read its locals by name rather than by a Name node
+    (`locals()`, `vars()`, `eval`, `exec`, `sys._getframe`...): an object or a name
+    may then be reached without appearing in the text (`locals()["t"]`)."""
+    return any(
+        (type(n) is cst.Name and n.value in FRAME_READERS)
+        or (type(n) is cst.Attribute and n.attr.value in FRAME_READERS)
+        for n in walk(func.body)
+    )
 
 
 class Relation(Enum):
@@ -376,11 +387,7 @@ class ArrayFacts:
     @cached_property
     def _reads_own_frame(self) -> bool:
         """True when the function may reach its locals by name, not by a Name node."""
-        return any(
-            (type(n) is cst.Name and n.value in _FRAME_READERS)
-            or (type(n) is cst.Attribute and n.attr.value in _FRAME_READERS)
-            for n in walk(self.facts.node.body)
-        )
+        return reads_own_frame(self.facts.node)
 
     def _allocated_just_before(self, name: str, stmt: cst.BaseStatement) -> bool:
         """True when, in `stmt`'s block, the last statement before it that mentions `name`

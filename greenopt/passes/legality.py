@@ -348,6 +348,16 @@ class FastVisitor:
                         push(value)  # type: ignore[arg-type]
 
 
+def _shifts_axes(index: cst.BaseExpression) -> bool:
+    """True for an index element after which positions are not axes: `...` (any number of
+    axes) and `None` / `np.newaxis` / `numpy.newaxis` (a new axis)."""
+    if isinstance(index, cst.Ellipsis):
+        return True
+    if isinstance(index, cst.Name):
+        return index.value in ("None", "newaxis")
+    return isinstance(index, cst.Attribute) and index.attr.value == "newaxis"
+
+
 def code_of(node: cst.CSTNode) -> str:
     """Source text of `node`, whitespace removed (a normal form for comparing expressions)."""
     return re.sub(r"\s+", "", _EMPTY.code_for_node(node))
@@ -466,13 +476,24 @@ class _BodyScanner(FastVisitor):
         while isinstance(value, cst.Subscript):
             chain.append(value)
             value = value.value
-        for sub in reversed(chain):
+        # a component's position is its axis only up to the first element that shifts
+        # the axes after it: `...`, `None`/`np.newaxis`, or a slice in a subscript that
+        # is itself subscripted (`a[1:][i]` is `a[i + 1]`, not `a[1:, i]`); later
+        # components keep their text but get no expression (never an injective axis)
+        shifted = False
+        for depth, sub in enumerate(reversed(chain)):
+            inner = depth < len(chain) - 1
             for element in sub.slice:
                 components.append(code_of(element.slice))
                 if isinstance(element.slice, cst.Index):
-                    exprs.append(element.slice.value)
-                    self.visit(element.slice.value)
+                    component = element.slice.value
+                    if _shifts_axes(component):
+                        shifted = True
+                    exprs.append(None if shifted else component)
+                    self.visit(component)
                 else:
+                    if inner:
+                        shifted = True
                     exprs.append(None)
                     self.visit(element.slice)
         if isinstance(value, cst.Name):

@@ -60,6 +60,10 @@ buffer (`out=` into a NumPy scalar always raises TypeError): literals (complex t
 whole-array reductions without an axis (`np.sum(x)`, `x.mean()`, `x.item()`), numpy
 scalar types (`np.float64(...)`), an element of an array of proven rank (`a[0]` of a
 1-D allocation), names bound once to any of these, and arithmetic of them.
+
+A function that reads its own frame (`locals()`, `vars()`, `eval`, `exec`,
+`sys._getframe`...) gets no GO202 chain (`locals()["t"]` reads the temporary after `out=`
+reused it) and no GO201 pair that renames the second loop's variable.
 """
 
 from __future__ import annotations
@@ -69,6 +73,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from greenopt.optimizer.aliasing import reads_own_frame
 from greenopt.optimizer.cst_nodes import walk_statements
 from greenopt.optimizer.numpy_names import alias_for_rewrite, ensure_numpy_import
 from greenopt.optimizer.source import SourceModule
@@ -260,6 +265,20 @@ class LoopFusionPass(Pass):
             relation = lazy_array_relations(tree, info.node, info.qualname, imports)
             exceptions: ExceptionFacts | None = None  # computed for the first legal pair
             blocks = _blocks(info.node)
+            # `locals()["t"]`, `eval("j")`: names read without a Name node, which neither
+            # a chain's load count nor a loop variable's renaming can see
+            frame_read: list[bool] = []  # computed on first need (one more walk)
+
+            def reads_frame(
+                node: cst.FunctionDef = info.node, known: list[bool] = frame_read
+            ) -> bool:
+                if not known:
+                    # a temporary read once in the text may be read again
+                    # (`locals()["t"]` after `out=t` reused its buffer), and a renamed
+                    # loop variable may still be looked up (`locals().get("j")`)
+                    known.append(reads_own_frame(node))
+                return known[0]
+
             for block in blocks:
                 statements = list(block.body)
                 for k in range(len(statements) - 1):
@@ -274,7 +293,7 @@ class LoopFusionPass(Pass):
                         names_outside(info.node, [first, second]),
                         local_functions,
                     )
-                    if verdict.reason is not None:
+                    if verdict.reason is not None or (verdict.rename and reads_frame()):
                         continue
                     if exceptions is None:
                         exceptions = ExceptionFacts.of(info.node, imports)
@@ -322,7 +341,9 @@ class LoopFusionPass(Pass):
                             },
                         )
                     )
-            found.extend(self._chains(module, info, imports, where, path, module_names, blocks))
+            chains = self._chains(module, info, imports, where, path, module_names, blocks)
+            if chains and not reads_frame():
+                found.extend(chains)
         return sorted(found, key=lambda o: (o.site.line, o.site.col, o.code))
 
     def _chains(
