@@ -2032,6 +2032,9 @@ def _check_where_literals(
 
     pairs: list[tuple[cst.BaseExpression, cst.BaseExpression]] = []
     scalar_pairs: list[tuple[cst.BaseExpression, cst.BaseExpression]] = []
+    # min/max inside further arithmetic: the loop goes on with a Python number or an
+    # element, np.where with one array of the element's dtype
+    nested_pairs: list[tuple[cst.BaseExpression, cst.BaseExpression]] = []
     for s in stmts:
         if s.kind == "where" and s.value is not None:
             pairs.append((s.value, s.other if s.other is not None else s.target))  # type: ignore[arg-type]
@@ -2050,6 +2053,8 @@ def _check_where_literals(
                 ):
                     pairs.append((n.args[0].value, n.args[1].value))
                     scalar_pairs.append((n.args[0].value, n.args[1].value))
+                    if n is not part:
+                        nested_pairs.append((n.args[0].value, n.args[1].value))
     for a, b in scalar_pairs:
         for value, other in ((a, b), (b, a)):
             if python_scalar(value) and not float64_branch(other):
@@ -2058,6 +2063,15 @@ def _check_where_literals(
                     f"of any value, to the dtype of `{node_code(other)}`, which is not visible "
                     "here (300 wraps to 44 in an int8 array, 0.1 is rounded in a float32 "
                     "one), where the loop keeps the value"
+                )
+    for a, b in nested_pairs:
+        for lit, other in ((a, b), (b, a)):
+            if _narrow_exact(lit) is not None and not float64_branch(other):
+                unsafe.add(
+                    f"`min`/`max` of `{node_code(lit)}` and `{node_code(other)}` feeds more "
+                    "arithmetic: the loop goes on with the Python number where np.where "
+                    "gives the array's dtype (`max(x[i], 7) / 3` is 7/3 in float64 for the "
+                    "loop, in float32 for a float32 `x`; an int64 `x` becomes float64)"
                 )
     for a, b in pairs:
         for lit, other in ((a, b), (b, a)):
