@@ -98,6 +98,10 @@ class ExceptionFacts:
     guarded: set[int]
     captured: set[str]  # names a nested scope mentions, or declared `global`/`nonlocal`
     stable: frozenset[str] = frozenset()  # names bound exactly once (parameters included)
+    #: local scalars that are never a Python int or complex (`s = 0.0`, `s += x[i]`)
+    float_scalars: frozenset[str] = frozenset()
+    #: those of them always bound to a float (never a NumPy int or bool): `t = x[i] * 2.0`
+    real_floats: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, func: cst.FunctionDef, imports: ImportedNames) -> ExceptionFacts:
@@ -161,6 +165,7 @@ class ExceptionFacts:
             _guarded_statements(func),
             _captured_names(func),
             frozenset(single_bound),
+            *_float_scalars(sites, imports, float_arrays),
         )
 
     def visible(self, name: str) -> bool:
@@ -177,6 +182,79 @@ class ExceptionFacts:
             return True
         shape = self.shapes.get(array)
         return shape is not None and len(shape) > axis and shape[axis] == stop
+
+
+_FLOAT_CONSTANTS = frozenset(
+    {"numpy.inf", "numpy.nan", "numpy.pi", "numpy.e", "math.inf", "math.nan", "math.pi", "math.e"}
+)
+
+
+def _float_scalars(
+    sites: dict[str, list[cst.CSTNode]], imports: ImportedNames, float_arrays: set[str]
+) -> tuple[frozenset[str], frozenset[str]]:
+    """Names every binding of which is `name = v` or `name += v` (`-=`, `*=`) with `v` a
+    NumPy scalar (an operand is a subscript) or a Python float (float literals,
+    `np.inf`, these names, small int literals): never a Python int or complex. Second:
+    those of them whose every `name = v` has a float operand (a float literal, an
+    element of a fresh float array, such a name): never a NumPy int or bool."""
+
+    def kind(expr: cst.BaseExpression, safe: set[str], real: set[str]) -> str | None:
+        if isinstance(expr, cst.Float):
+            return "float"
+        if isinstance(expr, cst.Integer):
+            return "int" if int(expr.evaluated_value) <= 127 else None
+        if isinstance(expr, cst.Subscript):
+            if not isinstance(expr.value, cst.Name):
+                return None
+            return "float" if expr.value.value in float_arrays else "numpy"
+        if isinstance(expr, cst.Name):
+            if expr.value not in safe:
+                return None
+            return "float" if expr.value in real else "numpy"
+        if isinstance(expr, cst.Attribute):
+            return "float" if imports.qualify(expr) in _FLOAT_CONSTANTS else None
+        if isinstance(expr, cst.UnaryOperation) and isinstance(
+            expr.operator, (cst.Minus, cst.Plus)
+        ):
+            return kind(expr.expression, safe, real)
+        if isinstance(expr, cst.BinaryOperation) and isinstance(
+            expr.operator, (cst.Add, cst.Subtract, cst.Multiply)
+        ):
+            kinds = {kind(expr.left, safe, real), kind(expr.right, safe, real)}
+            if None in kinds:
+                return None
+            if "float" in kinds:  # a float operand makes a float (or complex) result
+                return "float"
+            return "numpy" if "numpy" in kinds else "int"
+        return None
+
+    def ok(node: cst.CSTNode, safe: set[str], real: set[str], want: tuple[str, ...]) -> bool:
+        if isinstance(node, cst.Assign):
+            if len(node.targets) != 1 or not isinstance(node.targets[0].target, cst.Name):
+                return False
+            return kind(node.value, safe, real) in want
+        if isinstance(node, cst.AugAssign):
+            if not isinstance(
+                node.operator, (cst.AddAssign, cst.SubtractAssign, cst.MultiplyAssign)
+            ):
+                return False
+            return kind(node.value, safe, real) is not None  # a float stays one
+        return False
+
+    def fixpoint(names: set[str], check: Callable[[cst.CSTNode, set[str]], bool]) -> set[str]:
+        changed = True
+        while changed:
+            changed = False
+            for name in sorted(names):
+                if not all(check(node, names) for node in sites[name]):
+                    names.discard(name)
+                    changed = True
+        return names
+
+    every = {name for name, nodes in sites.items() if nodes}
+    safe = fixpoint(set(every), lambda n, s: ok(n, s, set(), ("float", "numpy")))
+    real = fixpoint(set(safe), lambda n, r: ok(n, safe, r, ("float",)))
+    return frozenset(safe), frozenset(real)
 
 
 def _float_dtype(expr: cst.BaseExpression | None, imports: ImportedNames) -> bool:
@@ -469,6 +547,17 @@ class _RaiseScanner(FastVisitor):
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> bool | None:
         op = node.operator
         if isinstance(op, (cst.Add, cst.Subtract, cst.Multiply)):
+            if (
+                isinstance(op, cst.Subtract)
+                and self._numpy_int(node.left)
+                and self._numpy_int(node.right)
+            ):  # NumPy bools do not subtract: `x[i] - y[i]` on bool arrays is a TypeError
+                return self._flag(f"`{code_of(node)}` may raise (NumPy bool subtract)")
+            if self._int_overflow(node.left, node.right):
+                return self._flag(
+                    f"`{code_of(node)}` may raise OverflowError (a Python int out of the "
+                    "range of a NumPy integer operand)"
+                )
             return None
         if isinstance(op, (cst.Divide, cst.FloorDivide, cst.Modulo)) and (
             _nonzero_number_literal(node.right)
@@ -483,12 +572,91 @@ class _RaiseScanner(FastVisitor):
                 return self._flag(f"`{code_of(node)}` may divide by zero")
         elif not isinstance(op, (cst.AddAssign, cst.SubtractAssign, cst.MultiplyAssign)):
             return self._flag(f"`{code_of(node)}` may raise")
+        elif self._int_overflow(node.target, node.value):
+            return self._flag(
+                f"`{code_of(node)}` may raise OverflowError (a Python int out of the range "
+                "of a NumPy integer operand)"
+            )
         self._check_store(node.target)
         return None
 
     def visit_AssignTarget(self, node: cst.AssignTarget) -> bool | None:
         self._check_store(node.target)
         return None
+
+    def visit_Assign(self, node: cst.Assign) -> bool | None:
+        # a float array takes a NumPy number (a complex one only warns), but a Python
+        # complex raises TypeError and a Python int beyond the float range OverflowError
+        if self._python_number(node.value) and self._maybe_complex_or_huge(node.value):
+            for target in node.targets:
+                if isinstance(target.target, cst.Subscript):
+                    self._flag(
+                        f"storing `{code_of(node.value)}` may raise (a Python complex or a "
+                        "huge int does not fit a float array)"
+                    )
+                    break
+        return None
+
+    # --- operands: Python numbers against NumPy integers ---------------------------------
+    # NumPy 2 (NEP 50) raises OverflowError for `np.int8(3) + 1000`, `np.uint8(3) * -1`
+    # or `x[i] * i` with `i >= 128`: `+ - *` is not raise-free when one side may be a
+    # Python int out of the range of the other side's NumPy integer dtype.
+
+    def _python_int(self, expr: cst.BaseExpression) -> bool:
+        """May `expr` be a Python int outside 0..127 (the range every integer dtype holds)?"""
+        value = _int_literal(expr)
+        if value is not None:
+            return not 0 <= value <= 127
+        if isinstance(expr, (cst.Float, cst.Imaginary, cst.Subscript, cst.SimpleString)):
+            return False
+        if isinstance(expr, cst.Name) and expr.value in self.facts.float_scalars:
+            return False
+        if isinstance(expr, (cst.BinaryOperation, cst.UnaryOperation)):
+            return any(
+                self._python_int(e) for e in _arith_operands(expr)
+            )  # `i * 2`, `-n`: a Python int again when its operands are
+        return True  # names (loop variables, parameters, locals), calls, anything else
+
+    def _numpy_int(self, expr: cst.BaseExpression) -> bool:
+        """May `expr` be a NumPy integer (scalar or array)?"""
+        if isinstance(expr, (cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString)):
+            return False
+        if isinstance(expr, cst.Subscript):
+            base = expr.value
+            return not (isinstance(base, cst.Name) and base.value in self.facts.float_arrays)
+        if isinstance(expr, cst.Name):  # a loop variable is a Python int
+            return expr.value not in self.ranges and expr.value not in self.facts.real_floats
+        if isinstance(expr, (cst.BinaryOperation, cst.UnaryOperation)):
+            return any(self._numpy_int(e) for e in _arith_operands(expr))
+        return True
+
+    def _int_overflow(self, left: cst.BaseExpression, right: cst.BaseExpression) -> bool:
+        return (self._python_int(left) and self._numpy_int(right)) or (
+            self._python_int(right) and self._numpy_int(left)
+        )
+
+    def _python_number(self, expr: cst.BaseExpression) -> bool:
+        """May `expr` be a Python number (no NumPy operand makes it a NumPy scalar)?"""
+        if isinstance(expr, cst.Subscript):
+            return False
+        if isinstance(expr, cst.BinaryOperation):
+            return self._python_number(expr.left) and self._python_number(expr.right)
+        if isinstance(expr, cst.UnaryOperation):
+            return self._python_number(expr.expression)
+        return True
+
+    def _maybe_complex_or_huge(self, expr: cst.BaseExpression) -> bool:
+        """May `expr` be a Python complex or an int beyond the float range?"""
+        value = _int_literal(expr)
+        if value is not None:
+            return abs(value) > 2**1000
+        if isinstance(expr, (cst.Float, cst.Subscript, cst.SimpleString)):
+            return False
+        if isinstance(expr, cst.Name):  # a loop variable is a small int
+            return expr.value not in self.ranges and expr.value not in self.facts.float_scalars
+        if isinstance(expr, (cst.BinaryOperation, cst.UnaryOperation)):
+            return any(self._maybe_complex_or_huge(e) for e in _arith_operands(expr))
+        return True  # `1j`, calls, anything else
 
     def _check_store(self, target: cst.BaseExpression) -> None:
         if isinstance(target, cst.Subscript):
@@ -551,7 +719,14 @@ class _RaiseScanner(FastVisitor):
             positional = [a for a in node.args if a.keyword is None and not a.star]
             if node.func.value == "abs" and len(node.args) == 1 and positional:
                 return None
-            if node.func.value in ("min", "max") and len(positional) >= 2 == len(node.args):
+            if (
+                node.func.value in ("min", "max")
+                and len(positional) >= 2 == len(node.args)
+                and not any(  # a Python complex is not ordered: `max(s, 1j)` TypeError
+                    self._python_number(a.value) and self._maybe_complex_or_huge(a.value)
+                    for a in positional
+                )
+            ):
                 return None
         return self._flag(f"`{code_of(node)}` may raise")
 
@@ -563,12 +738,28 @@ class _RaiseScanner(FastVisitor):
     def visit_UnaryOperation(self, node: cst.UnaryOperation) -> bool | None:
         if isinstance(node.operator, cst.BitInvert):  # `~x[i]` on a float: TypeError
             return self._flag(f"`{code_of(node)}` may raise")
+        if isinstance(node.operator, cst.Minus) and self._numpy_int(node.expression):
+            # `-x[i]` on a bool array: TypeError (NumPy bools do not negate)
+            return self._flag(f"`{code_of(node)}` may raise (NumPy bool negative)")
         return None
 
     def visit_Comparison(self, node: cst.Comparison) -> bool | None:
+        left = node.left
         for target in node.comparisons:
             if isinstance(target.operator, (cst.In, cst.NotIn)):
                 return self._flag(f"`{code_of(node)}` may raise")
+            right = target.comparator
+            if (  # Python complex numbers are not ordered: `1j > 0` raises TypeError
+                isinstance(
+                    target.operator,
+                    (cst.LessThan, cst.LessThanEqual, cst.GreaterThan, cst.GreaterThanEqual),
+                )
+                and self._python_number(left)
+                and self._python_number(right)
+                and (self._maybe_complex_or_huge(left) or self._maybe_complex_or_huge(right))
+            ):
+                return self._flag(f"`{code_of(node)}` may raise (a Python complex is not ordered)")
+            left = right
         return None
 
     def visit_For(self, node: cst.For) -> bool | None:
@@ -592,6 +783,14 @@ class _RaiseScanner(FastVisitor):
 
     def visit_While(self, node: cst.While) -> bool:
         return self._flag("a `while` loop may raise or not end")
+
+
+def _arith_operands(expr: cst.BaseExpression) -> list[cst.BaseExpression]:
+    if isinstance(expr, cst.BinaryOperation):
+        return [expr.left, expr.right]
+    if isinstance(expr, cst.UnaryOperation):
+        return [expr.expression]
+    return [expr]
 
 
 def _literal_text(text: str) -> int | None:
