@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import importlib.util
 import types
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from greenopt.optimizer.source import SourceModule
 from greenopt.passes.base import Opportunity, Pass
@@ -27,6 +30,17 @@ def load(code: str) -> dict[str, Any]:
     namespace: dict[str, Any] = {"__name__": "greenopt_test_module"}
     exec(compile(code, "<test module>", "exec"), namespace)
     return namespace
+
+
+def outcome(code: str, *args: Any, name: str = "f") -> tuple[str, Any]:
+    """Run `name(*args)` of module source `code`: ("returns", value) or ("raises", the
+    exception's class name), NumPy warnings silenced (the outcome compared by traps)."""
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return ("returns", load(code)[name](*args))
+        except Exception as exc:  # the exception type is the outcome
+            return ("raises", type(exc).__name__)
 
 
 def import_file(directory: Path, name: str, code: str) -> types.ModuleType:

@@ -6,7 +6,6 @@ apart, or checks that the rewrite is no longer offered as statically proven.
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
@@ -16,7 +15,7 @@ from greenopt.optimizer.source import SourceModule
 from greenopt.optimizer.static import rewrite_static
 from greenopt.passes.dtype_reduction import DtypeReductionPass
 
-from .helpers import load, rewrite
+from .helpers import load, outcome, rewrite
 
 HEADER = "import numpy as np\n\n\n"
 
@@ -27,17 +26,8 @@ def _static(code: str) -> tuple[str, list[str]]:
     return result.new_code, [reason for _, reason in result.skipped]
 
 
-def _outcome(code: str, *args: Any) -> tuple[str, Any]:
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            return ("returns", load(code)["f"](*args))
-        except Exception as exc:  # the exception type is the outcome
-            return ("raises", type(exc).__name__)
-
-
 def _assert_same(code: str, new_code: str, *args: Any) -> None:
-    want, got = _outcome(code, *args), _outcome(new_code, *args)
+    want, got = outcome(code, *args), outcome(new_code, *args)
     assert want[0] == got[0], (want, got, new_code)
     if want[0] == "raises":
         assert want[1] == got[1], (want, got, new_code)
@@ -69,7 +59,7 @@ def test_a_branch_never_taken_may_read_a_short_array() -> None:
     assert "np.where" not in new_code, new_code
     assert any("the bounds of y are not provably within" in s for s in skipped), skipped
     code = HEADER + BRANCH_READS_SHORT_ARRAY
-    assert _outcome(code, np.array([1.0, 2.0, 3.0]), np.array([5.0]))[0] == "returns"
+    assert outcome(code, np.array([1.0, 2.0, 3.0]), np.array([5.0]))[0] == "returns"
 
 
 def test_a_short_read_in_the_condition_is_still_checked_up_front() -> None:
@@ -113,7 +103,7 @@ def test_min_max_with_a_scalar_parameter_is_not_static(value: str, args: tuple[A
     new_code, skipped = _static(code)
     assert "np.where" not in new_code, new_code
     assert any("may be a Python int or float of any value" in s for s in skipped), skipped
-    want = _outcome(HEADER + code, *args)
+    want = outcome(HEADER + code, *args)
     assert want[0] == "returns"
     cast = np.where(True, np.asarray(args[1]).astype(args[0].dtype), args[0])
     assert not np.array_equal(want[1], cast.astype(np.float64))  # the rewrite's result

@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
@@ -25,22 +24,13 @@ from greenopt.optimizer.static import rewrite_static
 from greenopt.passes.dtype_reduction import DtypeReductionPass
 from greenopt.passes.vectorize import VectorizePass
 
-from .helpers import load
+from .helpers import load, outcome
 
 HEADER = "import math\nimport numpy as np\n\n\n"
 
 
 def _static(code: str) -> str:
     return rewrite_static(SourceModule.parse(HEADER + code, "m.py"), passes=["vectorize"]).new_code
-
-
-def _outcome(code: str, *args: Any) -> tuple[str, Any]:
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            return ("returns", load(code)["f"](*args))
-        except Exception as exc:  # the exception type is the outcome
-            return ("raises", type(exc).__name__)
 
 
 # -- 1. flow-sensitive aliasing: the new array reached without its name ----------------------
@@ -135,8 +125,8 @@ def test_a_scan_term_that_may_be_a_pair_is_not_static(conv: str, dx: Any) -> Non
         "    for i in range(n - 1):\n        x[i + 1] = x[i] + dx\n",
         "    x[1:n] = np.cumsum(np.concatenate((x[0:1], np.full(n - 1, dx))))[1:]\n",
     )
-    assert _outcome(HEADER + code, 0.1, dx, 3)[0] == "raises"
-    assert _outcome(forced, 0.1, dx, 3)[0] == "returns"
+    assert outcome(HEADER + code, 0.1, dx, 3)[0] == "raises"
+    assert outcome(forced, 0.1, dx, 3)[0] == "returns"
 
 
 def test_sizes_of_proven_arrays_and_floats_stay_static() -> None:

@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import libcst as cst
@@ -23,7 +22,7 @@ from greenopt.passes.import_edits import ImportedNames
 from greenopt.passes.legality import scan_loop_body
 from greenopt.passes.loop_fusion import LoopFusionPass
 
-from .helpers import load
+from .helpers import outcome
 
 HEADER = "import numpy as np\n\n\n"
 
@@ -31,15 +30,6 @@ HEADER = "import numpy as np\n\n\n"
 def _static(code: str) -> str:
     module = SourceModule.parse(HEADER + code, "m.py")
     return rewrite_static(module, passes=["loop-fusion"]).new_code
-
-
-def _outcome(code: str, *args: Any) -> tuple[str, Any]:
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            return "returns", load(code)["f"](*args)
-        except Exception as error:  # noqa: BLE001 - the exception class is the outcome
-            return "raises", type(error).__name__
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -104,8 +94,8 @@ NEWAXIS_NP = NEWAXIS.replace("a[None, i]", "a[np.newaxis, i]")
 @pytest.mark.parametrize("code", [CHAINED_SLICE, ELLIPSIS, NEWAXIS, NEWAXIS_NP])
 def test_shifted_axes_are_not_fused(code: str) -> None:
     x = np.array([0.5, -1.5, 2.25, 4.0])
-    original = _outcome(HEADER + code, x)
-    assert _same(original, _outcome(_static(code), x))
+    original = outcome(HEADER + code, x)
+    assert _same(original, outcome(_static(code), x))
     assert "GO201" not in [c for c, _ in _codes(code)]
 
 
@@ -145,7 +135,7 @@ def f(x):
 def test_chain_temporary_read_through_the_frame(read: str) -> None:
     code = CHAIN_LOCALS.format(read=read)
     x = np.zeros(3)
-    assert _same(_outcome(HEADER + code, x), _outcome(_static(code), x))
+    assert _same(outcome(HEADER + code, x), outcome(_static(code), x))
     assert _codes(code) == []
 
 
@@ -169,7 +159,7 @@ def f(x):
 def test_renamed_loop_variable_read_through_the_frame() -> None:
     code = RENAMED_LOCALS.format(read='locals().get("j", None)')
     x = np.array([1.0, 2.0, 3.0])
-    assert _same(_outcome(HEADER + code, x), _outcome(_static(code), x))
+    assert _same(outcome(HEADER + code, x), outcome(_static(code), x))
     assert _codes(code) == []
 
 

@@ -10,7 +10,6 @@ refused, and the wording of some GO190 reasons.
 from __future__ import annotations
 
 import textwrap
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -27,22 +26,13 @@ from greenopt.passes.jit import JitPass
 from greenopt.passes.loop_fusion import LoopFusionPass
 from greenopt.passes.vectorize import VectorizePass
 
-from .helpers import load, rewrite
+from .helpers import load, outcome, rewrite
 
 HEADER = "import numpy as np\n\n\n"
 
 
 def _find(pass_: Any, code: str) -> list[Any]:
     return pass_.find(SourceModule.parse(code, "m.py"))
-
-
-def _outcome(code: str, name: str, *args: Any) -> tuple[str, Any]:
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            return ("returns", load(code)[name](*args))
-        except Exception as exc:  # the exception type is the outcome
-            return ("raises", type(exc).__name__)
 
 
 # -- 1. GO202 never writes with out= into a NumPy scalar -------------------------------------
@@ -245,8 +235,8 @@ def test_minmax_traps_the_loop_raises_where_np_where_returns() -> None:
         (rng.random((3, 4, 2)), 0.2, 0.8),  # an element is a vector
         (rng.random((3, 4)), [0.2], 0.8),  # a list bound
     ):
-        assert _outcome(HEADER + CLIP, "clip_img", img, lo, hi)[0] == "raises"
-        assert _outcome(forced, "clip_img", img, lo, hi)[0] == "returns"
+        assert outcome(HEADER + CLIP, img, lo, hi, name="clip_img")[0] == "raises"
+        assert outcome(forced, img, lo, hi, name="clip_img")[0] == "returns"
 
 
 PROVEN_CLIP = """def clip_img(src, lo, hi):
