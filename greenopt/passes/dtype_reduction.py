@@ -787,11 +787,7 @@ def _float_names(expr: cst.CSTNode) -> set[str]:
 
         def visit_Call(self, node: cst.Call) -> bool:
             func = node.func
-            last = (
-                func.attr.value
-                if isinstance(func, cst.Attribute)
-                else (func.value if isinstance(func, cst.Name) else "")
-            )
+            last = _callee_name(func)
             if last in _INT_RESULTS:
                 return False
             if isinstance(func, cst.Attribute):
@@ -1008,13 +1004,7 @@ def _scalar_start(value: cst.BaseExpression) -> bool:
             for el in value.slice
         )
     if isinstance(value, cst.Call):
-        f = value.func
-        last = (
-            f.attr.value
-            if isinstance(f, cst.Attribute)
-            else (f.value if isinstance(f, cst.Name) else "")
-        )
-        return last in ("float", "float64", "double", "float32")
+        return _callee_name(value.func) in ("float", "float64", "double", "float32")
     return False
 
 
@@ -1089,11 +1079,7 @@ def _chained_or_ufunc_add(
     code = module.code_for_node(target)
     if isinstance(value, cst.Call):
         func = value.func
-        name = (
-            func.attr.value
-            if isinstance(func, cst.Attribute)
-            else (func.value if isinstance(func, cst.Name) else "")
-        )
+        name = _callee_name(func)
         args = value.args
         if name not in ("add", "subtract") or len(args) < 2:
             return None
@@ -1151,11 +1137,7 @@ def _additive_terms(
         )
     if isinstance(expr, cst.Call) and len(expr.args) == 2:
         func = expr.func
-        name = (
-            func.attr.value
-            if isinstance(func, cst.Attribute)
-            else (func.value if isinstance(func, cst.Name) else "")
-        )
+        name = _callee_name(func)
         first, second = expr.args
         if name in ("add", "subtract") and not any(
             a.star or a.keyword is not None for a in expr.args
@@ -1665,6 +1647,14 @@ def _cast_back_calls(returns: Sequence[cst.Return]) -> list[cst.BaseExpression]:
         else:
             found.append(ret.value)
     return found
+
+
+def _callee_name(func: cst.BaseExpression) -> str:
+    """The last name of a call's callee (`sum` of `np.sum` or `x.sum`, `float` of
+    `float`), or "" for any other callee expression."""
+    if isinstance(func, cst.Attribute):
+        return func.attr.value
+    return func.value if isinstance(func, cst.Name) else ""
 
 
 def _has_loops(func: cst.FunctionDef) -> bool:
