@@ -198,7 +198,9 @@ class WrongFirstModel:
         return _Pred(0.1, 0.05, 0.2) if passes == ["scale-returns"] else _Pred(0.5, 0.3, 0.8)
 
 
-def test_top_k_budget_is_spent_on_measured_candidates_only(tmp_path: Path) -> None:
+def _ranked_run(tmp_path: Path, model: Any, **kwargs: Any) -> tuple[Any, Any]:
+    """`optimize` with two fake passes (a faster body, and scaled returns that fail
+    equivalence), candidates ranked by `model`, top-1: the result and `f`'s outcome."""
     from .fakepasses import ScaleReturnsPass
 
     path = tmp_path / "fg.py"
@@ -211,11 +213,17 @@ def test_top_k_budget_is_spent_on_measured_candidates_only(tmp_path: Path) -> No
             "scale-returns": ScaleReturnsPass(),
         },
         backend=scripted_backend(lambda t: 0.5),
-        cost_model=WrongFirstModel(),
+        cost_model=model,
         top_k=1,
         **FAST,
+        **kwargs,
     )
     (f,) = [fr for fr in result.functions if fr.name == "f"]
+    return result, f
+
+
+def test_top_k_budget_is_spent_on_measured_candidates_only(tmp_path: Path) -> None:
+    result, f = _ranked_run(tmp_path, WrongFirstModel())
     by_recipe = {c.recipe: c for c in f.candidates}
     wrong = by_recipe["scale-returns#1"]
     assert wrong.predicted_ratio == 0.1 and wrong.verdict == "rejected" and not wrong.measured
@@ -342,24 +350,7 @@ class CloseCallModel:
 
 
 def _close_call(tmp_path: Path, **kwargs: Any) -> Any:
-    from .fakepasses import ScaleReturnsPass
-
-    path = tmp_path / "fg.py"
-    path.write_text(CODE)
-    result = optimize(
-        path,
-        [Workload("x = 3.0", ("f(x)",))],
-        passes={
-            "replace-body": ReplaceBodyPass({"f": FAST_F}),
-            "scale-returns": ScaleReturnsPass(),
-        },
-        backend=scripted_backend(lambda t: 0.5),
-        cost_model=CloseCallModel(),
-        top_k=1,
-        **FAST,
-        **kwargs,
-    )
-    (f,) = [fr for fr in result.functions if fr.name == "f"]
+    _, f = _ranked_run(tmp_path, CloseCallModel(), **kwargs)
     return {c.recipe: c for c in f.candidates}
 
 
