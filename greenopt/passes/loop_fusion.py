@@ -35,12 +35,18 @@ the second, so each element is loaded once while it is still in cache. Legal whe
   loops are not inside a `try`/`with`, at most one of them may raise, and what the
   other one writes is a private local (`exceptions.exception_blockers`).
 
-GO202 — temporaries chain. `t = a * b; u = t + c; return np.sqrt(u)` allocates
-three arrays; with in-place ufuncs (`u = np.add(t, c, out=t)`,
-`return np.sqrt(u, out=u)`) it allocates one, and writes each result into memory
-that is already in cache. Legal when each temporary is the fresh result of an
-arithmetic operation or ufunc (never a parameter or a view), is bound once, and is
-read exactly once, by the next statement of the chain. Statically safe only when
+GO202 — temporaries chain. `t = a * x; u = np.exp(t); return np.log(u + 1.0)`-style
+chains allocate one array per step; with in-place ufuncs (`u = np.exp(t, out=t)`)
+they allocate one, and write each result into memory that is already in cache.
+Legal when each temporary is the fresh result of an arithmetic operation or ufunc
+(never a parameter or a view), is bound once, and is read exactly once, by the next
+statement of the chain, and when no step's operand can widen the buffer's dtype
+within its kind (`_may_widen`): in `t = a * b; u = t + c`, a float64 `c` meeting a
+float32 `t` gives a float64 result that `out=t` rounds silently, and the workload
+shows only the dtypes it passes, so a step's other operand must be a number literal,
+a direct operand of the chain's first operation (`t + a`), or an array of the
+buffer's proven shape and dtype (any real operand when the buffer is a proven
+float64 array). Statically safe only when
 the shape and dtype of the in-place target provably do not change (operands are
 arrays allocated in the function with the same shape text and dtype, or Python
 number literals with a float array) and the target is an array of rank >= 1 (a 0-d
@@ -187,17 +193,19 @@ class LoopFusionPass(Pass):
         Example(
             before=(
                 "import numpy as np\n\n\n"
-                "def hyp(a, b, c):\n"
-                "    t = a * b\n"
-                "    u = t + c\n"
-                "    return np.sqrt(u)\n"
+                "def softplus(x, a):\n"
+                "    t = a * x\n"
+                "    u = np.exp(t)\n"
+                "    v = u + 1.0\n"
+                "    return np.log(v)\n"
             ),
             after=(
                 "import numpy as np\n\n\n"
-                "def hyp(a, b, c):\n"
-                "    t = a * b\n"
-                "    u = np.add(t, c, out=t)\n"
-                "    return np.sqrt(u, out=u)\n"
+                "def softplus(x, a):\n"
+                "    t = a * x\n"
+                "    u = np.exp(t, out=t)\n"
+                "    v = np.add(u, 1.0, out=u)\n"
+                "    return np.log(v, out=v)\n"
             ),
         ),
         Example(
@@ -246,6 +254,8 @@ class LoopFusionPass(Pass):
         "import numpy as np\n\n\ndef f(a, c):\n    u = a + c\n    v = u * 2.0\n    return v, u\n",
         # the temporary is a view
         "import numpy as np\n\n\ndef f(a, c):\n    t = a[1:]\n    u = t + c\n    return u\n",
+        # c may be float64 where t is float32: out=t would round t + c silently
+        "import numpy as np\n\n\ndef f(a, b, c):\n    t = a * b\n    return t + c\n",
     )
 
     # --- find --------------------------------------------------------------------------------
@@ -420,6 +430,10 @@ class LoopFusionPass(Pass):
                 # an integer buffer cannot take a true division or a float result with
                 # out= (it raises), a float32 one would silently round a float64 result
                 int_chain = _int_array(start_value, int_names(), imports)
+                # names whose dtype and shape the buffer's already include
+                start_names = {
+                    o.value for o in _operands(start_value, imports) if isinstance(o, cst.Name)
+                }
                 j = k + 1
                 while j < len(statements):
                     step = _consumer(statements[j], current, imports)
@@ -434,6 +448,8 @@ class LoopFusionPass(Pass):
                         and current_info.dtype == "float32"
                         and not _stays_float32(expr, current, known())
                     ):
+                        break
+                    if _may_widen(expr, current, start_names, known(), imports):
                         break
                     kept = _keeps_shape_dtype(expr, current, known())
                     proven = proven and kept is not None
@@ -1037,6 +1053,52 @@ def _int_array_names(
             break
         ints |= grown
     return ints
+
+
+def _may_widen(
+    expr: cst.BaseExpression,
+    temp: str,
+    start_names: set[str],
+    known: dict[str, _ArrayInfo],
+    imports: ImportedNames,
+) -> bool:
+    """True if an operand of the step `expr` on the chain buffer `temp` could make the
+    result's dtype wider than the buffer's within its kind (a float64 array meeting a
+    float32 buffer): `out=temp` would round the result silently.
+
+    Safe operands: the buffer itself; number literals (NumPy 2 takes Python numbers as
+    weak: they keep a float buffer's dtype, and an integer buffer given a float makes
+    `out=` raise, never round); a name that was a direct operand of the chain's first
+    operation (the buffer's dtype and shape already include it: promotion and
+    broadcasting are joins); an array of the buffer's proven shape and dtype. Anything
+    else (another temporary, a parameter, `0.5 * b`, `np.float64(2)`) is refused even
+    where validation passes, because the workload shows only the dtypes it passes,
+    unless the buffer is a proven float64 array, which no real operand widens (a complex
+    one makes `out=` raise).
+    """
+    operands = _operands(expr, imports)
+    if not operands:
+        return True
+    buffer = known.get(temp)
+    if buffer is not None and buffer.dtype == "float64":
+        return False
+    for operand in operands:
+        if isinstance(operand, cst.Name):
+            if operand.value == temp or operand.value in start_names:
+                continue
+            info = known.get(operand.value)
+            if buffer is not None and info is not None and info.same_layout(buffer):
+                continue
+            return True
+        plain = operand
+        if isinstance(plain, cst.UnaryOperation) and isinstance(
+            plain.operator, (cst.Minus, cst.Plus)
+        ):
+            plain = plain.expression
+        if isinstance(plain, (cst.Integer, cst.Float)):
+            continue
+        return True
+    return False
 
 
 def _stays_int(expr: cst.BaseExpression, temp: str, ints: set[str], imports: ImportedNames) -> bool:

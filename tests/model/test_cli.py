@@ -91,7 +91,7 @@ def test_train_fit_only_from_a_store(tmp_path, monkeypatch, capsys) -> None:
         row.kernel, row.machine_id = kernel.key, machine
         # each synthetic candidate stands for one the passes really generate
         c = int(row.candidate[1:])
-        if c < len(hashes[kernel.key]):
+        if c < len(hashes.get(kernel.key, ())):
             row.candidate = hashes[kernel.key][c]
             record_row(store, row)
             recorded += 1

@@ -610,6 +610,32 @@ DTYPE_CHAINS: dict[str, tuple[str, Args]] = {
         "    return u\n",
         lambda: (3, np.array([1e-9, 2e-9, 3e-9])),
     ),
+    # the buffer's dtype is unknown: a float64 parameter, temporary or scaled operand
+    # meeting a float32 buffer would be rounded by out= (the workload may pass float64)
+    "float64 parameter on a float32 parameter product": (
+        "def f(a, b, c):\n    t = a * b\n    u = t + c\n    return np.sqrt(u)\n",
+        lambda: (np.float32([0.1, 0.2]), np.float32([0.3, 0.4]), np.array([1e-9, 2e-9])),
+    ),
+    "two temporaries of different dtypes": (
+        "def f(u, v):\n    u2 = u * u\n    v2 = v * v\n    s = u2 + v2\n    return np.sqrt(s)\n",
+        lambda: (np.float32([0.1, 0.2]), np.array([1e-5, 2e-5])),
+    ),
+    "scaled float64 operand": (
+        "def f(a, c):\n    t = a * 2.0\n    u = t + 0.5 * c\n    return u\n",
+        lambda: (np.float32([0.1, 0.2]), np.array([1e-9, 2e-9])),
+    ),
+    "numpy float64 scalar": (
+        "def f(a):\n    t = a * 2.0\n    u = t * np.float64(1.0000001)\n    return u\n",
+        lambda: (np.float32([0.1, 0.2]),),
+    ),
+    "float64 parameter meeting a proven float64 buffer": (
+        "def f(n, y):\n    a = np.ones(n)\n    t = a * 3.0\n    u = t + y\n    return u\n",
+        lambda: (2, np.float32([1e-9, 2e-9])),
+    ),
+    "the chain's own first operand": (
+        "def f(a, b):\n    t = a * b\n    u = t + a\n    return u\n",
+        lambda: (np.array([1e-9, 2e-9]), np.float32([0.1, 0.2])),
+    ),
 }
 
 
@@ -629,3 +655,17 @@ def test_integer_chains_still_use_out_for_integer_steps() -> None:
     rewritten = _every_fusion(HEADER + code)
     assert "np.add(t, 3, out=t)" in rewritten and "out=u" not in rewritten
     assert np.array_equal(load(rewritten)["f"](5), load(HEADER + code)["f"](5))
+
+
+def test_chains_stop_before_operands_that_may_widen_the_buffer() -> None:
+    """hunt8 B1: validated chains too, since the workload shows only its own dtypes."""
+    for code in (
+        "def f(a, b, c):\n    t = a * b\n    return t + c\n",
+        "def f(u, v):\n    u2 = u * u\n    v2 = v * v\n    return u2 + v2\n",
+        "def f(a, c):\n    t = a * 2.0\n    return t + 0.5 * c\n",
+    ):
+        assert _every_fusion(HEADER + code) == HEADER + code, code
+    kept = "def f(n, y):\n    a = np.ones(n)\n    t = a * 3.0\n    return t + y\n"
+    assert "np.add(t, y, out=t)" in _every_fusion(HEADER + kept)
+    own = "def f(a, b):\n    t = a * b\n    return t + a\n"
+    assert "np.add(t, a, out=t)" in _every_fusion(HEADER + own)

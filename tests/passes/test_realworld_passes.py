@@ -71,9 +71,9 @@ def test_the_mydft_chain_would_always_raise() -> None:
 
 def test_go202_still_offered_on_arrays_and_whole_axis_reductions() -> None:
     for code in (
-        "def f(a, b, c):\n    t = a * b\n    u = t + c\n    return np.sqrt(u)\n",
-        "def f(x, y):\n    t = np.sqrt(np.sum(x, axis=0))\n    return t + y\n",
-        "def f(n, y):\n    kn = np.arange(n)\n    t = kn * 2.0\n    return t + y\n",
+        "def f(a, b, c):\n    t = a * b\n    u = t + a\n    return np.sqrt(u)\n",
+        "def f(x, y):\n    t = np.sqrt(np.sum(x, axis=0))\n    return t + 1.0\n",
+        "def f(n, y):\n    kn = np.arange(n)\n    t = kn * 2.0\n    return t + kn\n",
     ):
         assert [o.code for o in _find(LoopFusionPass(), HEADER + code)] == ["GO202"], code
 
