@@ -2,7 +2,7 @@
 
 Most groups (one kernel at one workload size) of the training table hold several
 `@numba.njit` variants of the same code that differ only in their flags: plain,
-`fastmath=True`, `parallel=True` (with `numba.prange`) and both. From the
+`fastmath` (`fastmath={...}` or `=True`), `parallel=True` (with `numba.prange`) and both. From the
 shipped table, with the model's out-of-fold predictions (GroupKFold by family),
 this prints for the sized view:
 
@@ -62,7 +62,8 @@ def flag_mode(code: str) -> str | None:
             flags = {
                 kw.arg
                 for kw in (call.keywords if call else [])
-                if isinstance(kw.value, ast.Constant) and kw.value.value is True
+                if (isinstance(kw.value, ast.Constant) and kw.value.value is True)
+                or (isinstance(kw.value, ast.Set) and kw.value.elts)  # fastmath={"reassoc", ...}
             }
             parallel, fast = "parallel" in flags, "fastmath" in flags
             if parallel and fast:

@@ -394,7 +394,10 @@ def _decorator_mode(func: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, f
         flags["mode_jit"] = 1.0
         if isinstance(dec, ast.Call):
             for kw in dec.keywords:
-                truthy = isinstance(kw.value, ast.Constant) and bool(kw.value.value)
+                # `fastmath=True` or a non-empty set of LLVM flags (`{"reassoc", ...}`)
+                truthy = (isinstance(kw.value, ast.Constant) and bool(kw.value.value)) or (
+                    isinstance(kw.value, (ast.Set, ast.List, ast.Tuple)) and bool(kw.value.elts)
+                )
                 if kw.arg == "parallel" and truthy:
                     flags["mode_parallel"] = 1.0
                 if kw.arg == "fastmath" and truthy:

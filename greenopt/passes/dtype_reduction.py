@@ -43,6 +43,13 @@ accumulator array stays float64, and the data of a scalar accumulator are not
 converted). Integer narrowing is not done at all: it needs a proven value range,
 which a static pass does not have.
 
+Range: float32 is finite only up to about 3.4e38 and normal down to 1.2e-38. A
+function holding a float literal outside that range (a `1e300` "not found" sentinel, a
+`1e-300` guard against division by zero) is not converted: the literal would be inf or
+0. Data outside the range (`x[i] * x[i]` with |x| ~ 1e20, `np.exp(x)` with x > 88.7,
+`1.0 / x` with x < 3e-39) also become inf or 0; only a workload whose data reach those
+magnitudes shows it (the validator then reports "infinities differ").
+
 Codes: GO301 float64 allocations/conversions in a function; GO302 the same in a
 function with loops (float64 arithmetic in a hot loop). Never `static_safe`.
 """
@@ -149,6 +156,27 @@ class _Plan:
     @property
     def empty(self) -> bool:
         return not (self.calls or self.params)
+
+
+#: float32's largest finite value and smallest normal magnitude
+FLOAT32_MAX = 3.4028234663852886e38
+FLOAT32_TINY = 1.1754943508222875e-38
+
+
+def _outside_float32_range(body: cst.CSTNode) -> bool:
+    """True if `body` holds a float literal that float32 cannot hold: above FLOAT32_MAX
+    (a `1e300` sentinel becomes inf) or non-zero below FLOAT32_TINY (a `1e-300` guard
+    against division by zero becomes 0 or loses its digits). The loosened tolerance is
+    about precision, not range; a workload rarely reaches the sentinel or the guard."""
+    for node in walk(body):
+        if isinstance(node, cst.Float):
+            try:
+                value = abs(float(node.value.replace("_", "")))
+            except ValueError:
+                continue
+            if value > FLOAT32_MAX or 0.0 < value < FLOAT32_TINY:
+                return True
+    return False
 
 
 class _Sites(FastVisitor):
@@ -1515,6 +1543,8 @@ class DtypeReductionPass(Pass):
         plan.params, binding = _array_params(func, imports)
         if plan.empty:
             return plan
+        if _outside_float32_range(func.body):
+            return _Plan(info.qualname)
         seeds = set(plan.params)
         if binding is None:
             binding = binding_sites(func)

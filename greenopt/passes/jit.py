@@ -9,8 +9,14 @@ separate opportunities on the same function so the validator can measure each:
   on the function's top-level loops whose iterations are independent or a recognised
   `+=`/`-=`/`*=` reduction (`legality.parallel_blockers`), and where arrays that may
   be one (`f(x, x)`) are accessed only at one identical index (`_alias_race`);
-- GO403 `fastmath`: `@numba.njit(cache=True, fastmath=True)` (reassociation, no NaN/Inf
-  guarantees: kept only if results stay within the user's tolerance).
+- GO403 `fastmath`: `@numba.njit(cache=True, fastmath={"arcp", "contract", "reassoc"})`:
+  LLVM may reassociate (vectorised reductions), fuse multiply-adds and multiply by a
+  reciprocal, which changes results only by rounding (kept only if they stay within
+  the user's tolerance). Not `fastmath=True`: that adds the no-NaN, no-Inf and
+  no-signed-zero flags, under which LLVM rewrites `a < b` as `not (a >= b)`, folds
+  `x != x`, `x - x` and `x * 0.0`, so a NaN in the data (a missing value) takes the
+  other branch of a clip or a nearest-point loop, which a workload without NaN cannot
+  show. On the corpus the three flags keep fastmath's speed (`FASTMATH_FLAGS`).
 
 Module-level functions of the same file that the function calls are jitted with it
 (same options, without `parallel`); if one of them cannot be, the function is not
@@ -48,8 +54,9 @@ candidate against the workload's argument types in a child process, see
   `cache=True` keeps them across runs; `module_globals.frozen_global_problem`), and no
   helper that other functions or module-level code also use (jitting it would change
   them unchecked);
-- `fastmath` only where the code does not test for NaN or infinity (LLVM may fold
-  such tests away under fastmath).
+- `fastmath` only where the loops do floating-point work (`_float_work`); NaN and
+  infinity behave as in plain `@njit` (no `nnan`/`ninf`/`nsz` flags), so NaN tests
+  and comparisons need no exclusion.
 
 The pass never executes code; `static_safe` is always False (a jit candidate is
 only accepted through the validated rewrite).
@@ -130,6 +137,11 @@ _NUMPY_SUBMODULES = frozenset(
     {"random", "linalg", "fft", "ma", "char", "polynomial", "lib", "testing", "emath", "rec"}
 )
 VARIANTS = ("plain", "parallel", "fastmath")
+#: the LLVM fast-math flags GO403 asks for: reassociation, contraction into fused
+#: multiply-adds, reciprocal multiplication. Only rounding changes; `fastmath=True`
+#: would add nnan/ninf/nsz, which change what NaN, infinity and -0.0 do.
+FASTMATH_FLAGS = ("arcp", "contract", "reassoc")
+FASTMATH_TEXT = "{" + ", ".join(f'"{flag}"' for flag in FASTMATH_FLAGS) + "}"
 _CODES_BY_VARIANT = {"plain": "GO401", "parallel": "GO402", "fastmath": "GO403"}
 
 
@@ -159,53 +171,6 @@ class _ModuleContext:
             names,
             names | classes,
         )
-
-
-#: calls that test for NaN or infinity, which fastmath (no-NaN, no-Inf flags) may fold away
-_NAN_TESTS = frozenset(
-    {f"numpy.{n}" for n in ("isnan", "isinf", "isfinite", "isposinf", "isneginf", "nan_to_num")}
-    | {"math.isnan", "math.isinf", "math.isfinite"}
-)
-
-
-def _tests_nan_or_inf(func: cst.FunctionDef, imports: ImportedNames) -> bool:
-    """True if `func` looks for NaN or infinity: `np.isnan(...)`, `math.isinf(...)`,
-    `np.nan*` reductions, `x != x`, or a comparison with `np.inf`/`math.nan`/
-    `float("inf")`. Under `fastmath` LLVM may assume there are none and fold the test."""
-    found = False
-
-    def special(expr: cst.BaseExpression) -> bool:
-        qualified = imports.qualify(expr)
-        if qualified is not None and qualified.split(".")[-1] in ("inf", "nan", "NaN", "Inf"):
-            return True
-        return (
-            isinstance(expr, cst.Call)
-            and isinstance(expr.func, cst.Name)
-            and expr.func.value == "float"
-            and bool(expr.args)
-            and isinstance(expr.args[0].value, cst.SimpleString)
-            and expr.args[0].value.evaluated_value.strip().lstrip("+-").lower()
-            in ("inf", "infinity", "nan")
-        )
-
-    class Look(FastVisitor):
-        def visit_Call(self, node: cst.Call) -> None:
-            nonlocal found
-            qualified = imports.qualify(node.func) or ""
-            if qualified in _NAN_TESTS or qualified.startswith("numpy.nan"):
-                found = True
-
-        def visit_Comparison(self, node: cst.Comparison) -> None:
-            nonlocal found
-            left = node.left
-            for target in node.comparisons:
-                right = target.comparator
-                if special(left) or special(right) or _code(left) == _code(right):
-                    found = True
-                left = right
-
-    Look().visit(func)
-    return found
 
 
 @dataclass(frozen=True)
@@ -689,7 +654,7 @@ class JitPass(Pass):
     codes = {
         "GO401": "loop-heavy function can be compiled with @numba.njit(cache=True)",
         "GO402": "independent loop iterations: @numba.njit(parallel=True) with numba.prange",
-        "GO403": "floating-point loop: @numba.njit(fastmath=True) (within tolerance only)",
+        "GO403": "floating-point loop: @numba.njit(fastmath={...}) (within tolerance only)",
         "GO490": "function with loops not jitted (reason given; report only)",
     }
 
@@ -750,7 +715,7 @@ class JitPass(Pass):
             after=(
                 "import math\n"
                 "import numba\n\n\n"
-                "@numba.njit(cache=True, fastmath=True)\n"
+                '@numba.njit(cache=True, fastmath={"arcp", "contract", "reassoc"})\n'
                 "def norm(x):\n"
                 "    s = 0.0\n"
                 "    for i in range(len(x)):\n"
@@ -850,7 +815,6 @@ class JitPass(Pass):
         helpers: list[str] = []
         pending = [info.qualname]
         seen: set[str] = set()
-        nan_tests = False
         while pending:
             current = pending.pop()
             if current in seen:
@@ -868,7 +832,6 @@ class JitPass(Pass):
             frozen = frozen_global_problem(node, context.facts, context.not_data)
             if frozen:
                 return JitAnalysis(f"{where}{frozen}")
-            nan_tests = nan_tests or _tests_nan_or_inf(node, imports)
             if current != info.qualname:
                 if is_numba_decorated(node, imports):
                     continue
@@ -921,7 +884,7 @@ class JitPass(Pass):
             helpers=tuple(sorted(helpers)),
             prange_loops=tuple(prange),
             parallel_note="; ".join(notes),
-            fastmath=_float_work(loops) and not nan_tests,
+            fastmath=_float_work(loops),
         )
 
     def find(self, module: SourceModule) -> list[Opportunity]:
@@ -988,11 +951,14 @@ class JitPass(Pass):
                     )
                     options = {"parallel": True}
                 else:
-                    message = f"compile `{info.qualname}` with @numba.njit(fastmath=True)"
+                    message = (
+                        f"compile `{info.qualname}` with @numba.njit(fastmath={FASTMATH_TEXT})"
+                    )
                     rationale = (
                         "floating-point loop: fastmath lets LLVM reassociate and vectorise "
-                        "reductions; results may differ in the last bits, kept only within "
-                        "tolerance" + helper_text
+                        "reductions, fuse multiply-adds and multiply by reciprocals; results "
+                        "may differ in the last bits, kept only within tolerance (NaN and "
+                        "infinity behave as without fastmath)" + helper_text
                     )
                     options = {"fastmath": True}
                 found.append(
@@ -1089,9 +1055,12 @@ class _Decorate(cst.CSTTransformer):
         if entry["helper_of"] is not None:
             options.pop("parallel", None)
             prange = set()
-        text = ", ".join(
-            ["cache=True"] + [f"{k}=True" for k in ("parallel", "fastmath") if options.get(k)]
-        )
+        parts = ["cache=True"]
+        if options.get("parallel"):
+            parts.append("parallel=True")
+        if options.get("fastmath"):
+            parts.append(f"fastmath={FASTMATH_TEXT}")
+        text = ", ".join(parts)
         decorator = cst.Decorator(decorator=cst.parse_expression(f"{self.alias}.njit({text})"))
         result = updated.with_changes(decorators=[decorator, *updated.decorators])
         if prange:

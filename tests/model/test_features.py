@@ -108,6 +108,11 @@ def test_execution_mode_from_decorators() -> None:
     assert feats["interp_ops_w"] == 0.0 and feats["compiled_ops_w"] > 0
     plain = function_features(LOOP, SIZES)
     assert plain["mode_jit"] == 0.0 and plain["compiled_ops_w"] == 0.0
+    # GO403's spelling: a set of LLVM flags is fastmath too
+    flagged = JITTED.replace("fastmath=True", 'fastmath={"arcp", "contract", "reassoc"}')
+    assert function_features(flagged, SIZES)["mode_fastmath"] == 1.0
+    empty = JITTED.replace("fastmath=True", "fastmath=set()")
+    assert function_features(empty, SIZES)["mode_fastmath"] == 0.0
 
 
 def test_float32_bytes_are_counted_separately() -> None:

@@ -37,6 +37,7 @@ def row(code: str, ratio: float, group_size: str = "small") -> TrainingRow:
 def test_flag_mode_and_flag_free_code() -> None:
     assert fc.flag_mode(variant("")) == "plain"
     assert fc.flag_mode(variant(", fastmath=True")) == "fastmath"
+    assert fc.flag_mode(variant(', fastmath={"arcp", "contract", "reassoc"}')) == "fastmath"
     assert fc.flag_mode(variant(", parallel=True", prange=True)) == "parallel"
     assert fc.flag_mode(variant(", parallel=True, fastmath=True", True)) == "parallel+fastmath"
     assert fc.flag_mode(BODY.format(rng="range")) is None  # not Numba
