@@ -1173,9 +1173,14 @@ def fusion_blockers(
     assert isinstance(body2, cst.BaseSuite)
 
     def private(name: str) -> bool:
-        # bound afresh at the top of each iteration in both loops: no value flows between them
-        return _first_occurrence_is_binding(first.body, name) and _first_occurrence_is_binding(
-            body2, name
+        # bound afresh at the top of each iteration in both loops: no value flows between
+        # them; read after the loops, the name must end with the second loop's last
+        # iteration, so that loop must bind it unconditionally (an inner `for name in ...`
+        # over an empty range leaves the first loop's value in the fused loop)
+        return (
+            _first_occurrence_is_binding(first.body, name)
+            and _first_occurrence_is_binding(body2, name)
+            and (name not in used_elsewhere or _first_occurrence_is_binding(body2, name, False))
         )
 
     crossing = {x for x in scalars1 & s2.names if not private(x)}
@@ -1305,13 +1310,18 @@ def _reduction_statement(stmt: cst.BaseSmallStatement, name: str) -> bool:
     return False
 
 
-def _first_occurrence_is_binding(body: cst.BaseSuite, name: str) -> bool:
+def _first_occurrence_is_binding(
+    body: cst.BaseSuite, name: str, through_loops: bool = True
+) -> bool:
     """True if `name` is private to each iteration of the loop whose body is `body`.
 
     That is: the first statement mentioning `name` is an unconditional top-level
-    `name = <expr without name>` or a nested `for name in ...` loop; or it is a nested
-    `for` loop in whose body `name` is private in that sense and no later statement
-    of `body` mentions `name` (an empty inner loop would leave a stale value).
+    `name = <expr without name>`; or (when `through_loops`) it is a nested `for name in
+    ...` loop, or a nested `for` loop in whose body `name` is private in that sense, and
+    no later statement of `body` mentions `name` (an empty inner loop would leave a
+    stale value: `for j in range(i): ...` then `b[i] = j` reads the previous row's `j`).
+    Without `through_loops`, only the unconditional top-level assignment counts: the
+    name is then bound in every iteration, whatever the ranges of inner loops.
     """
     statements = (
         list(body.body) if isinstance(body, (cst.IndentedBlock, cst.SimpleStatementSuite)) else []
@@ -1333,15 +1343,13 @@ def _first_occurrence_is_binding(body: cst.BaseSuite, name: str) -> bool:
                 )
                 return any(isinstance(t, cst.Name) and t.value == name for t in targets)
             return False
-        if isinstance(stmt, cst.For) and isinstance(stmt.target, cst.Name):
+        if through_loops and isinstance(stmt, cst.For) and isinstance(stmt.target, cst.Name):
             if name in names_in(stmt.iter) or stmt.orelse is not None:
                 return False
-            if stmt.target.value == name:
-                return True
             later = statements[index + 1 :]
-            return _first_occurrence_is_binding(stmt.body, name) and not any(
-                name in names_in(s) for s in later
-            )
+            if any(name in names_in(s) for s in later):
+                return False  # the inner loop may run zero times: a stale value
+            return stmt.target.value == name or _first_occurrence_is_binding(stmt.body, name)
         return False
     return False
 

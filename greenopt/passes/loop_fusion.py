@@ -12,7 +12,10 @@ the second, so each element is loaded once while it is still in cache. Legal whe
 - neither body has side effects or leaves early (`break`, `continue`, `return`,
   `raise`, `yield`, calls not known to be pure, attribute stores...);
 - no scalar written by one loop is mentioned by the other (no use in the first loop
-  of values the second defines, no partial values seen by the second);
+  of values the second defines, no partial values seen by the second), unless it is
+  bound afresh in each iteration of both; a name bound by an inner `for` loop is not
+  when it is read after that loop (an empty inner range leaves the other loop's value),
+  and a name read after the loops must be bound unconditionally by the second loop;
 - no fusion-preventing dependence: every array written by either loop and touched
   by both is accessed, in both loops, at one index component that is the same
   affine, injective function of the loop variable (`a[i]`, `a[i, j]`, `a[2*i+1, :]`),
