@@ -318,7 +318,8 @@ class VectorizePass(Pass):
                 "    c = np.zeros((n, m))\n"
                 "    if n > 0 and m > 0 and (len(b) < n or b.shape[1] < m):\n"
                 '        raise IndexError("index out of bounds: an array is shorter than the loop")\n'
-                "    c[:n, :m] = a[:n, :m] + 2.0 * b[:n, :m]\n    return c\n"
+                "    if n > 0 and m > 0:\n"
+                "        c[:n, :m] = a[:n, :m] + 2.0 * b[:n, :m]\n    return c\n"
             ),
         ),
     )
@@ -654,7 +655,171 @@ def _rank_evidence(func: cst.FunctionDef) -> dict[str, int]:
                 out[name] = -1  # x.shape[-1]: rank-generic
             else:
                 out[name] = -1
+    _unpacked_shape_ranks(func, out)
+    _propagate_rank_evidence(func, out)
     return out
+
+
+def _shape_owner(node: cst.BaseExpression) -> str | None:
+    """`x` for the expressions `x.shape`, `np.shape(x)` and `np.asarray(x).shape`."""
+    if type(node) is cst.Attribute and node.attr.value == "shape":
+        inner = node.value
+        if type(inner) is cst.Name:
+            return inner.value
+        if type(inner) is cst.Call and type(inner.func) is cst.Attribute:
+            if inner.func.attr.value in _SAME_RANK_CALLS:
+                return _first_name_argument(inner)
+        return None
+    if type(node) is cst.Call and type(node.func) is cst.Attribute:
+        return _first_name_argument(node) if node.func.attr.value == "shape" else None
+    return None
+
+
+def _first_name_argument(call: cst.Call) -> str | None:
+    """The name passed as the first positional argument of `call`, if any."""
+    positional = [a.value for a in call.args if a.keyword is None and not a.star]
+    return positional[0].value if positional and type(positional[0]) is cst.Name else None
+
+
+def _merge_rank(out: dict[str, int], name: str, rank: int) -> None:
+    """Record at least `rank` dimensions for `name` (-1, rank-generic, wins)."""
+    if out.get(name) == -1 or rank == -1:
+        out[name] = -1
+    else:
+        out[name] = max(out.get(name, 0), rank)
+
+
+def _unpacked_shape_ranks(func: cst.FunctionDef, out: dict[str, int]) -> None:
+    """`n, m = a.shape` (or `sh = a.shape; n, m = sh`, `np.shape(a)`) shows that `a` has
+    exactly two dimensions, so a loop reading `a[i]` reads rows (a slice `a[:n]` would
+    broadcast a per-row scalar `x[i]` along the columns instead); so does
+    `a.shape == (n, m)` and `len(a[0])` shows at least two; a starred target
+    (`n, *rest = a.shape`) is rank-generic."""
+    shape_names: dict[str, str] = {}
+    for node in walk(func.body):
+        if type(node) is cst.Assign and len(node.targets) == 1:
+            target = node.targets[0].target
+            owner = _shape_owner(node.value)
+            if type(target) is cst.Name and owner is not None:
+                shape_names[target.value] = owner
+    for node in walk(func.body):
+        if type(node) is cst.Assign:
+            value = node.value
+            name = shape_names.get(value.value) if type(value) is cst.Name else None
+            name = name or _shape_owner(value)
+            if name is None:
+                continue
+            for target in node.targets:
+                elements = target.target
+                if type(elements) not in (cst.Tuple, cst.List):
+                    continue
+                starred = any(type(e) is cst.StarredElement for e in elements.elements)
+                _merge_rank(out, name, -1 if starred else len(elements.elements))
+        elif type(node) is cst.Comparison:
+            parts = [node.left, *(c.comparator for c in node.comparisons)]
+            owners = [_shape_owner(p) for p in parts]
+            tuples = [p for p in parts if type(p) in (cst.Tuple, cst.List)]
+            for owner in filter(None, owners):
+                for shape in tuples:
+                    _merge_rank(out, owner, len(shape.elements))
+        elif type(node) is cst.Call and type(node.func) is cst.Name and node.func.value == "len":
+            arg = node.args[0].value if len(node.args) == 1 else None
+            if type(arg) is cst.Subscript and type(arg.value) is cst.Name:
+                if len(arg.slice) == 1 and type(arg.slice[0].slice) is cst.Index:
+                    _merge_rank(out, arg.value.value, 2)  # `len(a[0])`: a row
+
+
+#: calls whose result has the rank of their first argument (`np.zeros_like(a)`)
+_SAME_RANK_CALLS = frozenset(
+    {
+        "empty_like",
+        "zeros_like",
+        "ones_like",
+        "full_like",
+        "copy",
+        "array",
+        "asarray",
+        "asanyarray",
+        "ascontiguousarray",
+        "asfortranarray",
+    }
+)
+
+
+def _value_rank(
+    value: cst.BaseExpression,
+    out: dict[str, int],
+    shapes: dict[str, cst.BaseExpression],
+) -> int | None:
+    """The rank evidence `value` carries: that of `a` for `a`, `a.copy()`,
+    `np.zeros_like(a)`, `np.asarray(a)`, `np.zeros(a.shape)`; the shape's length for
+    `np.zeros((n, m))`, `np.zeros(shape=(n, m))` and `np.zeros(shape)` after
+    `shape = (n, m)` (`shapes`: names bound to tuples or `a.shape`); the larger side's
+    for `x + 1.0` (matched by name only: more evidence only refuses more loops)."""
+    if type(value) is cst.Name:
+        return out.get(value.value)
+    if type(value) is cst.BinaryOperation:
+        sides = [_value_rank(v, out, shapes) for v in (value.left, value.right)]
+        known = [r for r in sides if r is not None]
+        return None if not known else (-1 if -1 in known else max(known))
+    if type(value) is not cst.Call or type(value.func) is not cst.Attribute:
+        return None
+    attr = value.func.attr.value
+    positional = [a.value for a in value.args if a.keyword is None and not a.star]
+    if not value.args:  # `a.copy()`
+        owner = value.func.value
+        return out.get(owner.value) if attr == "copy" and type(owner) is cst.Name else None
+    if attr in _SAME_RANK_CALLS:
+        first = positional[0] if positional else None
+        return out.get(first.value) if type(first) is cst.Name else None
+    if attr in ("zeros", "ones", "empty", "full"):
+        keyword = [
+            a.value for a in value.args if a.keyword is not None and a.keyword.value == "shape"
+        ]
+        shape = positional[0] if positional else (keyword[0] if keyword else None)
+        return None if shape is None else _shape_rank(shape, out, shapes)
+    return None
+
+
+def _shape_rank(
+    shape: cst.BaseExpression, out: dict[str, int], shapes: dict[str, cst.BaseExpression]
+) -> int | None:
+    """The number of dimensions an allocation of `shape` has, when the code shows it."""
+    if type(shape) is cst.Name and shape.value in shapes:
+        shape = shapes[shape.value]
+    owner = _shape_owner(shape)
+    if owner is not None:
+        return out.get(owner)
+    if type(shape) in (cst.Tuple, cst.List):
+        if any(type(e) is cst.StarredElement for e in shape.elements):
+            return -1
+        return len(shape.elements) if len(shape.elements) > 1 else None
+    return None
+
+
+def _propagate_rank_evidence(func: cst.FunctionDef, out: dict[str, int]) -> None:
+    """A name bound to an array of known rank (`out = np.zeros_like(a)` with a 2-D `a`,
+    `out = np.zeros((m, n)) + 1.0`) gets that rank evidence: `out[i] = x[i]` fills
+    rows, which `out[:n] = x[:n]` would not do."""
+    assigns: list[tuple[str, cst.BaseExpression]] = []
+    shapes: dict[str, cst.BaseExpression] = {}
+    for node in walk(func.body):
+        if type(node) is cst.Assign and len(node.targets) == 1:
+            target = node.targets[0].target
+            if type(target) is cst.Name:
+                assigns.append((target.value, node.value))
+                if type(node.value) in (cst.Tuple, cst.List) or _shape_owner(node.value):
+                    shapes[target.value] = node.value
+    for _ in range(len(assigns)):
+        changed = False
+        for target, value in assigns:
+            rank = _value_rank(value, out, shapes)
+            if rank is not None:
+                before = out.get(target)
+                _merge_rank(out, target, rank)
+                changed = changed or out.get(target) != before
+        if not changed:
+            break
 
 
 def _subscript_counts(func: cst.FunctionDef) -> dict[str, set[int]]:
@@ -729,7 +894,11 @@ def _plan_nest(node: cst.For, ctx: _Context) -> _Plan:
     proof = _Proof.build(ctx, node)
     checks = _check_static(stmts, accesses, nest, proof, unsafe)
     emitter = _Emitter(nest, ctx, unsafe, proof)
-    emitter.needs_nonempty = _may_raise_when_empty(stmts, proof, nest)
+    # with a length check the slices of a nest match the loop only when every loop runs:
+    # an empty inner loop skips the check and leaves an unproven outer extent
+    # (`a[:2 * n:2]` vs `out[:n]`) to broadcast (one loop's slices are all empty then)
+    checked_nest = bool(checks) and len(nest.loops) > 1
+    emitter.needs_nonempty = checked_nest or _may_raise_when_empty(stmts, proof, nest)
     lines = [emitter.statement(s) for s in stmts]
     guard = emitter.guard()
     if guard:
@@ -1200,6 +1369,11 @@ def _check_ranks(accesses: list[Access], ctx: _Context) -> None:
     for acc in accesses:
         if ctx.arrays.is_python_container(acc.array):
             raise Refusal(f"{acc.array} is a Python list/tuple/dict/str, not a NumPy array")
+        rank = ctx.arrays.rank(acc.array)
+        if rank is not None and rank != len(acc.indices):
+            raise Refusal(
+                f"{acc.array} has {rank} dimensions but is indexed with {len(acc.indices)}"
+            )
         more = ctx.higher_rank.get(acc.array, 0)
         if more > len(acc.indices) or (more < 0 and acc.array in ctx.higher_rank):
             raise Refusal(
@@ -1211,11 +1385,6 @@ def _check_ranks(accesses: list[Access], ctx: _Context) -> None:
             raise Refusal(
                 f"{acc.array} is used with {' and '.join(str(c) for c in sorted(counts))} "
                 "subscripts in the function: rows and elements cannot be told apart"
-            )
-        rank = ctx.arrays.rank(acc.array)
-        if rank is not None and rank != len(acc.indices):
-            raise Refusal(
-                f"{acc.array} has {rank} dimensions but is indexed with {len(acc.indices)}"
             )
 
 
