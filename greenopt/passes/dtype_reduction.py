@@ -152,6 +152,7 @@ class _Plan:
     arrays: set[str] = field(default_factory=set)  # names known to be arrays here
     tainted: set[str] = field(default_factory=set)  # names that may hold float32 results
     ranks: dict[str, int] = field(default_factory=dict)  # known ndim of names in `arrays`
+    refused: str = ""  # why a function with float64 work to narrow is left alone
 
     @property
     def empty(self) -> bool:
@@ -163,11 +164,12 @@ FLOAT32_MAX = 3.4028234663852886e38
 FLOAT32_TINY = 1.1754943508222875e-38
 
 
-def _outside_float32_range(body: cst.CSTNode) -> bool:
-    """True if `body` holds a float literal that float32 cannot hold: above FLOAT32_MAX
-    (a `1e300` sentinel becomes inf) or non-zero below FLOAT32_TINY (a `1e-300` guard
-    against division by zero becomes 0 or loses its digits). The loosened tolerance is
-    about precision, not range; a workload rarely reaches the sentinel or the guard."""
+def _outside_float32_range(body: cst.CSTNode) -> str:
+    """The first float literal in `body` that float32 cannot hold, as written, or "":
+    above FLOAT32_MAX (a `1e300` sentinel becomes inf) or non-zero below FLOAT32_TINY
+    (a `1e-300` guard against division by zero becomes 0 or loses its digits). The
+    loosened tolerance is about precision, not range; a workload rarely reaches the
+    sentinel or the guard."""
     for node in walk(body):
         if isinstance(node, cst.Float):
             try:
@@ -175,8 +177,8 @@ def _outside_float32_range(body: cst.CSTNode) -> bool:
             except ValueError:
                 continue
             if value > FLOAT32_MAX or 0.0 < value < FLOAT32_TINY:
-                return True
-    return False
+                return node.value
+    return ""
 
 
 class _Sites(FastVisitor):
@@ -1543,8 +1545,14 @@ class DtypeReductionPass(Pass):
         plan.params, binding = _array_params(func, imports)
         if plan.empty:
             return plan
-        if _outside_float32_range(func.body):
-            return _Plan(info.qualname)
+        literal = _outside_float32_range(func.body)
+        if literal:
+            return _Plan(
+                info.qualname,
+                refused=f"the literal {literal} is outside float32's range (it would become "
+                + ("inf" if abs(float(literal.replace("_", ""))) > 1 else "0")
+                + ")",
+            )
         seeds = set(plan.params)
         if binding is None:
             binding = binding_sites(func)
@@ -1592,10 +1600,25 @@ class DtypeReductionPass(Pass):
         found: list[Opportunity] = []
         for info in iter_functions(tree):
             plan = self.plan(info, imports)
-            if plan.empty:
-                continue
             has_loops = _has_loops(info.node)
             code = "GO302" if has_loops else "GO301"
+            if plan.refused:
+                line, col, end_line, end_col = def_site(info.node)
+                found.append(
+                    Opportunity(
+                        self.name,
+                        "GO390",
+                        f"`{info.qualname}` not reported ({code}): {plan.refused}",
+                        "float32 is finite only up to about 3.4e38 and normal down to "
+                        "1.2e-38; a loosened tolerance is about precision, not range",
+                        Site(path, line, col, end_line, end_col, info.qualname),
+                        fixable=False,
+                        data={"function": info.qualname, "note": True},
+                    )
+                )
+                continue
+            if plan.empty:
+                continue
             parts = []
             if plan.calls:
                 parts.append(f"{len(plan.calls)} float64 allocation/conversion(s)")

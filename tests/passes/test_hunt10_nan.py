@@ -121,3 +121,18 @@ def test_dtype_reduction_keeps_literals_float32_holds() -> None:
         "        out[i] = x[i] / (y[i] + 1e-12) * 3.0e30\n    return out\n"
     )
     assert [o.code for o in _dtype_candidates(code)] == ["GO302"]
+
+
+def test_dtype_reduction_says_why_it_left_a_function_alone() -> None:
+    """`check --explain` shows the refusal as a GO390 note, naming the literal."""
+    code = (
+        "def f(x):\n    n = len(x)\n    best = np.full(n, 1e300)\n    for i in range(n):\n"
+        "        if x[i] < best[i]:\n            best[i] = x[i]\n    return best\n"
+    )
+    found = DtypeReductionPass().find(SourceModule.parse(HEADER + code, "m.py"))
+    (note,) = found
+    assert note.code == "GO390" and not note.fixable and note.data.get("note")
+    assert "the literal 1e300 is outside float32's range (it would become inf)" in note.message
+    tiny = code.replace("1e300", "1e-300")
+    (note,) = DtypeReductionPass().find(SourceModule.parse(HEADER + tiny, "m.py"))
+    assert "(it would become 0)" in note.message
