@@ -43,6 +43,21 @@ def outcome(code: str, *args: Any, name: str = "f") -> tuple[str, Any]:
             return ("raises", type(exc).__name__)
 
 
+def same(a: Any, b: Any) -> bool:
+    """True if two outcomes (or values) are equal: tuples item by item, arrays in dtype,
+    shape and value (NaN equal to NaN), anything else in type and value."""
+    if isinstance(a, tuple):
+        return isinstance(b, tuple) and len(a) == len(b) and all(map(same, a, b))
+    if isinstance(a, np.ndarray):
+        return (
+            isinstance(b, np.ndarray)
+            and a.dtype == b.dtype
+            and a.shape == b.shape
+            and bool(np.array_equal(a, b, equal_nan=True))
+        )
+    return type(a) is type(b) and a == b
+
+
 def import_file(directory: Path, name: str, code: str) -> types.ModuleType:
     """Write `code` to `directory/name.py` and import it (Numba's cache needs a real file)."""
     path = directory / f"{name}.py"

@@ -22,7 +22,7 @@ from greenopt.optimizer.source import SourceModule
 from greenopt.optimizer.static import rewrite_static
 from greenopt.passes.loop_fusion import LoopFusionPass
 
-from .helpers import outcome
+from .helpers import outcome, same
 
 HEADER = "import numpy as np\n\n\n"
 
@@ -30,19 +30,6 @@ HEADER = "import numpy as np\n\n\n"
 def _static(code: str) -> str:
     module = SourceModule.parse(HEADER + code, "m.py")
     return rewrite_static(module, passes=["loop-fusion"]).new_code
-
-
-def _same(a: Any, b: Any) -> bool:
-    if isinstance(a, tuple):
-        return isinstance(b, tuple) and len(a) == len(b) and all(map(_same, a, b))
-    if isinstance(a, np.ndarray):
-        return (
-            isinstance(b, np.ndarray)
-            and a.dtype == b.dtype
-            and a.shape == b.shape
-            and bool(np.array_equal(a, b, equal_nan=True))
-        )
-    return type(a) is type(b) and a == b
 
 
 def _codes(code: str) -> list[tuple[str, bool]]:
@@ -53,7 +40,7 @@ def _codes(code: str) -> list[tuple[str, bool]]:
 def _assert_unchanged_results(code: str, *inputs: tuple[Any, ...]) -> None:
     new = _static(code)
     for args in inputs:
-        assert _same(outcome(HEADER + code, *args), outcome(new, *args)), args
+        assert same(outcome(HEADER + code, *args), outcome(new, *args)), args
 
 
 # --- stale inner loop variables (fix) --------------------------------------------------------

@@ -13,8 +13,6 @@ Each trap test fails without its fix.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pytest
 
@@ -22,7 +20,7 @@ from greenopt.optimizer.source import SourceModule
 from greenopt.optimizer.static import rewrite_static
 from greenopt.passes.vectorize import VectorizePass
 
-from .helpers import outcome
+from .helpers import outcome, same
 
 HEADER = "import numpy as np\n\n\n"
 
@@ -30,19 +28,6 @@ HEADER = "import numpy as np\n\n\n"
 def _static(code: str) -> str:
     module = SourceModule.parse(HEADER + code, "m.py")
     return rewrite_static(module, passes=["vectorize"]).new_code
-
-
-def _same(a: Any, b: Any) -> bool:
-    if isinstance(a, tuple):
-        return isinstance(b, tuple) and len(a) == len(b) and all(map(_same, a, b))
-    if isinstance(a, np.ndarray):
-        return (
-            isinstance(b, np.ndarray)
-            and a.dtype == b.dtype
-            and a.shape == b.shape
-            and bool(np.array_equal(a, b, equal_nan=True))
-        )
-    return type(a) is type(b) and a == b
 
 
 def _static_codes(code: str) -> list[str]:
@@ -135,7 +120,7 @@ TWO_D = [
 def test_rows_of_a_2d_array_are_not_sliced(code: str) -> None:
     a = np.arange(9.0).reshape(3, 3)
     x = np.array([10.0, 20.0, 30.0])
-    assert _same(outcome(HEADER + code, a, x), outcome(_static(code), a, x))
+    assert same(outcome(HEADER + code, a, x), outcome(_static(code), a, x))
     assert "GO101" not in _static_codes(code)
 
 
@@ -173,7 +158,7 @@ def test_length_checked_nest_runs_nothing_when_a_loop_is_empty(shape: tuple[int,
     a = np.ones(shape)
     new = _static(STRIDED_EMPTY_INNER)
     assert "GO103" in _static_codes(STRIDED_EMPTY_INNER)
-    assert _same(outcome(HEADER + STRIDED_EMPTY_INNER, a), outcome(new, a))
+    assert same(outcome(HEADER + STRIDED_EMPTY_INNER, a), outcome(new, a))
 
 
 ADD2D = """
@@ -192,4 +177,4 @@ def f(a, b):
 def test_shorter_empty_operand_of_a_nest_returns_like_the_loop() -> None:
     a, b = np.zeros((3, 0)), np.zeros((2, 0))
     assert "GO103" in _static_codes(ADD2D)
-    assert _same(outcome(HEADER + ADD2D, a, b), outcome(_static(ADD2D), a, b))
+    assert same(outcome(HEADER + ADD2D, a, b), outcome(_static(ADD2D), a, b))

@@ -10,8 +10,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import libcst as cst
 import numpy as np
 import pytest
@@ -22,7 +20,7 @@ from greenopt.passes.import_edits import ImportedNames
 from greenopt.passes.legality import scan_loop_body
 from greenopt.passes.loop_fusion import LoopFusionPass
 
-from .helpers import outcome
+from .helpers import outcome, same
 
 HEADER = "import numpy as np\n\n\n"
 
@@ -30,19 +28,6 @@ HEADER = "import numpy as np\n\n\n"
 def _static(code: str) -> str:
     module = SourceModule.parse(HEADER + code, "m.py")
     return rewrite_static(module, passes=["loop-fusion"]).new_code
-
-
-def _same(a: Any, b: Any) -> bool:
-    if isinstance(a, tuple):
-        return isinstance(b, tuple) and len(a) == len(b) and all(map(_same, a, b))
-    if isinstance(a, np.ndarray):
-        return (
-            isinstance(b, np.ndarray)
-            and a.dtype == b.dtype
-            and a.shape == b.shape
-            and bool(np.array_equal(a, b, equal_nan=True))
-        )
-    return type(a) is type(b) and a == b
 
 
 def _codes(code: str) -> list[tuple[str, bool]]:
@@ -95,7 +80,7 @@ NEWAXIS_NP = NEWAXIS.replace("a[None, i]", "a[np.newaxis, i]")
 def test_shifted_axes_are_not_fused(code: str) -> None:
     x = np.array([0.5, -1.5, 2.25, 4.0])
     original = outcome(HEADER + code, x)
-    assert _same(original, outcome(_static(code), x))
+    assert same(original, outcome(_static(code), x))
     assert "GO201" not in [c for c, _ in _codes(code)]
 
 
@@ -135,7 +120,7 @@ def f(x):
 def test_chain_temporary_read_through_the_frame(read: str) -> None:
     code = CHAIN_LOCALS.format(read=read)
     x = np.zeros(3)
-    assert _same(outcome(HEADER + code, x), outcome(_static(code), x))
+    assert same(outcome(HEADER + code, x), outcome(_static(code), x))
     assert _codes(code) == []
 
 
@@ -159,7 +144,7 @@ def f(x):
 def test_renamed_loop_variable_read_through_the_frame() -> None:
     code = RENAMED_LOCALS.format(read='locals().get("j", None)')
     x = np.array([1.0, 2.0, 3.0])
-    assert _same(outcome(HEADER + code, x), outcome(_static(code), x))
+    assert same(outcome(HEADER + code, x), outcome(_static(code), x))
     assert _codes(code) == []
 
 
