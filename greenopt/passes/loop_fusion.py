@@ -445,13 +445,6 @@ class LoopFusionPass(Pass):
                     expr, target = step
                     if int_chain and not _stays_int(expr, current, int_names(), imports):
                         break
-                    current_info = known().get(current)
-                    if (
-                        current_info is not None
-                        and current_info.dtype == "float32"
-                        and not _stays_float32(expr, current, known())
-                    ):
-                        break
                     if _may_widen(expr, current, start_names, known(), imports):
                         break
                     kept = _keeps_shape_dtype(expr, current, known())
@@ -1121,26 +1114,6 @@ def _stays_int(expr: cst.BaseExpression, temp: str, ints: set[str], imports: Imp
         or (isinstance(o, cst.Name) and (o.value == temp or o.value in ints))
         for o in operands
     )
-
-
-def _stays_float32(expr: cst.BaseExpression, temp: str, known: dict[str, _ArrayInfo]) -> bool:
-    """True if no operand of the step on the float32 array `temp` may be float64 (a
-    float64 result written into `out=temp` would be rounded silently)."""
-    if isinstance(expr, cst.BinaryOperation):
-        operands = [expr.left, expr.right]
-    elif isinstance(expr, cst.Call):
-        operands = [a.value for a in expr.args]
-    else:
-        return False
-    for operand in operands:
-        if _number_literal(operand):
-            continue
-        if not isinstance(operand, cst.Name):
-            return False
-        info = known.get(operand.value)
-        if operand.value != temp and (info is None or info.dtype != "float32"):
-            return False
-    return True
 
 
 @dataclass(frozen=True)
