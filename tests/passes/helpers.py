@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from greenopt.optimizer.source import SourceModule
+from greenopt.optimizer.static import rewrite_static
 from greenopt.passes.base import Opportunity, Pass
 
 
@@ -23,6 +24,16 @@ def rewrite(
     found = pass_.find(module)
     chosen = [o for o in found if o.fixable and (codes is None or o.code in codes)]
     return pass_.apply(module, chosen).code, found
+
+
+def static_rewrite(code: str, pass_name: str) -> str:
+    """The module text after `greenopt rewrite --static --passes <pass_name>`."""
+    return rewrite_static(SourceModule.parse(code, "m.py"), passes=[pass_name]).new_code
+
+
+def finding_codes(pass_: Pass, code: str) -> list[tuple[str, bool]]:
+    """(code, statically safe) of each opportunity `pass_` finds in module source `code`."""
+    return [(o.code, o.static_safe) for o in pass_.find(SourceModule.parse(code, "m.py"))]
 
 
 def load(code: str) -> dict[str, Any]:

@@ -17,32 +17,19 @@ from typing import Any
 import numpy as np
 import pytest
 
-from greenopt.optimizer.source import SourceModule
-from greenopt.optimizer.static import rewrite_static
-
-from .helpers import outcome
+from .helpers import outcome, same, static_rewrite
 
 HEADER = "import numpy as np\n\n\n"
 
 
 def _static(code: str) -> str:
-    module = SourceModule.parse(HEADER + code, "m.py")
-    return rewrite_static(module, passes=["loop-fusion"]).new_code
+    return static_rewrite(HEADER + code, "loop-fusion")
 
 
 def _outcome(code: str, *args: Any) -> tuple[Any, ...]:
     """`outcome` plus the arrays passed in, as the call left them (a partial write shows)."""
     args = tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args)
     return outcome(code, *args) + tuple(a.tolist() for a in args if isinstance(a, np.ndarray))
-
-
-def _same(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
-    if a[0] != b[0] or a[2:] != b[2:]:
-        return False
-    if a[0] == "raises":
-        return a[1] == b[1]
-    x, y = a[1], b[1]
-    return x.dtype == y.dtype and bool(np.array_equal(x, y, equal_nan=True))
 
 
 INT8_LITERAL = """
@@ -134,7 +121,7 @@ def test_fusion_exception_traps_not_fused_or_same(code: str, inputs: list[tuple[
         "b[i] = c * i\n    for" in new
     ), new
     for args in inputs:
-        assert _same(_outcome(HEADER + code, *args), _outcome(new, *args)), args
+        assert same(_outcome(HEADER + code, *args), _outcome(new, *args)), args
 
 
 SAFE_LITERALS = """
@@ -154,7 +141,7 @@ def test_small_literals_and_numpy_values_still_fuse() -> None:
     new = _static(SAFE_LITERALS)
     assert "y[i] = y[i] * 2\n        b[i] = y[i] + 1" in new, new
     for args in [(INT8,), (UINT8,), (FLOATS,)]:
-        assert _same(_outcome(HEADER + SAFE_LITERALS, *args), _outcome(new, *args))
+        assert same(_outcome(HEADER + SAFE_LITERALS, *args), _outcome(new, *args))
 
 
 PYTHON_COMPLEX_MAX = """
@@ -174,7 +161,7 @@ def test_max_of_python_complex_may_raise() -> None:
     # first loop had scaled only x[0] when it surfaced
     new = _static(PYTHON_COMPLEX_MAX)
     assert "x[i] *= (1000 // -1)\n    for" in new, new
-    assert _same(_outcome(HEADER + PYTHON_COMPLEX_MAX, FLOATS), _outcome(new, FLOATS))
+    assert same(_outcome(HEADER + PYTHON_COMPLEX_MAX, FLOATS), _outcome(new, FLOATS))
 
 
 PYTHON_COMPLEX_COMPARISON = """
@@ -195,7 +182,7 @@ def test_ordering_a_python_complex_may_raise() -> None:
     new = _static(PYTHON_COMPLEX_COMPARISON)
     assert "x[i] = x[i] * 2\n    for" in new, new
     args = (FLOATS, 1j)
-    assert _same(_outcome(HEADER + PYTHON_COMPLEX_COMPARISON, *args), _outcome(new, *args))
+    assert same(_outcome(HEADER + PYTHON_COMPLEX_COMPARISON, *args), _outcome(new, *args))
 
 
 BOOL_NEGATIVE = """
@@ -227,4 +214,4 @@ def test_numpy_bool_negative_and_subtract_may_raise(code: str) -> None:
     new = _static(code)
     assert "x[i] = x[i] * 2\n    for" in new, new
     bools = np.array([True, False, True])
-    assert _same(_outcome(HEADER + code, bools), _outcome(new, bools))
+    assert same(_outcome(HEADER + code, bools), _outcome(new, bools))

@@ -18,23 +18,19 @@ from typing import Any
 import numpy as np
 import pytest
 
-from greenopt.optimizer.source import SourceModule
-from greenopt.optimizer.static import rewrite_static
 from greenopt.passes.loop_fusion import LoopFusionPass
 
-from .helpers import outcome, same
+from .helpers import finding_codes, outcome, same, static_rewrite
 
 HEADER = "import numpy as np\n\n\n"
 
 
 def _static(code: str) -> str:
-    module = SourceModule.parse(HEADER + code, "m.py")
-    return rewrite_static(module, passes=["loop-fusion"]).new_code
+    return static_rewrite(HEADER + code, "loop-fusion")
 
 
 def _codes(code: str) -> list[tuple[str, bool]]:
-    module = SourceModule.parse(HEADER + code, "m.py")
-    return [(o.code, o.static_safe) for o in LoopFusionPass().find(module)]
+    return finding_codes(LoopFusionPass(), HEADER + code)
 
 
 def _assert_unchanged_results(code: str, *inputs: tuple[Any, ...]) -> None:

@@ -17,17 +17,15 @@ import numpy as np
 import pytest
 
 from greenopt.optimizer.source import SourceModule
-from greenopt.optimizer.static import rewrite_static
 from greenopt.passes.vectorize import VectorizePass
 
-from .helpers import outcome, same
+from .helpers import outcome, same, static_rewrite
 
 HEADER = "import numpy as np\n\n\n"
 
 
 def _static(code: str) -> str:
-    module = SourceModule.parse(HEADER + code, "m.py")
-    return rewrite_static(module, passes=["vectorize"]).new_code
+    return static_rewrite(HEADER + code, "vectorize")
 
 
 def _static_codes(code: str) -> list[str]:

@@ -20,17 +20,16 @@ import numpy as np
 import pytest
 
 from greenopt.optimizer.source import SourceModule
-from greenopt.optimizer.static import rewrite_static
 from greenopt.passes.dtype_reduction import DtypeReductionPass
 from greenopt.passes.vectorize import VectorizePass
 
-from .helpers import load, outcome
+from .helpers import load, outcome, static_rewrite
 
 HEADER = "import math\nimport numpy as np\n\n\n"
 
 
 def _static(code: str) -> str:
-    return rewrite_static(SourceModule.parse(HEADER + code, "m.py"), passes=["vectorize"]).new_code
+    return static_rewrite(HEADER + code, "vectorize")
 
 
 # -- 1. flow-sensitive aliasing: the new array reached without its name ----------------------

@@ -14,25 +14,21 @@ import libcst as cst
 import numpy as np
 import pytest
 
-from greenopt.optimizer.source import SourceModule
-from greenopt.optimizer.static import rewrite_static
 from greenopt.passes.import_edits import ImportedNames
 from greenopt.passes.legality import scan_loop_body
 from greenopt.passes.loop_fusion import LoopFusionPass
 
-from .helpers import outcome, same
+from .helpers import finding_codes, outcome, same, static_rewrite
 
 HEADER = "import numpy as np\n\n\n"
 
 
 def _static(code: str) -> str:
-    module = SourceModule.parse(HEADER + code, "m.py")
-    return rewrite_static(module, passes=["loop-fusion"]).new_code
+    return static_rewrite(HEADER + code, "loop-fusion")
 
 
 def _codes(code: str) -> list[tuple[str, bool]]:
-    module = SourceModule.parse(HEADER + code, "m.py")
-    return [(o.code, o.static_safe) for o in LoopFusionPass().find(module)]
+    return finding_codes(LoopFusionPass(), HEADER + code)
 
 
 # --- axis positions after a shifting index element -----------------------------------------
