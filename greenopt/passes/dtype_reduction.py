@@ -165,11 +165,11 @@ FLOAT32_TINY = 1.1754943508222875e-38
 
 
 def _outside_float32_range(body: cst.CSTNode) -> str:
-    """The first float literal in `body` that float32 cannot hold, as written, or "":
-    above FLOAT32_MAX (a `1e300` sentinel becomes inf) or non-zero below FLOAT32_TINY
-    (a `1e-300` guard against division by zero becomes 0 or loses its digits). The
-    loosened tolerance is about precision, not range; a workload rarely reaches the
-    sentinel or the guard."""
+    """Why float32 cannot hold a float literal of `body` ("the literal 1e300 is outside
+    float32's range (it would become inf)"), or "": above FLOAT32_MAX (a `1e300`
+    sentinel becomes inf) or non-zero below FLOAT32_TINY (a `1e-300` guard against
+    division by zero becomes 0 or loses its digits). The loosened tolerance is about
+    precision, not range; a workload rarely reaches the sentinel or the guard."""
     for node in walk(body):
         if isinstance(node, cst.Float):
             try:
@@ -177,7 +177,11 @@ def _outside_float32_range(body: cst.CSTNode) -> str:
             except ValueError:
                 continue
             if value > FLOAT32_MAX or 0.0 < value < FLOAT32_TINY:
-                return node.value
+                becomes = "inf" if value > FLOAT32_MAX else "0"
+                return (
+                    f"the literal {node.value} is outside float32's range "
+                    f"(it would become {becomes})"
+                )
     return ""
 
 
@@ -1545,14 +1549,9 @@ class DtypeReductionPass(Pass):
         plan.params, binding = _array_params(func, imports)
         if plan.empty:
             return plan
-        literal = _outside_float32_range(func.body)
-        if literal:
-            return _Plan(
-                info.qualname,
-                refused=f"the literal {literal} is outside float32's range (it would become "
-                + ("inf" if abs(float(literal.replace("_", ""))) > 1 else "0")
-                + ")",
-            )
+        refused = _outside_float32_range(func.body)
+        if refused:
+            return _Plan(info.qualname, refused=refused)
         seeds = set(plan.params)
         if binding is None:
             binding = binding_sites(func)
@@ -1600,6 +1599,8 @@ class DtypeReductionPass(Pass):
         found: list[Opportunity] = []
         for info in iter_functions(tree):
             plan = self.plan(info, imports)
+            if plan.empty and not plan.refused:
+                continue
             has_loops = _has_loops(info.node)
             code = "GO302" if has_loops else "GO301"
             if plan.refused:
@@ -1616,8 +1617,6 @@ class DtypeReductionPass(Pass):
                         data={"function": info.qualname, "note": True},
                     )
                 )
-                continue
-            if plan.empty:
                 continue
             parts = []
             if plan.calls:
