@@ -618,6 +618,11 @@ class _Profiler:
             if depth > 0:
                 self.ops("interp_branches_w", mult)
             self.expr(node.test, mult)
+            if _is_rank_guard(node.test):
+                # vectorize's `if a.ndim == x.ndim == 1: <slices> else: <the loop>`:
+                # the loop is kept for ranks the code was not written for
+                self.block(node.body, mult, depth)
+                return
             # both arms, half each: a static stand-in for branch probability
             self.block(node.body, mult * 0.5 if node.orelse else mult, depth)
             self.block(node.orelse, mult * 0.5, depth)
@@ -799,6 +804,23 @@ def _array_params(func: ast.FunctionDef | ast.AsyncFunctionDef, env: _Env) -> se
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 #: the fields that hold statements, handlers or match cases, in `ast` field order
 _BLOCKS = ("body", "handlers", "orelse", "finalbody", "cases")
+
+
+def _is_rank_guard(test: ast.expr) -> bool:
+    """True for a test `a.ndim == b.ndim == 1 and c.ndim == 2` (vectorize's rank guard)."""
+    parts = test.values if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And) else [test]
+    for part in parts:
+        if not isinstance(part, ast.Compare) or not all(isinstance(o, ast.Eq) for o in part.ops):
+            return False
+        *arrays, rank = [part.left, *part.comparators]
+        if not (isinstance(rank, ast.Constant) and type(rank.value) is int):
+            return False
+        if not all(
+            isinstance(a, ast.Attribute) and a.attr == "ndim" and isinstance(a.value, ast.Name)
+            for a in arrays
+        ):
+            return False
+    return True
 
 
 def _wanted_name(name: str | None) -> str | None:

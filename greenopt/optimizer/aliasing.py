@@ -472,6 +472,11 @@ class ArrayFacts:
             return None
         return self.ranks.get(root)
 
+    def rank_of_value(self, value: cst.BaseExpression) -> int | None:
+        """Number of dimensions of the array `value` makes, when the code shows it
+        (`np.zeros(n)`, `np.arange(n)`, a name of known rank)."""
+        return self._rank_of(value)
+
     def is_float64(self, name: str) -> bool:
         """True when `name` is provably a float64 array allocated here."""
         root, viewed = self.root(name)

@@ -91,9 +91,13 @@ validated `rewrite` may still take the others, checked on a workload):
   (complex array loops use fused multiply-adds). The other mapped operations give an
   np.float64 element the bits of their array loops.
 
+Where the function does not prove that arrays have as many dimensions as their
+subscripts in the loop, the slices run behind a rank guard (`if a.ndim == x.ndim ==
+1:`, the loop in its `else:`): a 2-D `a` read as `a[i]` gives rows, which
+`a[:n] + x[:n]` would broadcast along the wrong axis (`_rank_guard`).
+
 Further assumptions: ndarrays are base-class (not `np.matrix`, whose `*` is a
-matrix product), subscripted names have as many dimensions as subscripts in the
-loop, unsubscripted names in the loop are numbers, and arrays are not resized in
+matrix product), unsubscripted names in the loop are numbers, and arrays are not resized in
 place (`a.resize`, `a.shape = ...`). When the loop raises, arrays written by a
 not-static_safe rewrite may hold other partial results; `max`/`min` reductions on
 lists and a `float` accumulator becoming `np.float64` are accepted only through
@@ -198,6 +202,8 @@ class _Context:
     escape_facts: tuple[set[str], set[int]] | None = None
     #: the outermost loop of the nest being planned (`_plan_nest` sets it)
     current_loop: cst.For | None = None
+    #: ids of the loops an earlier rewrite left behind a rank guard (not planned again)
+    fallbacks: set[int] = field(default_factory=set)
 
     def relation(self, a: str, b: str) -> Relation:
         """May `a` and `b` share memory while the current loop nest runs?
@@ -231,6 +237,9 @@ class _Plan:
     message: str
     rationale: str
     unsafe: _Unsafe
+    #: `a.ndim == x.ndim == 1 and ...`: the ranks the slices assume, checked at run time
+    #: (the original loop runs otherwise); "" when the function proves them
+    rank_guard: str = ""
 
 
 class VectorizePass(Pass):
@@ -257,9 +266,12 @@ class VectorizePass(Pass):
             ),
             after=(
                 "import numpy as np\n\n\ndef saxpy(a, x, y):\n    out = np.empty_like(x)\n"
-                "    if len(x) > 0 and len(y) < len(x):\n"
-                '        raise IndexError("index out of bounds: an array is shorter than the loop")\n'
-                "    out[:len(x)] = a * x + y[:len(x)]\n    return out\n"
+                "    if x.ndim == y.ndim == 1:\n"
+                "        if len(x) > 0 and len(y) < len(x):\n"
+                '            raise IndexError("index out of bounds: an array is shorter than the loop")\n'
+                "        out[:len(x)] = a * x + y[:len(x)]\n"
+                "    else:\n        for i in range(len(x)):\n            out[i] = a * x[i] + y[i]\n"
+                "    return out\n"
             ),
         ),
         Example(
@@ -281,8 +293,10 @@ class VectorizePass(Pass):
                 "    for i in range(len(x)):\n        if x[i] > m:\n            m = x[i]\n    return m\n"
             ),
             after=(
-                "import numpy as xp\n\n\ndef peak(x):\n    m = -xp.inf\n"
-                "    if len(x) > 0:\n        m = max(m, xp.fmax.reduce(x, axis=None))\n    return m\n"
+                "import numpy as xp\n\n\ndef peak(x):\n    m = -xp.inf\n    if x.ndim == 1:\n"
+                "        if len(x) > 0:\n            m = max(m, xp.fmax.reduce(x, axis=None))\n"
+                "    else:\n        for i in range(len(x)):\n            if x[i] > m:\n"
+                "                m = x[i]\n    return m\n"
             ),
         ),
         Example(
@@ -293,7 +307,10 @@ class VectorizePass(Pass):
             after=(
                 "import numpy as np\n\n\ndef hist(idx, w, nbins):\n    h = np.zeros(nbins)\n"
                 "    n = len(idx)\n"
-                "    if n > 0:\n        np.add.at(h, idx[:n], w[:n])\n    return h\n"
+                "    if w.ndim == idx.ndim == h.ndim == 1:\n"
+                "        if n > 0:\n            np.add.at(h, idx[:n], w[:n])\n"
+                "    else:\n        for i in range(n):\n            h[idx[i]] += w[i]\n"
+                "    return h\n"
             ),
         ),
         Example(
@@ -366,10 +383,13 @@ class VectorizePass(Pass):
         found: list[Opportunity] = []
         plans: list[tuple[cst.FunctionDef, str, list[cst.For]]] = []
         modules = _imported_modules(module.tree)
+        fallback_ids: dict[int, set[int]] = {}
         for func, qual in iter_functions(module.tree):
             candidates: list[cst.For] = []
-            for loop in _top_loops(func.body):
-                self._screen(loop, qual, module, positions, found, candidates, modules)
+            fallbacks = _rank_guarded_loops(func) if ".ndim ==" in module.code else set()
+            fallback_ids[id(func)] = fallbacks
+            for loop in _top_loops(func.body, fallbacks):
+                self._screen(loop, qual, module, positions, found, candidates, modules, fallbacks)
             if candidates:
                 plans.append((func, qual, candidates))
         if not plans:
@@ -392,6 +412,7 @@ class VectorizePass(Pass):
                 subscript_counts=_subscript_counts(func),
                 higher_rank=_rank_evidence(func),
                 positions=positions,
+                fallbacks=fallback_ids[id(func)],
             )
             for loop in candidates:
                 found.extend(self._visit_loop(loop, ctx, module, alias is not None))
@@ -407,16 +428,19 @@ class VectorizePass(Pass):
         notes: list[Opportunity],
         candidates: list[cst.For],
         modules: dict[str, str] | None = None,
+        fallbacks: set[int] | frozenset[int] = frozenset(),
     ) -> None:
-        """Note loops that fail the syntactic screen (and look inside them); keep the rest."""
+        """Note loops that fail the syntactic screen (and look inside them); keep the rest.
+
+        `fallbacks`: loops left behind a rank guard by an earlier rewrite, skipped."""
         reason = _syntactic_refusal(node, modules)
         if reason is None:
             candidates.append(node)
             return
         site = _site(node, qual, module, positions, None)
         notes.append(_note(site, reason))
-        for child in _top_loops(node.body):
-            self._screen(child, qual, module, positions, notes, candidates, modules)
+        for child in _top_loops(node.body, fallbacks):
+            self._screen(child, qual, module, positions, notes, candidates, modules, fallbacks)
 
     def apply(self, module: SourceModule, opportunities: Sequence[Opportunity]) -> SourceModule:
         """Replace each chosen loop by its planned statements; add the numpy import once."""
@@ -456,7 +480,7 @@ class VectorizePass(Pass):
         except Refusal as exc:
             note = _note(site, str(exc))
             inner: list[Opportunity] = [note]
-            for child in _top_loops(node.body):
+            for child in _top_loops(node.body, ctx.fallbacks):
                 inner.extend(self._visit_loop(child, ctx, module, have_alias))
             return inner
         return [
@@ -479,6 +503,7 @@ class VectorizePass(Pass):
                     "replacement": plan.code,
                     "numpy_alias": ctx.np,
                     "unsafe_reasons": tuple(plan.unsafe.reasons),
+                    "rank_guard": plan.rank_guard,
                 },
             )
         ]
@@ -617,12 +642,13 @@ def _has_range_loop(code: str) -> bool:
     return "for " in code and "range" in code
 
 
-def _top_loops(node: cst.CSTNode) -> list[cst.For]:
-    """`for` statements in `node` not nested in another `for` or in a nested def/class."""
+def _top_loops(node: cst.CSTNode, skip: set[int] | frozenset[int] = frozenset()) -> list[cst.For]:
+    """`for` statements in `node` not nested in another `for` or in a nested def/class
+    (nor in `skip`, by id)."""
     return [
         n
         for n in walk(node, prune=lambda c: type(c) not in _LOOP_HOLDERS)
-        if type(n) is cst.For and n is not node
+        if type(n) is cst.For and n is not node and id(n) not in skip
     ]
 
 
@@ -876,6 +902,7 @@ def _plan_nest(node: cst.For, ctx: _Context) -> _Plan:
     _check_names(stmts, nest, ctx, node, unsafe)
     accesses = _collect_accesses(stmts, nest, ctx)
     _check_ranks(accesses, ctx)
+    rank_guard = _rank_guard(stmts, accesses, nest, ctx)
     _mark_partial_reduction(stmts, accesses, nest, ctx, unsafe)
     blocker = vectorization_blocker(
         [
@@ -916,7 +943,20 @@ def _plan_nest(node: cst.For, ctx: _Context) -> _Plan:
     message = f"{what}: `{first}`" if len(first) <= 90 else f"{what}"
     if len(lines) > 1:  # the message shows the first statement; say the rewrite has more
         message += f" (+{len(lines) - 1} more statement{'s' if len(lines) > 2 else ''})"
-    return _Plan(code=code, kind=kind, message=message, rationale=rationale, unsafe=unsafe)
+    if rank_guard:
+        rationale += (
+            f" The slices are taken only when {rank_guard} (what the loop's subscripts "
+            "assume): with a row where the loop reads an element, the slices would "
+            "broadcast along another axis, so other ranks run the original loop."
+        )
+    return _Plan(
+        code=code,
+        kind=kind,
+        message=message,
+        rationale=rationale,
+        unsafe=unsafe,
+        rank_guard=rank_guard,
+    )
 
 
 def _kind(stmts: list[_Stmt], nest: LoopNest, accesses: list[Access]) -> tuple[str, str]:
@@ -1386,6 +1426,267 @@ def _check_ranks(accesses: list[Access], ctx: _Context) -> None:
                 f"{acc.array} is used with {' and '.join(str(c) for c in sorted(counts))} "
                 "subscripts in the function: rows and elements cannot be told apart"
             )
+
+
+def _rank_guard(stmts: list[_Stmt], accesses: list[Access], nest: LoopNest, ctx: _Context) -> str:
+    """`a.ndim == x.ndim == 1 and ...` when the slices are right only for ranks the function
+    does not prove, else "".
+
+    The loop reads `a[i]` as an element; if `a` has more dimensions it reads a row, and
+    `out[:n] = a[:n] + x[:n]` then lines `x` up with `a`'s last axis instead of its
+    first (silently, when the sizes agree). Arrays whose rank comes from one parameter
+    (`out = np.zeros_like(a)`) all have that rank, so a nest touching one such class
+    only is safe whatever the rank; so is a nest storing only into arrays allocated with
+    a known rank (a row cannot be stored into an element, and the slices' extra axis
+    cannot be assigned either). A reduction into a scalar needs elements whatever the
+    class (`s += x[i]` over a 2-D `x` sums rows into a row, `np.sum` sums everything).
+    Otherwise each class of unproven rank is checked once.
+    """
+    classes: dict[tuple[str, str], tuple[str, set[int]]] = {}
+    proven_target = True
+    facts = _RankFacts(_int_bound_names(nest, ctx), _unpacked_ranks_before(ctx))
+    for acc in accesses:
+        key = _rank_class(acc.array, ctx, facts)
+        name, counts = classes.setdefault(key, (acc.array, set()))
+        counts.add(len(acc.indices))
+        if acc.write and key[0] != "proven":
+            proven_target = False
+    unknown = [(name, counts) for key, (name, counts) in classes.items() if key[0] != "proven"]
+    reduces = any(st.kind == "reduction" for st in stmts)
+    one_class = len(classes) == 1 and bool(unknown) and len(unknown[0][1]) == 1
+    if not unknown or (not reduces and (proven_target or one_class)):
+        return ""
+    by_rank: dict[int, list[str]] = {}
+    for name, counts in unknown:
+        if len(counts) > 1:
+            raise Refusal(
+                f"{name} and an array of the same shape are indexed with "
+                f"{' and '.join(str(c) for c in sorted(counts))} subscripts: rows and "
+                "elements cannot be told apart"
+            )
+        by_rank.setdefault(counts.pop(), []).append(name)
+    return " and ".join(
+        " == ".join(f"{name}.ndim" for name in names) + f" == {rank}"
+        for rank, names in sorted(by_rank.items())
+    )
+
+
+#: the test of a rank guard `rewrite` wrote: `a.ndim == b.ndim == 1 and ...`
+_RANK_GUARD = re.compile(r"\w+\.ndim( == \w+\.ndim)* == \d+")
+
+
+def _rank_guarded_loops(func: cst.FunctionDef) -> set[int]:
+    """Ids of the loops a vectorize rewrite left as the fallback of its rank guard
+    (`if x.ndim == 1: <slices> else: <loop>`): already rewritten, not to be again."""
+    found: set[int] = set()
+    for node in walk(func.body):
+        if type(node) is not cst.If or type(node.orelse) is not cst.Else:
+            continue
+        body = node.orelse.body.body if type(node.orelse.body) is cst.IndentedBlock else ()
+        if len(body) != 1 or type(body[0]) is not cst.For:
+            continue
+        parts = node_code(node.test).split(" and ")
+        if all(_RANK_GUARD.fullmatch(p) for p in parts):
+            found.add(id(body[0]))
+    return found
+
+
+@dataclass(frozen=True)
+class _RankFacts:
+    """What proves ranks around one nest: names that are integers when it runs
+    (`_int_bound_names`) and exact ranks from `n, m = a.shape` (`_unpacked_ranks_before`)."""
+
+    sizes: frozenset[str]
+    exact: dict[str, int]
+
+
+def _unpacked_ranks_before(ctx: _Context) -> dict[str, int]:
+    """`a` -> 2 for a statement `n, m = a.shape` in the function's own block, before the
+    statement holding the nest, with `a` bound nowhere else: the unpacking raises
+    unless `a` has exactly two dimensions, and it has run whenever the nest runs."""
+    loop = ctx.current_loop
+    func = ctx.facts.node
+    found: dict[str, int] = {}
+    if loop is None or type(func.body) is not cst.IndentedBlock:
+        return found
+    holder = next((st for st in func.body.body if any(n is loop for n in walk(st))), None)
+    earlier: dict[str, int] = {}  # plain `name = ...` stores in the statements so far
+    for stmt in func.body.body:
+        if stmt is holder:
+            break
+        if type(stmt) is not cst.SimpleStatementLine:
+            continue
+        for small in stmt.body:
+            if type(small) is not cst.Assign or len(small.targets) != 1:
+                continue
+            target = small.targets[0].target
+            if type(target) is cst.Name:
+                earlier[target.value] = earlier.get(target.value, 0) + 1
+                continue
+            owner = _shape_owner(small.value)
+            if owner is None or type(target) not in (cst.Tuple, cst.List):
+                continue
+            if any(type(e) is cst.StarredElement for e in target.elements):
+                continue
+            # bound only before this statement: the array unpacked is the one the nest sees
+            if len(ctx.facts.stores.get(owner, [])) == earlier.get(owner, 0):
+                found[owner] = len(target.elements)
+    return found
+
+
+def _int_bound_names(nest: LoopNest, ctx: _Context) -> frozenset[str]:
+    """Names in the nest's `range` bounds bound at most once: integers when the loop runs
+    (`range` raises otherwise), so `np.zeros(n)` with such an `n` is 1-D."""
+    names: set[str] = set()
+    for lp in nest.loops:
+        for atom in lp.start.atoms() | lp.stop.atoms():
+            if not atom.isidentifier():
+                continue
+            stores = ctx.facts.stores.get(atom, [])
+            if atom in ctx.facts.params or atom in ctx.facts.declared_nonlocal:
+                if not stores and atom not in ctx.facts.declared_nonlocal:
+                    names.add(atom)
+            elif len(stores) == 1:
+                names.add(atom)
+    return frozenset(names)
+
+
+def _is_int_size(node: cst.BaseExpression, sizes: frozenset[str]) -> bool:
+    """An integer literal, a name of `sizes`, or `+ - * //` of those."""
+    if type(node) is cst.Integer:
+        return True
+    if type(node) is cst.Name:
+        return node.value in sizes
+    if type(node) is cst.BinaryOperation and type(node.operator) in (
+        cst.Add,
+        cst.Subtract,
+        cst.Multiply,
+        cst.FloorDivide,
+    ):
+        return _is_int_size(node.left, sizes) and _is_int_size(node.right, sizes)
+    return False
+
+
+def _rank_class(
+    name: str, ctx: _Context, facts: _RankFacts, seen: frozenset[str] = frozenset()
+) -> tuple[str, str]:
+    """Which names certainly have the same rank as `name`: ("proven", "k") for an
+    allocation of known rank, ("like", p) for `p` and the names bound only to
+    `np.zeros_like(p)`, `p.copy()`, `np.asarray(p)`, `p * 2.0`... (one class per
+    parameter), else ("own", name)."""
+    rank = ctx.arrays.rank(name)
+    if rank is not None:
+        return ("proven", str(rank))
+    if name in facts.exact:
+        return ("proven", str(facts.exact[name]))
+    values = ctx.facts.stored_only_from(name)
+    if name in ctx.facts.params:
+        # `x = np.ravel(x)` before the loop (a parameter rebound only so) is 1-D
+        flat = bool(values) and all(_flattens(v, ctx) for v in values or ())
+        return ("proven", "1") if flat else ("like", name)
+    if name in seen:
+        return ("like", name)
+    if not values:
+        return ("own", name)
+    classes = {_value_rank_class(v, ctx, facts, seen | {name}) for v in values}
+    if len(classes) != 1 or None in classes:
+        return ("own", name)
+    found = classes.pop()
+    assert found is not None
+    return found
+
+
+def _value_rank_class(
+    value: cst.BaseExpression, ctx: _Context, facts: _RankFacts, seen: frozenset[str]
+) -> tuple[str, str] | None:
+    """The rank class of an expression (see `_rank_class`), None when unknown."""
+    if type(value) is cst.BinaryOperation:
+        sides = [
+            None if type(v) in (cst.Integer, cst.Float) else _value_rank_class(v, ctx, facts, seen)
+            for v in (value.left, value.right)
+        ]
+        known = {c for c in sides if c is not None}
+        literal = [type(v) in (cst.Integer, cst.Float) for v in (value.left, value.right)]
+        if len(known) == 1 and all(
+            c is not None or lit for c, lit in zip(sides, literal, strict=True)
+        ):
+            return known.pop()  # `p * 2.0`, `p + q` of one class: p's rank
+        return None
+    rank = ctx.arrays.rank_of_value(value)
+    if rank is not None:
+        return ("proven", str(rank))
+    if _flattens(value, ctx):
+        return ("proven", "1")
+    if (
+        type(value) is cst.Call
+        and ctx.resolver.numpy_name(value.func) in ("zeros", "ones", "empty", "full")
+        and value.args
+        and value.args[0].keyword is None
+        and not value.args[0].star
+        and _is_int_size(value.args[0].value, facts.sizes)
+    ):
+        return ("proven", "1")
+    source = _same_rank_source(value)
+    if source is None:
+        return None
+    if source in seen:
+        return ("like", source)
+    return _rank_class(source, ctx, facts, seen)
+
+
+def _flattens(value: cst.BaseExpression, ctx: _Context) -> bool:
+    """`x.ravel()`, `x.flatten()`, `x.reshape(-1)`, `np.ravel(x)`: certainly 1-D."""
+    if type(value) is not cst.Call or type(value.func) is not cst.Attribute:
+        return False
+    if ctx.resolver.numpy_name(value.func) == "ravel":
+        return True
+    attr = value.func.attr.value
+    if attr in ("ravel", "flatten") and not value.args:
+        return True
+    if attr == "reshape" and len(value.args) == 1 and value.args[0].keyword is None:
+        arg = value.args[0].value
+        if type(arg) in (cst.Tuple, cst.List) and len(arg.elements) == 1:
+            arg = arg.elements[0].value
+        return (
+            type(arg) is cst.UnaryOperation
+            and type(arg.operator) is cst.Minus
+            and type(arg.expression) is cst.Integer
+            and arg.expression.value == "1"
+        )
+    return False
+
+
+def _same_rank_source(value: cst.BaseExpression) -> str | None:
+    """`p` when `value` is `p`, `p.copy()`, `p.astype(...)` or a same-rank numpy call
+    (`np.zeros_like(p)`, `np.asarray(p)`, `np.zeros(p.shape)`, ...); else None."""
+    if type(value) is cst.Name:
+        return value.value
+    if type(value) is not cst.Call or type(value.func) is not cst.Attribute:
+        return None
+    attr = value.func.attr.value
+    owner = value.func.value
+    if (
+        attr in ("copy", "astype")
+        and type(owner) is cst.Name
+        and not (attr == "copy" and value.args)
+    ):
+        return owner.value
+    if attr in ("zeros", "ones", "empty", "full") and value.args:
+        first = value.args[0]
+        if first.keyword is None and not first.star:
+            return _shape_owner(first.value)  # `np.zeros(p.shape)`
+        return None
+    if attr in _SAME_RANK_CALLS and not any(a.star for a in value.args):
+        positional = [a.value for a in value.args if a.keyword is None]
+        if (
+            positional
+            and type(positional[0]) is cst.Name
+            and not any(
+                a.keyword is not None and a.keyword.value in ("shape", "ndmin") for a in value.args
+            )
+        ):
+            return positional[0].value
+    return None
 
 
 def _is_scatter_write(acc: Access, stmts: list[_Stmt]) -> bool:
@@ -2067,9 +2368,11 @@ def _check_static(
             needed = ix.substitute(lp.var, lp.stop.plus(-1)).plus(1)
             if proof.within(acc.array, dim, needed):
                 continue
+            extent = f"len({acc.array})" if dim == 0 else f"{acc.array}.shape[{dim}]"
+            if extent == needed.code():
+                continue  # `x[i]` for i in range(len(x)), whatever `x` was bound to
             if acc.array not in short:
                 short.append(acc.array)
-            extent = f"len({acc.array})" if dim == 0 else f"{acc.array}.shape[{dim}]"
             check = f"{extent} < {needed.code()}"
             checkable = checkable and lp.step == 1
             if id(acc.node) in conditional and (acc.array, dim, needed.code()) not in always:
@@ -3509,6 +3812,17 @@ class _Replacer(cst.CSTTransformer):
         if re.search(rf"\b{re.escape(alias)}\.", replacement):
             self.used_alias = alias
         statements = list(cst.parse_module(replacement).body)
+        guard = str(opp.data.get("rank_guard", ""))
+        if guard:
+            # other ranks run the loop as written (its comments stay in it)
+            return cst.If(
+                test=cst.parse_expression(guard),
+                body=cst.IndentedBlock(body=statements),
+                orelse=cst.Else(
+                    body=cst.IndentedBlock(body=[original_node.with_changes(leading_lines=())])
+                ),
+                leading_lines=original_node.leading_lines,
+            )
         comments = _loop_comments(original_node)
         first = statements[0]
         statements[0] = first.with_changes(leading_lines=(*original_node.leading_lines, *comments))
