@@ -1444,7 +1444,7 @@ def _rank_guard(stmts: list[_Stmt], accesses: list[Access], nest: LoopNest, ctx:
     """
     classes: dict[tuple[str, str], tuple[str, set[int]]] = {}
     proven_target = True
-    facts = _RankFacts(_int_bound_names(nest, ctx), _unpacked_ranks_before(ctx))
+    facts = _RankFacts(_int_bound_names(nest, ctx), _ranks_shown_before(ctx))
     for acc in accesses:
         key = _rank_class(acc.array, ctx, facts)
         name, counts = classes.setdefault(key, (acc.array, set()))
@@ -1494,16 +1494,18 @@ def _rank_guarded_loops(func: cst.FunctionDef) -> set[int]:
 @dataclass(frozen=True)
 class _RankFacts:
     """What proves ranks around one nest: names that are integers when it runs
-    (`_int_bound_names`) and exact ranks from `n, m = a.shape` (`_unpacked_ranks_before`)."""
+    (`_int_bound_names`) and exact ranks shown before it (`_ranks_shown_before`)."""
 
     sizes: frozenset[str]
     exact: dict[str, int]
 
 
-def _unpacked_ranks_before(ctx: _Context) -> dict[str, int]:
+def _ranks_shown_before(ctx: _Context) -> dict[str, int]:
     """`a` -> 2 for a statement `n, m = a.shape` in the function's own block, before the
     statement holding the nest, with `a` bound nowhere else: the unpacking raises
-    unless `a` has exactly two dimensions, and it has run whenever the nest runs."""
+    unless `a` has exactly two dimensions, and it has run whenever the nest runs;
+    `x` -> 1 for `x = np.ravel(x)` (`x.ravel()`, `x.reshape(-1)`) there, as the last
+    binding of `x`."""
     loop = ctx.current_loop
     func = ctx.facts.node
     found: dict[str, int] = {}
@@ -1521,7 +1523,14 @@ def _unpacked_ranks_before(ctx: _Context) -> dict[str, int]:
                 continue
             target = small.targets[0].target
             if type(target) is cst.Name:
-                earlier[target.value] = earlier.get(target.value, 0) + 1
+                name = target.value
+                earlier[name] = earlier.get(name, 0) + 1
+                if _flattens(small.value, ctx) and earlier[name] == len(
+                    ctx.facts.stores.get(name, [])
+                ):
+                    found[name] = 1  # its last binding: `x = np.ravel(x)`
+                else:
+                    found.pop(name, None)
                 continue
             owner = _shape_owner(small.value)
             if owner is None or type(target) not in (cst.Tuple, cst.List):
@@ -1581,9 +1590,10 @@ def _rank_class(
         return ("proven", str(facts.exact[name]))
     values = ctx.facts.stored_only_from(name)
     if name in ctx.facts.params:
-        # `x = np.ravel(x)` before the loop (a parameter rebound only so) is 1-D
-        flat = bool(values) and all(_flattens(v, ctx) for v in values or ())
-        return ("proven", "1") if flat else ("like", name)
+        # a parameter keeps its rank if rebound only to itself (`a = np.asarray(a)`);
+        # otherwise (`a = a[0]`) arrays allocated like it may have another rank
+        stable = values is not None and all(_same_rank_source(v) == name for v in values)
+        return ("like", name) if stable else ("own", name)
     if name in seen:
         return ("like", name)
     if not values:
@@ -1631,7 +1641,10 @@ def _value_rank_class(
         return None
     if source in seen:
         return ("like", source)
-    return _rank_class(source, ctx, facts, seen)
+    found = _rank_class(source, ctx, facts, seen)
+    if found == ("own", source) and source in ctx.facts.params:
+        return None  # a parameter rebound to another rank: not a class of its own
+    return found
 
 
 def _flattens(value: cst.BaseExpression, ctx: _Context) -> bool:

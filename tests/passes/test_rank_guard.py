@@ -252,3 +252,33 @@ def test_reductions_need_elements_whatever_the_class(name: str) -> None:
     want, got = outcome(HEADER + code, *flat), outcome(new, *flat)
     assert want[0] == got[0] == "returns" and np.isclose(want[1], got[1])
     assert "x.ndim == " in new
+
+
+def test_a_parameter_rebound_to_another_rank_is_not_its_allocations_class() -> None:
+    """`out = np.zeros_like(a); a = a[:, 0]`: out keeps a's old rank, a has a new one."""
+    code = """
+def f(a):
+    a = np.asarray(a, dtype=np.float64)
+    out = np.zeros_like(a)
+    a = a[:, 0]
+    for i in range(len(a)):
+        out[i] = a[i] * 2.0
+    return out
+"""
+    new, _ = rewrite(VectorizePass(), HEADER + code)
+    assert "out.ndim" in new and "a.ndim" in new, new
+    assert same(outcome(HEADER + code, SQUARE), outcome(new, SQUARE)), new
+
+
+def test_flattening_after_the_loop_proves_nothing() -> None:
+    code = """
+def f(a, x):
+    a = np.asarray(a, dtype=np.float64)
+    out = np.zeros_like(a)
+    for i in range(len(x)):
+        out[i] = a[i] + x[i]
+    x = np.ravel(x)
+    return out, x
+"""
+    new, _ = rewrite(VectorizePass(), HEADER + code)
+    assert "x.ndim" in new, new
