@@ -255,12 +255,12 @@ def test_reductions_need_elements_whatever_the_class(name: str) -> None:
 
 
 def test_a_parameter_rebound_to_another_rank_is_not_its_allocations_class() -> None:
-    """`out = np.zeros_like(a); a = a[:, 0]`: out keeps a's old rank, a has a new one."""
+    """`out = np.zeros_like(a); a = a.sum(axis=1)`: out keeps the old rank of a, a has a new one."""
     code = """
 def f(a):
     a = np.asarray(a, dtype=np.float64)
     out = np.zeros_like(a)
-    a = a[:, 0]
+    a = a.sum(axis=1)
     for i in range(len(a)):
         out[i] = a[i] * 2.0
     return out
