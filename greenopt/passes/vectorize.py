@@ -1438,8 +1438,13 @@ def _rank_guard(stmts: list[_Stmt], accesses: list[Access], nest: LoopNest, ctx:
     (`out = np.zeros_like(a)`) all have that rank, so a nest touching one such class
     only is safe whatever the rank; so is a nest storing only into arrays allocated with
     a known rank (a row cannot be stored into an element, and the slices' extra axis
-    cannot be assigned either). A reduction into a scalar needs elements whatever the
-    class (`s += x[i]` over a 2-D `x` sums rows into a row, `np.sum` sums everything).
+    cannot be assigned either). Both hold only for statements that store what they
+    compute: a condition in a nest (`if x[j] > 0:` is fine with a 1-element row `x[j]`,
+    and `np.where` would line `x[None, :m]` up with the last axis), a scatter's index
+    array or a
+    reduction into a scalar (`s += x[i]` over a 2-D `x` sums rows into a row, `np.sum`
+    sums everything) need elements whatever the class, and so does a nest using its
+    loop index as a value (`np.arange(n)` has the nest's rank, not the arrays').
     Otherwise each class of unproven rank is checked once.
     """
     classes: dict[tuple[str, str], tuple[str, set[int]]] = {}
@@ -1452,9 +1457,17 @@ def _rank_guard(stmts: list[_Stmt], accesses: list[Access], nest: LoopNest, ctx:
         if acc.write and key[0] != "proven":
             proven_target = False
     unknown = [(name, counts) for key, (name, counts) in classes.items() if key[0] != "proven"]
-    reduces = any(st.kind == "reduction" for st in stmts)
+    # the exemptions hold for values that are stored, not for values that are tested
+    # (`if x[j] > 0:` takes a 1-element row), used as indices (`h[idx[i]] += w`) or
+    # reduced; nor when the loop index becomes `np.arange`, an array of the nest's rank
+    # (in a single loop a tested row is lined up like a stored one: `np.where` over
+    # (n,) and (n, 1) slices is (n, n), which cannot be stored into `out[:n]` either)
+    stored_only = all(
+        st.kind in _STORING_KINDS or (st.kind == "where" and len(nest.loops) == 1) for st in stmts
+    )
+    index_value = any(_reads_index_value(st, nest.vars) for st in stmts)
     one_class = len(classes) == 1 and bool(unknown) and len(unknown[0][1]) == 1
-    if not unknown or (not reduces and (proven_target or one_class)):
+    if not unknown or (stored_only and (proven_target or (one_class and not index_value))):
         return ""
     by_rank: dict[int, list[str]] = {}
     for name, counts in unknown:
@@ -1469,6 +1482,25 @@ def _rank_guard(stmts: list[_Stmt], accesses: list[Access], nest: LoopNest, ctx:
         " == ".join(f"{name}.ndim" for name in names) + f" == {rank}"
         for rank, names in sorted(by_rank.items())
     )
+
+
+#: statement kinds that store every value they compute (see `_rank_guard`)
+_STORING_KINDS = frozenset({"elementwise", "augwrite", "temp", "rowreduce"})
+
+
+def _reads_index_value(s: _Stmt, loop_vars: Sequence[str]) -> bool:
+    """True when the statement reads a loop index as a value (outside subscripts)."""
+
+    def reads(node: cst.CSTNode) -> bool:
+        if type(node) is cst.Subscript:
+            return reads(node.value)
+        if type(node) is cst.Attribute:
+            return reads(node.value)
+        if type(node) is cst.Name:
+            return node.value in loop_vars
+        return any(reads(child) for child in node.children)
+
+    return any(reads(part) for part in (s.value, s.cond, s.other) if part is not None)
 
 
 #: the test of a rank guard `rewrite` wrote: `a.ndim == b.ndim == 1 and ...`

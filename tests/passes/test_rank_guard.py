@@ -282,3 +282,66 @@ def f(a, x):
 """
     new, _ = rewrite(VectorizePass(), HEADER + code)
     assert "x.ndim" in new, new
+
+
+# --- hunt 12 (/work/scratch/hunt12): the exemptions hold only for stored values ----------------
+
+HUNT12 = {
+    # S1 (static): a tested column `x[j] > 0` of shape (1,) is fine in the loop, while
+    # np.where lines x up with the columns: the condition was applied transposed
+    "tested_column": (
+        """
+def f(a, x):
+    a = np.asarray(a, dtype=np.float64)
+    x = np.asarray(x, dtype=np.float64)
+    n, m = a.shape
+    out = np.zeros((n, m))
+    for i in range(n):
+        for j in range(m):
+            if x[j] > 0:
+                out[i, j] = a[i, j]
+    return out
+""",
+        (SQUARE, np.array([[1.0], [-1.0], [1.0]])),
+    ),
+    # S2: a 2-D index array adds once per row in the loop, np.add.at once per element
+    "scatter_2d_index": (
+        """
+def f(idx, w):
+    h = np.zeros(3)
+    for i in range(len(w)):
+        h[idx[i]] += 1.0
+    return h
+""",
+        (np.array([[0, 0], [1, 2]]), np.zeros(2)),
+    ),
+    # S3: the loop index becomes np.arange, lined up with the last axis of a 2-D a
+    "index_as_value": (
+        """
+def f(a):
+    out = np.zeros_like(a)
+    for i in range(len(a)):
+        out[i] = a[i] * i
+    return out
+""",
+        (SQUARE,),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HUNT12))
+def test_hunt12_values_that_are_not_stored_need_the_guard(name: str) -> None:
+    code, args = HUNT12[name]
+    new, _ = rewrite(VectorizePass(), HEADER + code)
+    assert new != HEADER + code
+    want = outcome(HEADER + code, *[np.array(a, copy=True) for a in args])
+    got = outcome(new, *[np.array(a, copy=True) for a in args])
+    assert same(want, got), (want, got, new)
+    assert ".ndim == " in new, new
+
+
+def test_hunt12_the_static_rewrite_of_a_tested_column_is_guarded() -> None:
+    code, args = HUNT12["tested_column"]
+    new = _static(code)
+    assert "x.ndim == 1" in new, new
+    assert same(outcome(HEADER + code, *args), outcome(new, *args))
