@@ -76,6 +76,41 @@ def test_loop_scores_more_interpreted_work_than_its_vectorised_twin() -> None:
     assert vec["temporaries_w"] > 0  # a * x is a temporary inside a * x + y
 
 
+SLICES = """
+import numpy as np
+
+def saxpy(a, x, y):
+    out = np.empty_like(x)
+    out[:len(x)] = a * x + y[:len(x)]
+    return out
+"""
+
+GUARDED = """
+import numpy as np
+
+def saxpy(a, x, y):
+    out = np.empty_like(x)
+    if x.ndim == y.ndim == 1:
+        out[:len(x)] = a * x + y[:len(x)]
+    else:
+        for i in range(len(x)):
+            out[i] = a * x[i] + y[i]
+    return out
+"""
+
+
+def test_the_fallback_loop_of_a_rank_guard_counts_as_never_run() -> None:
+    """vectorize's `if x.ndim == y.ndim == 1: <slices> else: <the loop>` runs the slices
+    for the arrays the loop was written for: it scores like the slices, not half a loop."""
+    loop, vec = function_features(LOOP, SIZES), function_features(SLICES, SIZES)
+    got = function_features(GUARDED, SIZES)
+    assert got["loop_iters_w"] == vec["loop_iters_w"] < loop["loop_iters_w"]
+    assert got["interp_ops_w"] < vec["interp_ops_w"] + 1 < loop["interp_ops_w"]
+    assert got["vec_ops_w"] == vec["vec_ops_w"] > 0
+    plain_if = GUARDED.replace("x.ndim == y.ndim == 1", "a > 0")  # not a guard: half each
+    assert function_features(plain_if, SIZES)["loop_iters_w"] > got["loop_iters_w"]
+
+
 def test_trip_counts_are_bound_to_sizes() -> None:
     small = raw(LOOP, {"x": 10, "x.size": 10})
     big = raw(LOOP, {"x": 1000, "x.size": 1000})
