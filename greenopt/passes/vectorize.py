@@ -94,7 +94,9 @@ validated `rewrite` may still take the others, checked on a workload):
 Where the function does not prove that arrays have as many dimensions as their
 subscripts in the loop, the slices run behind a rank guard (`if a.ndim == x.ndim ==
 1:`, the loop in its `else:`): a 2-D `a` read as `a[i]` gives rows, which
-`a[:n] + x[:n]` would broadcast along the wrong axis (`_rank_guard`).
+`a[:n] + x[:n]` would broadcast along the wrong axis (`_rank_guard`). Proofs:
+allocations of known rank, `n, m = a.shape`, `x = np.ravel(x)` and
+`if x.ndim != 1: raise ...` before the loop, one parameter's rank class.
 
 Further assumptions: ndarrays are base-class (not `np.matrix`, whose `*` is a
 matrix product), unsubscripted names in the loop are numbers, and arrays are not resized in
@@ -660,8 +662,20 @@ def _rank_evidence(func: cst.FunctionDef) -> dict[str, int]:
     """Ranks the function's own code reveals: `x.shape[2]` means at least 3 dimensions;
     `x.ndim` or `x.shape[1:]` mean rank-generic code (-1)."""
     out: dict[str, int] = {}
+    # `.ndim` in a check that raises (`if x.ndim != 1: raise`) or in a rank guard this
+    # pass wrote (`if x.ndim == 1: <slices> else: <loop>`) fixes a rank: not generic code
+    fixed = {
+        id(n)
+        for stmt in walk(func.body)
+        if type(stmt) is cst.If
+        and (
+            _rank_check(stmt) is not None
+            or all(_RANK_GUARD.fullmatch(p) for p in node_code(stmt.test).split(" and "))
+        )
+        for n in walk(stmt.test)
+    }
     for node in walk(func.body):
-        if type(node) is cst.Attribute and type(node.value) is cst.Name:
+        if type(node) is cst.Attribute and type(node.value) is cst.Name and id(node) not in fixed:
             if node.attr.value == "ndim":
                 out[node.value.value] = -1
         elif (
@@ -1452,6 +1466,10 @@ def _rank_guard(stmts: list[_Stmt], accesses: list[Access], nest: LoopNest, ctx:
     facts = _RankFacts(_int_bound_names(nest, ctx), _ranks_shown_before(ctx))
     for acc in accesses:
         key = _rank_class(acc.array, ctx, facts)
+        if key[0] == "proven" and int(key[1]) != len(acc.indices):
+            raise Refusal(
+                f"{acc.array} has {key[1]} dimensions but is indexed with {len(acc.indices)}"
+            )
         name, counts = classes.setdefault(key, (acc.array, set()))
         counts.add(len(acc.indices))
         if acc.write and key[0] != "proven":
@@ -1537,7 +1555,7 @@ def _ranks_shown_before(ctx: _Context) -> dict[str, int]:
     statement holding the nest, with `a` bound nowhere else: the unpacking raises
     unless `a` has exactly two dimensions, and it has run whenever the nest runs;
     `x` -> 1 for `x = np.ravel(x)` (`x.ravel()`, `x.reshape(-1)`) there, as the last
-    binding of `x`."""
+    binding of `x`, and for `if x.ndim != 1: raise ...` there (`x` not rebound after)."""
     loop = ctx.current_loop
     func = ctx.facts.node
     found: dict[str, int] = {}
@@ -1548,6 +1566,12 @@ def _ranks_shown_before(ctx: _Context) -> dict[str, int]:
     for stmt in func.body.body:
         if stmt is holder:
             break
+        checked = _rank_check(stmt)
+        if checked is not None:
+            name, rank = checked
+            if len(ctx.facts.stores.get(name, [])) == earlier.get(name, 0):
+                found[name] = rank  # `if x.ndim != 1: raise ...`, x not rebound after it
+            continue
         if type(stmt) is not cst.SimpleStatementLine:
             continue
         for small in stmt.body:
@@ -1573,6 +1597,33 @@ def _ranks_shown_before(ctx: _Context) -> dict[str, int]:
             if len(ctx.facts.stores.get(owner, [])) == earlier.get(owner, 0):
                 found[owner] = len(target.elements)
     return found
+
+
+def _rank_check(stmt: cst.BaseStatement) -> tuple[str, int] | None:
+    """(`x`, k) for `if x.ndim != k: raise ...` (nothing else in the branch, no `else`)."""
+    if type(stmt) is not cst.If or stmt.orelse is not None:
+        return None
+    test = stmt.test
+    if type(test) is not cst.Comparison or len(test.comparisons) != 1:
+        return None
+    left, comparison = test.left, test.comparisons[0]
+    if not (
+        type(left) is cst.Attribute
+        and left.attr.value == "ndim"
+        and type(left.value) is cst.Name
+        and type(comparison.operator) is cst.NotEqual
+        and type(comparison.comparator) is cst.Integer
+    ):
+        return None
+    body = stmt.body.body if type(stmt.body) is cst.IndentedBlock else ()
+    if not (
+        len(body) == 1
+        and type(body[0]) is cst.SimpleStatementLine
+        and len(body[0].body) == 1
+        and type(body[0].body[0]) is cst.Raise
+    ):
+        return None
+    return left.value.value, int(comparison.comparator.value, 0)
 
 
 def _int_bound_names(nest: LoopNest, ctx: _Context) -> frozenset[str]:

@@ -345,3 +345,60 @@ def test_hunt12_the_static_rewrite_of_a_tested_column_is_guarded() -> None:
     new = _static(code)
     assert "x.ndim == 1" in new, new
     assert same(outcome(HEADER + code, *args), outcome(new, *args))
+
+
+def test_a_rank_check_that_raises_proves_the_rank() -> None:
+    """`if x.ndim != 1: raise ValueError(...)` before the loop: no guard needed (and the
+    `.ndim` no longer marks the function rank-generic, which refused the loop)."""
+    code = """
+def f(a, x):
+    a = np.asarray(a, dtype=np.float64)
+    x = np.asarray(x, dtype=np.float64)
+    if a.ndim != 1:
+        raise ValueError("a must be 1-D")
+    if x.ndim != 1:
+        raise ValueError("x must be 1-D")
+    out = np.zeros_like(a)
+    for i in range(len(x)):
+        out[i] = a[i] + x[i]
+    return out
+"""
+    new, found = rewrite(VectorizePass(), HEADER + code)
+    assert "out[:len(x)] = " in new and "for " not in new and ".ndim ==" not in new, new
+    assert same(outcome(HEADER + code, ROW, ROW), outcome(new, ROW, ROW))
+
+
+def test_a_rank_check_of_another_rank_refuses_the_loop() -> None:
+    """`if a.ndim != 2: raise` proves rows: `a[i]` is not an element, never vectorised."""
+    code = """
+def f(a, x):
+    a = np.asarray(a, dtype=np.float64)
+    if a.ndim != 2:
+        raise ValueError("a must be 2-D")
+    out = np.zeros_like(a)
+    for i in range(len(x)):
+        out[i] = a[i] + x[i]
+    return out
+"""
+    new, found = rewrite(VectorizePass(), HEADER + code)
+    assert new == HEADER + code
+    assert any("has 2 dimensions but is indexed with 1" in o.message for o in found)
+    assert same(outcome(HEADER + code, SQUARE, ROW), outcome(new, SQUARE, ROW))
+
+
+def test_a_rank_check_inside_a_branch_proves_nothing() -> None:
+    code = """
+def f(a, x, strict):
+    a = np.asarray(a, dtype=np.float64)
+    x = np.asarray(x, dtype=np.float64)
+    if strict:
+        if x.ndim != 1:
+            raise ValueError("x must be 1-D")
+    out = np.zeros_like(a)
+    for i in range(len(x)):
+        out[i] = a[i] + x[i]
+    return out
+"""
+    new, _ = rewrite(VectorizePass(), HEADER + code)
+    assert "a.ndim == x.ndim == 1" in new, new
+    assert same(outcome(HEADER + code, SQUARE, ROW, False), outcome(new, SQUARE, ROW, False))
