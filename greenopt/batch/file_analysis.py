@@ -12,9 +12,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import importlib
-import io
 import time
-import tokenize
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,7 +26,7 @@ from greenopt.batch.screening import MODULE_SCOPE, FunctionSketch, Screening, sc
 from greenopt.batch.time_limit import Deadline, FileTimeout, time_limit
 from greenopt.config import Config
 from greenopt.errors import InputError
-from greenopt.optimizer.source import SourceModule
+from greenopt.optimizer.source import SourceModule, decode_source_bytes
 from greenopt.passes.base import Opportunity
 
 
@@ -103,20 +101,11 @@ def decode_source(data: bytes) -> tuple[str | None, str, str]:
     if b"\x00" in data:
         return None, "binary", "binary file (contains NUL bytes), not Python source"
     try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-    except SyntaxError as exc:  # invalid UTF-8 in the first two lines, or a bad cookie
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError as bad:
-            return None, "non-utf8", f"not valid UTF-8 text (byte {bad.start})"
-        return None, "non-utf8", f"bad encoding declaration: {exc.msg}"
-    try:
-        return data.decode(encoding), "ok", ""
-    except UnicodeDecodeError as exc:
-        name = "UTF-8" if encoding.startswith("utf-8") else encoding
-        return None, "non-utf8", f"not valid {name} text (byte {exc.start})"
-    except LookupError:
-        return None, "non-utf8", f"unknown encoding {encoding!r}"
+        # the decoder `check` and `rewrite` use, so that a file fails with the same words
+        text = decode_source_bytes(data, "")
+    except InputError as exc:
+        return None, "non-utf8", str(exc).removeprefix(": ")
+    return text.removeprefix("\ufeff"), "ok", ""
 
 
 def _analyze(

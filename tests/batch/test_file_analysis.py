@@ -38,7 +38,7 @@ SAXPY = textwrap.dedent(
         (b"", "empty", "empty file"),
         (b"  \n\n\t\n", "empty", "whitespace"),
         (b"\x7fELF\x02\x01\x00\x00binary", "binary", "NUL"),
-        (b"x = '\xff\xfe'\n", "non-utf8", "not valid UTF-8"),
+        (b"x = '\xff\xfe'\n", "non-utf8", "not UTF-8 (byte 5)"),  # check's words too
         (b"# -*- coding: no-such-codec -*-\nx = 1\n", "non-utf8", "encoding"),
         (b"def f(:\n    pass\n", "syntax", "line 1"),
         (b'print "hello"\n', "python2", "print statement at line 1"),
@@ -52,6 +52,11 @@ def test_bad_input_becomes_a_status_with_a_message(data: bytes, status: str, fra
     assert fragment in r.message
     assert r.functions == ()
     assert r.sha256 is not None and r.size == len(data)
+
+
+def test_a_utf8_byte_order_mark_is_not_part_of_the_text() -> None:
+    r = analyze_source("bom.py", b"\xef\xbb\xbfdef f():\n    return 1\n", NO_PASSES)
+    assert r.status == "ok" and [f.qualname for f in r.functions] == ["f"]
 
 
 def test_declared_latin1_source_is_decoded_not_rejected() -> None:
