@@ -1455,11 +1455,10 @@ def _rank_guard(stmts: list[_Stmt], accesses: list[Access], nest: LoopNest, ctx:
     cannot be assigned either). Both hold only for statements that store what they
     compute: a condition in a nest (`if x[j] > 0:` is fine with a 1-element row `x[j]`,
     and `np.where` would line `x[None, :m]` up with the last axis), a scatter's index
-    array or a
-    reduction into a scalar (`s += x[i]` over a 2-D `x` sums rows into a row, `np.sum`
-    sums everything) need elements whatever the class, and so does a nest using its
-    loop index as a value (`np.arange(n)` has the nest's rank, not the arrays').
-    Otherwise each class of unproven rank is checked once.
+    array or a reduction into a scalar (`s += x[i]` over a 2-D `x` sums rows into a
+    row, `np.sum` sums everything) need elements whatever the class, and so does a nest
+    using its loop index as a value (`np.arange(n)` has the nest's rank, not the
+    arrays'). Otherwise each class of unproven rank is checked once.
     """
     classes: dict[tuple[str, str], tuple[str, set[int]]] = {}
     proven_target = True
