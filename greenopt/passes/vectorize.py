@@ -205,7 +205,7 @@ class _Context:
     #: the outermost loop of the nest being planned (`_plan_nest` sets it)
     current_loop: cst.For | None = None
     #: ids of the loops an earlier rewrite left behind a rank guard (not planned again)
-    fallbacks: set[int] = field(default_factory=set)
+    fallbacks: set[int] | frozenset[int] = frozenset()
 
     def relation(self, a: str, b: str) -> Relation:
         """May `a` and `b` share memory while the current loop nest runs?
@@ -385,11 +385,10 @@ class VectorizePass(Pass):
         found: list[Opportunity] = []
         plans: list[tuple[cst.FunctionDef, str, list[cst.For]]] = []
         modules = _imported_modules(module.tree)
-        fallback_ids: dict[int, set[int]] = {}
+        # loops an earlier rewrite left behind a rank guard (ids are unique in the module)
+        fallbacks = _rank_guarded_loops(module.tree) if ".ndim ==" in module.code else set()
         for func, qual in iter_functions(module.tree):
             candidates: list[cst.For] = []
-            fallbacks = _rank_guarded_loops(func) if ".ndim ==" in module.code else set()
-            fallback_ids[id(func)] = fallbacks
             for loop in _top_loops(func.body, fallbacks):
                 self._screen(loop, qual, module, positions, found, candidates, modules, fallbacks)
             if candidates:
@@ -414,7 +413,7 @@ class VectorizePass(Pass):
                 subscript_counts=_subscript_counts(func),
                 higher_rank=_rank_evidence(func),
                 positions=positions,
-                fallbacks=fallback_ids[id(func)],
+                fallbacks=fallbacks,
             )
             for loop in candidates:
                 found.extend(self._visit_loop(loop, ctx, module, alias is not None))
@@ -664,17 +663,17 @@ def _rank_evidence(func: cst.FunctionDef) -> dict[str, int]:
     out: dict[str, int] = {}
     # `.ndim` in a check that raises (`if x.ndim != 1: raise`) or in a rank guard this
     # pass wrote (`if x.ndim == 1: <slices> else: <loop>`) fixes a rank: not generic code
-    fixed = {
-        id(n)
-        for stmt in walk(func.body)
-        if type(stmt) is cst.If
-        and (
-            _rank_check(stmt) is not None
-            or all(_RANK_GUARD.fullmatch(p) for p in node_code(stmt.test).split(" and "))
-        )
-        for n in walk(stmt.test)
-    }
-    for node in walk(func.body):
+    nodes = list(walk(func.body))
+    fixed: set[int] = set()
+    if any(type(n) is cst.Attribute and n.attr.value == "ndim" for n in nodes):
+        fixed = {
+            id(n)
+            for stmt in nodes
+            if type(stmt) is cst.If
+            and (_rank_check(stmt) is not None or _is_rank_guard_test(stmt.test))
+            for n in walk(stmt.test)
+        }
+    for node in nodes:
         if type(node) is cst.Attribute and type(node.value) is cst.Name and id(node) not in fixed:
             if node.attr.value == "ndim":
                 out[node.value.value] = -1
@@ -1520,22 +1519,33 @@ def _reads_index_value(s: _Stmt, loop_vars: Sequence[str]) -> bool:
     return any(reads(part) for part in (s.value, s.cond, s.other) if part is not None)
 
 
-#: the test of a rank guard `rewrite` wrote: `a.ndim == b.ndim == 1 and ...`
-_RANK_GUARD = re.compile(r"\w+\.ndim( == \w+\.ndim)* == \d+")
+def _is_rank_guard_test(test: cst.BaseExpression) -> bool:
+    """True for the test of a rank guard this pass writes: `a.ndim == b.ndim == 1`,
+    clauses joined by `and` (`features._is_rank_guard` reads the same form)."""
+    while type(test) is cst.BooleanOperation and type(test.operator) is cst.And:
+        if not _is_rank_guard_test(test.right):
+            return False
+        test = test.left
+    if type(test) is not cst.Comparison:
+        return False
+    if not all(type(c.operator) is cst.Equal for c in test.comparisons):
+        return False
+    *arrays, rank = [test.left, *(c.comparator for c in test.comparisons)]
+    return type(rank) is cst.Integer and all(
+        type(a) is cst.Attribute and a.attr.value == "ndim" and type(a.value) is cst.Name
+        for a in arrays
+    )
 
 
-def _rank_guarded_loops(func: cst.FunctionDef) -> set[int]:
+def _rank_guarded_loops(tree: cst.CSTNode) -> set[int]:
     """Ids of the loops a vectorize rewrite left as the fallback of its rank guard
     (`if x.ndim == 1: <slices> else: <loop>`): already rewritten, not to be again."""
     found: set[int] = set()
-    for node in walk(func.body):
+    for node in walk(tree):
         if type(node) is not cst.If or type(node.orelse) is not cst.Else:
             continue
         body = node.orelse.body.body if type(node.orelse.body) is cst.IndentedBlock else ()
-        if len(body) != 1 or type(body[0]) is not cst.For:
-            continue
-        parts = node_code(node.test).split(" and ")
-        if all(_RANK_GUARD.fullmatch(p) for p in parts):
+        if len(body) == 1 and type(body[0]) is cst.For and _is_rank_guard_test(node.test):
             found.add(id(body[0]))
     return found
 

@@ -13,8 +13,5 @@ def loops_left(code: str) -> int:
     """`for` loops in `code` other than those a rank guard keeps for other ranks
     (`if x.ndim == 1: <slices> else: <the loop>`)."""
     tree = SourceModule.parse(code, "mod.py").tree
-    fallbacks: set[int] = set()
-    for func in walk(tree):
-        if type(func) is cst.FunctionDef:
-            fallbacks |= _rank_guarded_loops(func)
+    fallbacks = _rank_guarded_loops(tree)
     return sum(1 for n in walk(tree) if type(n) is cst.For and id(n) not in fallbacks)
