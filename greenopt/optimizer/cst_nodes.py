@@ -3,7 +3,8 @@
 `CSTNode.visit()` rebuilds every node it passes (it is built for transformers)
 and `CSTNode.children` does the same; on a 1,000-line module that costs seconds.
 The analyses only read, so they walk the dataclass fields directly, skipping
-whitespace, parentheses and punctuation, which hold no names.
+whitespace, parentheses and punctuation, which hold no names. Also small readers
+of literal nodes that several passes share.
 """
 
 from __future__ import annotations
@@ -156,3 +157,21 @@ def walk_statements(node: cst.CSTNode, into_scopes: bool = True) -> Iterator[cst
         return walk(node, prune=lambda c: type(c) not in holders)
     scopes = _SCOPE_TYPES
     return walk(node, prune=lambda c: type(c) not in holders or type(c) in scopes)
+
+
+def signed(node: cst.CSTNode) -> tuple[int, cst.CSTNode]:
+    """(sign, operand) of `node` under any unary `-`/`+` (`-(1)`, `+-2.5`)."""
+    sign = 1
+    while type(node) is cst.UnaryOperation and type(node.operator) in (cst.Minus, cst.Plus):
+        if type(node.operator) is cst.Minus:
+            sign = -sign
+        node = node.expression
+    return sign, node
+
+
+def int_literal(node: cst.CSTNode) -> int | None:
+    """The value of an integer literal, negated ones (`-300`, `-(1)`) included."""
+    sign, node = signed(node)
+    if type(node) is not cst.Integer:
+        return None
+    return sign * int(node.evaluated_value)

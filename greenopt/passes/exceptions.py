@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from greenopt.optimizer.cst_nodes import int_literal
 from greenopt.passes.import_edits import ImportedNames
 from greenopt.passes.legality import (
     BindingFacts,
@@ -47,16 +48,6 @@ _NUMBER_ATTRIBUTES = frozenset({"shape", "size", "ndim", "dtype", "nbytes", "ite
 _FLOAT_DTYPES = frozenset({"float", "float64", "float32", "double", "single", "float_"})
 #: the numpy allocators whose first argument is the shape
 _SHAPED_ALLOCATORS = frozenset({"zeros", "ones", "empty", "full"})
-
-
-def _int_literal(expr: cst.BaseExpression) -> int | None:
-    """The value of an integer literal, possibly negated, or None."""
-    sign = 1
-    if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Minus):
-        sign, expr = -1, expr.expression
-    if isinstance(expr, cst.Integer):
-        return sign * int(expr.evaluated_value)
-    return None
 
 
 def _number(expr: cst.BaseExpression) -> bool:
@@ -286,7 +277,7 @@ def _length_witness(value: cst.BaseExpression) -> tuple[str, int] | None:
         and len(value.slice) == 1
         and isinstance(value.slice[0].slice, cst.Index)
     ):
-        k = _int_literal(value.slice[0].slice.value)
+        k = int_literal(value.slice[0].slice.value)
         if k is not None and k >= 0:
             return value.value.value.value, k
     return None
@@ -604,7 +595,7 @@ class _RaiseScanner(FastVisitor):
 
     def _python_int(self, expr: cst.BaseExpression) -> bool:
         """May `expr` be a Python int outside 0..127 (the range every integer dtype holds)?"""
-        value = _int_literal(expr)
+        value = int_literal(expr)
         if value is not None:
             return not 0 <= value <= 127
         if isinstance(expr, (cst.Float, cst.Imaginary, cst.Subscript, cst.SimpleString)):
@@ -647,7 +638,7 @@ class _RaiseScanner(FastVisitor):
 
     def _maybe_complex_or_huge(self, expr: cst.BaseExpression) -> bool:
         """May `expr` be a Python complex or an int beyond the float range?"""
-        value = _int_literal(expr)
+        value = int_literal(expr)
         if value is not None:
             return abs(value) > 2**1000
         if isinstance(expr, (cst.Float, cst.Subscript, cst.SimpleString)):
@@ -695,7 +686,7 @@ class _RaiseScanner(FastVisitor):
         stop_text = stop
         parsed = cst.parse_expression(stop)
         if isinstance(parsed, cst.BinaryOperation) and isinstance(parsed.operator, cst.Subtract):
-            value = _int_literal(parsed.right)
+            value = int_literal(parsed.right)
             if value is not None and value >= 0:
                 margin, stop_text = value, code_of(parsed.left)
         if offset > margin:
@@ -795,7 +786,7 @@ def _arith_operands(expr: cst.BaseExpression) -> list[cst.BaseExpression]:
 
 def _literal_text(text: str) -> int | None:
     try:
-        return _int_literal(cst.parse_expression(text))
+        return int_literal(cst.parse_expression(text))
     except Exception:  # noqa: BLE001 - not an expression: not a literal
         return None
 
@@ -809,7 +800,7 @@ def _variable_plus_offset(index: cst.BaseExpression) -> tuple[str | None, int]:
         and isinstance(index.operator, (cst.Add, cst.Subtract))
         and isinstance(index.left, cst.Name)
     ):
-        value = _int_literal(index.right)
+        value = int_literal(index.right)
         if value is not None:
             return index.left.value, value if isinstance(index.operator, cst.Add) else -value
     return None, 0
@@ -819,7 +810,7 @@ def _int_like(
     expr: cst.BaseExpression, facts: ExceptionFacts, ranges: dict[str, tuple[str, str, str]]
 ) -> bool:
     """True if `expr` is provably an int: literals, loop variables, lengths, arithmetic."""
-    if _int_literal(expr) is not None:
+    if int_literal(expr) is not None:
         return True
     if isinstance(expr, cst.Name):
         return expr.value in ranges or expr.value in facts.lengths

@@ -130,9 +130,11 @@ from greenopt.optimizer.affine import Affine, is_atomic, node_code, to_affine
 from greenopt.optimizer.aliasing import ArrayFacts, Relation
 from greenopt.optimizer.cst_nodes import (
     STATEMENT_HOLDERS,
+    int_literal,
     is_scope,
     iter_children,
     names_in,
+    signed,
     walk,
     walk_statements,
 )
@@ -2910,7 +2912,7 @@ def _dtype_kind(node: cst.CSTNode, proof: _Proof | None) -> str | None:
     """The dtype class ("bool", "int", "real", "float", "complex") that `node`'s value
     provably has, None when it is not visible: literals, subscripts of arrays whose
     dtype the function shows, and + - * of those."""
-    if _int_literal(node) is not None:
+    if int_literal(node) is not None:
         return "int"
     t = type(node)
     if t is cst.Float or (t is cst.UnaryOperation and type(node.expression) is cst.Float):
@@ -2949,7 +2951,7 @@ def _raises_for_some_dtype(node: cst.CSTNode, proof: _Proof | None, resolver: Na
         return _dtype_kind(n, proof) in ("bool", "int", "real", "float")
 
     t = type(node)
-    if t is cst.UnaryOperation and _int_literal(node) is None:
+    if t is cst.UnaryOperation and int_literal(node) is None:
         op = type(node.operator)
         if op in (cst.Minus, cst.Plus) and not not_bool(node.expression):
             return f"`{node_code(node)}` raises TypeError for a bool array"
@@ -2958,7 +2960,7 @@ def _raises_for_some_dtype(node: cst.CSTNode, proof: _Proof | None, resolver: Na
     elif t is cst.BinaryOperation:
         op = type(node.operator)
         for side in (node.left, node.right):
-            if _int_literal(side) is not None and not _fits_every_int_dtype(side):
+            if int_literal(side) is not None and not _fits_every_int_dtype(side):
                 if op not in (cst.Divide, cst.Power, cst.LeftShift, cst.RightShift):
                     return (
                         f"`{node_code(node)}` raises OverflowError for an integer array "
@@ -3297,9 +3299,9 @@ def _empty_safe(
 ) -> bool:
     if type(node) in (cst.Float, cst.Imaginary):
         return True
-    if _int_literal(node) is None and _raises_for_some_dtype(node, proof, ctx.resolver):
+    if int_literal(node) is None and _raises_for_some_dtype(node, proof, ctx.resolver):
         return False  # `-b` of a bool array, `np.floor` of a complex one: even when empty
-    if type(node) is cst.Integer or _int_literal(node) is not None:
+    if type(node) is cst.Integer or int_literal(node) is not None:
         # NumPy 2 raises OverflowError for a Python int outside an integer array's
         # dtype, even on an empty array (`np.uint8 array - 300`, `+ (-1)`, `int8 * 200`)
         return _fits_every_int_dtype(node)
@@ -3322,7 +3324,7 @@ def _empty_safe(
     if type(node) is cst.Comparison:
         # a comparison with any Python int is fine (NumPy 2 compares out-of-range ints)
         return all(
-            _int_literal(p) is not None or _empty_safe(p, ctx, atom_of, known, nest, proof)
+            int_literal(p) is not None or _empty_safe(p, ctx, atom_of, known, nest, proof)
             for p in (node.left, *(c.comparator for c in node.comparisons))
         ) and all(
             type(c.operator) not in (cst.In, cst.NotIn, cst.Is, cst.IsNot) for c in node.comparisons
@@ -3340,28 +3342,10 @@ def _empty_safe(
     return False
 
 
-def _signed(node: cst.CSTNode) -> tuple[int, cst.CSTNode]:
-    """(sign, operand) of `node` under any unary `-`/`+` (`-(1)`, `+-2.5`)."""
-    sign = 1
-    while type(node) is cst.UnaryOperation and type(node.operator) in (cst.Minus, cst.Plus):
-        if type(node.operator) is cst.Minus:
-            sign = -sign
-        node = node.expression
-    return sign, node
-
-
-def _int_literal(node: cst.CSTNode) -> int | None:
-    """The value of an integer literal, negated ones (`-300`, `-(1)`) included."""
-    sign, node = _signed(node)
-    if type(node) is not cst.Integer:
-        return None
-    return sign * int(node.evaluated_value)
-
-
 def _fits_every_int_dtype(node: cst.CSTNode) -> bool:
     """True for an integer literal that every integer dtype holds (0..127: int8 and
     uint8 both); NumPy 2 raises OverflowError when another meets a narrower array."""
-    value = _int_literal(node)
+    value = int_literal(node)
     return value is not None and 0 <= value <= 127
 
 
@@ -3369,10 +3353,10 @@ def _narrow_exact(node: cst.CSTNode) -> bool | None:
     """None when `node` is no numeric literal; else whether every real dtype holds it
     exactly (an int in 0..127, a float that float16 represents exactly), so that
     `np.where` mixing it with an array of any dtype keeps its value."""
-    value = _int_literal(node)
+    value = int_literal(node)
     if value is not None:
         return 0 <= value <= 127
-    sign, node = _signed(node)
+    sign, node = signed(node)
     if type(node) is not cst.Float:
         return None
     number = sign * float(node.evaluated_value)
