@@ -106,17 +106,77 @@ def _int_names(func: cst.FunctionDef) -> set[str]:
     return ints
 
 
-def _small_modulus(expr: cst.BaseExpression) -> bool:
-    """`(...) % M` with a literal M below 2**31: the product of two such values fits int64."""
-    return (
-        isinstance(expr, cst.BinaryOperation)
-        and isinstance(expr.operator, cst.Modulo)
-        and isinstance(expr.right, cst.Integer)
-        and int(expr.right.value, 0) < 2**31
-    )
+def _small_modulus(
+    expr: cst.BaseExpression, target: str, constants: dict[str, int] | None = None
+) -> bool:
+    """`(...) % M` with a literal M below 2**31: the product of two such values fits
+    int64. Also the 32-bit generators and hashes `(a * target + c) % 2**32` and
+    `(target * 33 + c) & 0xFFFFFFFF` (M <= 2**32 or a mask below 2**32, constants
+    folded, module ones included), where `target` is only multiplied by a literal below
+    2**31 once and the other terms multiply nothing: below 2**32 times below 2**31 plus
+    a term below 2**31 stays under 2**63."""
+    if not isinstance(expr, cst.BinaryOperation):
+        return False
+    if isinstance(expr.operator, cst.Modulo):
+        value = fold_int(expr.right, constants)
+        if value is not None and 0 < value < 2**31:
+            return True
+        return value is not None and 0 < value <= 2**32 and _linear_in(expr.left, target)
+    if isinstance(expr.operator, cst.BitAnd):
+        value, inner = fold_int(expr.right, constants), expr.left
+        if value is None:
+            value, inner = fold_int(expr.left, constants), expr.right
+        return value is not None and 0 <= value < 2**32 and _linear_in(inner, target)
+    return False
 
 
-def overflow_risk(func: cst.FunctionDef, imports: ImportedNames | None = None) -> str | None:
+def _linear_in(expr: cst.BaseExpression, target: str) -> bool:
+    """`expr` is a sum (`+`, `-`, `^`, `|`) of one `target * L` (L an int literal below
+    2**31) and terms without `target` and without `*`, `**` or `<<`."""
+    terms: list[cst.BaseExpression] = [expr]
+    scaled = 0
+    while terms:
+        term = terms.pop()
+        if isinstance(term, cst.BinaryOperation) and isinstance(
+            term.operator, (cst.Add, cst.Subtract, cst.BitXor, cst.BitOr)
+        ):
+            terms += [term.left, term.right]
+            continue
+        if isinstance(term, cst.BinaryOperation) and isinstance(term.operator, cst.Multiply):
+            for side, other in ((term.left, term.right), (term.right, term.left)):
+                if (
+                    isinstance(side, cst.Name)
+                    and side.value == target
+                    and isinstance(other, cst.Integer)
+                    and int(other.evaluated_value) < 2**31
+                ):
+                    scaled += 1
+                    break
+            else:
+                return False
+            continue
+        if target in names_in(term):
+            return False
+        found = False
+
+        class Look(FastVisitor):
+            def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
+                nonlocal found
+                if isinstance(node.operator, (cst.Multiply, cst.Power, cst.LeftShift)):
+                    found = True
+
+        Look().visit(term)
+        if found:
+            return False
+    return scaled == 1
+
+
+def overflow_risk(
+    func: cst.FunctionDef,
+    imports: ImportedNames | None = None,
+    helpers: dict[str, cst.FunctionDef] | None = None,
+    constants: dict[str, int] | None = None,
+) -> str | None:
     """A visible int64 overflow risk in `func`, described, or None.
 
     Flags, for names that are provably ints: multiplicative updates inside a loop
@@ -125,11 +185,13 @@ def overflow_risk(func: cst.FunctionDef, imports: ImportedNames | None = None) -
     magnitude exceeds int64 (`_magnitude_risk`: `i * i * i`, `s += i * i`,
     `h += int(x[i]) << 40`).
     """
-    risk = _multiplicative_risk(func) if _may_grow(func) else None
-    return risk or _magnitude_risk(func, imports)
+    local = binding_sites(func)  # a local or parameter shadows a module constant
+    constants = {k: v for k, v in (constants or {}).items() if k not in local}
+    risk = _multiplicative_risk(func, constants) if _may_grow(func) else None
+    return risk or _magnitude_risk(func, imports, helpers, constants)
 
 
-def _multiplicative_risk(func: cst.FunctionDef) -> str | None:
+def _multiplicative_risk(func: cst.FunctionDef, constants: dict[str, int]) -> str | None:
     """Multiplicative updates of provably-int names in a loop, `**` with a variable int."""
     ints = _int_names(func)
     seeded = ints | _int_seeded(func)
@@ -166,7 +228,7 @@ def _multiplicative_risk(func: cst.FunctionDef) -> str | None:
             target = node.targets[0].target
             if not (isinstance(target, cst.Name) and target.value in seeded):
                 return
-            if _small_modulus(node.value):
+            if _small_modulus(node.value, target.value, constants):
                 return
             if _multiplies(node.value, target.value, int_factor):
                 risk = f"`{_code(node)}` grows a Python int multiplicatively in a loop (int64 under Numba may overflow)"
@@ -281,6 +343,10 @@ class _Mag:
     #: factors of unknown type in a product (`i * dt * dt`, dt a float parameter, is
     #: no Python int: with two unknown factors the estimate is not trusted)
     unknowns: int = 0
+    #: `bits` is a true bound, built only from constants and `% M` / `& C` with a
+    #: constant (`h * h % 2**32`), not from assumed sizes of indices and loop counts:
+    #: it gets no slack, above 63 bits it overflows
+    exact: bool = False
 
 
 _OTHER = _Mag("other", 0)
@@ -292,28 +358,70 @@ def _join(a: _Mag, b: _Mag) -> _Mag:
     if "other" in (a.kind, b.kind):
         return _OTHER
     kind = "int" if "int" in (a.kind, b.kind) else "unknown"
-    return _Mag(kind, max(a.bits, b.bits), a.constant and b.constant, max(a.unknowns, b.unknowns))
+    return _Mag(
+        kind,
+        max(a.bits, b.bits),
+        a.constant and b.constant,
+        max(a.unknowns, b.unknowns),
+        a.exact and b.exact,
+    )
 
 
 class _Magnitudes:
     """Estimates how large the Python ints of one function can get (`overflow_risk`)."""
 
-    def __init__(self, func: cst.FunctionDef, imports: ImportedNames | None) -> None:
+    def __init__(
+        self,
+        func: cst.FunctionDef,
+        imports: ImportedNames | None,
+        helpers: dict[str, cst.FunctionDef] | None = None,
+        depth: int = 0,
+        constants: dict[str, int] | None = None,
+    ) -> None:
         self.func = func
         self.imports = imports
         self.env: dict[str, _Mag] = {}
+        self.helpers = helpers or {}
+        self.depth = depth
+        local = binding_sites(func)  # a local or parameter shadows a module constant
+        self.constants = {k: v for k, v in (constants or {}).items() if k not in local}
+
+    def _returned(self, helper: cst.FunctionDef, call: cst.Call) -> _Mag:
+        """What a same-module helper returns, its parameters bound to the arguments."""
+        if self.depth >= 3 or any(a.star or a.keyword for a in call.args):
+            return _UNKNOWN
+        inner = _Magnitudes(helper, self.imports, self.helpers, self.depth + 1, self.constants)
+        params = helper.params.params
+        for param, arg in zip(params, call.args, strict=False):
+            inner.env[param.name.value] = self.of(arg.value)
+        result: _Mag | None = None
+        for node in walk_statements(helper, into_scopes=False):
+            if isinstance(node, cst.SimpleStatementLine):
+                for small in node.body:
+                    if isinstance(small, cst.Return) and small.value is not None:
+                        mag = inner.of(small.value)
+                        result = mag if result is None else _join(result, mag)
+        return result or _UNKNOWN
 
     def qualify(self, expr: cst.BaseExpression) -> str | None:
         return self.imports.qualify(expr) if self.imports is not None else None
 
     def name(self, name: str) -> _Mag:
         if name in ("True", "False"):
-            return _Mag("int", 1, True)
-        return self.env.get(name, _UNKNOWN)
+            return _Mag("int", 1, True, exact=True)
+        if name in self.env:
+            return self.env[name]
+        if name in self.constants:  # a module-level int constant, frozen by Numba
+            return _Mag("int", max(1, abs(self.constants[name]).bit_length()), True, exact=True)
+        return _UNKNOWN
 
     def of(self, expr: cst.BaseExpression) -> _Mag:  # noqa: C901 - one case per node type
         if isinstance(expr, cst.Integer):
-            return _Mag("int", max(1, int(expr.evaluated_value).bit_length()), True)
+            return _Mag("int", max(1, int(expr.evaluated_value).bit_length()), True, exact=True)
+        if isinstance(expr, (cst.BinaryOperation, cst.UnaryOperation)):
+            value = fold_int(expr, self.constants)  # `2**32 - 1` is 32 bits, not 2 * 32 + 1
+            if value is not None:
+                return _Mag("int", max(1, abs(value).bit_length()), True, exact=True)
         if isinstance(expr, (cst.Float, cst.Imaginary, cst.BaseString)):
             return _OTHER
         if isinstance(expr, cst.Name):
@@ -346,11 +454,22 @@ class _Magnitudes:
         if qualified is not None:
             if qualified in _MATH_HUGE_INTS:
                 return _Mag("int", _HUGE)  # `math.factorial(i)`: 21! > 2**63
-            return _Mag("int", _INT_BITS) if qualified in _MATH_INTS else _OTHER
+            if qualified in _MATH_INTS:
+                scale = _scale_bits(call.args[0].value) if call.args else 0
+                return _Mag("int", _INT_BITS + scale)
+            return _OTHER
         if isinstance(call.func, cst.Name):
             name = call.func.value
-            if name in ("len", "int", "round") and (name != "round" or len(call.args) == 1):
+            if name in ("int", "round") and len(call.args) == 1:
+                return _Mag("int", _INT_BITS + _scale_bits(call.args[0].value))
+            if name == "len":
                 return _Mag("int", _INT_BITS)
+            if name == "pow" and len(call.args) == 2 and not any(a.star for a in call.args):
+                return self._binary(
+                    cst.BinaryOperation(call.args[0].value, cst.Power(), call.args[1].value)
+                )
+            if name in self.helpers and self.helpers[name] is not self.func:
+                return self._returned(self.helpers[name], call)
             if name == "ord":
                 return _Mag("int", 21)
             if name == "float":
@@ -371,6 +490,7 @@ class _Magnitudes:
         constant = left.constant and right.constant
         literal = int(expr.right.evaluated_value) if isinstance(expr.right, cst.Integer) else None
         unknowns = max(left.unknowns, right.unknowns)
+        exact = left.exact and right.exact
         if isinstance(op, (cst.Add, cst.Subtract)):
             bits = max(left.bits, right.bits) + 1
         elif isinstance(op, cst.Multiply):
@@ -378,10 +498,18 @@ class _Magnitudes:
             unknowns = left.unknowns + right.unknowns
         elif isinstance(op, (cst.FloorDivide, cst.RightShift)):
             bits = left.bits
+            exact = left.exact
         elif isinstance(op, cst.Modulo):
             bits = right.bits
+            modulus = fold_int(expr.right, self.constants)
+            if modulus is not None and modulus > 0:  # `x % M` lies in [0, M)
+                bits, exact = max(1, (modulus - 1).bit_length()), True
         elif isinstance(op, cst.BitAnd):
             bits = min(left.bits, right.bits)
+            for side in (expr.left, expr.right):
+                mask = fold_int(side, self.constants)
+                if mask is not None and mask >= 0:  # `x & C` lies in [0, C]
+                    bits, exact = min(bits, max(1, mask.bit_length())), True
         elif isinstance(op, (cst.BitOr, cst.BitXor)):
             bits = max(left.bits, right.bits)
         elif isinstance(op, cst.LeftShift):
@@ -390,7 +518,7 @@ class _Magnitudes:
             bits = left.bits * literal if literal is not None and literal >= 0 else _HUGE
         else:
             return _UNKNOWN
-        return _Mag(kind, min(bits, _HUGE), constant, unknowns)
+        return _Mag(kind, min(bits, _HUGE), constant, unknowns, exact)
 
     def too_big(self, expr: cst.BaseExpression) -> bool:
         """True if `expr`, a Python int that is not a constant, may exceed int64."""
@@ -399,7 +527,7 @@ class _Magnitudes:
             return mag.bits > 63  # `7 ** 25`, `2**64 - 1`: no int64 holds it
         if mag.kind != "int" or mag.unknowns > 1:
             return False
-        if mag.bits > _MAX_BITS:
+        if mag.bits > (63 if mag.exact else _MAX_BITS):
             return True
         if isinstance(expr, cst.BinaryOperation) and isinstance(expr.right, cst.Integer):
             literal = int(expr.right.evaluated_value)
@@ -409,12 +537,69 @@ class _Magnitudes:
                     return True
                 if isinstance(expr.operator, cst.Multiply) and literal >= 2**31:
                     return True
+        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Multiply):
+            left, right = self.of(expr.left), self.of(expr.right)
+            for big, other in ((left, right), (right, left)):
+                if big.constant and big.kind == "int" and big.bits > 31:
+                    if not other.constant and other.kind != "other":
+                        return True  # `SCALE * i`, SCALE = 10**12 at module level
         if isinstance(expr, cst.BinaryOperation) and isinstance(expr.left, cst.Integer):
             literal = int(expr.left.evaluated_value)
             factor = self.of(expr.right)
             if isinstance(expr.operator, cst.Multiply) and literal >= 2**31 and not factor.constant:
                 return factor.kind != "other"
         return False
+
+
+def _enumerate_index(loop: cst.For, name: str) -> bool:
+    """`name` is the count of `for name, v in enumerate(...)` (no `start=`)."""
+    it, target = loop.iter, loop.target
+    return (
+        isinstance(it, cst.Call)
+        and isinstance(it.func, cst.Name)
+        and it.func.value == "enumerate"
+        and len(it.args) == 1
+        and isinstance(target, cst.Tuple)
+        and len(target.elements) == 2
+        and isinstance(target.elements[0].value, cst.Name)
+        and target.elements[0].value.value == name
+    )
+
+
+def _scale_bits(expr: cst.BaseExpression) -> int:
+    """Bits a literal factor adds to a value converted to int: `int(t[i] * 1e9)` holds
+    the element (assumed below 2**31) scaled by 2**30."""
+    bits = 0
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Multiply):
+        for side in (expr.left, expr.right):
+            if isinstance(side, (cst.Integer, cst.Float)):
+                value = abs(float(side.evaluated_value))
+                if value >= 2.0:
+                    bits += int(value).bit_length()
+            else:
+                bits += _scale_bits(side)
+    return bits
+
+
+def _occurrences(expr: cst.BaseExpression, names: set[str]) -> int:
+    """How many times `names` feed `expr` additively: `a + b` counts 2, `x + x` 2,
+    `(lo + hi) // 2` 1 (halved); subscripts, calls other than abs and reducing
+    operators (`%`, `&`) count 0."""
+    if isinstance(expr, cst.Name):
+        return 1 if expr.value in names else 0
+    if isinstance(expr, cst.UnaryOperation):
+        return _occurrences(expr.expression, names)
+    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value == "abs":
+        return sum(_occurrences(a.value, names) for a in expr.args)
+    if isinstance(expr, cst.BinaryOperation):
+        op = expr.operator
+        if isinstance(op, (cst.Add, cst.Subtract, cst.BitOr, cst.BitXor)):
+            return _occurrences(expr.left, names) + _occurrences(expr.right, names)
+        if isinstance(op, (cst.FloorDivide, cst.RightShift)):
+            return 1 if _occurrences(expr.left, names) else 0
+        if isinstance(op, cst.Multiply):
+            return _occurrences(expr.left, names) + _occurrences(expr.right, names)
+    return 0
 
 
 def _loop_depths(func: cst.FunctionDef) -> dict[int, int]:
@@ -457,7 +642,12 @@ _AUG_TO_BINARY: dict[type, type] = {
 }
 
 
-def _magnitude_risk(func: cst.FunctionDef, imports: ImportedNames | None) -> str | None:
+def _magnitude_risk(
+    func: cst.FunctionDef,
+    imports: ImportedNames | None,
+    helpers: dict[str, cst.FunctionDef] | None = None,
+    constants: dict[str, int] | None = None,
+) -> str | None:
     """An int64 overflow that the magnitudes of Python ints make likely, described.
 
     Estimates the bits of every Python int (`_Magnitudes`): non-constant ints (loop
@@ -469,13 +659,23 @@ def _magnitude_risk(func: cst.FunctionDef, imports: ImportedNames | None) -> str
     """
     sites = binding_sites(func)
     depths = _loop_depths(func)
-    mags = _Magnitudes(func, imports)
+    mags = _Magnitudes(func, imports, helpers, constants=constants)
 
     def binding_value(node: cst.CSTNode, name: str) -> tuple[cst.BaseExpression | None, bool]:
         """(the value `node` binds `name` to, as an expression; whether it is an accumulation)."""
         if isinstance(node, cst.Assign):
             if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
                 return node.value, name in names_in(node.value)
+            target, value = node.targets[-1].target, node.value
+            if (
+                isinstance(target, (cst.Tuple, cst.List))
+                and isinstance(value, (cst.Tuple, cst.List))
+                and len(target.elements) == len(value.elements)
+                and not any(isinstance(e, cst.StarredElement) for e in value.elements)
+            ):
+                for t, v in zip(target.elements, value.elements, strict=True):
+                    if isinstance(t.value, cst.Name) and t.value.value == name:
+                        return v.value, name in names_in(v.value)
             return None, False
         if isinstance(node, cst.AnnAssign) and node.value is not None:
             return node.value, name in names_in(node.value)
@@ -496,7 +696,8 @@ def _magnitude_risk(func: cst.FunctionDef, imports: ImportedNames | None) -> str
             elif isinstance(node, cst.For):
                 mag = (
                     _Mag("int", _INT_BITS)
-                    if simple_range_loop(node) and isinstance(node.target, cst.Name)
+                    if (simple_range_loop(node) and isinstance(node.target, cst.Name))
+                    or _enumerate_index(node, name)
                     else _UNKNOWN
                 )
             else:
@@ -517,7 +718,7 @@ def _magnitude_risk(func: cst.FunctionDef, imports: ImportedNames | None) -> str
             saved = mags.env.get(name)
             mags.env[name] = base
             now = mags.of(value)
-            mags.env[name] = _Mag(base.kind, base.bits + 64, base.constant)
+            mags.env[name] = _Mag(base.kind, max(base.bits, now.bits) + 64, base.constant)
             bigger = mags.of(value)
             mags.env[name] = _Mag(base.kind, 1)
             step = mags.of(value)  # what one iteration adds
@@ -527,19 +728,26 @@ def _magnitude_risk(func: cst.FunctionDef, imports: ImportedNames | None) -> str
                 mags.env[name] = saved
             depth = depths.get(id(node), 0)
             if now.kind != "other" and bigger.bits > now.bits and depth:
-                if _under_product(value, name):
-                    bits = _HUGE
+                if _under_product(value, name) or _occurrences(value, {name}) > 1:
+                    bits = _HUGE  # `x = x * 3`, and `x = x + x` doubling
                 else:
                     # at most 2**31 (nested: 2**32) iterations each adding `step`
                     bits = max(base.bits, step.bits + _LOOP_BITS[min(depth, 2) - 1]) + 1
                 now = _Mag(now.kind, bits, False, now.unknowns)
                 if bits > _MAX_BITS and now.unknowns <= 1 and grower is None:
                     grower = node
-            result = _join(result, _Mag(now.kind, now.bits, False, now.unknowns))
+            result = _join(result, _Mag(now.kind, now.bits, False, now.unknowns, now.exact))
         return result, grower
 
     growers: dict[str, cst.CSTNode] = {}
     changing: set[str] = set()
+    # start local names at the bottom (a 1-bit int constant), not at "unknown": a name
+    # read before its own round-0 evaluation (`a, b = b, a * b`) would otherwise carry an
+    # unknown factor through the cycle forever, and a product of two such names
+    # (`unknowns` 2) would never be trusted
+    for name, nodes in sites.items():
+        if not any(isinstance(n, (cst.Param, cst.For)) for n in nodes):
+            mags.env[name] = _Mag("int", 1, True)
     first_round: dict[str, _Mag] = {}
     for round_number in range(6):
         if round_number == 1:
@@ -569,6 +777,21 @@ def _magnitude_risk(func: cst.FunctionDef, imports: ImportedNames | None) -> str
                 return (
                     f"`{_code(node)}` grows Python ints multiplicatively from one iteration "
                     "to the next (int64 under Numba may overflow)"
+                )
+    # additive cycles where one binding sums two members (`t = a + b; a = b; b = t`,
+    # Fibonacci) double in every iteration
+    for name in sorted(changing):
+        for node in sites[name]:
+            value, _ = binding_value(node, name)
+            if (
+                value is not None
+                and depths.get(id(node), 0)
+                and mags.env[name].kind == "int"
+                and _occurrences(value, changing) > 1
+            ):
+                return (
+                    f"`{_code(node)}` adds Python ints that feed each other in a loop, "
+                    "doubling each iteration (int64 under Numba may overflow)"
                 )
     # additive cycles (`j = i; j += 1; i = j + 1`, a while-loop scan) would gain a loop's
     # bits in every round: each counts one accumulation, its estimate from the first round
@@ -619,4 +842,57 @@ def _magnitude_risk(func: cst.FunctionDef, imports: ImportedNames | None) -> str
             f"`{_code(growers[name])}` accumulates Python ints that can exceed int64 in a "
             "loop (Python ints are unbounded, Numba's int64 wraps around)"
         )
+    return None
+
+
+def fold_int(expr: cst.BaseExpression, known: dict[str, int] | None = None) -> int | None:
+    """The exact value of an int constant expression (`2**61 - 1`, `A * 3`, `0xFFFF`),
+    names taken from `known`, or None. Never evaluates code; a power, shift or product
+    past `_HUGE` bits is None (`9**9**9` is not computed)."""
+    if isinstance(expr, cst.Integer):
+        return int(expr.evaluated_value)
+    if isinstance(expr, cst.Name):
+        return (known or {}).get(expr.value)
+    if isinstance(expr, cst.UnaryOperation):
+        value = fold_int(expr.expression, known)
+        if value is None:
+            return None
+        op = expr.operator
+        if isinstance(op, cst.Minus):
+            return -value
+        if isinstance(op, cst.Plus):
+            return value
+        return ~value if isinstance(op, cst.BitInvert) else None
+    if not isinstance(expr, cst.BinaryOperation):
+        return None
+    left = fold_int(expr.left, known)
+    right = fold_int(expr.right, known) if left is not None else None
+    if left is None or right is None:
+        return None
+    op = expr.operator
+    bits = max(left.bit_length(), right.bit_length())
+    if isinstance(op, cst.Add):
+        return left + right
+    if isinstance(op, cst.Subtract):
+        return left - right
+    if isinstance(op, cst.Multiply):
+        return left * right if left.bit_length() + right.bit_length() <= _HUGE else None
+    if isinstance(op, (cst.FloorDivide, cst.Modulo)):
+        if right == 0:
+            return None
+        return left // right if isinstance(op, cst.FloorDivide) else left % right
+    if isinstance(op, cst.Power):
+        if right < 0 or (abs(left) > 1 and right * left.bit_length() > _HUGE):
+            return None
+        return left**right
+    if isinstance(op, cst.LeftShift):
+        return left << right if 0 <= right and bits + right <= _HUGE else None
+    if isinstance(op, cst.RightShift):
+        return left >> right if right >= 0 else None
+    if isinstance(op, cst.BitAnd):
+        return left & right
+    if isinstance(op, cst.BitOr):
+        return left | right
+    if isinstance(op, cst.BitXor):
+        return left ^ right
     return None

@@ -94,6 +94,7 @@ from greenopt.passes.legality import (
 from greenopt.passes.module_globals import (
     ModuleFacts,
     frozen_global_problem,
+    int_constants,
     module_facts,
     other_users,
 )
@@ -157,19 +158,26 @@ class _ModuleContext:
     #: (copying them for each function made `find` quadratic in the number of functions)
     function_names: frozenset[str]
     not_data: frozenset[str]
+    #: top-level function name -> its node (helpers whose results `overflow_risk` sizes)
+    function_nodes: dict[str, cst.FunctionDef]
+    #: module globals bound once to an int constant, with their values
+    int_constants: dict[str, int]
 
     @classmethod
     def of(cls, module: cst.Module) -> _ModuleContext:
         functions = {f.qualname: f for f in iter_functions(module) if f.top_level}
         classes = {s.name.value for s in module.body if isinstance(s, cst.ClassDef)}
         names = frozenset(functions)
+        facts = module_facts(module)
         return cls(
             ImportedNames.of(module),
             functions,
             classes,
-            module_facts(module),
+            facts,
             names,
             names | classes,
+            {q: f.node for q, f in functions.items() if "." not in q},
+            int_constants(module, facts),
         )
 
 
@@ -826,7 +834,7 @@ class JitPass(Pass):
             where = "" if current == info.qualname else f"helper `{current}` "
             if screen.problems:
                 return JitAnalysis(f"{where}{screen.problems[0]}")
-            risk = overflow_risk(node, imports)
+            risk = overflow_risk(node, imports, context.function_nodes, context.int_constants)
             if risk:
                 return JitAnalysis(f"{where}{risk}")
             frozen = frozen_global_problem(node, context.facts, context.not_data)

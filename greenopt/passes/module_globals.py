@@ -19,6 +19,7 @@ import libcst as cst
 
 from greenopt.passes.function_defs import iter_functions
 from greenopt.passes.import_edits import ImportedNames
+from greenopt.passes.int_overflow import fold_int
 from greenopt.passes.legality import FastVisitor, base_name, binding_sites, parameter_names
 
 #: methods that change an array or a list in place
@@ -254,3 +255,30 @@ def frozen_global_problem(
 def other_users(name: str, facts: ModuleFacts, allowed: set[str]) -> list[str]:
     """Functions (or "<module>") other than `allowed` that use the name `name`."""
     return sorted(facts.users.get(name, set()) - allowed)
+
+
+def int_constants(tree: cst.Module, facts: ModuleFacts) -> dict[str, int]:
+    """Module globals bound once, by a plain top-level assignment, to an int constant
+    expression (`A = 6364136223846793005`, `M = 2**61 - 1`, `B = A // 2`), never
+    mutated nor declared `global`: Numba freezes them into compiled code as int64
+    constants, so their size matters to `overflow_risk`. Folded, never evaluated."""
+    values: dict[str, int] = {}
+    for stmt in tree.body:
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        for small in stmt.body:
+            if not (
+                isinstance(small, cst.Assign)
+                and len(small.targets) == 1
+                and isinstance(small.targets[0].target, cst.Name)
+            ):
+                continue
+            name = small.targets[0].target.value
+            if name not in facts.top_level or name in facts.mutated:
+                continue
+            if name in facts.declared_global:
+                continue
+            value = fold_int(small.value, values)
+            if value is not None:
+                values[name] = value
+    return values
