@@ -49,6 +49,52 @@ TOTAL_UFUNCS = frozenset(
     }
 )  # fmt: skip
 
+#: numpy callables that take an output array by position -> how many positional
+#: arguments come before it (`np.add(a, b, c)` writes `c`; a ufunc: its `nin`).
+#: Generated from NumPy 2.4 (`inspect.signature`, `ufunc.nin`); no import at run time.
+# fmt: off
+OUT_POSITION: dict[str, int] = {
+    **dict.fromkeys((
+        "abs", "absolute", "acos", "acosh", "arccos", "arccosh", "arcsin", "arcsinh",
+        "arctan", "arctanh", "asin", "asinh", "atan", "atanh", "bitwise_count",
+        "bitwise_invert", "bitwise_not", "cbrt", "ceil", "conj", "conjugate", "cos",
+        "cosh", "deg2rad", "degrees", "exp", "exp2", "expm1", "fabs", "fix", "floor",
+        "frexp", "invert", "isfinite", "isinf", "isnan", "isnat", "isneginf", "isposinf",
+        "log", "log10", "log1p", "log2", "logical_not", "modf", "negative", "positive",
+        "rad2deg", "radians", "reciprocal", "rint", "sign", "signbit", "sin", "sinh",
+        "spacing", "sqrt", "square", "tan", "tanh", "trunc",
+    ), 1),
+    **dict.fromkeys((
+        "add", "all", "amax", "amin", "any", "arctan2", "argmax", "argmin", "around",
+        "atan2", "bitwise_and", "bitwise_left_shift", "bitwise_or", "bitwise_right_shift",
+        "bitwise_xor", "choose", "concat", "concatenate", "copysign", "divide", "divmod",
+        "dot", "equal", "float_power", "floor_divide", "fmax", "fmin", "fmod", "gcd",
+        "greater", "greater_equal", "heaviside", "hypot", "lcm", "ldexp", "left_shift",
+        "less", "less_equal", "logaddexp", "logaddexp2", "logical_and", "logical_or",
+        "logical_xor", "matmul", "matvec", "max", "maximum", "median", "min", "minimum",
+        "mod", "multiply", "nanargmax", "nanargmin", "nanmax", "nanmedian", "nanmin",
+        "nextafter", "not_equal", "outer", "pow", "power", "ptp", "remainder",
+        "right_shift", "round", "stack", "subtract", "true_divide", "vecdot", "vecmat",
+    ), 2),
+    **dict.fromkeys((
+        "clip", "compress", "cumprod", "cumsum", "mean", "nancumprod", "nancumsum",
+        "nanmean", "nanpercentile", "nanprod", "nanquantile", "nanstd", "nansum", "nanvar",
+        "percentile", "prod", "quantile", "std", "sum", "take", "var",
+    ), 3),
+    **dict.fromkeys((
+        "fft.fft", "fft.fft2", "fft.fftn", "fft.hfft", "fft.ifft", "fft.ifft2",
+        "fft.ifftn", "fft.ihfft", "fft.irfft", "fft.irfft2", "fft.irfftn", "fft.rfft",
+        "fft.rfft2", "fft.rfftn", "is_busday",
+    ), 4),
+    **dict.fromkeys((
+        "busday_count", "trace",
+    ), 5),
+    **dict.fromkeys((
+        "busday_offset",
+    ), 6),
+}
+# fmt: on
+
 #: numpy callables that return a new array (never a view of an argument)
 FRESH_ALLOCATORS = frozenset(
     {

@@ -90,6 +90,7 @@ from greenopt.passes.legality import (
     range_args,
     scan_loop_body,
     simple_range_loop,
+    small_statements,
 )
 from greenopt.passes.module_globals import (
     ModuleFacts,
@@ -385,7 +386,9 @@ def _whole_uses(body: cst.BaseSuite, imports: ImportedNames) -> set[str]:
             if qualified.split(".")[0] in ("math", "cmath"):
                 return
             if isinstance(node.func, cst.Name) and node.func.value in _SCALAR_BUILTINS:
-                return
+                # `max(x)` / `min(x)` of one argument iterate over all of `x`
+                if not (node.func.value in ("min", "max") and len(node.args) == 1):
+                    return
             for arg in node.args:
                 if isinstance(arg.value, cst.Name):
                     found.add(arg.value.value)
@@ -397,6 +400,13 @@ def _whole_uses(body: cst.BaseSuite, imports: ImportedNames) -> set[str]:
                 and node.attr.value not in _METADATA_ATTRIBUTES
             ):
                 found.add(node.value.value)
+
+        def visit_Subscript(self, node: cst.Subscript) -> None:
+            # `abs(x)[i + 1]`: the call's result is an array made from all of `x`
+            if isinstance(node.value, cst.Call):
+                for arg in node.value.args:
+                    if isinstance(arg.value, cst.Name):
+                        found.add(arg.value.value)
 
     Look().visit(body)
     return found
@@ -571,6 +581,53 @@ def _alias_race(
                 accesses, var, variant
             ):
                 return f"`{w}` and `{other}` may be one array, accessed at different indices"
+    return None
+
+
+def _scalar_start(value: cst.BaseExpression) -> bool:
+    """A numeric literal (`0.0`, `-1`, `1j`): a reduction started from it updates no memory."""
+    while isinstance(value, cst.UnaryOperation) and isinstance(value.operator, cst.Minus):
+        value = value.expression
+    return isinstance(value, (cst.Integer, cst.Float, cst.Imaginary))
+
+
+def _reduction_alias(
+    loop: cst.For,
+    func: cst.FunctionDef,
+    reductions: Sequence[str],
+    imports: ImportedNames,
+    relation: Relation_fn,
+    local_functions: AbstractSet[str],
+) -> str | None:
+    """Why a reduction variable may be an array that the loop also reads, or None.
+
+    `acc += x[i]` updates an array `acc` in place: if `acc` is `x` (`acc = x`, or the
+    caller passes one array twice, or `acc = A[0]` with rows `A[i]` read) each
+    iteration reads what earlier ones added, which prange's private partial sums do not.
+    A reduction variable bound outside the loop only to numeric literals or fresh
+    allocations or arithmetic results is never such memory."""
+    if not reductions:
+        return None
+    inside = {id(n) for n in small_statements(loop)}
+    sites = binding_sites(func)
+    summary = scan_loop_body(loop.body, imports, local_functions)
+    used = {a.array for a in summary.accesses} | _whole_uses(loop.body, imports)
+    for name in reductions:
+        outside = [n for n in sites.get(name, []) if id(n) not in inside]
+        if all(
+            isinstance(n, cst.Assign)
+            and (
+                _scalar_start(n.value)
+                or is_fresh_allocation(n.value, imports)
+                # arithmetic always makes a new object (`np.zeros(m) + A[0]`)
+                or isinstance(n.value, (cst.BinaryOperation, cst.UnaryOperation))
+            )
+            for n in outside
+        ):
+            continue
+        for other in sorted(used - {name}):
+            if relation(name, other) is not Memory.DISJOINT:
+                return f"the reduction variable `{name}` may be the array `{other}` the loop reads"
     return None
 
 
@@ -876,6 +933,10 @@ class JitPass(Pass):
             if separate is None:
                 separate = _never_parameters(func, imports)
                 plain = _plain_names(func, imports)
+            if _reduction_alias(
+                stmt, func, verdict.reductions, imports, relation, context.function_names
+            ):
+                continue
             if not _alias_race(stmt, imports, relation, context.function_names, separate, plain):
                 prange.append(loop_number[id(stmt)])
                 if verdict.reductions:

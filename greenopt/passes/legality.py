@@ -31,10 +31,11 @@ from enum import Enum
 import libcst as cst
 from libcst.metadata import MetadataWrapper
 
+from greenopt.optimizer.affine import Affine, to_affine
 from greenopt.optimizer.aliasing import ArrayFacts, Relation
 from greenopt.optimizer.cst_nodes import IS_NODE, is_node
 from greenopt.optimizer.name_facts import function_facts
-from greenopt.optimizer.numpy_names import NameResolver
+from greenopt.optimizer.numpy_names import OUT_POSITION, NameResolver
 from greenopt.passes.import_edits import ImportedNames
 
 
@@ -398,6 +399,23 @@ class LoopSummary:
         return [a for a in self.accesses if a.array == array]
 
 
+#: ndarray methods of PURE_METHODS -> how many positional arguments come before `out`
+#: (`a.clip(lo, hi, out)`, `a.sum(axis, dtype, out)`, `a.dot(b, out)`)
+_METHOD_OUT_POSITION = {
+    "sum": 2, "mean": 2, "prod": 2, "std": 2, "var": 2, "cumsum": 2, "cumprod": 2,
+    "min": 1, "max": 1, "argmin": 1, "argmax": 1, "any": 1, "all": 1, "round": 1,
+    "dot": 1, "clip": 2, "trace": 4,
+}  # fmt: skip
+
+
+def _positional_out(qualified: str, positional: int) -> bool:
+    """True if `qualified(<positional args>)` passes an output array by position:
+    `np.add(a, b, c)` writes `c` (a ufunc's outputs follow its `nin` inputs),
+    `np.cumsum(a, 0, None, c)` too (`OUT_POSITION`)."""
+    before = OUT_POSITION.get(qualified.removeprefix("numpy."))
+    return before is not None and positional > before
+
+
 class _BodyScanner(FastVisitor):
     """Collects a LoopSummary; see `scan_loop_body`."""
 
@@ -554,6 +572,9 @@ class _BodyScanner(FastVisitor):
                     return f"calls `{qualified}` (side effects)"
                 if any(kw.keyword is not None and kw.keyword.value == "out" for kw in node.args):
                     return f"calls `{qualified}` with `out=`"
+                positional = sum(1 for a in node.args if a.keyword is None)
+                if any(a.star for a in node.args) or _positional_out(qualified, positional):
+                    return f"calls `{qualified}` with an output array as a positional argument"
                 return None
             return f"calls `{qualified}` (not known to be free of side effects)"
         if isinstance(node.func, cst.Name):
@@ -565,6 +586,14 @@ class _BodyScanner(FastVisitor):
             return f"calls `{name}` (not known to be free of side effects)"
         if isinstance(node.func, cst.Attribute):
             if node.func.attr.value in PURE_METHODS:
+                method = node.func.attr.value
+                if any(kw.keyword is not None and kw.keyword.value == "out" for kw in node.args):
+                    return f"calls method `.{method}()` with `out=`"
+                positional = sum(1 for a in node.args if a.keyword is None)
+                if any(a.star for a in node.args) or positional > _METHOD_OUT_POSITION.get(
+                    method, 99
+                ):
+                    return f"calls method `.{method}()` with an output array by position"
                 return None
             return f"calls method `.{node.func.attr.value}()` (may mutate its object)"
         return "calls a computed function"
@@ -1286,8 +1315,25 @@ class ParallelVerdict:
 _REDUCTION_OPS = (cst.AddAssign, cst.SubtractAssign, cst.MultiplyAssign)
 
 
+_SEQUENCE_LITERALS = (
+    cst.List,
+    cst.Tuple,
+    cst.ListComp,
+    cst.SimpleString,
+    cst.ConcatenatedString,
+    cst.FormattedString,
+)
+
+
 def _reduction_statement(stmt: cst.BaseSmallStatement, name: str) -> bool:
-    """`name += e`, `name -= e`, `name *= e`, `name = name + e`, `name = name * e` with e free of name."""
+    """`name += e`, `name -= e`, `name *= e`, `name = name + e`, `name = name * e` with e free of name.
+
+    Not with a list, tuple or string literal operand: concatenation is not commutative."""
+    operand = getattr(stmt, "value", None)
+    if isinstance(operand, cst.BinaryOperation):
+        operand = operand.right
+    if isinstance(operand, _SEQUENCE_LITERALS):
+        return False
     if isinstance(stmt, cst.AugAssign):
         return (
             isinstance(stmt.target, cst.Name)
@@ -1334,7 +1380,8 @@ def _first_occurrence_is_binding(
             if (
                 len(stmt.body) == 1
                 and isinstance(first, (cst.Assign, cst.AnnAssign))
-                and name not in names_in(first.value or cst.Name("None"))
+                and first.value is not None  # a bare `t: float` binds nothing
+                and name not in names_in(first.value)
             ):
                 targets = (
                     [t.target for t in first.targets]
@@ -1405,6 +1452,100 @@ def _header_names(body: cst.CSTNode) -> set[str]:
     return found
 
 
+def _only_read_in_own_loops(body: cst.CSTNode, name: str) -> bool:
+    """True if `name` is the target of nested `for name in ...` loops and is mentioned
+    nowhere else in `body`: not after such a loop (an empty loop leaves the value of an
+    earlier iteration: `for j in range(i, i + 1 - i % 2): pass` then `x[j]`), not before
+    it, not in a loop's `else` or iterable."""
+    found = False
+    ok = True
+
+    class Look(FastVisitor):
+        def visit_For(self, node: cst.For) -> bool:
+            nonlocal found, ok
+            if isinstance(node.target, cst.Name) and node.target.value == name:
+                found = True
+                if name in names_in(node.iter) or (
+                    node.orelse is not None and name in names_in(node.orelse)
+                ):
+                    ok = False
+                return False  # the body reads the value this loop bound
+            return True
+
+        def visit_Name(self, node: cst.Name) -> None:
+            nonlocal ok
+            if node.value == name:
+                ok = False
+
+    Look().visit(body)
+    return found and ok
+
+
+def _comprehension_shadowing(body: cst.BaseSuite, var: str) -> str | None:
+    """A name a comprehension in `body` binds that the loop also uses outside any
+    comprehension (the loop variable included), or None. The comprehension's own `i`
+    makes `out[i]` inside it read another element than the loop's `out[i]`."""
+    targets: set[str] = set()
+    outside: set[str] = {var}
+
+    class Look(FastVisitor):
+        def visit_CompFor(self, node: cst.CompFor) -> None:
+            targets.update(names_in(node.target))
+
+    class Outside(FastVisitor):
+        def visit_ListComp(self, node: cst.CSTNode) -> bool:
+            return False
+
+        visit_SetComp = visit_DictComp = visit_GeneratorExp = visit_ListComp
+
+        def visit_Name(self, node: cst.Name) -> None:
+            outside.add(node.value)
+
+    Look().visit(body)
+    if not targets:
+        return None
+    Outside().visit(body)
+    both = targets & outside
+    return sorted(both)[0] if both else None
+
+
+def _distinct_elements(
+    expr: cst.BaseExpression | None, var: str, bounds: tuple[str, str, str]
+) -> bool:
+    """True if index component `expr` provably names a different element in each
+    iteration of `for var in range(*bounds)` (step 1): `k * var + c` (k > 0, integer
+    literals) that is never negative over the range (Python wraps negative indices:
+    `out[i - n]` over `range(2 * n)` writes each element twice), or `stop - var` /
+    `stop - 1 - var` with `stop` the range's own stop. Any other name may be an integer
+    array, a fancy index (`out[i + offs]` with `offs = [0, 1]` writes two elements per
+    iteration). `out[i]` over `range(lo, hi)` with a symbolic `lo` is assumed not
+    negative (a negative start meets another iteration only if the loop runs more
+    times than `out` is long)."""
+    if expr is None:
+        return False
+
+    def atom(node: cst.BaseExpression) -> str | None:
+        """`var`, or a leaf without it named by its code (`n`, `len(x)`)."""
+        if isinstance(node, cst.Name) and node.value == var:
+            return var
+        return None if var in names_in(node) else code_of(node)
+
+    index = to_affine(expr, atom)
+    start = to_affine(cst.parse_expression(bounds[0]), atom)
+    stop = to_affine(cst.parse_expression(bounds[1]), atom)
+    if index is None:
+        return False
+    slope = index.coef(var)
+    if slope < 0 and stop is not None:
+        rest = index + Affine.atom(var) - stop  # `stop - var - 1`: last index 0
+        return slope == -1 and not rest.terms and rest.const in (0, -1)
+    if slope <= 0 or index.atoms() != {var}:
+        return False
+    if start is None or start.terms:
+        return index == Affine.atom(var) and not bounds[0].lstrip().startswith("-")
+    return slope * start.const + index.const >= 0
+
+
 def parallel_blockers(
     loop: cst.For,
     imports: ImportedNames,
@@ -1428,9 +1569,21 @@ def parallel_blockers(
     var = loop.target.value
     if var in used_elsewhere:
         return ParallelVerdict(f"the loop variable `{var}` is used outside the loop")
+    bounds = range_args(loop)
+    assert bounds is not None
+    if bounds[2] != "1":
+        # Numba: "Only constant step size of 1 is supported for prange"
+        return ParallelVerdict("the range has a step other than 1 (prange accepts only 1)")
     summary = scan_loop_body(loop.body, imports, local_functions)
     if summary.effects:
         return ParallelVerdict(f"the loop {summary.effects[0]}")
+    if var in summary.bound:
+        return ParallelVerdict(f"the loop variable `{var}` is rebound in the body")
+    shadowing = _comprehension_shadowing(loop.body, var)
+    if shadowing is not None:
+        return ParallelVerdict(
+            f"a comprehension in the loop binds `{shadowing}`, a name the loop also uses"
+        )
     reductions: list[str] = []
     statements = small_statements(loop.body)
     headers = _header_names(loop.body)
@@ -1453,7 +1606,9 @@ def parallel_blockers(
             continue
         if name in used_elsewhere:
             return ParallelVerdict(f"`{name}` is carried out of the loop")
-        if name in summary.inner_targets or _first_occurrence_is_binding(loop.body, name):
+        if _only_read_in_own_loops(loop.body, name) or _first_occurrence_is_binding(
+            loop.body, name
+        ):
             continue
         return ParallelVerdict(f"`{name}` carries a value from one iteration to the next")
     variant = summary.bound - {var}
@@ -1463,7 +1618,14 @@ def parallel_blockers(
             return ParallelVerdict(f"`{array}` is written and also used as a whole array")
         if array in summary.bound:
             return ParallelVerdict(f"`{array}` is rebound inside the loop")
-        if not injective_dims(summary.accesses_to(array), var, variant):
+        dims = injective_dims(summary.accesses_to(array), var, variant)
+        first = summary.accesses_to(array)[0]
+        if dims and not any(_distinct_elements(first.exprs[d], var, bounds) for d in dims):
+            return ParallelVerdict(
+                f"`{array}[{', '.join(first.index)}]` may not be one element per iteration: "
+                "a negative index wraps around, an array offset is a fancy index"
+            )
+        if not dims:
             indices = sorted({", ".join(a.index) for a in summary.accesses_to(array)})
             return ParallelVerdict(
                 f"loop-carried dependence on `{array}` (accessed as "
@@ -1579,8 +1741,8 @@ def _count_names(
         _count_names(loop.iter, shadowed, counts, shadow, excluded_ids)
         inner = shadowed | {loop.target.value}  # type: ignore[attr-defined]
         _count_names(loop.body, inner, counts, shadow, excluded_ids)
-        if loop.orelse is not None:
-            _count_names(loop.orelse, inner, counts, shadow, excluded_ids)
+        if loop.orelse is not None:  # runs also when the loop ran zero times
+            _count_names(loop.orelse, shadowed, counts, shadow, excluded_ids)
         return
     for child in ordered_children(node):
         _count_names(child, shadowed, counts, shadow, excluded_ids)
@@ -1608,8 +1770,8 @@ def _names_outside_slow(func: cst.FunctionDef, excluded: Sequence[cst.CSTNode]) 
             walk(node.iter, shadowed)
             inner = shadowed | {node.target.value}
             walk(node.body, inner)
-            if node.orelse is not None:
-                walk(node.orelse, inner)
+            if node.orelse is not None:  # runs also when the loop ran zero times
+                walk(node.orelse, shadowed)
             return
         for child in ordered_children(node):
             walk(child, shadowed)
