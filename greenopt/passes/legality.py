@@ -1362,12 +1362,15 @@ def _first_occurrence_is_binding(
     """True if `name` is private to each iteration of the loop whose body is `body`.
 
     That is: the first statement mentioning `name` is an unconditional top-level
-    `name = <expr without name>`; or (when `through_loops`) it is a nested `for name in
-    ...` loop, or a nested `for` loop in whose body `name` is private in that sense, and
-    no later statement of `body` mentions `name` (an empty inner loop would leave a
-    stale value: `for j in range(i): ...` then `b[i] = j` reads the previous row's `j`).
-    Without `through_loops`, only the unconditional top-level assignment counts: the
-    name is then bound in every iteration, whatever the ranges of inner loops.
+    `name = <expr without name>` (also as a plain element of a tuple target,
+    `a, b = x[i], y[i]`); or an `if`/`elif`/`else` whose test does not mention `name`
+    and every branch of which binds it that way first; or (when `through_loops`) it is
+    a nested `for name in ...` loop, or a nested `for` loop in whose body `name` is
+    private in that sense, and no later statement of `body` mentions `name` (an empty
+    inner loop would leave a stale value: `for j in range(i): ...` then `b[i] = j`
+    reads the previous row's `j`). Without `through_loops`, only the unconditional
+    assignments count: the name is then bound in every iteration, whatever the ranges
+    of inner loops.
     """
     statements = (
         list(body.body) if isinstance(body, (cst.IndentedBlock, cst.SimpleStatementSuite)) else []
@@ -1388,8 +1391,10 @@ def _first_occurrence_is_binding(
                     if isinstance(first, cst.Assign)
                     else [first.target]
                 )
-                return any(isinstance(t, cst.Name) and t.value == name for t in targets)
+                return any(_binds_plainly(t, name) for t in targets)
             return False
+        if isinstance(stmt, cst.If):
+            return _if_binds(stmt, name)
         if through_loops and isinstance(stmt, cst.For) and isinstance(stmt.target, cst.Name):
             if name in names_in(stmt.iter) or stmt.orelse is not None:
                 return False
@@ -1399,6 +1404,32 @@ def _first_occurrence_is_binding(
             return stmt.target.value == name or _first_occurrence_is_binding(stmt.body, name)
         return False
     return False
+
+
+def _binds_plainly(target: cst.BaseExpression, name: str) -> bool:
+    """`target` binds `name` as itself or as a plain element of a tuple/list target
+    that mentions `name` nowhere else (`x[t], t = ...` reads the old `t` first)."""
+    if isinstance(target, cst.Name):
+        return target.value == name
+    if not isinstance(target, (cst.Tuple, cst.List)):
+        return False
+    plain = [
+        e.value for e in target.elements if isinstance(e.value, cst.Name) and e.value.value == name
+    ]
+    others = [e.value for e in target.elements if not isinstance(e.value, cst.Name)]
+    return len(plain) == 1 and not any(name in names_in(o) for o in others)
+
+
+def _if_binds(stmt: cst.If, name: str) -> bool:
+    """Every branch of the `if`/`elif`/`else` binds `name` unconditionally before any
+    use, and no test mentions it; without an `else` some iteration may not bind it."""
+    if name in names_in(stmt.test) or stmt.orelse is None:
+        return False
+    if not _first_occurrence_is_binding(stmt.body, name, through_loops=False):
+        return False
+    if isinstance(stmt.orelse, cst.If):
+        return _if_binds(stmt.orelse, name)
+    return _first_occurrence_is_binding(stmt.orelse.body, name, through_loops=False)
 
 
 def small_statements(

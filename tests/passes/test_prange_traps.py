@@ -329,3 +329,67 @@ def test_annotated_private_scalar_stays_prange() -> None:
         "    return out\n"
     )
     assert prange_loops(code) == [0]
+
+
+# privates bound in every branch of an if/else, or as tuple elements, are private too
+PRIVATE_LEGAL = {
+    "if-else": (
+        "def f(x):\n    out = np.zeros(len(x))\n    for i in range(len(x)):\n"
+        "        if x[i] > 0:\n            t = x[i]\n        else:\n            t = -x[i]\n"
+        "        out[i] = t * 2.0\n    return out\n"
+    ),
+    "if-elif-else": (
+        "def f(x):\n    out = np.zeros(len(x))\n    for i in range(len(x)):\n"
+        "        if x[i] > 1:\n            t = 1.0\n        elif x[i] < -1:\n            t = -1.0\n"
+        "        else:\n            t = x[i]\n        out[i] = t\n    return out\n"
+    ),
+    "tuple": (
+        "def f(x, y):\n    out = np.zeros(len(x))\n    for i in range(len(x)):\n"
+        "        a, b = x[i], y[i]\n        out[i] = a * b\n    return out\n"
+    ),
+}
+
+PRIVATE_TRAPS = {
+    "if-without-else": (
+        "def f(x):\n    out = np.zeros(len(x))\n    t = 0.0\n    for i in range(len(x)):\n"
+        "        if x[i] > 0:\n            t = x[i]\n        out[i] = t\n    return out\n"
+    ),
+    "elif-without-else": (
+        "def f(x):\n    out = np.zeros(len(x))\n    t = 0.0\n    for i in range(len(x)):\n"
+        "        if x[i] > 1:\n            t = 1.0\n        elif x[i] < -1:\n            t = -1.0\n"
+        "        out[i] = t\n    return out\n"
+    ),
+    "test-reads-it": (
+        "def f(x):\n    out = np.zeros(len(x))\n    t = 0.0\n    for i in range(len(x)):\n"
+        "        if t > 0:\n            t = x[i]\n        else:\n            t = -x[i]\n"
+        "        out[i] = t\n    return out\n"
+    ),
+    "branch-reads-it-first": (
+        "def f(x):\n    out = np.zeros(len(x))\n    t = 0.0\n    for i in range(len(x)):\n"
+        "        if x[i] > 0:\n            t = t + x[i]\n        else:\n            t = -x[i]\n"
+        "        out[i] = t\n    return out\n"
+    ),
+    "branch-binds-in-inner-loop": (
+        "def f(x, k):\n    out = np.zeros(len(x))\n    t = 0.0\n    for i in range(len(x)):\n"
+        "        if x[i] > 0:\n            for t in range(k):\n                pass\n"
+        "        else:\n            t = 1\n        out[i] = x[i] * t\n    return out\n"
+    ),
+    "tuple-reads-old-value": (
+        "def f(x, y):\n    out = np.zeros(len(x))\n    t = 0\n    for i in range(len(x)):\n"
+        "        a, t = t * 2.0, x[i]\n        out[i] = a + t\n    return out\n"
+    ),
+    "tuple-swap": (
+        "def f(x):\n    out = np.zeros(len(x))\n    a = 0.0\n    b = 1.0\n"
+        "    for i in range(len(x)):\n        a, b = b, a\n        out[i] = a * x[i]\n    return out\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PRIVATE_LEGAL))
+def test_private_bound_in_every_branch_or_tuple_stays_prange(name: str) -> None:
+    assert prange_loops(PRIVATE_LEGAL[name]) == [0]
+
+
+@pytest.mark.parametrize("name", sorted(PRIVATE_TRAPS))
+def test_private_not_bound_in_every_iteration_is_not_prange(name: str) -> None:
+    assert prange_loops(PRIVATE_TRAPS[name]) == []
