@@ -161,7 +161,31 @@ def compare_outputs(
             else:
                 side = "original" if name in la else "candidate"
                 state.fail(where, f"only the {side} defines it")
-    module_names = set(original.get("module_names", ()))
+    for i, (a, b) in enumerate(
+        zip(original.get("results_at_end", ()), candidate.get("results_at_end", ()), strict=False)
+    ):
+        # a result the caller still holds, changed by a later call (a reused buffer)
+        _compare(a, b, f"call {i + 1} result after the later calls", state)
+    for i, (a, b) in enumerate(
+        zip(original.get("aliases", ()), candidate.get("aliases", ()), strict=False)
+    ):
+        if a != b:
+            state.fail(
+                f"call {i + 1}",
+                f"result shares memory with {sorted(b) or 'nothing'} instead of {sorted(a) or 'nothing'}",
+            )
+    orig_globals, cand_globals = original.get("globals", {}), candidate.get("globals", {})
+    for name in sorted(set(orig_globals) & set(cand_globals)):
+        # module-level data of the module under test (rebound by `global`) and of a
+        # workload file; a global that one variant only has is an implementation detail
+        _compare(orig_globals[name], cand_globals[name], f"global {name}", state)
+    orig_rng, cand_rng = original.get("random_state"), candidate.get("random_state")
+    if orig_rng is not None and cand_rng is not None:
+        sources = ("random", "numpy.random")
+        for source, a, b in zip(sources, orig_rng, cand_rng, strict=True):
+            if a != b:  # later draws of the caller would differ
+                state.fail(f"{source} global state", "differs after the calls (other draws)")
+    module_names = set(original.get("module_names", ())) | set(candidate.get("module_names", ()))
     orig_ns, cand_ns = original["namespace"], candidate["namespace"]
     for name in sorted(set(orig_ns) | set(cand_ns)):
         if name in orig_ns and name in cand_ns:
@@ -204,6 +228,13 @@ def _compare(a: Any, b: Any, where: str, st: _State) -> None:
         else:
             _compare(a.attributes, b.attributes, where, st)
         return
+    if isinstance(a, np.generic) and isinstance(b, np.generic):
+        # datetime64, void (structured) and other non-number NumPy scalars
+        if a.dtype != b.dtype:
+            st.fail(where, f"dtype {b.dtype} instead of {a.dtype}")
+        else:
+            _compare_arrays(np.asarray(a), np.asarray(b), where, st)
+        return
     if type(a) is not type(b):
         st.fail(where, f"type {_describe(b)} instead of {_describe(a)}")
         return
@@ -217,6 +248,9 @@ def _compare(a: Any, b: Any, where: str, st: _State) -> None:
     if isinstance(a, dict):
         if set(a) != set(b):
             st.fail(where, "different keys")
+            return
+        if list(a) != list(b):  # iteration order is observable (`list(d)`, JSON)
+            st.fail(where, "the same keys in another order")
             return
         for key in a:
             _compare(a[key], b[key], f"{where}[{key!r}]", st)
@@ -285,8 +319,18 @@ def _compare_arrays(a: Any, b: Any, where: str, st: _State) -> None:
     st.result.compared += max(a.size, 1)
     if a.size == 0:
         return
+    if a.dtype.names:
+        # structured: field by field (floats with tolerance and NaN-aware)
+        for name in a.dtype.names:
+            _compare_arrays(np.asarray(a[name]), np.asarray(b[name]), f"{where}.{name}", st)
+        return
     if a.dtype.kind not in "fc":
-        if a.dtype.kind in "biu" or a.dtype.kind in "SUMm":
+        if a.dtype.kind in "Mm":
+            if not np.array_equal(a, b, equal_nan=True):  # NaT equal to NaT
+                bad = int(np.count_nonzero((a != b) & ~(np.isnat(a) & np.isnat(b))))
+                st.fail(where, f"{bad} of {a.size} elements differ")
+            return
+        if a.dtype.kind in "biu" or a.dtype.kind in "SU":
             if not np.array_equal(a, b):
                 bad = int(np.count_nonzero(a != b))
                 st.fail(where, f"{bad} of {a.size} elements differ")
@@ -300,6 +344,25 @@ def _compare_arrays(a: Any, b: Any, where: str, st: _State) -> None:
 def _compare_floats(a: np.ndarray, b: np.ndarray, where: str, st: _State) -> None:
     """isclose-style comparison with NaN/inf handling and error bookkeeping."""
     tol = st.tol
+    if a.dtype.kind == "c":
+        # NaN in one part must not hide the other part: NaN places per part, then the
+        # parts of the elements that hold a NaN compared as floats
+        for part in ("real", "imag"):
+            pa, pb = getattr(a, part), getattr(b, part)
+            if not np.array_equal(np.isnan(pa), np.isnan(pb)):
+                st.fail(
+                    where,
+                    f"NaN in {int(np.count_nonzero(np.isnan(pa) != np.isnan(pb)))} different places",
+                )
+                return
+        some_nan = np.isnan(a)
+        if some_nan.any():
+            _compare_floats(
+                np.concatenate([a.real[some_nan], a.imag[some_nan]]),
+                np.concatenate([b.real[some_nan], b.imag[some_nan]]),
+                where,
+                st,
+            )
     nan_a, nan_b = np.isnan(a), np.isnan(b)
     if not np.array_equal(nan_a, nan_b):
         st.fail(where, f"NaN in {int(np.count_nonzero(nan_a != nan_b))} different places")
@@ -311,8 +374,11 @@ def _compare_floats(a: np.ndarray, b: np.ndarray, where: str, st: _State) -> Non
     finite = ~(nan_a | inf_a)
     if not finite.any():
         return
-    fa = a[finite].astype(np.complex128 if a.dtype.kind == "c" else np.float64)
-    fb = b[finite].astype(fa.dtype)
+    # at least float64, never narrower than the data (longdouble beyond float64's range
+    # would overflow to inf, and inf - inf is NaN, which no `>` flags)
+    work = np.result_type(a.dtype, np.complex128 if a.dtype.kind == "c" else np.float64)
+    fa = a[finite].astype(work)
+    fb = b[finite].astype(work)
     diff = np.abs(fb - fa)
     mag = np.abs(fa)
     max_abs = float(diff.max())
@@ -321,7 +387,7 @@ def _compare_floats(a: np.ndarray, b: np.ndarray, where: str, st: _State) -> Non
     max_rel = float(rel.max())
     st.result.max_abs_error = max(st.result.max_abs_error, max_abs)
     st.result.max_rel_error = max(st.result.max_rel_error, max_rel)
-    bad = diff > tol.atol + tol.rtol * mag
+    bad = ~(diff <= tol.atol + tol.rtol * mag)  # NaN-safe
     if bad.any():
         n = int(np.count_nonzero(bad))
         if st.result.equal:

@@ -73,6 +73,9 @@ HELPER = "helper"
 
 #: the longest reason a candidate or function carries (one line of the report)
 REASON_LIMIT = 240
+#: the rule code of `parallel=True` + `prange` (jit GO402): such candidates run twice
+#: in the equivalence check, since a data race may show in one run only
+PARALLEL_CODE = "GO402"
 
 #: "[label] outputs differ: call 1: Numba cannot compile it: ..." -> the compile failure
 _COMPILE_FAILURE = re.compile(
@@ -754,6 +757,7 @@ class _Run:
             self.options.tolerance,
             self.options.limits,
             lambda: self.measure([name], variant_file, "jit" in candidate.passes),
+            repeat=PARALLEL_CODE in candidate.codes,
         )
         precompiled = self._precompiled.pop(str(variant_file), None)
         if precompiled:
@@ -783,6 +787,9 @@ class _Run:
                 self.options.tolerance,
                 self.options.limits,
                 lambda: self.measure(list(names), variant_file, jit),
+                repeat=any(
+                    fr.chosen is not None and PARALLEL_CODE in fr.chosen.codes for fr in accepted
+                ),
             )
             reason = None if verdict.accepted else verdict.reason
         if verdict is not None and verdict.energy is not None:

@@ -13,8 +13,10 @@ still caught.
 
 from __future__ import annotations
 
+import itertools
 import pickle
 import re
+import types
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,6 +59,10 @@ def snapshot(value: Any, depth: int = 0) -> Any:
         np = None  # type: ignore[assignment]
     if np is not None:
         if isinstance(value, np.ndarray):
+            if type(value) is not np.ndarray:
+                # ndarray subclasses (masked arrays, matrix, recarray): keep the type,
+                # and for masked arrays the mask (np.array(...) would drop both)
+                return _subclass_snapshot(np, value, depth)
             if value.dtype.hasobject:
                 return Opaque(
                     "numpy.ndarray[object]",
@@ -71,6 +77,32 @@ def snapshot(value: Any, depth: int = 0) -> Any:
         return type(value)(snapshot(v, depth + 1) for v in value)
     if type(value) is dict:
         return {_key(k): snapshot(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, (list, tuple, dict)):
+        # subclasses (OrderedDict, Counter, defaultdict, namedtuple, user classes): their
+        # items, in order, plus their attributes -- never their repr (numpy summarises
+        # long arrays) nor their attributes alone (a dict subclass has a __dict__)
+        items = (
+            [(_key(k), snapshot(v, depth + 1)) for k, v in value.items()]
+            if isinstance(value, dict)
+            else [snapshot(v, depth + 1) for v in value]
+        )
+        return Opaque(
+            type_name(value), attributes={"items": items, "vars": _attributes(value, depth)}
+        )
+    if isinstance(value, memoryview):
+        try:
+            return Opaque(type_name(value), attributes=snapshot(np.array(value), depth + 1))
+        except Exception:
+            pass
+    if isinstance(value, types.GeneratorType) or _is_iterator(value):
+        # a returned generator/iterator: its values (the run is over when this is taken)
+        items = list(itertools.islice(value, MAX_ITEMS))
+        return Opaque(type_name(value), attributes=[snapshot(v, depth + 1) for v in items])
+    if isinstance(value, (types.FunctionType, types.BuiltinFunctionType, types.MethodType, type)):
+        # pickled by reference, a function of the module under test cannot be loaded by
+        # the parent: compare its qualified name
+        name = f"{getattr(value, '__module__', '?')}.{getattr(value, '__qualname__', '?')}"
+        return Opaque(type_name(value), text=name)
     if isinstance(value, (set, frozenset)):
         return Opaque(type_name(value), text=repr(sorted(map(_safe_repr, value))))
     if np is not None:
@@ -85,15 +117,12 @@ def snapshot(value: Any, depth: int = 0) -> Any:
         except Exception:
             as_array = None
         if as_array is not None:
-            return Opaque(type_name(value), attributes=snapshot(as_array, depth + 1))
-    attrs = getattr(value, "__dict__", None)
-    if isinstance(attrs, dict) and not callable(value):
-        return Opaque(
-            type_name(value),
-            attributes={
-                k: snapshot(v, depth + 1) for k, v in attrs.items() if not k.startswith("__")
-            },
-        )
+            attributes = {"__array__": snapshot(as_array, depth + 1)}
+            attributes.update(_attributes(value, depth) or {})
+            return Opaque(type_name(value), attributes=attributes)
+    attrs = _attributes(value, depth)
+    if attrs is not None and (not callable(value) or is_stateful_callable(value)):
+        return Opaque(type_name(value), attributes=attrs)
     try:
         pickle.dumps(value)
     except Exception:
@@ -101,6 +130,66 @@ def snapshot(value: Any, depth: int = 0) -> Any:
     if type(value).__module__ in ("builtins", "numpy", "datetime", "decimal", "fractions"):
         return value
     return Opaque(type_name(value), text=_safe_repr(value))
+
+
+#: items taken from a returned generator or iterator
+MAX_ITEMS = 100_000
+
+
+def _is_iterator(value: Any) -> bool:
+    try:
+        return hasattr(type(value), "__next__") and iter(value) is value
+    except Exception:
+        return False
+
+
+def _attributes(value: Any, depth: int) -> dict[str, Any] | None:
+    """Snapshot of an object's `__dict__` and `__slots__` (None when it has neither)."""
+    found: dict[str, Any] | None = None
+    attrs = getattr(value, "__dict__", None)
+    if isinstance(attrs, dict):
+        found = {k: snapshot(v, depth + 1) for k, v in attrs.items() if not k.startswith("__")}
+    for cls in type(value).__mro__:
+        slots = cls.__dict__.get("__slots__", ())
+        for slot in (slots,) if isinstance(slots, str) else slots:
+            if slot.startswith("__") or slot in (found or {}):
+                continue
+            try:
+                v = object.__getattribute__(value, slot)
+            except AttributeError:
+                continue
+            found = found if found is not None else {}
+            found[slot] = snapshot(v, depth + 1)
+    return found
+
+
+def _subclass_snapshot(np: Any, value: Any, depth: int) -> Any:
+    plain = np.array(value, copy=True)  # subok=False: a plain ndarray
+    if isinstance(value, np.ma.MaskedArray):
+        mask = np.ma.getmaskarray(value).copy()
+        if mask.any():
+            plain[mask] = (
+                np.zeros((), dtype=plain.dtype) if plain.dtype.kind not in "OV" else plain[mask]
+            )
+        return Opaque(
+            type_name(value), attributes={"data": snapshot(plain, depth + 1), "mask": mask}
+        )
+    return Opaque(type_name(value), attributes=snapshot(plain, depth + 1))
+
+
+def is_stateful_callable(value: Any) -> bool:
+    """A callable instance of a user class (a model, a functor) whose attributes are data,
+    as opposed to functions, methods, classes, and library callables (ufuncs, Numba
+    dispatchers, partials) that a candidate may legitimately add or replace."""
+    if isinstance(
+        value,
+        (types.FunctionType, types.BuiltinFunctionType, types.MethodType, type, types.ModuleType),
+    ):
+        return False
+    module = type(value).__module__ or ""
+    if module.split(".")[0] in ("builtins", "numpy", "numba", "functools", "scipy"):
+        return False
+    return isinstance(getattr(value, "__dict__", None), dict)
 
 
 def _rng_state(np: Any, value: Any) -> Any:
@@ -137,8 +226,8 @@ def is_data(value: Any) -> bool:
     Arrays, numbers, strings and containers are data; modules, functions, classes
     and other callables are not (a candidate may legitimately add an import).
     """
-    import types
-
-    if isinstance(value, (types.ModuleType, type)) or callable(value):
+    if isinstance(value, (types.ModuleType, type)):
         return False
+    if callable(value):
+        return is_stateful_callable(value)
     return True

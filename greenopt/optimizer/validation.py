@@ -184,9 +184,12 @@ def check_equivalence(
     originals: Sequence[OriginalOutputs],
     tol: Tolerance,
     limits: ChildLimits,
+    repeat: bool = False,
 ) -> tuple[Equivalence, str | None]:
     """Run the module at `module_path` on every workload and compare with the originals.
 
+    With `repeat` (a `parallel=True` candidate, whose data race may show in one run
+    only) the candidate runs a second time with the same seed and must match again.
     Returns the merged comparison and the rejection reason (None when equivalent).
     """
     from greenopt.optimizer.workloads import with_module
@@ -199,6 +202,8 @@ def check_equivalence(
             runs.append(
                 (variant.with_seed(SECOND_SEED), orig.second_seed_outputs, " (second seed)")
             )
+        if repeat:
+            runs.append((variant, orig.outputs, " (second run)"))
         for wl, reference, seed_note in runs:
             outcome = run_child("outputs", {"workload": wl}, candidate_limits(limits, orig.seconds))
             where = f"[{wl.label}]{seed_note} " if wl.label or seed_note else ""
@@ -284,9 +289,11 @@ def validate_candidate(
     tol: Tolerance,
     limits: ChildLimits,
     measure: Callable[[], EnergyVerdict],
+    repeat: bool = False,
 ) -> CandidateVerdict:
-    """Equivalence first; only an equivalent candidate is measured (via `measure`)."""
-    eq, reason = check_equivalence(str(module_path), extra_sys_path, originals, tol, limits)
+    """Equivalence first; only an equivalent candidate is measured (via `measure`).
+    `repeat`: run the candidate twice per seed (see `check_equivalence`)."""
+    eq, reason = check_equivalence(str(module_path), extra_sys_path, originals, tol, limits, repeat)
     if reason is not None:
         return CandidateVerdict(False, eq, reason=reason)
     try:

@@ -27,6 +27,7 @@ from greenopt.errors import WorkloadError
 from greenopt.measure.workload import Prepared, Workload, prepare
 from greenopt.models.features import argument_sizes
 from greenopt.optimizer.snapshot import Raised, is_data, snapshot, type_name
+from greenopt.optimizer.workloads import WORKLOAD_MODULE_VAR as _WORKLOAD_MODULE_VAR
 
 
 def _qualname(code: types.CodeType) -> str:
@@ -157,6 +158,8 @@ def collect_outputs(prepared: Prepared) -> dict[str, Any]:
     (arrays mutated in place there are compared too).
     """
     results: list[Any] = []
+    live: list[Any] = []  # the values returned, as the caller still holds them
+    aliases: list[list[str]] = []
     call_locals: list[dict[str, Any]] = []
     workload_file = _workload_file(prepared)
     for call in prepared.calls:
@@ -171,21 +174,74 @@ def collect_outputs(prepared: Prepared) -> dict[str, Any]:
             results.append(Raised(type_name(exc), str(exc)[:500]))
         else:
             results.append(snapshot(value))
+            live.append(value)
+            aliases.append(_shared_with(value, prepared.namespace))
         finally:
             if hook is not None:
                 sys.settrace(None)
         call_locals.append(hook.captured if hook is not None else {})
+        if len(live) < len(results):
+            live.append(None)
+            aliases.append([])
     namespace: dict[str, Any] = {}
     for name, value in prepared.namespace.items():
         if name.startswith("__") or not is_data(value):
             continue
         namespace[name] = snapshot(value)
+    globals_: dict[str, Any] = {}
+    for prefix, module in (
+        ("module ", prepared.module),
+        ("workload file ", prepared.namespace.get(_WORKLOAD_MODULE_VAR)),
+    ):
+        if isinstance(module, types.ModuleType):
+            for name, value in vars(module).items():
+                if not name.startswith("__") and is_data(value):
+                    globals_[prefix + name] = snapshot(value)
     return {
         "results": results,
+        "random_state": _random_state(),
+        "results_at_end": [snapshot(v) for v in live],
+        "aliases": aliases,
+        "globals": globals_,
         "locals": call_locals,
         "namespace": namespace,
         "module_names": sorted(prepared.module_names),
     }
+
+
+def _random_state() -> tuple[str, str]:
+    """Digests of the global `random` and legacy `numpy.random` states after the calls:
+    both variants start seeded alike, so a candidate that draws more or fewer numbers
+    than the original changes what the caller draws next."""
+    import hashlib
+    import random
+
+    try:
+        import numpy as np
+
+        kind, keys, pos, gauss, cached = np.random.get_state()
+        numpy_state = hashlib.sha256(keys.tobytes() + repr((kind, pos, gauss, cached)).encode())
+    except ImportError:  # pragma: no cover
+        numpy_state = hashlib.sha256(b"")
+    python_state = hashlib.sha256(repr(random.getstate()).encode())
+    return python_state.hexdigest(), numpy_state.hexdigest()
+
+
+def _shared_with(value: Any, namespace: dict[str, Any]) -> list[str]:
+    """The setup variables whose memory a returned array shares (a view or the input itself)."""
+    try:
+        import numpy as np
+    except ImportError:  # pragma: no cover
+        return []
+    if not isinstance(value, np.ndarray) or value.size == 0:
+        return []
+    return sorted(
+        name
+        for name, other in namespace.items()
+        if not name.startswith("__")
+        and isinstance(other, np.ndarray)
+        and np.may_share_memory(value, other)
+    )
 
 
 def run_task(request: dict[str, Any]) -> dict[str, Any]:
