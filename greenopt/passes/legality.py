@@ -856,8 +856,10 @@ def _binding_sites(func: cst.FunctionDef) -> dict[str, list[cst.CSTNode]]:
     return sites
 
 
+@functools.lru_cache(maxsize=8)  # asked again by each analysis of the same function
 def binding_sites(func: cst.FunctionDef) -> dict[str, list[cst.CSTNode]]:
-    """name -> nodes binding it in `func`; a `global`/`nonlocal` name counts as bound twice."""
+    """name -> nodes binding it in `func`; a `global`/`nonlocal` name counts as bound twice.
+    Shared between callers (libcst nodes hash by identity): never modify the result."""
     return _binding_sites(func)
 
 
@@ -1637,9 +1639,9 @@ def parallel_blockers(
             continue
         if name in used_elsewhere:
             return ParallelVerdict(f"`{name}` is carried out of the loop")
-        if _only_read_in_own_loops(loop.body, name) or _first_occurrence_is_binding(
-            loop.body, name
-        ):
+        if (
+            name in summary.inner_targets and _only_read_in_own_loops(loop.body, name)
+        ) or _first_occurrence_is_binding(loop.body, name):
             continue
         return ParallelVerdict(f"`{name}` carries a value from one iteration to the next")
     variant = summary.bound - {var}
