@@ -7,6 +7,7 @@ must not silently disable a pass).
 
 from __future__ import annotations
 
+import math
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,13 +68,31 @@ def find_pyproject(start: Path) -> Path | None:
         here = start.resolve()
     except (RuntimeError, OSError):  # a symlink loop: reading the file will say so
         here = start.absolute()
-    if here.is_file() or not here.exists():
+    if not _is_dir(here):
         here = here.parent
     for d in (here, *here.parents):
         candidate = d / "pyproject.toml"
-        if candidate.is_file():
+        if _is_file(candidate):
             return candidate
     return None
+
+
+def _is_dir(path: Path) -> bool:
+    """`path.is_dir()`, False when it cannot be searched (Python 3.11 raises
+    PermissionError below a directory without search permission; the command reports
+    the path itself)."""
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
+
+
+def _is_file(path: Path) -> bool:
+    """`path.is_file()`, False when it cannot be searched (see `_is_dir`)."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
 
 
 def load_config(start: Path | str | None = None, pyproject: Path | None = None) -> Config:
@@ -107,13 +126,16 @@ def parse_config(section: dict[str, Any], origin: Path) -> Config:
     for key, attr in (("rtol", "rtol"), ("atol", "atol"), ("carbon-intensity", "carbon_intensity")):
         if key in section:
             value = section[key]
-            if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
-                raise InputError(f"{origin}: [tool.greenopt] {key} must be a non-negative number")
+            if not _is_non_negative_number(value):
+                raise InputError(
+                    f"{origin}: [tool.greenopt] {key} must be a finite, non-negative number"
+                )
             kw[attr] = float(value)
     for key in ("meter", "region"):
         if key in section:
             if not isinstance(section[key], str):
                 raise InputError(f"{origin}: [tool.greenopt] {key} must be a string")
+            _check_name(key, section[key], origin)
             kw[key] = section[key]
     if "samples" in section:
         value = section["samples"]
@@ -128,6 +150,38 @@ def parse_config(section: dict[str, Any], origin: Path) -> Config:
             raise InputError(f"{origin}: [tool.greenopt] cost-model must be a path (a string)")
         kw["cost_model"] = str(origin.parent / Path(value).expanduser())
     return Config(**kw)
+
+
+def _is_non_negative_number(value: Any) -> bool:
+    """True for a finite number >= 0 (TOML has `nan` and `inf`, which no tolerance or
+    intensity can be; a bool is not a number here)."""
+    return (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value >= 0
+    )
+
+
+def _check_name(key: str, value: str, origin: Path) -> None:
+    """Raise InputError naming `origin` when `meter` or `region` is not one greenopt
+    knows: the project's own lists (`METER_NAMES`, the shipped carbon table) are the
+    ones the commands use later, so a typo fails every command the same way, at once."""
+    if key == "meter":
+        from greenopt.measure.meter import validate_meter_name
+
+        try:
+            validate_meter_name(value)
+        except InputError as exc:
+            raise InputError(f"{origin}: [tool.greenopt] meter: {exc}") from None
+        return
+    from greenopt.measure.carbon import load_table
+
+    if value.strip() and value.strip().upper() not in load_table():
+        raise InputError(
+            f"{origin}: [tool.greenopt] region: unknown carbon region {value!r} "
+            "(an ISO 3166-1 alpha-3 code from the shipped table, e.g. FRA, DEU, USA)"
+        )
 
 
 def _parse_workloads(table: Any, origin: Path) -> dict[str, tuple[WorkloadSpec, ...]]:

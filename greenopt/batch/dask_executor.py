@@ -11,6 +11,7 @@ differ silently, so the run stops with a clear error.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -46,6 +47,26 @@ class DaskExecutor:
     address: str
     connect_timeout_s: float = 10.0
     window_per_thread: int = 4
+    #: a client already connected and probed by `connected()`; `run` uses (and closes) it
+    client: Any = None
+
+    def connected(self) -> DaskExecutor:
+        """This executor with its client connected and the workers probed now.
+
+        `analyze` calls it before creating its output directory, so an unreachable
+        scheduler or unusable workers fail the run before anything is written."""
+        client = self._connect()
+        try:
+            self._probe(client)
+        except BaseException:
+            client.close()
+            raise
+        return dataclasses.replace(self, client=client)
+
+    def close(self) -> None:
+        """Close the client of `connected()` when `run` never did (the run failed first)."""
+        if self.client is not None:
+            self.client.close()
 
     def _connect(self) -> Any:
         try:
@@ -71,10 +92,11 @@ class DaskExecutor:
         """Yield one result per task, in completion order."""
         from distributed import as_completed
 
-        client = self._connect()
+        client = self.client if self.client is not None else self._connect()
         pending: dict[Any, FileTask] = {}
         try:
-            self._probe(client)
+            if self.client is None:
+                self._probe(client)
             threads = sum(client.nthreads().values()) or 1
             window = max(threads * self.window_per_thread, 4)
             it = iter(tasks)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -105,6 +106,26 @@ def _available_passes(spec: str | None) -> tuple[tuple[str, ...], list[str]]:
             continue
         available.append(name)
     return tuple(available), notes
+
+
+def _connected_executor(scheduler: str | None) -> Any:
+    """The Dask executor for `--scheduler`, connected and probed now (InputError when the
+    scheduler or its workers cannot be used), or None for the local process pool.
+
+    Connecting before `--out` is created means a run that cannot start leaves no new
+    results file behind (the connection attempt alone takes up to 10 s)."""
+    if not scheduler:
+        return None
+    from greenopt.batch.dask_executor import DaskExecutor
+
+    return DaskExecutor(scheduler).connected()
+
+
+def _close(executor: Any) -> None:
+    """Close a connected executor that will not be run."""
+    close = getattr(executor, "close", None)
+    if callable(close):
+        close()
 
 
 @click.command("analyze")
@@ -219,12 +240,19 @@ def analyze(
         resume=not no_resume,
         fmt=fmt,
     )
-    make_out_dir(out)  # after every check above, so bad input creates nothing
+    executor = _connected_executor(scheduler)  # an unreachable scheduler creates nothing
+    try:
+        make_out_dir(out)  # after every check above, so bad input creates nothing
+    except BaseException:
+        _close(executor)
+        raise
     for note in notes:
         click.echo(f"greenopt: note: {note}", err=True)
     try:
         with RichProgress(enabled=not no_progress) as progress:
-            summary = run_batch(discovery, options, listener=progress, notes=tuple(notes))
+            summary = run_batch(
+                discovery, options, listener=progress, executor=executor, notes=tuple(notes)
+            )
         more = progress.more_errors(summary.db_path)
         if more:
             click.echo(more, err=True)

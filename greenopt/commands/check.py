@@ -301,7 +301,11 @@ def check_file(
 )
 @click.option("--exclude", multiple=True, metavar="GLOB", help="Skip paths matching GLOB.")
 @click.option(
-    "--output", "-o", "output", metavar="FILE", help="Write the report to FILE instead of stdout."
+    "--output",
+    "-o",
+    "output",
+    metavar="FILE",
+    help="Write the report to FILE instead of stdout ('-': stdout).",
 )
 @click.option(
     "--no-predict",
@@ -333,7 +337,7 @@ def check(
     from greenopt.config import load_config
     from greenopt.optimizer.findings import validate_selectors
     from greenopt.optimizer.predictions import chosen_model_path, load_chosen_model
-    from greenopt.optimizer.walk import FoundFile, discover
+    from greenopt.optimizer.walk import FoundFile, UnreadablePath, discover
 
     config = load_config(Path(paths[0]))
     select_list = validate_selectors(selector_list("--select", select))
@@ -351,7 +355,8 @@ def check(
     progress = CheckProgress.for_terminal()  # None unless stderr is a terminal
     for item in discover(paths, patterns, roots):
         if not isinstance(item, FoundFile):
-            message = f"{item.path}: no such file or directory"
+            why = item.reason if isinstance(item, UnreadablePath) else "no such file or directory"
+            message = f"{item.path}: {why}"
             click.echo(f"greenopt: error: {message}", err=True)
             errors += 1
             # reported in the JSON/SARIF error list too, like every other bad file
@@ -381,7 +386,7 @@ def check(
     records = [r for rep in reports for r in rep.records]
     findings = [r for r in records if not r["note"]]
     out = _render(fmt, reports, records, findings, instances, show_diff, explain, errors)
-    if output:
+    if output and output != "-":  # `-o -` is stdout, as for every report path
         try:
             Path(output).write_text(out, encoding="utf-8")
         except OSError as exc:

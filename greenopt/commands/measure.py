@@ -118,6 +118,19 @@ def _build_workload(
     return Workload(setup=setup, calls=tuple(calls), module_path=module_path, seed=seed)
 
 
+def _check_sampling_flags(
+    min_sample_s: float | None, warmup: int, memory_mb: int, processes: int
+) -> None:
+    """Raise InputError naming the option as typed (`--warmup`, not `warmup`) for a bad
+    sampling value; `RunOptions.check` only knows its own field names."""
+    from greenopt.commands.options import check_at_least, check_memory_mb, check_min_sample_s
+
+    check_min_sample_s("--min-sample-s", min_sample_s)
+    check_at_least("--warmup", warmup, 0)
+    check_at_least("--processes", processes, 1)
+    check_memory_mb("--memory-mb", memory_mb)
+
+
 def _report(
     m: Any,
     g_per_kwh: float,
@@ -323,7 +336,7 @@ def _record(
     type=int,
     default=4096,
     show_default=True,
-    help="Child address-space limit in MB (0: unlimited).",
+    help="Child address-space limit in MB (0: unlimited; else at least 256).",
 )
 @click.option(
     "--processes",
@@ -427,6 +440,7 @@ def measure(
     if samples is not None:
         check_samples("--samples", samples)
     check_timeout("--timeout", timeout)
+    _check_sampling_flags(min_sample_s, warmup, memory_mb, processes)
     if not no_store and store_path is not None:
         from greenopt.store import check_store_option
 

@@ -25,6 +25,15 @@ def same_file(a: str, b: str) -> bool:
     return pa.resolve() == pb.resolve()
 
 
+def _is_dir(path: Path) -> bool:
+    """`path.is_dir()`, False when it cannot be searched (Python 3.11 raises there; the
+    command then reports the path as unreadable)."""
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
+
+
 def refuse_overwriting_inputs(targets: list[tuple[str, str | None]], inputs: list[str]) -> None:
     """Raise InputError when a report path (`(flag, path)`) names an input file, a
     checked directory's Python file, or the same file as another report path: writing
@@ -34,7 +43,7 @@ def refuse_overwriting_inputs(targets: list[tuple[str, str | None]], inputs: lis
         for item in inputs:
             item_path = Path(item)
             if same_file(path, item) or (
-                item_path.is_dir()
+                _is_dir(item_path)
                 and Path(path).suffix == ".py"
                 and Path(path).resolve().is_relative_to(item_path.resolve())
             ):
@@ -119,3 +128,42 @@ def check_output_dir(flag: str, path: str | None) -> None:
         raise InputError(f"{flag} {path}: cannot create it below {ancestor}, which is a file")
     if not os.access(ancestor, os.W_OK | os.X_OK):
         raise InputError(f"{flag} {path}: directory is not writable: {ancestor}")
+
+
+#: Smallest `--memory-mb` accepted by `measure` and `rewrite` (0 = no limit). The limit is
+#: the child's address space (RLIMIT_AS): Python with numpy and its BLAS thread buffers
+#: needs about 200 MB of it just to start, so a lower limit only makes every child fail
+#: before it runs anything. (The runner's own floor, 64 MB, guards library callers only.)
+MIN_MEMORY_MB = 256
+
+
+def check_memory_mb(flag: str, megabytes: int) -> None:
+    """Raise InputError unless `megabytes` is 0 (no limit) or at least `MIN_MEMORY_MB`."""
+    if megabytes != 0 and megabytes < MIN_MEMORY_MB:
+        raise InputError(
+            f"{flag} {megabytes}: give 0 (no limit) or at least {MIN_MEMORY_MB} MB; "
+            "a child process needs about that much address space for Python and numpy"
+        )
+
+
+def check_min_sample_s(flag: str, seconds: float | None) -> None:
+    """Raise InputError unless `seconds` (None: the meter's default) is a usable sample
+    length: positive, finite and below the runner's week-long limit."""
+    from greenopt.measure.runner import MAX_TIMEOUT_S
+
+    if seconds is not None and not (0 < seconds < MAX_TIMEOUT_S):
+        raise InputError(
+            f"{flag} must be a positive, finite number of seconds below "
+            f"{MAX_TIMEOUT_S:g} (a week); got {seconds:g}"
+        )
+
+
+def check_at_least(flag: str, value: int, minimum: int) -> None:
+    """Raise InputError when the integer option `flag` is below `minimum`."""
+    if value < minimum:
+        raise InputError(f"{flag} must be at least {minimum} (got {value})")
+
+
+def is_stdout(path: str | None) -> bool:
+    """True for the report path ``-``, which means standard output."""
+    return path == "-"

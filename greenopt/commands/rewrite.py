@@ -21,17 +21,18 @@ from typing import Any
 import click
 
 from greenopt.commands.options import (
+    MIN_MEMORY_MB,
+    check_at_least,
+    check_memory_mb,
+    check_min_sample_s,
     check_output_path,
+    check_samples,
     check_timeout,
+    is_stdout,
     refuse_overwriting_inputs,
     selector_list,
 )
 from greenopt.errors import GreenoptError, InputError
-
-#: Smallest `--memory-mb` accepted (0 = no limit). The limit is the child's address space
-#: (RLIMIT_AS): Python with numpy and its BLAS thread buffers needs about 200 MB of it just
-#: to start, so a lower limit only makes every child fail before it runs anything.
-MIN_MEMORY_MB = 256
 
 
 def _write_json(path: str, data: dict[str, Any]) -> None:
@@ -52,9 +53,14 @@ def _write_json(path: str, data: dict[str, Any]) -> None:
 def _emit(
     file: str, original: str, new_code: str, write: bool, output: str | None, quiet: bool
 ) -> None:
-    """Print the diff (default), or write `-o OUT` / the file itself atomically."""
+    """Print the diff (default), or write `-o OUT` / the file itself atomically.
+
+    `-o -` prints the new code on stdout, as `-` means stdout for every report path."""
     from greenopt.optimizer.source import atomic_write, unified_diff
 
+    if is_stdout(output):
+        click.echo(new_code, nl=False)
+        return
     if output is not None:
         try:
             atomic_write(output, new_code)
@@ -89,6 +95,62 @@ def _emit(
 def _check_target(flag: str, path: str) -> None:
     """Fail before any work when an output path cannot be written (missing directory)."""
     check_output_path(flag, path)
+
+
+def _check_rewritable(file: str) -> None:
+    """`--write`: fail before any work on FILE when it could not be replaced.
+
+    The write is a temp file + rename, which only needs the directory to be writable, so a
+    read-only (mode 444) file would be silently replaced: its mode is the owner's refusal.
+    """
+    if os.path.lexists(file) and not os.access(file, os.W_OK):
+        raise InputError(f"{file}: file is not writable; not rewritten")
+    check_output_path("--write", file)
+
+
+def _check_measure_flags(
+    *,
+    meter: str | None,
+    samples: int | None,
+    region: str | None,
+    carbon_intensity: float | None,
+    rtol: float | None,
+    atol: float | None,
+    top_k: int,
+    near_tie: float,
+    timeout_s: float,
+    memory_mb: int,
+    min_sample_s: float | None,
+) -> None:
+    """Raise InputError for a bad measurement or tolerance option, before any work and
+    in both modes: `--static` uses none of them, but a value that the validated rewrite
+    refuses must not be silently accepted there (a typo would go unnoticed)."""
+    import math
+
+    from greenopt.measure.carbon import intensity_for
+    from greenopt.measure.meter import validate_meter_name
+
+    if meter is not None:
+        validate_meter_name(meter)
+    if samples is not None:
+        check_samples("--samples", samples)
+    check_at_least("--top-k", top_k, 1)
+    if not (math.isfinite(near_tie) and near_tie >= 1.0):
+        raise InputError("--near-tie must be a finite factor of at least 1 (1: off)")
+    for flag, value in (("--rtol", rtol), ("--atol", atol)):
+        if value is not None and not (math.isfinite(value) and value >= 0):
+            raise InputError(f"{flag} must be a finite, non-negative number (got {value:g})")
+    if carbon_intensity is not None and not (
+        math.isfinite(carbon_intensity) and carbon_intensity >= 0
+    ):
+        raise InputError(
+            f"--carbon-intensity must be a non-negative number of g/kWh (got {carbon_intensity:g})"
+        )
+    if region is not None:
+        intensity_for(region)  # an unknown region code is an InputError naming the fix
+    check_timeout("--timeout", timeout_s)
+    check_memory_mb("--memory-mb", memory_mb)
+    check_min_sample_s("--min-sample-s", min_sample_s)
 
 
 class _RichProgress:
@@ -262,6 +324,8 @@ def _run_static(
     from greenopt.optimizer.static import rewrite_static
     from greenopt.passes.registry import parse_pass_list
 
+    if write:
+        _check_rewritable(file)
     module = SourceModule.read(file)
     config = _with_selectors(load_config(Path(file)), selectors)
     names = parse_pass_list(passes) if passes is not None else None
@@ -395,7 +459,9 @@ def _run_static(
 )
 @click.option("--min-sample-s", type=float, help="Minimum seconds per sample (default: meter's).")
 @click.option("--write", "write", is_flag=True, help="Replace FILE atomically with the result.")
-@click.option("-o", "--output", metavar="OUT", help="Write the result to OUT instead.")
+@click.option(
+    "-o", "--output", metavar="OUT", help="Write the result to OUT instead ('-': stdout)."
+)
 @click.option("--json", "json_path", metavar="PATH", help="Write the JSON report to PATH.")
 @click.option(
     "--fail-on-refused", is_flag=True, help="Exit 1 when a function's candidates were all refused."
@@ -457,6 +523,19 @@ def rewrite(
     refuse_overwriting_inputs([("--json", json_path)], [*files, *workload_files])
     refuse_overwriting_inputs([("-o", output)], list(workload_files))
     refuse_overwriting_inputs([("-o", output), ("--json", json_path)], [])
+    _check_measure_flags(
+        meter=meter,
+        samples=samples,
+        region=region,
+        carbon_intensity=carbon_intensity,
+        rtol=rtol,
+        atol=atol,
+        top_k=top_k,
+        near_tie=near_tie,
+        timeout_s=timeout_s,
+        memory_mb=memory_mb,
+        min_sample_s=min_sample_s,
+    )
     if static:
         if calls or setup or workload_files:
             raise InputError(
@@ -479,6 +558,8 @@ def rewrite(
     # a missing, unreadable or empty file is reported before anything else
     if not read_source(file).strip():
         raise InputError(f"{file}: empty file, nothing to rewrite")
+    if write:
+        _check_rewritable(file)
     module_path = Path(file)
     config = _with_selectors(load_config(module_path), selectors)
     workloads = collect_workloads(
@@ -488,18 +569,12 @@ def rewrite(
         workload_files=[Path(f) for f in workload_files],
         config=config,
     )
-    check_timeout("--timeout", timeout_s)
     if store_path is not None:
         if no_store:
             raise InputError("--store and --no-store are mutually exclusive")
         from greenopt.store import check_store_option
 
         check_store_option(store_path)
-    if memory_mb != 0 and memory_mb < MIN_MEMORY_MB:
-        raise InputError(
-            f"--memory-mb {memory_mb}: give 0 (no limit) or at least {MIN_MEMORY_MB} MB; "
-            "a child process needs about that much address space for Python and numpy"
-        )
     console = Console(stderr=True)
     if not console.is_terminal:
         console.width = max(console.width, 132)  # logs and CI: do not fold the table

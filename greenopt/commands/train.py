@@ -16,7 +16,8 @@ busy on average; see `greenopt.measure.contention`), records every row in the me
 (so an interrupted run resumes), then exports the training table
 (`training_table.json` + `.csv`) and the model (`cost_model.json`) to `--out`
 (default: the package's shipped data directory) and prints the cross-validated
-figures. `--from-table` measures nothing: it recomputes the features of an exported
+figures. Every flag is checked before the store is opened, and the three outputs are
+written only after a successful fit (all of them or none), so bad input changes nothing. `--from-table` measures nothing: it recomputes the features of an exported
 table's rows from the function sources they carry (so an improved feature extractor
 never needs the corpus measured again) and refits. Exit codes: 0 done, 2 bad input
 (unknown family, empty corpus, no measured rows), 3 meter unavailable.
@@ -25,6 +26,7 @@ never needs the corpus measured again) and refits. Exit codes: 0 done, 2 bad inp
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,14 +36,16 @@ from greenopt.commands.options import (
     check_output_dir,
     check_samples,
     check_timeout,
-    comma_list,
+    selector_list,
 )
 from greenopt.errors import InputError
 from greenopt.measure.contention import DEFAULT_MAX_OTHER_CPUS
 
 if TYPE_CHECKING:
-    from greenopt.models.collect import CandidateTask, CollectOptions
+    from greenopt.measure.meter import MeterInfo
+    from greenopt.models.collect import CandidateTask, CollectOptions, Plan
     from greenopt.models.corpus import CorpusKernel
+    from greenopt.models.table import TrainingTable
     from greenopt.store import Store
 
 #: the package's shipped data directory (default of --out)
@@ -87,22 +91,24 @@ def _current_candidates(
     return {(t.kernel.key, t.candidate_hash) for t in plan(kernels, passes).tasks}
 
 
-def _measure(
-    kernels: list[CorpusKernel],
-    store: Store,
-    options: CollectOptions,
-    passes_spec: list[str] | None,
-    quiet: bool,
-    shard: tuple[int, int],
-) -> tuple[list[str], set[tuple[str, str]]]:
-    """Plan and measure (this shard's candidates); returns notes for the table and the
-    (kernel key, candidate hash) of every candidate planned."""
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+@dataclass
+class _Prepared:
+    """What a measuring run needs before the store is opened: the plan and the meter."""
 
-    from greenopt.measure.machine import machine_fingerprint
+    plan: Plan
+    notes: list[str]
+    meter: MeterInfo
+
+
+def _prepare(
+    kernels: list[CorpusKernel], meter: str, passes_spec: list[str] | None, quiet: bool
+) -> _Prepared:
+    """Load the passes, plan the candidates and check the meter: everything that can
+    fail on bad input, done before the measurement store is created or modified."""
+    from rich.console import Console
+
     from greenopt.measure.runner import resolve_meter
-    from greenopt.models.collect import Collector, load_passes, plan
+    from greenopt.models.collect import load_passes, plan
     from greenopt.models.corpus import round_robin
 
     console = Console(stderr=True, quiet=quiet)
@@ -112,7 +118,28 @@ def _measure(
     if not passes:
         raise InputError("no pass is available to generate candidates")
     the_plan = plan(round_robin(kernels), passes)
-    info = resolve_meter(options.meter, announce=lambda msg: console.print(msg))
+    info = resolve_meter(meter, announce=lambda msg: console.print(msg))
+    return _Prepared(the_plan, notes, info)
+
+
+def _measure(
+    kernels: list[CorpusKernel],
+    prepared: _Prepared,
+    store: Store,
+    options: CollectOptions,
+    quiet: bool,
+    shard: tuple[int, int],
+) -> tuple[list[str], set[tuple[str, str]]]:
+    """Measure (this shard's candidates of) the prepared plan; returns notes for the
+    table and the (kernel key, candidate hash) of every candidate planned."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from greenopt.measure.machine import machine_fingerprint
+    from greenopt.models.collect import Collector
+
+    console = Console(stderr=True, quiet=quiet)
+    the_plan, notes, info = prepared.plan, prepared.notes, prepared.meter
     machine_id = machine_fingerprint().machine_id
     collector = Collector(store, options, info.name, info.measured, machine_id)
     retried = contended = 0
@@ -279,18 +306,21 @@ def train(
     remeasure_contended: bool,
 ) -> int:
     """Entry point of `greenopt train` (see the module docstring)."""
+    from greenopt.measure.meter import validate_meter_name
     from greenopt.models.collect import CollectOptions
     from greenopt.models.corpus import default_corpus_dir, load_corpus
-    from greenopt.models.table import store_rows, write_table
+    from greenopt.models.table import store_rows
     from greenopt.passes.registry import parse_pass_list
     from greenopt.store import Store
 
     if sum((fit_only, measure_only, from_table is not None)) > 1:
         raise InputError("--fit-only, --measure-only and --from-table exclude each other")
+    check_output_dir("--out", out_dir)  # before hours of measuring (or a refit), not after
     if from_table is not None:
         document, out = _refit_table(from_table, out_dir)
         _print_fit(document, out)
         return 0
+    # every flag is checked before the store is opened: a bad one must not create it
     check_samples("--samples", samples)
     check_timeout("--timeout", timeout_s)
     if limit is not None and limit < 1:
@@ -301,21 +331,24 @@ def train(
         raise InputError("--max-other-cpus must be >= 0")
     if retries < 0:
         raise InputError("--retries must be >= 0")
-    check_output_dir("--out", out_dir)  # before hours of measuring, not after
+    validate_meter_name(meter)
+    shard_range = _parse_shard(shard)
+    wanted = selector_list("--families", families, "families") or None
+    size_labels = selector_list("--sizes", sizes, "sizes")
+    pass_names = parse_pass_list(passes_spec) if passes_spec is not None else None
     if store_path is not None:
         from greenopt.store import check_store_option
 
         check_store_option(store_path)
-    wanted = comma_list(families) or None
     kernels = load_corpus(corpus_dir or default_corpus_dir(), wanted, limit)
     if wanted:
         unknown = sorted(set(wanted) - {k.family for k in kernels})
         if unknown:
             raise InputError(f"unknown or empty families: {', '.join(unknown)}")
-    size_labels = comma_list(sizes)
     if size_labels:
         kernels = _only_sizes(kernels, size_labels)
-    pass_names = parse_pass_list(passes_spec) if passes_spec is not None else None
+    if not measure_only:
+        _check_families(kernels)  # before measuring, not after
     options = CollectOptions(
         meter=meter,
         samples=samples,
@@ -325,19 +358,18 @@ def train(
         retries=retries,
         remeasure_contended=remeasure_contended,
     )
+    prepared = None if fit_only else _prepare(kernels, meter, pass_names, quiet)
     store = Store(store_path)
     try:
         notes: list[str] = []
-        if not fit_only:
-            notes, current = _measure(
-                kernels, store, options, pass_names, quiet, _parse_shard(shard)
-            )
+        if prepared is not None:
+            notes, current = _measure(kernels, prepared, store, options, quiet, shard_range)
         if measure_only:
             return 0
         if fit_only:
             current = _current_candidates(kernels, pass_names)
         from greenopt.measure.machine import machine_fingerprint
-        from greenopt.models.training import build_model, make_table, save_model
+        from greenopt.models.training import build_model, make_table
 
         fingerprint = machine_fingerprint()
         keys = {k.key for k in kernels}
@@ -359,14 +391,37 @@ def train(
         if not any(r.usable for r in rows):
             raise InputError(_no_rows_message(rows, fit_only))
         table = make_table(rows, fingerprint.to_dict(), notes)
-        out = Path(out_dir) if out_dir else DATA_DIR
-        write_table(table, out / "training_table.json", out / "training_table.csv")
-        document = build_model(table)
-        save_model(document, out / "cost_model.json")
     finally:
         store.close()
+    document = build_model(table)  # fitted before anything is written to --out
+    out = _export(table, document, out_dir)
     _print_fit(document, out)
     return 0
+
+
+def _check_families(kernels: list[CorpusKernel]) -> None:
+    """Raise InputError when the selected kernels span fewer than 2 families: the model
+    is cross-validated with GroupKFold by family, so the fit would fail, but only after
+    all the measuring."""
+    families = sorted({k.family for k in kernels})
+    if len(families) == 1:
+        raise InputError(
+            f"only one family selected ({families[0]}): fitting the model needs at least 2 "
+            "(GroupKFold by family); add families or use --measure-only"
+        )
+
+
+def _export(table: TrainingTable, document: dict[str, Any], out_dir: str | None) -> Path:
+    """Write the table and the model fitted on it to `out_dir` (default: the shipped
+    data directory), all three files or none; returns the directory."""
+    from greenopt.models.training import export
+
+    out = Path(out_dir) if out_dir else DATA_DIR
+    try:
+        export(table, document, out)
+    except OSError as exc:
+        raise InputError(f"--out {out}: cannot write: {exc.strerror or exc}") from None
+    return out
 
 
 def _no_rows_message(rows: list[Any], fit_only: bool) -> str:
@@ -416,19 +471,16 @@ def _refit_table(path: str, out_dir: str | None) -> tuple[dict[str, Any], Path]:
     Only the rows that carry function sources (the "sized" view; `make_table` derives
     the "unsized" view from them again) are used; the table's machine and notes are kept.
     """
-    from greenopt.models.table import read_table, write_table
-    from greenopt.models.training import build_model, make_table, save_model
+    from greenopt.models.table import read_table
+    from greenopt.models.training import build_model, make_table
 
     source = read_table(path)
     rows = [r for r in source.rows if r.view == "sized"]
     if not any(r.usable and r.original_code and r.candidate_code for r in rows):
         raise InputError(f"{path}: no measured rows with function sources to re-featurize")
     table = make_table(rows, source.machine, source.notes)
-    out = Path(out_dir) if out_dir else DATA_DIR
-    write_table(table, out / "training_table.json", out / "training_table.csv")
-    document = build_model(table)
-    save_model(document, out / "cost_model.json")
-    return document, out
+    document = build_model(table)  # a failed fit leaves --out as it was
+    return document, _export(table, document, out_dir)
 
 
 def _print_fit(document: dict[str, Any], out: Path) -> None:

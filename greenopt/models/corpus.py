@@ -129,6 +129,15 @@ def find_function(tree: ast.Module, name: str) -> ast.FunctionDef | None:
     return None
 
 
+def _syntax_error_message(path: Path, exc: SyntaxError | ValueError) -> str:
+    """`path:LINE: syntax error: why`; without a line number (a NUL byte makes the
+    whole file unparsable) just `path: syntax error: why`, never `path:None:`."""
+    lineno = getattr(exc, "lineno", None)
+    where = f"{path}:{lineno}" if lineno else str(path)
+    why = exc.msg if isinstance(exc, SyntaxError) else str(exc)
+    return f"{where}: syntax error: {why}"
+
+
 def load_kernel(path: str | Path) -> CorpusKernel:
     """Parse one corpus file into a CorpusKernel; malformed files are InputErrors."""
     p = Path(path)
@@ -138,8 +147,8 @@ def load_kernel(path: str | Path) -> CorpusKernel:
         raise InputError(f"{p}: cannot read corpus kernel: {exc}") from None
     try:
         tree = ast.parse(code, filename=str(p))
-    except SyntaxError as exc:
-        raise InputError(f"{p}:{exc.lineno}: syntax error: {exc.msg}") from None
+    except (SyntaxError, ValueError) as exc:  # ValueError: NUL bytes on older Pythons
+        raise InputError(_syntax_error_message(p, exc)) from None
     values = _literals(tree, str(p))
     missing = [k for k in REQUIRED if k not in values]
     if missing:

@@ -18,6 +18,7 @@ import datetime as _dt
 import hashlib
 import json
 import math
+import os
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,7 +32,14 @@ from greenopt.models.baselines import roofline_log_ratio
 from greenopt.models.evaluation import bootstrap_intervals, mean_abs_log_error, ranking_metrics
 from greenopt.models.features import CANDIDATE_FEATURE_NAMES, candidate_features, function_features
 from greenopt.models.predict import MODEL_FORMAT, MODEL_VERSION
-from greenopt.models.table import TrainingRow, TrainingTable
+from greenopt.models.table import (
+    TrainingRow,
+    TrainingTable,
+    csv_text,
+    stage_text,
+    table_json_text,
+    write_text_atomic,
+)
 from greenopt.models.trees import Ensemble, averaged, from_sklearn
 
 #: hyper-parameters of the boosted trees (small data: shallow trees, strong shrinkage)
@@ -445,8 +453,35 @@ def make_table(
 
 def save_model(document: dict[str, Any], path: str | Path) -> None:
     """Write the model document as compact JSON (atomically)."""
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    tmp = p.with_suffix(p.suffix + ".tmp")
-    tmp.write_text(json.dumps(document, separators=(",", ":")), encoding="utf-8")
-    tmp.replace(p)
+    write_text_atomic(path, json.dumps(document, separators=(",", ":")))
+
+
+#: the files `export` writes into its directory
+EXPORT_NAMES = ("training_table.json", "training_table.csv", "cost_model.json")
+
+
+def export(table: TrainingTable, document: dict[str, Any], out: str | Path) -> None:
+    """Write the table (JSON + CSV) and the model fitted on it into directory `out`.
+
+    Called only after a successful fit. All three files are written to temporary files
+    next to their targets first and only then renamed over them, so a failure while
+    writing leaves `out` as it was and a model never sits next to a table it was not
+    fitted on.
+    """
+    directory = Path(out)
+    directory.mkdir(parents=True, exist_ok=True)
+    texts = (
+        table_json_text(table),
+        csv_text(table.rows, table.feature_names),
+        json.dumps(document, separators=(",", ":")),
+    )
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for name, text in zip(EXPORT_NAMES, texts, strict=True):
+            staged.append((stage_text(directory / name, text), directory / name))
+    except BaseException:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
+        raise
+    for tmp, target in staged:
+        os.replace(tmp, target)

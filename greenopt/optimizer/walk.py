@@ -41,8 +41,21 @@ class MissingPath:
     path: str
 
 
+@dataclass(frozen=True)
+class UnreadablePath:
+    """A path that cannot be read or a directory that cannot be listed (permissions)."""
+
+    path: str
+    reason: str
+
+
 def _is_venv(directory: Path) -> bool:
-    return (directory / "pyvenv.cfg").is_file()
+    """Whether `directory` is a virtual environment; False when it cannot be read (Python
+    3.11's `Path.is_file` raises PermissionError there: the walk then reports it)."""
+    try:
+        return (directory / "pyvenv.cfg").is_file()
+    except OSError:
+        return False
 
 
 def is_excluded(path: Path, patterns: Sequence[str], roots: Sequence[Path]) -> bool:
@@ -76,42 +89,67 @@ def discover(
     paths: Sequence[str],
     exclude: Sequence[str] = (),
     roots: Sequence[Path] = (),
-) -> Iterator[FoundFile | MissingPath]:
-    """Yield the files to check (sorted within each directory) and missing paths."""
+) -> Iterator[FoundFile | MissingPath | UnreadablePath]:
+    """Yield the files to check (sorted within each directory), missing paths and
+    unreadable ones: a directory that cannot be listed is one `UnreadablePath`, and
+    the walk goes on with the others."""
     roots = list(roots) or [Path.cwd()]
     seen: set[str] = set()
     for raw in paths:
         p = Path(raw)
-        if not p.exists() and not p.is_symlink():
+        try:
+            exists, is_dir = p.exists() or p.is_symlink(), p.is_dir()
+        except OSError as exc:  # below a directory that cannot be searched (3.11 raises)
+            yield UnreadablePath(raw, f"cannot read: {exc.strerror or exc}")
+            continue
+        if not exists:
             yield MissingPath(raw)
             continue
-        if not p.is_dir():
+        if not is_dir:
             if is_excluded(p, exclude, roots):  # named files too: pre-commit names them all
                 continue
             if raw not in seen:
                 seen.add(raw)
                 yield FoundFile(raw, explicit=True)
             continue
-        for dirpath, dirnames, filenames in os.walk(p, followlinks=False):
-            here = Path(dirpath)
-            keep = []
-            for d in sorted(dirnames):
-                sub = here / d
-                if d in SKIP_DIRS or d.endswith(".egg-info") or _is_venv(sub):
-                    continue
-                if is_excluded(sub, exclude, roots):
-                    continue
-                keep.append(d)
-            dirnames[:] = keep
-            for name in sorted(filenames):
-                if not name.endswith(".py"):
-                    continue
-                f = here / name
-                if f.is_symlink() and not f.exists():
-                    continue
-                if is_excluded(f, exclude, roots):
-                    continue
-                text = str(f)
-                if text not in seen:
-                    seen.add(text)
-                    yield FoundFile(text, explicit=False)
+        yield from _walk(p, exclude, roots, seen)
+
+
+def _walk(
+    top: Path, exclude: Sequence[str], roots: Sequence[Path], seen: set[str]
+) -> Iterator[FoundFile | UnreadablePath]:
+    """The `.py` files under directory `top`, and each directory that cannot be listed."""
+    failed: list[OSError] = []
+    for dirpath, dirnames, filenames in os.walk(top, onerror=failed.append, followlinks=False):
+        while failed:
+            yield _unlistable(failed.pop(0), dirpath)
+        here = Path(dirpath)
+        keep = []
+        for d in sorted(dirnames):
+            sub = here / d
+            if d in SKIP_DIRS or d.endswith(".egg-info") or _is_venv(sub):
+                continue
+            if is_excluded(sub, exclude, roots):
+                continue
+            keep.append(d)
+        dirnames[:] = keep
+        for name in sorted(filenames):
+            if not name.endswith(".py"):
+                continue
+            f = here / name
+            if f.is_symlink() and not f.exists():
+                continue
+            if is_excluded(f, exclude, roots):
+                continue
+            text = str(f)
+            if text not in seen:
+                seen.add(text)
+                yield FoundFile(text, explicit=False)
+    for exc in failed:  # the last directory walked (or `top` itself) could not be listed
+        yield _unlistable(exc, str(top))
+
+
+def _unlistable(exc: OSError, where: str) -> UnreadablePath:
+    return UnreadablePath(
+        str(exc.filename or where), f"cannot list directory: {exc.strerror or exc}"
+    )
