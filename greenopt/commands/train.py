@@ -17,7 +17,8 @@ busy on average; see `greenopt.measure.contention`), records every row in the me
 (`training_table.json` + `.csv`) and the model (`cost_model.json`) to `--out`
 (default: the package's shipped data directory) and prints the cross-validated
 figures. Every flag is checked before the store is opened, and the three outputs are
-written only after a successful fit (all of them or none), so bad input changes nothing. `--from-table` measures nothing: it recomputes the features of an exported
+written only after a successful fit (all of them or none), so bad input changes
+nothing. `--from-table` measures nothing: it recomputes the features of an exported
 table's rows from the function sources they carry (so an improved feature extractor
 never needs the corpus measured again) and refits. Exit codes: 0 done, 2 bad input
 (unknown family, empty corpus, no measured rows), 3 meter unavailable.
