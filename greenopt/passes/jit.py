@@ -85,6 +85,7 @@ from greenopt.passes.legality import (
     lazy_array_relations,
     names_in,
     names_outside,
+    nonnegative_int_names,
     parallel_blockers,
     parameter_names,
     range_args,
@@ -922,11 +923,19 @@ class JitPass(Pass):
             loop_number.setdefault(id(loop), k)
         separate: tuple[set[str], set[str]] | None = None
         plain: set[str] = set()
+        nonneg: frozenset[str] | None = None
         for stmt in body_statements:
             if not isinstance(stmt, cst.For):
                 continue
+            if nonneg is None:
+                nonneg = nonnegative_int_names(func)
             verdict = parallel_blockers(
-                stmt, imports, relation, names_outside(func, [stmt]), context.function_names
+                stmt,
+                imports,
+                relation,
+                names_outside(func, [stmt]),
+                context.function_names,
+                nonneg,
             )
             if verdict.reason is not None:
                 continue

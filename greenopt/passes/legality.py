@@ -1052,6 +1052,58 @@ def top_level_statements(func: cst.FunctionDef) -> list[cst.BaseSmallStatement]:
     return found
 
 
+def nonnegative_int_names(func: cst.FunctionDef) -> frozenset[str]:
+    """Locals bound exactly once, at top level, to a non-negative int: `len(...)`,
+    `x.shape[k]`, `x.size`, `x.ndim`, a literal >= 0, or `+`, `*`, `//` (by a positive
+    literal) of such values and names (`half = len(w) // 2`). A GO402 index may add
+    them to the loop variable (`out[i + half]`): it stays non-negative, so it never
+    wraps around; a parameter (maybe an integer array) or a difference may not."""
+    sites = binding_sites(func)
+    found: set[str] = set()
+
+    def nonneg(expr: cst.BaseExpression) -> bool:
+        if isinstance(expr, cst.Integer):
+            return int(expr.evaluated_value) >= 0
+        if isinstance(expr, cst.Name):
+            return expr.value in found
+        if isinstance(expr, cst.Call):
+            return (
+                isinstance(expr.func, cst.Name)
+                and expr.func.value == "len"
+                and len(expr.args) == 1
+                and not expr.args[0].star
+            )
+        if isinstance(expr, cst.Attribute):
+            return expr.attr.value in ("size", "ndim")
+        if isinstance(expr, cst.Subscript):
+            value = expr.value
+            return isinstance(value, cst.Attribute) and value.attr.value == "shape"
+        if isinstance(expr, cst.BinaryOperation):
+            op = expr.operator
+            if isinstance(op, (cst.Add, cst.Multiply)):
+                return nonneg(expr.left) and nonneg(expr.right)
+            if isinstance(op, cst.FloorDivide):
+                right = expr.right
+                return (
+                    nonneg(expr.left)
+                    and isinstance(right, cst.Integer)
+                    and int(right.evaluated_value) > 0
+                )
+        return False
+
+    for stmt in top_level_statements(func):
+        if not (
+            isinstance(stmt, cst.Assign)
+            and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0].target, cst.Name)
+        ):
+            continue
+        name = stmt.targets[0].target.value
+        if len(sites.get(name, ())) == 1 and nonneg(stmt.value):
+            found.add(name)
+    return frozenset(found)
+
+
 def _plain_alias(a: str, b: str, sites: dict[str, list[cst.CSTNode]], once: set[int]) -> bool:
     """True if one of `a`, `b` is bound exactly once, by a top-level `a = b` (or `b = a`),
     and the other is bound exactly once too, as a parameter or by a top-level statement:
@@ -1543,7 +1595,10 @@ def _comprehension_shadowing(body: cst.BaseSuite, var: str) -> str | None:
 
 
 def _distinct_elements(
-    expr: cst.BaseExpression | None, var: str, bounds: tuple[str, str, str]
+    expr: cst.BaseExpression | None,
+    var: str,
+    bounds: tuple[str, str, str],
+    nonneg_names: frozenset[str] = frozenset(),
 ) -> bool:
     """True if index component `expr` provably names a different element in each
     iteration of `for var in range(*bounds)` (step 1): `k * var + c` (k > 0, integer
@@ -1551,7 +1606,8 @@ def _distinct_elements(
     `out[i - n]` over `range(2 * n)` writes each element twice), or `stop - var` /
     `stop - 1 - var` with `stop` the range's own stop. Any other name may be an integer
     array, a fancy index (`out[i + offs]` with `offs = [0, 1]` writes two elements per
-    iteration). `out[i]` over `range(lo, hi)` with a symbolic `lo` is assumed not
+    iteration), unless it is one of `nonneg_names` (`nonnegative_int_names`) added
+    with a positive coefficient (`out[i + half]`, `half = len(w) // 2`). `out[i]` over `range(lo, hi)` with a symbolic `lo` is assumed not
     negative (a negative start meets another iteration only if the loop runs more
     times than `out` is long)."""
     if expr is None:
@@ -1572,11 +1628,14 @@ def _distinct_elements(
     if slope < 0 and stop is not None:
         rest = index + Affine.atom(var) - stop  # `stop - var - 1`: last index 0
         return slope == -1 and not rest.terms and rest.const in (0, -1)
-    if slope <= 0 or index.atoms() != {var}:
+    if slope <= 0:
         return False
+    for atom, coef in index.terms:
+        if atom != var and (coef < 0 or atom not in nonneg_names):
+            return False
     if start is None or start.terms:
         return index == Affine.atom(var) and not bounds[0].lstrip().startswith("-")
-    return slope * start.const + index.const >= 0
+    return slope * start.const + index.const >= 0  # the other terms only add
 
 
 def parallel_blockers(
@@ -1585,6 +1644,7 @@ def parallel_blockers(
     relation: Relation_fn,
     used_elsewhere: set[str],
     local_functions: Iterable[str] = (),
+    nonneg_names: frozenset[str] = frozenset(),
 ) -> ParallelVerdict:
     """Decide whether the iterations of `loop` may run in any order (Numba `prange`).
 
@@ -1653,7 +1713,10 @@ def parallel_blockers(
             return ParallelVerdict(f"`{array}` is rebound inside the loop")
         dims = injective_dims(summary.accesses_to(array), var, variant)
         first = summary.accesses_to(array)[0]
-        if dims and not any(_distinct_elements(first.exprs[d], var, bounds) for d in dims):
+        if dims and not any(
+            _distinct_elements(first.exprs[d], var, bounds, nonneg_names - summary.bound)
+            for d in dims
+        ):
             return ParallelVerdict(
                 f"`{array}[{', '.join(first.index)}]` may not be one element per iteration: "
                 "a negative index wraps around, an array offset is a fancy index"

@@ -393,3 +393,49 @@ def test_private_bound_in_every_branch_or_tuple_stays_prange(name: str) -> None:
 @pytest.mark.parametrize("name", sorted(PRIVATE_TRAPS))
 def test_private_not_bound_in_every_iteration_is_not_prange(name: str) -> None:
     assert prange_loops(PRIVATE_TRAPS[name]) == []
+
+
+# an index may add locals that are provably non-negative ints (`half = len(w) // 2`)
+OFFSET_LEGAL = {
+    "len-half": (
+        "def f(x, w):\n    half = len(w) // 2\n    out = np.zeros(len(x) + 2 * half)\n"
+        "    for i in range(len(x)):\n        out[i + half] = x[i]\n    return out\n"
+    ),
+    "shape-product": (
+        "def f(x, a):\n    m = a.shape[1] * 2 + 1\n    out = np.zeros(len(x) + m)\n"
+        "    for i in range(len(x)):\n        out[i + m] = x[i]\n    return out\n"
+    ),
+}
+
+OFFSET_TRAPS = {
+    "parameter-offset": (
+        "def f(x, c):\n    out = np.zeros(len(x) + 4)\n    for i in range(len(x)):\n"
+        "        out[i + c] = x[i]\n    return out\n"
+    ),
+    "difference-offset": (
+        "def f(x, n):\n    sh = len(x) - n\n    out = np.zeros(len(x))\n"
+        "    for i in range(len(x)):\n        out[i + sh] = x[i]\n    return out\n"
+    ),
+    "element-offset": (
+        "def f(x, idx):\n    sh = idx[1]\n    out = np.zeros(len(x))\n"
+        "    for i in range(len(x)):\n        out[i + sh] = x[i]\n    return out\n"
+    ),
+    "negated-offset": (
+        "def f(x, w):\n    half = len(w) // 2\n    out = np.zeros(len(x))\n"
+        "    for i in range(len(x)):\n        out[i - half] = x[i]\n    return out\n"
+    ),
+    "rebound-offset": (
+        "def f(x, w):\n    half = len(w) // 2\n    half = half - len(x)\n    out = np.zeros(len(x))\n"
+        "    for i in range(len(x)):\n        out[i + half] = x[i]\n    return out\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OFFSET_LEGAL))
+def test_offset_by_a_nonnegative_int_local_stays_prange(name: str) -> None:
+    assert prange_loops(OFFSET_LEGAL[name]) == [0]
+
+
+@pytest.mark.parametrize("name", sorted(OFFSET_TRAPS))
+def test_offset_that_may_be_negative_or_an_array_is_not_prange(name: str) -> None:
+    assert prange_loops(OFFSET_TRAPS[name]) == []
