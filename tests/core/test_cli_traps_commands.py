@@ -1,6 +1,5 @@
 """CLI robustness traps of check, rewrite, analyze, measure and the config (hunt16).
 
-Acceptance tests copied from /work/scratch/hunt16/test_cli_traps.py.
 Subprocess-based: every test runs ``sys.executable -m greenopt.cli`` in a tmp_path and
 checks the contract for bad input: exit 2, one line on stderr naming the problem (no
 traceback, no "internal error"), nothing modified, no partial output left behind.
@@ -13,12 +12,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_run import assert_input_error, run
 
 KERNEL = """import numpy as np
 
@@ -42,39 +40,6 @@ def _drop_dac() -> list[str]:
     if subprocess.run([*prefix, "true"], capture_output=True).returncode != 0:
         pytest.skip("setpriv cannot drop capabilities here: permission bits are not enforced")
     return prefix
-
-
-def run(
-    args: list[str], cwd: Path, prefix: list[str] | None = None, timeout: float = 120
-) -> subprocess.CompletedProcess[str]:
-    """Run `greenopt ARGS` in `cwd` (private TMPDIR), killing its process group on timeout."""
-    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", TMPDIR=str(cwd))
-    env.pop("GREENOPT_DEBUG", None)
-    cmd = [*(prefix or []), sys.executable, "-m", "greenopt.cli", *args]
-    proc = subprocess.Popen(
-        cmd,
-        cwd=cwd,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)  # the command and its measurement children
-        proc.communicate()
-        raise
-    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
-
-
-def assert_input_error(proc: subprocess.CompletedProcess[str]) -> None:
-    """Exit 2 with a clear error line and no traceback / internal error."""
-    assert proc.returncode == 2, (proc.returncode, proc.stderr[-2000:])
-    assert "Traceback" not in proc.stderr
-    assert "internal error" not in proc.stderr, proc.stderr
-    assert "greenopt: error:" in proc.stderr
 
 
 def test_check_directory_with_unreadable_subdirectory(tmp_path: Path) -> None:

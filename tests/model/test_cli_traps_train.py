@@ -10,13 +10,11 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
-import os
-import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_run import assert_input_error, run
 
 CORPUS_KERNEL = '''"""a*x + y element by element into a new array."""
 
@@ -36,38 +34,6 @@ def saxpy_loop(a, x, y):
         out[i] = a * x[i] + y[i]
     return out
 '''
-
-
-def run(
-    args: list[str], cwd: Path, prefix: list[str] | None = None, timeout: float = 120
-) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", TMPDIR=str(cwd))
-    env.pop("GREENOPT_DEBUG", None)
-    cmd = [*(prefix or []), sys.executable, "-m", "greenopt.cli", *args]
-    proc = subprocess.Popen(
-        cmd,
-        cwd=cwd,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)  # the command and its measurement children
-        proc.communicate()
-        raise
-    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
-
-
-def assert_input_error(proc: subprocess.CompletedProcess[str]) -> None:
-    """Exit 2 with a clear error line and no traceback / internal error."""
-    assert proc.returncode == 2, (proc.returncode, proc.stderr[-2000:])
-    assert "Traceback" not in proc.stderr
-    assert "internal error" not in proc.stderr, proc.stderr
-    assert "greenopt: error:" in proc.stderr
 
 
 def digest(path: Path) -> dict[str, str]:

@@ -26,6 +26,21 @@ def rewrite(
     return pass_.apply(module, chosen).code, found
 
 
+#: imports the jit tests' kernels may use
+JIT_HEADER = "import math\nimport random\n\nimport numpy as np\n\n\n"
+
+
+def jit_by_function(code: str) -> dict[str, dict[str, str]]:
+    """function -> {rule code: message} of every jit opportunity in `JIT_HEADER + code`."""
+    from greenopt.passes.jit import JitPass
+
+    _, found = rewrite(JitPass(), JIT_HEADER + code)
+    result: dict[str, dict[str, str]] = {}
+    for o in found:
+        result.setdefault(o.site.function, {})[o.code] = o.message
+    return result
+
+
 def static_rewrite(code: str, pass_name: str) -> str:
     """The module text after `greenopt rewrite --static --passes <pass_name>`."""
     return rewrite_static(SourceModule.parse(code, "m.py"), passes=[pass_name]).new_code

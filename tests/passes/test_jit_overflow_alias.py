@@ -12,19 +12,9 @@ import pytest
 
 from greenopt.passes.jit import JitPass
 
+from .helpers import JIT_HEADER as HEADER
 from .helpers import import_file, rewrite
-
-HEADER = "import math\nimport random\n\nimport numpy as np\n\n\n"
-
-
-def by_function(code: str) -> dict[str, dict[str, str]]:
-    """function -> {code: rationale/message} of every jit opportunity."""
-    _, found = rewrite(JitPass(), HEADER + code)
-    result: dict[str, dict[str, str]] = {}
-    for o in found:
-        result.setdefault(o.site.function, {})[o.code] = o.message
-    return result
-
+from .helpers import jit_by_function as by_function
 
 # --- bug 1: additive int64 overflow ---------------------------------------------------------
 
