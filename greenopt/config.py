@@ -68,7 +68,7 @@ def find_pyproject(start: Path) -> Path | None:
         here = start.resolve()
     except (RuntimeError, OSError):  # a symlink loop: reading the file will say so
         here = start.absolute()
-    if not _is_dir(here):
+    if not path_is_dir(here):
         here = here.parent
     for d in (here, *here.parents):
         candidate = d / "pyproject.toml"
@@ -77,7 +77,7 @@ def find_pyproject(start: Path) -> Path | None:
     return None
 
 
-def _is_dir(path: Path) -> bool:
+def path_is_dir(path: Path) -> bool:
     """`path.is_dir()`, False when it cannot be searched (Python 3.11 raises
     PermissionError below a directory without search permission; the command reports
     the path itself)."""
@@ -88,7 +88,7 @@ def _is_dir(path: Path) -> bool:
 
 
 def _is_file(path: Path) -> bool:
-    """`path.is_file()`, False when it cannot be searched (see `_is_dir`)."""
+    """`path.is_file()`, False when it cannot be searched (see `path_is_dir`)."""
     try:
         return path.is_file()
     except OSError:

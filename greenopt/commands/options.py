@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
+from greenopt.config import path_is_dir
 from greenopt.errors import InputError
 
 
@@ -25,15 +26,6 @@ def same_file(a: str, b: str) -> bool:
     return pa.resolve() == pb.resolve()
 
 
-def _is_dir(path: Path) -> bool:
-    """`path.is_dir()`, False when it cannot be searched (Python 3.11 raises there; the
-    command then reports the path as unreadable)."""
-    try:
-        return path.is_dir()
-    except OSError:
-        return False
-
-
 def refuse_overwriting_inputs(targets: list[tuple[str, str | None]], inputs: list[str]) -> None:
     """Raise InputError when a report path (`(flag, path)`) names an input file, a
     checked directory's Python file, or the same file as another report path: writing
@@ -43,7 +35,7 @@ def refuse_overwriting_inputs(targets: list[tuple[str, str | None]], inputs: lis
         for item in inputs:
             item_path = Path(item)
             if same_file(path, item) or (
-                _is_dir(item_path)
+                path_is_dir(item_path)
                 and Path(path).suffix == ".py"
                 and Path(path).resolve().is_relative_to(item_path.resolve())
             ):

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from greenopt.optimizer.cst_nodes import walk_statements
+from greenopt.optimizer.cst_nodes import walk, walk_statements
 from greenopt.passes.import_edits import ImportedNames
 from greenopt.passes.legality import (
     FastVisitor,
@@ -155,20 +155,19 @@ def _linear_in(expr: cst.BaseExpression, target: str) -> bool:
             else:
                 return False
             continue
-        if target in names_in(term):
-            return False
-        found = False
-
-        class Look(FastVisitor):
-            def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
-                nonlocal found
-                if isinstance(node.operator, (cst.Multiply, cst.Power, cst.LeftShift)):
-                    found = True
-
-        Look().visit(term)
-        if found:
+        if target in names_in(term) or any(
+            type(n) is cst.BinaryOperation
+            and isinstance(n.operator, (cst.Multiply, cst.Power, cst.LeftShift))
+            for n in walk(term)
+        ):
             return False
     return scaled == 1
+
+
+def _visible_constants(func: cst.FunctionDef, constants: dict[str, int] | None) -> dict[str, int]:
+    """The module constants `func` sees: a local or parameter of that name shadows one."""
+    local = binding_sites(func)
+    return {k: v for k, v in (constants or {}).items() if k not in local}
 
 
 def overflow_risk(
@@ -185,8 +184,7 @@ def overflow_risk(
     magnitude exceeds int64 (`_magnitude_risk`: `i * i * i`, `s += i * i`,
     `h += int(x[i]) << 40`).
     """
-    local = binding_sites(func)  # a local or parameter shadows a module constant
-    constants = {k: v for k, v in (constants or {}).items() if k not in local}
+    constants = _visible_constants(func, constants)
     risk = _multiplicative_risk(func, constants) if _may_grow(func) else None
     return risk or _magnitude_risk(func, imports, helpers, constants)
 
@@ -383,8 +381,7 @@ class _Magnitudes:
         self.env: dict[str, _Mag] = {}
         self.helpers = helpers or {}
         self.depth = depth
-        local = binding_sites(func)  # a local or parameter shadows a module constant
-        self.constants = {k: v for k, v in (constants or {}).items() if k not in local}
+        self.constants = _visible_constants(func, constants)
 
     def _returned(self, helper: cst.FunctionDef, call: cst.Call) -> _Mag:
         """What a same-module helper returns, its parameters bound to the arguments."""

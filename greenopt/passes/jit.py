@@ -70,6 +70,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from greenopt.optimizer.cst_nodes import signed
 from greenopt.optimizer.source import SourceModule
 from greenopt.passes.base import Example, Opportunity, Pass, Site
 from greenopt.passes.function_defs import DefSites, FunctionInfo, iter_functions, positions
@@ -587,9 +588,8 @@ def _alias_race(
 
 def _scalar_start(value: cst.BaseExpression) -> bool:
     """A numeric literal (`0.0`, `-1`, `1j`): a reduction started from it updates no memory."""
-    while isinstance(value, cst.UnaryOperation) and isinstance(value.operator, cst.Minus):
-        value = value.expression
-    return isinstance(value, (cst.Integer, cst.Float, cst.Imaginary))
+    _, operand = signed(value)
+    return isinstance(operand, (cst.Integer, cst.Float, cst.Imaginary))
 
 
 def _reduction_alias(
