@@ -128,8 +128,11 @@ def main(argv: list[str] | None = None) -> int:
 def _run(argv: list[str] | None) -> int:
     """`main` without the SIGTERM handling: every failure becomes a message and a code."""
     debug = os.environ.get("GREENOPT_DEBUG") == "1"
+    args = sys.argv[1:] if argv is None else list(argv)
     try:
-        rv = cli.main(args=argv, prog_name="greenopt", standalone_mode=False)
+        # not `cli.main`: on Ctrl-C it prints an empty line before raising Abort
+        with cli.make_context("greenopt", args) as ctx:
+            rv = cli.invoke(ctx)
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.UsageError as exc:

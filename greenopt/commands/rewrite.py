@@ -36,7 +36,10 @@ from greenopt.errors import GreenoptError, InputError
 
 
 def _write_json(path: str, data: dict[str, Any]) -> None:
-    """Write a JSON report (atomically: temp file + rename)."""
+    """Write a JSON report (atomically: temp file + rename); `-` prints it on stdout."""
+    if is_stdout(path):
+        click.echo(json.dumps(data, indent=2, allow_nan=True))
+        return
     target = Path(path)
     tmp = target.with_name(f".{target.name}.greenopt-tmp")
     try:
@@ -51,11 +54,18 @@ def _write_json(path: str, data: dict[str, Any]) -> None:
 
 
 def _emit(
-    file: str, original: str, new_code: str, write: bool, output: str | None, quiet: bool
+    file: str,
+    original: str,
+    new_code: str,
+    write: bool,
+    output: str | None,
+    quiet: bool,
+    json_path: str | None = None,
 ) -> None:
     """Print the diff (default), or write `-o OUT` / the file itself atomically.
 
-    `-o -` prints the new code on stdout, as `-` means stdout for every report path."""
+    `-o -` prints the new code on stdout, as `-` means stdout for every report path.
+    With `--json -` stdout holds the JSON report alone, so no diff is printed."""
     from greenopt.optimizer.source import atomic_write, unified_diff
 
     if is_stdout(output):
@@ -86,6 +96,8 @@ def _emit(
                 click.echo(f"greenopt: rewrote {file}", err=True)
         elif not quiet:
             click.echo(f"greenopt: {file} unchanged", err=True)
+        return
+    if is_stdout(json_path):
         return
     diff = unified_diff(original, new_code, file)
     if diff:
@@ -281,7 +293,11 @@ def _run_static_files(
     errors: list[str] = []
     for file in files:
         try:
-            _run_static(file, passes, write, None, None, quiet, reports, selectors, model, verbose)
+            # `--json -`: the combined report comes last on stdout, so no diffs before it
+            quiet_stdout = "-" if is_stdout(json_path) else None
+            _run_static(
+                file, passes, write, None, quiet_stdout, quiet, reports, selectors, model, verbose
+            )
         except GreenoptError as exc:
             click.echo(f"greenopt: error: {exc}", err=True)
             errors.append(str(exc))
@@ -304,7 +320,8 @@ def _run_static(
 ) -> int:
     """`--static`: apply only statically proven rewrites; nothing is run or measured.
 
-    `reports` (several files) collects the JSON report of this file instead of writing it.
+    `reports` (several files) collects the JSON report of this file instead of writing it
+    (`json_path` then only says whether stdout is kept for the combined report).
     `chosen_model` is the `--model` one; without it the file's config or the shipped one.
     `verbose` lists every skipped finding on its own line (else the ones that need a
     workload are one grouped line); the JSON report always lists every one.
@@ -334,7 +351,7 @@ def _run_static(
     model = chosen_model
     if model is None and (wants_json or (not quiet and result.applied)):
         model = load_chosen_model(chosen_model_path(None, config))
-    if json_path:
+    if json_path and reports is None:
         _write_json(json_path, static_json(result, model))
     if reports is not None:
         reports.append(static_json(result, model))
@@ -362,7 +379,7 @@ def _run_static(
             )
         for line in skipped_lines(result.skipped, file, verbose):
             console.print(Text(line, style="dim"))
-    _emit(file, result.original, result.new_code, write, output, quiet)
+    _emit(file, result.original, result.new_code, write, output, quiet, json_path)
     return 0
 
 
@@ -462,7 +479,12 @@ def _run_static(
 @click.option(
     "-o", "--output", metavar="OUT", help="Write the result to OUT instead ('-': stdout)."
 )
-@click.option("--json", "json_path", metavar="PATH", help="Write the JSON report to PATH.")
+@click.option(
+    "--json",
+    "json_path",
+    metavar="PATH",
+    help="Write the JSON report to PATH ('-': stdout, instead of the diff).",
+)
 @click.option(
     "--fail-on-refused", is_flag=True, help="Exit 1 when a function's candidates were all refused."
 )
@@ -514,6 +536,8 @@ def rewrite(
     """Click entry point of `greenopt rewrite` (see the module docstring)."""
     if write and output is not None:
         raise InputError("--write and -o/--output are mutually exclusive")
+    if is_stdout(output) and is_stdout(json_path):
+        raise InputError("-o - and --json - would both print on stdout; send one to a file")
     selectors = _selectors(select, ignore)
     for flag, target in (("-o", output), ("--json", json_path)):
         if target is not None:
@@ -609,7 +633,7 @@ def rewrite(
         _write_json(json_path, result_json(result))
     if not quiet:
         render_table(result, console)
-    _emit(file, result.original_code, result.new_code, write, output, quiet)
+    _emit(file, result.original_code, result.new_code, write, output, quiet, json_path)
     if fail_on_refused and any(fr.verdict == REJECTED for fr in result.functions):
         return 1
     return 0

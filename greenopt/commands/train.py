@@ -20,8 +20,10 @@ figures. Every flag is checked before the store is opened, and the three outputs
 written only after a successful fit (all of them or none), so bad input changes
 nothing. `--from-table` measures nothing: it recomputes the features of an exported
 table's rows from the function sources they carry (so an improved feature extractor
-never needs the corpus measured again) and refits. Exit codes: 0 done, 2 bad input
-(unknown family, empty corpus, no measured rows), 3 meter unavailable.
+never needs the corpus measured again) and refits. A malformed corpus kernel file is
+one error line and the others are trained on. Exit codes: 0 done, 2 bad input (unknown
+family, empty corpus, no measured rows; also after training without a malformed
+kernel file), 3 meter unavailable.
 """
 
 from __future__ import annotations
@@ -341,7 +343,12 @@ def train(
         from greenopt.store import check_store_option
 
         check_store_option(store_path)
-    kernels = load_corpus(corpus_dir or default_corpus_dir(), wanted, limit)
+    bad_kernels: list[str] = []  # malformed kernel files: reported, the others trained on
+    try:
+        kernels = load_corpus(corpus_dir or default_corpus_dir(), wanted, limit, bad_kernels)
+    finally:
+        for message in bad_kernels:
+            click.echo(f"greenopt: error: {message}", err=True)
     if wanted:
         unknown = sorted(set(wanted) - {k.family for k in kernels})
         if unknown:
@@ -366,7 +373,7 @@ def train(
         if prepared is not None:
             notes, current = _measure(kernels, prepared, store, options, quiet, shard_range)
         if measure_only:
-            return 0
+            return _exit_status(bad_kernels)
         if fit_only:
             current = _current_candidates(kernels, pass_names)
         from greenopt.measure.machine import machine_fingerprint
@@ -397,7 +404,20 @@ def train(
     document = build_model(table)  # fitted before anything is written to --out
     out = _export(table, document, out_dir)
     _print_fit(document, out)
-    return 0
+    return _exit_status(bad_kernels)
+
+
+def _exit_status(bad_kernels: list[str]) -> int:
+    """0, or 2 with a closing line when malformed kernel files were skipped (each was
+    reported when the corpus was read, maybe hours of measuring ago)."""
+    if not bad_kernels:
+        return 0
+    click.echo(
+        f"greenopt: {len(bad_kernels)} corpus kernel file(s) skipped "
+        "(each named when the corpus was read)",
+        err=True,
+    )
+    return 2
 
 
 def _check_families(kernels: list[CorpusKernel]) -> None:

@@ -193,12 +193,17 @@ def load_kernel(path: str | Path) -> CorpusKernel:
 
 
 def load_corpus(
-    root: str | Path, families: Sequence[str] | None = None, limit: int | None = None
+    root: str | Path,
+    families: Sequence[str] | None = None,
+    limit: int | None = None,
+    errors: list[str] | None = None,
 ) -> list[CorpusKernel]:
     """All kernels under `root/<family>/*.py`, sorted by key, optionally filtered.
 
     `families` keeps only those families; `limit` keeps at most that many kernels
     per family (the first by name), which is how a quick training run is made.
+    With an `errors` list a malformed kernel file is one message there and the others
+    are still loaded (a batch goes on); without one it raises InputError.
     """
     base = Path(root)
     if not base.is_dir():
@@ -207,7 +212,13 @@ def load_corpus(
     for path in sorted(base.glob("*/*.py")):
         if path.name.startswith("_"):
             continue
-        kernel = load_kernel(path)
+        try:
+            kernel = load_kernel(path)
+        except InputError as exc:
+            if errors is None:
+                raise
+            errors.append(str(exc))
+            continue
         if families and kernel.family not in families:
             continue
         kernels.append(kernel)

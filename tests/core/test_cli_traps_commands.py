@@ -10,6 +10,7 @@ Tests that need a file the process cannot read or write drop CAP_DAC_OVERRIDE wi
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -255,3 +256,29 @@ def test_rewrite_static_output_dash_prints_the_new_code(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("import numpy as np") and "def double" in proc.stdout
     assert (tmp_path / "m.py").read_text() == KERNEL
+
+
+def test_rewrite_json_dash_prints_the_report_alone(tmp_path: Path) -> None:
+    """`rewrite --static m.py --json -` prints the JSON report on stdout instead of the
+    diff (stdout holds one parseable document), and writes no file named `-`; several
+    files give one combined report."""
+    (tmp_path / "m.py").write_text(KERNEL)
+    (tmp_path / "n.py").write_text(KERNEL)
+    one = run(["rewrite", "--static", "m.py", "--json", "-"], tmp_path)
+    assert one.returncode == 0, one.stderr
+    report = json.loads(one.stdout)
+    assert report["mode"] == "static" and report["path"] == "m.py"
+    assert report["changed"] and report["applied"], report
+    several = run(["rewrite", "--static", "m.py", "n.py", "--json", "-"], tmp_path)
+    assert several.returncode == 0, several.stderr
+    assert [f["path"] for f in json.loads(several.stdout)["files"]] == ["m.py", "n.py"]
+    assert not (tmp_path / "-").exists(), "wrote a file named '-'"
+    assert (tmp_path / "m.py").read_text() == KERNEL
+
+
+def test_rewrite_json_dash_with_output_dash_is_refused(tmp_path: Path) -> None:
+    """`-o - --json -` would interleave the code and the report on stdout: exit 2."""
+    (tmp_path / "m.py").write_text(KERNEL)
+    proc = run(["rewrite", "--static", "m.py", "-o", "-", "--json", "-"], tmp_path)
+    assert_input_error(proc)
+    assert "stdout" in proc.stderr and not proc.stdout

@@ -270,3 +270,27 @@ def test_train_from_table_success_leaves_no_temp_files(tmp_path: Path) -> None:
         "training_table.json",
     ]
     assert json.loads((out / "cost_model.json").read_text())["training"]["n_families"] == 2
+
+
+def test_train_goes_on_past_a_malformed_kernel_file(tmp_path: Path) -> None:
+    """A corpus file with a syntax error is one error line naming it; the other kernels
+    are still measured into the store, and the run exits 2 at the end."""
+    corpus = _one_kernel_corpus(tmp_path)
+    (corpus / "signal").mkdir()
+    (corpus / "signal" / "broken.py").write_text("def f(:\n    pass\n")
+    args = ["train", "--corpus", "corpus", "--sizes", "small", "--store", "s.sqlite"]
+    flags = ["--passes", "vectorize", "--samples", "2", "--min-sample-s", "0.01"]
+    proc = run([*args, *flags, "--measure-only", "-q"], tmp_path, timeout=300)
+    assert_input_error(proc)
+    errors = [line for line in proc.stderr.splitlines() if "error:" in line]
+    assert len(errors) == 1 and "broken.py" in errors[0], proc.stderr
+    assert "1 corpus kernel file(s) skipped" in proc.stderr
+    from greenopt.models.table import store_rows
+    from greenopt.store import Store
+
+    store = Store(str(tmp_path / "s.sqlite"))
+    try:
+        rows = store_rows(store)
+    finally:
+        store.close()
+    assert {r.kernel for r in rows} == {"linalg/saxpy_loop"}, rows  # the good one measured

@@ -200,6 +200,7 @@ def test_interrupt_leaves_the_file_untouched(
     module.write_text(KERNELS)
     code = main(["rewrite", str(module), "--call", "unused([1.0])", "--write", *FAST_FLAGS])
     assert code == 130
+    assert capsys.readouterr().err == "greenopt: interrupted\n"  # one line, no blank one
     assert module.read_text() == KERNELS
     assert sorted(p.name for p in tmp_path.iterdir()) == ["kern.py"]
 
