@@ -8,6 +8,7 @@ from pathlib import Path
 
 from greenopt.config import path_is_dir
 from greenopt.errors import InputError
+from greenopt.measure.limits import MAX_TIMEOUT_S, MIN_MEMORY_MB
 
 
 def comma_list(values: Iterable[str]) -> list[str]:
@@ -69,8 +70,6 @@ def check_output_path(flag: str, path: str | None) -> None:
 def check_timeout(flag: str, seconds: float) -> None:
     """Raise InputError unless `seconds` is a usable per-child timeout: positive, finite
     and below a week (`MAX_TIMEOUT_S`, the runner's limit; longer values overflow timers)."""
-    from greenopt.measure.runner import MAX_TIMEOUT_S
-
     if not (0 < seconds < MAX_TIMEOUT_S):
         raise InputError(
             f"{flag} must be a positive, finite number of seconds below "
@@ -122,11 +121,6 @@ def check_output_dir(flag: str, path: str | None) -> None:
         raise InputError(f"{flag} {path}: directory is not writable: {ancestor}")
 
 
-#: Smallest `--memory-mb` accepted by `measure` and `rewrite` (0 = no limit). The limit is
-#: the child's address space (RLIMIT_AS): Python with numpy and its BLAS thread buffers
-#: needs about 200 MB of it just to start, so a lower limit only makes every child fail
-#: before it runs anything. (The runner's own floor, 64 MB, guards library callers only.)
-MIN_MEMORY_MB = 256
 
 
 def check_memory_mb(flag: str, megabytes: int) -> None:
@@ -141,8 +135,6 @@ def check_memory_mb(flag: str, megabytes: int) -> None:
 def check_min_sample_s(flag: str, seconds: float | None) -> None:
     """Raise InputError unless `seconds` (None: the meter's default) is a usable sample
     length: positive, finite and below the runner's week-long limit."""
-    from greenopt.measure.runner import MAX_TIMEOUT_S
-
     if seconds is not None and not (0 < seconds < MAX_TIMEOUT_S):
         raise InputError(
             f"{flag} must be a positive, finite number of seconds below "

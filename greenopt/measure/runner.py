@@ -38,6 +38,7 @@ from typing import Any
 
 import greenopt
 from greenopt.errors import InputError, MeterError, WorkloadError
+from greenopt.measure.limits import MAX_TIMEOUT_S, MIN_MEMORY_MB
 from greenopt.measure.meter import MeterInfo, get_meter, validate_meter_name
 from greenopt.measure.results import Comparison, Measurement
 from greenopt.measure.statistics import median, noise_floor, ratio_ci
@@ -62,8 +63,6 @@ __all__ = [
 HARDWARE_MIN_SAMPLE_S = 1.0
 #: Default sample length for the estimate meter (CPU time has µs resolution).
 ESTIMATE_MIN_SAMPLE_S = 0.2
-#: Longest timeout (and sample length) accepted: a week; `inf` overflows the timers.
-MAX_TIMEOUT_S = 7 * 24 * 3600.0
 #: Longest failure message passed on from a child (one line).
 MESSAGE_LIMIT = 500
 #: How many idle-baseline intervals are taken (before, in the middle, after the samples).
@@ -111,8 +110,11 @@ class RunOptions:
             )
         if not isinstance(self.processes, int) or self.processes < 1:
             raise InputError(f"processes must be an integer >= 1 (got {self.processes!r})")
-        if self.memory_mb is not None and self.memory_mb < 64:
-            raise InputError(f"memory limit must be >= 64 MB (got {self.memory_mb!r})")
+        if self.memory_mb is not None and self.memory_mb < MIN_MEMORY_MB:
+            raise InputError(
+                f"memory limit must be at least {MIN_MEMORY_MB} MB (got {self.memory_mb!r}): "
+                "a child process needs about that much address space for Python and numpy"
+            )
 
     def sample_seconds(self, meter: MeterInfo) -> float:
         """The minimum sample length for `meter`."""

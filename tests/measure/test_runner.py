@@ -222,6 +222,9 @@ def test_bad_options_and_meter_names_are_input_errors() -> None:
         measure(wl, "estimate", RunOptions(timeout_s=0))
     with pytest.raises(InputError, match="unknown meter"):
         measure(wl, "joulemeter", QUICK)
+    # the command line's floor: below it every child would fail before running anything
+    with pytest.raises(InputError, match="at least 256 MB"):
+        measure(wl, "estimate", RunOptions(memory_mb=128))
 
 
 def test_samples_spread_over_several_processes(tmp_path: Path) -> None:
