@@ -75,6 +75,13 @@ class OriginalOutputs:
     seconds: float = 0.0  # traced wall time, for the candidate timeout
 
 
+def energy_rule(ci_high: float, noise: float) -> tuple[float, bool]:
+    """``(epsilon, accepted)``: the energy gate of DESIGN §4. A candidate saves energy
+    only if its ratio CI's upper end is below 1 − ε, ε = max(A/A noise, 2%)."""
+    epsilon = max(noise, MIN_EPSILON)
+    return epsilon, ci_high < 1.0 - epsilon
+
+
 @dataclass
 class EnergyVerdict:
     """The measured comparison of a candidate with the original."""
@@ -242,13 +249,13 @@ def measure_gain(
     seen = probe.stop() if probe is not None else None
     if on_comparison is not None:
         on_comparison(comp)
-    epsilon = max(noise, MIN_EPSILON)
     lo, hi = (float(x) for x in comp.ci95)
+    epsilon, accepted = energy_rule(hi, noise)
     verdict = EnergyVerdict(
         ratio=float(comp.ratio),
         ci95=(lo, hi),
         epsilon=epsilon,
-        accepted=hi < 1.0 - epsilon,
+        accepted=accepted,
         energy_before_j=float(comp.a.energy_median_j),
         energy_after_j=float(comp.b.energy_median_j),
         time_before_s=float(comp.a.time_median_s),
