@@ -311,12 +311,10 @@ def validate_candidate(
         return CandidateVerdict(True, eq, reason=f"failed while measured: {exc}")
     if energy.accepted:
         return CandidateVerdict(True, eq, energy)
-    return CandidateVerdict(
-        True,
-        eq,
-        energy,
-        reason=(
-            f"no significant saving: ratio {energy.ratio:.3f}, 95% CI upper "
-            f"{energy.ci95[1]:.3f} not below {1 - energy.epsilon:.3f}"
-        ),
+    reason = (
+        f"no significant saving: ratio {energy.ratio:.3f}, 95% CI upper "
+        f"{energy.ci95[1]:.3f} not below {1 - energy.epsilon:.3f}"
     )
+    if energy.ratio < 1.0 - energy.epsilon:  # a saving, measured too noisily to be sure
+        reason += " (inconclusive: more --samples or a quieter machine may confirm it)"
+    return CandidateVerdict(True, eq, energy, reason=reason)

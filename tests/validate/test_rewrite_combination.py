@@ -110,6 +110,10 @@ def test_noise_floor_decides_acceptance(tmp_path: Path) -> None:
     refused = _run(tmp_path, lambda t: 0.93, noise=0.05).functions[0]
     assert refused.verdict == "rejected"
     assert "no significant saving" in refused.reason and "0.950" in refused.reason
+    # 0.93 is below 1 - ε = 0.95: a saving the interval is too wide to confirm
+    assert "inconclusive" in refused.reason and "--samples" in refused.reason
+    nothing = _run(tmp_path, lambda t: 0.99, noise=0.05).functions[0]
+    assert nothing.verdict == "rejected" and "inconclusive" not in nothing.reason
 
 
 def test_jit_candidates_report_cold_warm_and_break_even(tmp_path: Path) -> None:
