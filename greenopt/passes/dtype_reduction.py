@@ -40,8 +40,18 @@ appears), integer arrays, and running sums in loops (`s += x[i]`, `s = s + e`,
 terms fall below half its ulp, so a count stays at 2**24 and the sum of 6e7 uniform
 values is 44% low, while a shorter workload shows an error of 1e-6 or none; the
 accumulator array stays float64, and the data of a scalar accumulator are not
-converted). Integer narrowing is not done at all: it needs a proven value range,
-which a static pass does not have.
+converted; also a running sum started from an array, a parameter or a name, `acc +=
+X[k]`, `pos = pos + v * dt`, `x[:] = x + e`, sums into list, dict or attribute
+elements, whose terms stay float64, and running products, `p *= x[i]`), scans and sequential
+reductions (`np.cumsum`/`cumprod`/`cumulative_sum`/`nancumsum`, `ufunc.accumulate`,
+sums and means along a leading axis, `X.sum(axis=0)`: NumPy adds the rows one after
+another; the target of `np.add.at`), and float grids (`np.linspace`, float `np.arange`,
+`k * dt`) whose neighbours are subtracted (`np.diff(t)`, `t[i + 1] - t[i]`) or whose
+unbounded extent reaches `sin`/`cos`/`tan` (see `_grid_hazards`), and values a `while`
+loop's exit compares with a tolerance below float32's resolution (`while err > 1e-12`:
+float32 may never get there), or a difference compared with one (`if abs(x[i] - y[i]) <
+1e-12`, a guard against cancellation; see `_convergence_tests`). Integer narrowing is
+not done at all: it needs a proven value range, which a static pass does not have.
 
 Range: float32 is finite only up to about 3.4e38 and normal down to 1.2e-38. A
 function holding a float literal outside that range (a `1e300` "not found" sentinel, a
@@ -879,7 +889,7 @@ def _rounded_values(func: cst.FunctionDef, imports: ImportedNames) -> list[cst.B
     `int`, `round`, `math.floor`/`ceil`/`trunc`, `np.floor`/`ceil`/`trunc`/`rint`/
     `round`, every argument of `divmod`, `np.floor_divide`/`mod`/`fmod`/`digitize`/
     `searchsorted`/`histogram`... (see `_ROUNDING_ALL_ARGS_QUALIFIED`), operands of `//`
-    and `%`, receivers of `.astype(<integer dtype>)` and `.searchsorted`."""
+    and `%`, receivers of `.astype(<integer dtype>)`, `.searchsorted` and `.round`."""
     found: list[cst.BaseExpression] = []
 
     class Look(FastVisitor):
@@ -900,6 +910,8 @@ def _rounded_values(func: cst.FunctionDef, imports: ImportedNames) -> list[cst.B
             elif isinstance(f, cst.Attribute) and f.attr.value == "searchsorted":
                 found.append(f.value)  # `edges.searchsorted(x)`: edges and values
                 found.extend(a.value for a in node.args[:1])
+            elif isinstance(f, cst.Attribute) and f.attr.value == "round" and qualified is None:
+                found.append(f.value)  # `y.round()`, the method of `np.round(y)`
             elif (
                 isinstance(f, cst.Attribute)
                 and f.attr.value == "astype"
@@ -921,7 +933,7 @@ def _rounded_values(func: cst.FunctionDef, imports: ImportedNames) -> list[cst.B
 
 
 def _accumulations(
-    func: cst.FunctionDef, binding: dict[str, list[cst.CSTNode]]
+    func: cst.FunctionDef, binding: dict[str, list[cst.CSTNode]], imports: ImportedNames
 ) -> list[cst.BaseExpression]:
     """Running sums over a whole loop nest, whose float32 error grows with the trip
     count: a float32 accumulator stops growing once the terms fall below half its ulp
@@ -930,9 +942,11 @@ def _accumulations(
     while production gets a wrong result. Returns the expressions that must stay
     float64, for `_drop_rounded_seeds`:
 
-    - a scalar `s += e`, `s -= e`, `s = s + e`, `s = e + s`, `s = s - e` in a loop,
-      where `s` is otherwise bound only outside loops, to a number, an element or
-      `float(...)`: `s` and `e` (a Python float plus a float32 element is float32);
+    - a name `s += e`, `s -= e`, `s = s + e`, `s = e + s`, `s = s - e`,
+      `np.add(s, e, out=s)` in a loop, where `s` is otherwise bound only outside loops
+      (to a number, an element, `float(...)`, a parameter or a name, `s = s0`, or a
+      whole array, `acc = np.zeros(m)` for `acc += X[k]`, Euler's `pos = pos + v *
+      dt`): `s` and `e` (a Python float plus a float32 element is float32);
     - an element `a[k] += e` (or `a[k] = a[k] + e`) in a loop whose subscript moves
       with none of the enclosing loops' variables (`h[idx[i]] += 1.0`,
       `acc[0] += x[i]`): the array `a`.
@@ -958,14 +972,20 @@ def _accumulations(
     def scalar_binding(node: cst.CSTNode) -> bool:
         if isinstance(node, cst.AugAssign):
             return True
-        if not isinstance(node, cst.Assign) or len(node.targets) != 1:
-            return False
-        value = node.value
-        if _self_add(node.targets[0].target, value) is not None:
+        if (
+            isinstance(node, cst.Assign)
+            and len(node.targets) == 1
+            and (
+                _self_add(node.targets[0].target, node.value) is not None
+                or _self_scale(node.targets[0].target, node.value) is not None
+            )
+        ):
             return True
         if id(node) in in_loops:
             return False  # restarted inside a loop: a sum over part of the nest
-        return _scalar_start(value)
+        # any start outside the loops: a number, an array (`acc = np.zeros(m)`,
+        # `pos = np.ones(3)`), a parameter or a name (`s = s0`)
+        return isinstance(node, (cst.Assign, cst.AnnAssign, cst.Param))
 
     def moves_with(index: cst.BaseExpression, var: str) -> bool:
         """`index` is an affine expression of `var` (i, i + 1, 2 * i, i * n + j)."""
@@ -995,18 +1015,34 @@ def _accumulations(
             if node.orelse is not None:
                 visit(node.orelse, loop_vars, outer)
             return
+        if loop_vars and isinstance(node, cst.Expr) and isinstance(node.value, cst.Call):
+            # `np.add(acc, e, out=acc)`, `np.copyto(acc, acc + e)`
+            out = _ufunc_self_add(node.value) or _copyto_self_add(node.value)
+            if out is not None and all(scalar_binding(b) for b in binding.get(out[0].value, ())):
+                found.extend(out)
+            return
         if loop_vars and isinstance(node, (cst.AugAssign, cst.Assign)):
             term: cst.BaseExpression | None = None
             if isinstance(node, cst.AugAssign):
                 target = node.target
-                if isinstance(node.operator, (cst.AddAssign, cst.SubtractAssign)):
+                if isinstance(
+                    node.operator,
+                    (cst.AddAssign, cst.SubtractAssign, cst.MultiplyAssign, cst.DivideAssign),
+                ):
                     term = node.value
             elif len(node.targets) == 1:
                 target = node.targets[0].target
-                term = _self_add(target, node.value)
+                if _whole(target):  # `x[:] = x + e`: the whole array, like `x = x + e`
+                    assert isinstance(target, cst.Subscript)
+                    target = target.value
+                term = _self_add(target, node.value) or _self_scale(target, node.value)
+                if term is None and isinstance(target, cst.Subscript):
+                    term = _dict_get_add(target, node.value)
             if term is not None and isinstance(target, cst.Name):
                 if all(scalar_binding(b) for b in binding.get(target.value, ())):
                     found.extend((target, term))
+            elif term is not None and isinstance(target, cst.Attribute):
+                found.extend((target, term))  # `self.total += x[i]`: a Python float
             elif term is not None and isinstance(target, cst.Subscript):
                 # a sum over the outermost loop (`acc[j] += x[i]` under `for i: for j
                 # in range(3)`, `u[i] += ...` under `for step in ...`) runs the whole nest
@@ -1017,6 +1053,14 @@ def _accumulations(
                     if var
                 ) or _sums_over_outermost(target, loop_vars, outer, moves_with):
                     found.append(target)
+                    base = base_name(target)
+                    if base is not None and any(
+                        isinstance(b, cst.Assign) and _python_container(b.value, imports)
+                        for b in binding.get(base, ())
+                    ):
+                        # `acc = [0.0] * 4`, `totals = {}`: a Python float element plus
+                        # a float32 term is float32, so the terms stay float64 too
+                        found.append(term)
             return
         for child in iter_children(node):
             visit(child, loop_vars, outer)
@@ -1025,21 +1069,73 @@ def _accumulations(
     return found
 
 
-def _scalar_start(value: cst.BaseExpression) -> bool:
-    """`value` starts a scalar sum: a number (`0.0`, `-1`), an element (`x[0]`, `a[i, j]`)
-    or `float(...)`/`np.float64(...)`/`np.float32(...)`."""
-    if isinstance(value, cst.UnaryOperation):
-        value = value.expression
-    if isinstance(value, (cst.Float, cst.Integer)):
-        return True
-    if isinstance(value, cst.Subscript):
-        return all(
-            isinstance(el.slice, cst.Index) and not isinstance(el.slice.value, cst.Slice)
-            for el in value.slice
-        )
-    if isinstance(value, cst.Call):
-        return _callee_name(value.func) in ("float", "float64", "double", "float32")
-    return False
+def _whole(target: cst.BaseExpression) -> bool:
+    """`x[:]`, `x[...]`, `x[:, :]`: a store into every element of `x`."""
+    if not isinstance(target, cst.Subscript) or not isinstance(target.value, cst.Name):
+        return False
+    for el in target.slice:
+        part = el.slice
+        if isinstance(part, cst.Slice):
+            if part.lower is not None or part.upper is not None or part.step is not None:
+                return False
+        elif not (isinstance(part, cst.Index) and isinstance(part.value, cst.Ellipsis)):
+            return False
+    return True
+
+
+def _copyto_self_add(call: cst.Call) -> tuple[cst.Name, cst.BaseExpression] | None:
+    """`(acc, e)` for `np.copyto(acc, acc + e)` (or `acc * e`): a running sum into `acc`."""
+    if _callee_name(call.func) != "copyto" or len(call.args) < 2:
+        return None
+    dst, src = call.args[0].value, call.args[1].value
+    if not isinstance(dst, cst.Name) or any(a.keyword is not None for a in call.args[:2]):
+        return None
+    term = _self_add(dst, src) or _self_scale(dst, src)
+    return None if term is None else (dst, term)
+
+
+def _dict_get_add(target: cst.Subscript, value: cst.BaseExpression) -> cst.BaseExpression | None:
+    """`value` for `d[k] = d.get(k, 0.0) + e`: a running sum into a dict element."""
+    module = cst.Module([])
+    base = module.code_for_node(target.value)
+    for sign, term in _additive_terms(value):
+        if (
+            sign == 1
+            and isinstance(term, cst.Call)
+            and isinstance(term.func, cst.Attribute)
+            and term.func.attr.value == "get"
+            and module.code_for_node(term.func.value) == base
+        ):
+            return value
+    return None
+
+
+def _ufunc_self_add(call: cst.Call) -> tuple[cst.Name, cst.BaseExpression] | None:
+    """`(acc, e)` for `np.add(acc, e, out=acc)`, `np.add(e, acc, acc)` or
+    `np.subtract(acc, e, out=acc)`: an in-place running sum into the name `acc`."""
+    if _callee_name(call.func) not in ("add", "subtract") or any(a.star for a in call.args):
+        return None
+    positional = [a.value for a in call.args if a.keyword is None]
+    out = [a.value for a in call.args if a.keyword is not None and a.keyword.value == "out"]
+    if not out:
+        out = positional[2:3]
+    if len(positional) < 2 or len(out) != 1:
+        return None
+    target = out[0]
+    if isinstance(target, cst.Tuple) and len(target.elements) == 1:
+        target = target.elements[0].value
+    if not isinstance(target, cst.Name):
+        return None
+    first, second = positional[0], positional[1]
+    if isinstance(first, cst.Name) and first.value == target.value:
+        return target, second
+    if (
+        _callee_name(call.func) == "add"
+        and isinstance(second, cst.Name)
+        and second.value == target.value
+    ):
+        return target, first
+    return None
 
 
 def _sums_over_outermost(
@@ -1103,6 +1199,23 @@ def _self_add(target: cst.BaseExpression, value: cst.BaseExpression) -> cst.Base
     return None
 
 
+def _self_scale(target: cst.BaseExpression, value: cst.BaseExpression) -> cst.BaseExpression | None:
+    """`e` when `value` is `target * e`, `e * target` or `target / e`: a running product
+    (compound growth `bal = bal * g`, decay `u = u * 0.99`), whose relative float32
+    error is the sum of one rounding per step, else None."""
+    if not isinstance(value, cst.BinaryOperation) or not isinstance(
+        value.operator, (cst.Multiply, cst.Divide)
+    ):
+        return None
+    module = cst.Module([])
+    code = module.code_for_node(target)
+    if module.code_for_node(value.left) == code:
+        return value.right
+    if isinstance(value.operator, cst.Multiply) and module.code_for_node(value.right) == code:
+        return value.left
+    return None
+
+
 def _chained_or_ufunc_add(
     target: cst.BaseExpression, value: cst.BaseExpression
 ) -> cst.BaseExpression | None:
@@ -1137,21 +1250,139 @@ def _chained_or_ufunc_add(
     return None
 
 
-def _sequential_sums(func: cst.FunctionDef, imports: ImportedNames) -> list[cst.BaseExpression]:
+#: NumPy scans: the running total (or product) is kept in the array's dtype
+_SCANS = frozenset(
+    {"numpy.cumsum", "numpy.cumprod", "numpy.cumulative_sum", "numpy.cumulative_prod",
+     "numpy.nancumsum", "numpy.nancumprod"}
+)  # fmt: skip
+#: reductions that add along an axis: NumPy adds the rows of a leading axis one after
+#: another (pairwise summation only runs along the contiguous last axis)
+_AXIS_SUMS = frozenset(
+    {"sum", "nansum", "mean", "nanmean", "average", "var", "nanvar", "std", "nanstd",
+     "prod", "nanprod", "add.reduce", "multiply.reduce"}
+)  # fmt: skip
+#: unbuffered scatter updates, one element after another into their first argument
+_SCATTER_AT = frozenset({"numpy.add.at", "numpy.subtract.at", "numpy.multiply.at"})
+
+
+#: what makes the last axis of an array a leading one in memory
+_TRANSPOSING = frozenset(
+    {"T", "mT", "transpose", "swapaxes", "moveaxis", "rollaxis", "asfortranarray",
+     "permute_dims", "matrix_transpose"}
+)  # fmt: skip
+
+
+def _has_axis(call: cst.Call, position: int) -> bool:
+    """An `axis` other than `None` is given (keyword or at positional index `position`)."""
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == "axis":
+            return not (isinstance(arg.value, cst.Name) and arg.value.value == "None")
+    positional = [a for a in call.args if a.keyword is None and not a.star]
+    return len(positional) > position and not (
+        isinstance(positional[position].value, cst.Name)
+        and positional[position].value.value == "None"
+    )
+
+
+def _transposed(expr: cst.BaseExpression, binding: dict[str, list[cst.CSTNode]]) -> bool:
+    """`expr` may be a transposed array (`X.T`, `np.transpose(X)`, `X.swapaxes(0, 1)`,
+    a name bound to one): its axis 1 runs along the memory's rows."""
+    for node in walk(expr):
+        if isinstance(node, cst.Attribute) and node.attr.value in _TRANSPOSING:
+            return True
+    if isinstance(expr, cst.Name):
+        return any(
+            isinstance(b, cst.Assign) and _transposed(b.value, {})
+            for b in binding.get(expr.value, ())
+        )
+    return False
+
+
+def _leading_axis(call: cst.Call, position: int) -> bool:
+    """`call` reduces along an axis that may not be the last one: an `axis` (keyword or
+    at positional index `position`) other than `-1` or `None` (`axis=0`, `axis=-2`,
+    `axis=(0, 1)`, a name). `axis=1` is taken as the last axis of a 2-D array (unless
+    the array is transposed, see `_transposed`)."""
+    axis: cst.BaseExpression | None = None
+    positional = [a for a in call.args if a.keyword is None and not a.star]
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == "axis":
+            axis = arg.value
+    if axis is None and len(positional) > position:
+        axis = positional[position].value
+    if axis is None:
+        return False
+    if isinstance(axis, cst.Name) and axis.value == "None":
+        return False
+    if isinstance(axis, cst.UnaryOperation) and isinstance(axis.expression, cst.Integer):
+        return int(axis.expression.value, 0) != 1  # `-1` is the last axis, `-2` is not
+    return not (isinstance(axis, cst.Integer) and int(axis.value, 0) >= 1)
+
+
+def _sequential_sums(
+    func: cst.FunctionDef,
+    imports: ImportedNames,
+    binding: dict[str, list[cst.CSTNode]] | None = None,
+) -> list[cst.BaseExpression]:
     """Arguments summed one element after another in the array's own dtype: builtin
-    `sum(y)` (Python adds the float32 elements in float32) and `np.cumsum(y)` /
-    `y.cumsum()` (the running total is float32): the error grows with the length, as
-    in a loop (`np.sum`'s pairwise sum does not)."""
+    `sum(y)` (Python adds the float32 elements in float32), scans (`np.cumsum(y)`,
+    `y.cumsum()`, `np.cumulative_sum`, `np.nancumsum`, any `np.<ufunc>.accumulate`, and
+    the running products `np.cumprod`, `y.cumprod()`, `np.cumulative_prod`: the running
+    total is float32), sums and means along a leading axis (`X.sum(axis=0)`,
+    `np.mean(X, 0)`, `np.add.reduce(X, axis=0)`: NumPy adds the rows one after another)
+    and the target of an unbuffered scatter `np.add.at(h, idx, w)` (like
+    `h[idx[i]] += w[i]`): the error grows with the length, as in a loop (`np.sum`'s
+    pairwise sum over a whole array does not)."""
     found: list[cst.BaseExpression] = []
     for node in walk(func.body):
-        if not isinstance(node, cst.Call) or not node.args:
+        if not isinstance(node, cst.Call):
             continue
         f = node.func
+        qualified = imports.qualify(f)
+        if (
+            qualified is None
+            and isinstance(f, cst.Attribute)
+            and f.attr.value in ("cumsum", "cumprod")
+        ):
+            found.append(f.value)  # `y.cumsum()`, also without arguments
+            continue
+        if not node.args:
+            continue
         if isinstance(f, cst.Name) and f.value == "sum":
             found.append(node.args[0].value)
-        elif imports.qualify(f) in ("numpy.cumsum", "numpy.add.accumulate"):
-            found.append(node.args[0].value)
-        elif isinstance(f, cst.Attribute) and f.attr.value == "cumsum":
+        elif qualified is not None and qualified.startswith("numpy."):
+            name = qualified[len("numpy.") :]
+            if (
+                qualified in _SCANS
+                or qualified in _SCATTER_AT
+                or (name.endswith(".accumulate") and "." not in name[: -len(".accumulate")])
+                or (
+                    name in _AXIS_SUMS
+                    and (
+                        _leading_axis(node, 1)
+                        # a ufunc's `reduce` adds along axis 0 unless told otherwise
+                        or (
+                            name.endswith(".reduce")
+                            and len([a for a in node.args if a.keyword is None]) < 2
+                            and not any(
+                                a.keyword is not None and a.keyword.value == "axis"
+                                for a in node.args
+                            )
+                        )
+                        or (_has_axis(node, 1) and _transposed(node.args[0].value, binding or {}))
+                    )
+                )
+            ):
+                found.append(node.args[0].value)
+        elif (
+            qualified is None
+            and isinstance(f, cst.Attribute)
+            and f.attr.value in _AXIS_SUMS
+            and (
+                _leading_axis(node, 0)
+                or (_has_axis(node, 0) and _transposed(f.value, binding or {}))
+            )
+        ):
             found.append(f.value)
     return found
 
@@ -1208,9 +1439,9 @@ def _carried_sums(
     graph, `n -> m` when `m = ... + n + ...` (`n` a plain name with coefficient 1) or
     `m = n`; a cycle through at least one addition is a running sum, whose float32 error
     grows with the trip count like `s += x[i]`. Its names must be bound only by the
-    cycle's assignments or, outside loops, to a scalar start (a number, an element,
-    `float(...)`): a cycle restarted inside an outer loop (`s = 0.0` there) sums one row,
-    left to the validator. Returns the values assigned along the cycle, for
+    cycle's assignments or outside loops (a number, an element, an array `u =
+    np.zeros(m)`, a parameter): a cycle restarted inside an outer loop (`s = 0.0` there)
+    sums one row, left to the validator. Returns the values assigned along the cycle, for
     `_drop_rounded_seeds` (the names and the data summed stay float64)."""
     # (target, source, adds, statement, value): value flows from `source` into `target`
     edges: list[tuple[str, str, bool, cst.CSTNode, cst.BaseExpression]] = []
@@ -1275,36 +1506,13 @@ def _carried_sums(
         carrying = [e for e in edges if e[0] in cycle and e[1] in cycle]
         statements = {id(e[3]) for e in carrying}
         if all(
-            id(b) in statements or (id(b) not in in_loops and _starts_scalar(b, name))
+            id(b) in statements
+            or (id(b) not in in_loops and isinstance(b, (cst.Assign, cst.Param)))
             for name in cycle
             for b in binding.get(name, ())
         ):
             found.extend(e[4] for e in carrying)
     return found
-
-
-def _starts_scalar(node: cst.CSTNode, name: str) -> bool:
-    """`node` binds `name` to a scalar start (`_scalar_start`): `s = 0.0`, or the matching
-    element of a tuple assignment, `s, n = 0.0, 0`."""
-    if not isinstance(node, cst.Assign) or len(node.targets) != 1:
-        return False
-    target, value = node.targets[0].target, node.value
-    if isinstance(target, cst.Name):
-        return _scalar_start(value)
-    if not (
-        isinstance(target, (cst.Tuple, cst.List))
-        and isinstance(value, (cst.Tuple, cst.List))
-        and len(target.elements) == len(value.elements)
-    ):
-        return False
-    return any(
-        isinstance(t, cst.Element)
-        and isinstance(v, cst.Element)
-        and isinstance(t.value, cst.Name)
-        and t.value.value == name
-        and _scalar_start(v.value)
-        for t, v in zip(target.elements, value.elements, strict=True)
-    )
 
 
 def _subscript_parts(expr: cst.Subscript) -> tuple[str, list[tuple[str, int]]]:
@@ -1339,13 +1547,23 @@ def _subscript_parts(expr: cst.Subscript) -> tuple[str, list[tuple[str, int]]]:
     return "".join(module.code_for_node(node).split()), parts
 
 
-def _shifted(target: cst.Subscript, read: cst.BaseExpression) -> bool:
+def _shifted(
+    target: cst.Subscript,
+    read: cst.BaseExpression,
+    offsets: dict[str, tuple[str, int]] | None = None,
+) -> bool:
     """`read` is another element of `target`'s array along a moving index, `target` moved
     by a constant: `x[i - 1]` for `x[i]`, `S[i - 1, j]` for `S[i, j]`, `x[i]` for
-    `x[i + 1]` (an element computed in an earlier iteration)."""
+    `x[i + 1]` (an element computed in an earlier iteration). `offsets`: index names
+    bound once to another moved by a constant (`k = i + 1`: `"k" -> ("i", 1)`)."""
     if not isinstance(read, cst.Subscript):
         return False
     (array, index), (other, shifted) = _subscript_parts(target), _subscript_parts(read)
+    if offsets:  # `k = i + 1; y[k] = y[i] + x[i]`: `k` is `i` moved by 1
+        index = [(offsets[b][0], o + offsets[b][1]) if b in offsets else (b, o) for b, o in index]
+        shifted = [
+            (offsets[b][0], o + offsets[b][1]) if b in offsets else (b, o) for b, o in shifted
+        ]
     if array != other or len(index) != len(shifted):
         return False
     if any(a[0] != b[0] for a, b in zip(index, shifted, strict=True)):
@@ -1363,9 +1581,26 @@ def _recurrences(func: cst.FunctionDef) -> list[cst.BaseExpression]:
     `x[i - 1] - e`); a multiplied one (`y[i] = a * y[i - 1] + b * x[i]`, smoothing, IIR
     filters) contracts the error and is left to the validator, and a copy (`buf[b + 1] =
     buf[b]`) adds nothing. Returns the target and the value of each: the array and the
-    data summed into it stay float64."""
+    data summed into it stay float64. An index bound once in the loop to another moved
+    by a constant counts as that one (`k = i + 1; y[k] = y[i] + x[i]`)."""
     found: list[cst.BaseExpression] = []
-    for node in _loop_statements(func):
+    statements = _loop_statements(func)
+    offsets: dict[str, tuple[str, int]] = {}
+    sites = binding_sites(func)
+    for node in statements:
+        if (
+            isinstance(node, cst.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0].target, cst.Name)
+            and len(sites.get(node.targets[0].target.value, ())) == 1
+        ):
+            probe = cst.Subscript(
+                value=cst.Name("_"), slice=[cst.SubscriptElement(cst.Index(node.value))]
+            )
+            parts = _subscript_parts(probe)[1]
+            if parts and parts[0][0] and parts[0][0].isidentifier():
+                offsets[node.targets[0].target.value] = parts[0]
+    for node in statements:
         if isinstance(node, cst.AugAssign):
             target = node.target
             if not isinstance(node.operator, cst.AddAssign):
@@ -1379,8 +1614,226 @@ def _recurrences(func: cst.FunctionDef) -> list[cst.BaseExpression]:
         terms = _additive_terms(node.value)
         if isinstance(node, cst.Assign) and len(terms) < 2:
             continue  # a copy (`buf[b + 1] = buf[b]`, an insertion sort's shift) adds nothing
-        if any(sign == 1 and _shifted(target, term) for sign, term in terms):
+        if any(sign == 1 and _shifted(target, term, offsets) for sign, term in terms):
             found.extend((target, node.value))
+    return found
+
+
+#: NumPy grids: evenly spaced positions whose absolute error grows with their extent
+_GRIDS = frozenset({"numpy.linspace", "numpy.arange", "numpy.logspace", "numpy.geomspace"})
+#: periodic functions: a float32 phase keeps only ~7 digits of a large argument
+_PERIODIC = frozenset(
+    {f"{m}.{f}" for m in ("numpy", "math") for f in ("sin", "cos", "tan")} | {"numpy.sinc"}
+)
+#: differences of neighbouring elements (`np.interp` divides by `xp[i + 1] - xp[i]`)
+_DIFFERENCES = frozenset({"numpy.diff", "numpy.ediff1d", "numpy.gradient", "numpy.interp"})
+
+
+def _literal_extent(call: cst.Call, imports: ImportedNames) -> bool:
+    """A grid whose start and stop are constants (`np.linspace(0.0, 2 * np.pi, n)`,
+    `np.arange(0.0, 1.0, h)`): its extent does not grow with the input."""
+    positional = [a.value for a in call.args if a.keyword is None and not a.star]
+    keywords = {a.keyword.value: a.value for a in call.args if a.keyword is not None}
+    start = positional[0] if positional else keywords.get("start")
+    stop = positional[1] if len(positional) > 1 else keywords.get("stop")
+    if start is None or stop is None:
+        return False  # `np.arange(n)`: the stop is the first argument
+
+    def constant(expr: cst.BaseExpression) -> bool:
+        if isinstance(expr, (cst.Integer, cst.Float)):
+            return True
+        if isinstance(expr, cst.UnaryOperation):
+            return constant(expr.expression)
+        if isinstance(expr, cst.BinaryOperation):
+            return constant(expr.left) and constant(expr.right)
+        return imports.qualify(expr) in ("numpy.pi", "numpy.e", "math.pi", "math.e")
+
+    return constant(start) and constant(stop)
+
+
+def _grid_hazards(
+    func: cst.FunctionDef, imports: ImportedNames, binding: dict[str, list[cst.CSTNode]]
+) -> list[cst.BaseExpression]:
+    """Uses of evenly spaced positions whose float32 error grows with their number.
+
+    A float32 grid (`t = np.linspace(0.0, T, n)`, `np.arange(0.0, n * h, h)`,
+    `np.arange(n) * dt`, `t = k * dt` with a loop counter `k`, an array filled from one,
+    `t[i] = i * h`) is within 6e-8 of each
+    value, but that is an absolute error of 6e-8 * T:
+
+    - neighbours subtracted (`np.diff(t)`, `np.gradient(y, t)`, `np.interp(tq, t, y)`,
+      `t[1:] - t[:-1]`, `t[i + 1] - t[i]`, also of values computed from the grid) lose
+      n * 6e-8 of the spacing T / n: 5e-4 at 1e4 points, 40% at 1e7;
+    - the argument of `sin`/`cos`/`tan` of a grid whose extent is not a constant (a
+      phase `w * t` up to `w * n * h`) is off by 6e-8 of the whole phase, 3e-5 at 1e4
+      points and 3e-2 at 1e7;
+    - compared for equality (`ids == k` of `ids = np.arange(0.0, n)`): float32 holds
+      integers exactly only up to 2**24 = 16,777,216, above it one id matches several
+      elements (3 instead of 1 at 2e7).
+
+    Returns those arguments and operands: the grid and what it is computed from stay
+    float64."""
+    grids: set[str] = set()
+    unbounded: set[str] = set()
+    counters: set[str] = set()
+    for name, nodes in binding.items():
+        for node in nodes:
+            if isinstance(node, cst.For):
+                it = node.iter
+                if isinstance(it, cst.Call) and _callee_name(it.func) == "range":
+                    counters.add(name)
+            if not isinstance(node, cst.Assign):
+                continue
+            calls = [
+                c
+                for c in walk(node.value)
+                if isinstance(c, cst.Call) and imports.qualify(c.func) in _GRIDS
+            ]
+            if calls:
+                grids.add(name)
+                if not all(_literal_extent(c, imports) for c in calls):
+                    unbounded.add(name)
+    if not grids and not counters:
+        return []
+    # arrays filled from a counter in a loop: `t[i] = i * h`
+    for node in _loop_statements(func):
+        if isinstance(node, cst.Assign) and _float_names(node.value) & counters:
+            for target in node.targets:
+                base = base_name(target.target)
+                if isinstance(target.target, cst.Subscript) and base is not None:
+                    grids.add(base)
+                    unbounded.add(base)
+    near = _taint(binding, grids) if grids else set()
+    far = _taint(binding, unbounded | counters)
+    found: list[cst.BaseExpression] = []
+
+    def reads(expr: cst.BaseExpression, names: set[str]) -> bool:
+        return bool(_float_names(expr) & names)
+
+    for node in walk(func.body):
+        if isinstance(node, cst.Call):
+            qualified = imports.qualify(node.func)
+            if qualified in _PERIODIC and node.args and reads(node.args[0].value, far):
+                found.append(node.args[0].value)
+            elif qualified in _DIFFERENCES:
+                found.extend(a.value for a in node.args if reads(a.value, near))
+        elif near and isinstance(node, cst.Comparison):
+            # `ids == k` of `ids = np.arange(0.0, n)`: float32 holds integers exactly only
+            # up to 2**24, and above it one id matches several elements
+            operands = [node.left, *(c.comparator for c in node.comparisons)]
+            if any(
+                isinstance(c.operator, (cst.Equal, cst.NotEqual)) for c in node.comparisons
+            ) and any(reads(o, near) for o in operands):
+                found.extend(operands)
+        elif (
+            near
+            and isinstance(node, cst.BinaryOperation)
+            and isinstance(node.operator, cst.Subtract)
+        ):
+            terms = [(sign, t) for sign, t in _additive_terms(node) if isinstance(t, cst.Subscript)]
+            by_base: dict[str, set[int]] = {}
+            for sign, term in terms:
+                base = base_name(term)
+                if base is not None and base in near:
+                    by_base.setdefault(base, set()).add(sign)
+            for base, signs in by_base.items():
+                if signs == {1, -1}:
+                    found.extend(t for _, t in terms if base_name(t) == base)
+    return found
+
+
+#: below this a float literal is a tolerance finer than float32 resolves near 1 (its
+#: machine epsilon is 1.2e-7)
+_FLOAT32_TOLERANCE = 1e-6
+#: `np.finfo(...)` attributes that are tolerances or guards below float32's resolution
+_FINFO_TINY = frozenset({"eps", "epsneg", "resolution", "tiny", "smallest_normal"})
+
+
+def _convergence_tests(
+    func: cst.FunctionDef, imports: ImportedNames, binding: dict[str, list[cst.CSTNode]]
+) -> list[cst.BaseExpression]:
+    """Loop exits that float32 may never reach: a `while` test (or the test of an `if`
+    that leaves a `while` loop) comparing a value with a tolerance below float32's
+    resolution (`while err > 1e-10`, `while hi - lo > tol` with `tol = 1e-9`, `4 *
+    np.finfo(np.float64).eps * g`). A float32 iteration stalls one ulp (6e-8 of the
+    value) away, or cycles between two neighbours: the loop never ends (a bisection
+    and a fixed-point iteration hung on every input). Also any comparison of a
+    difference with such a tolerance (`if abs(x[i] - y[i]) < 1e-12: ... else: 1 / d`): a
+    guard against cancellation that float32 cannot honour (the difference of two
+    float32 inputs is only known to 6e-8 of them: 1 / d was 5e-6 off on 1e3 pairs and
+    12% off on 1e6, whose closest pair is closer). Returns the compared values: what
+    they are computed from stays float64."""
+
+    def tiny(expr: cst.BaseExpression, depth: int = 0) -> bool:
+        if isinstance(expr, cst.UnaryOperation):
+            return tiny(expr.expression, depth)
+        if isinstance(expr, cst.Float):
+            try:
+                value = abs(float(expr.value.replace("_", "")))
+            except ValueError:
+                return False
+            return 0.0 < value < _FLOAT32_TOLERANCE
+        if isinstance(expr, cst.BinaryOperation) and isinstance(
+            expr.operator, (cst.Multiply, cst.Divide)
+        ):
+            return tiny(expr.left, depth) or tiny(expr.right, depth)
+        if isinstance(expr, cst.Attribute) and expr.attr.value in _FINFO_TINY:
+            call = expr.value
+            return isinstance(call, cst.Call) and imports.qualify(call.func) == "numpy.finfo"
+        if isinstance(expr, cst.Name) and depth < 3:
+            nodes = binding.get(expr.value, ())
+            values: list[cst.BaseExpression] = []
+            for node in nodes:
+                if isinstance(node, cst.Assign) and len(node.targets) == 1:
+                    values.append(node.value)
+                elif isinstance(node, cst.Param) and node.default is not None:
+                    values.append(node.default)
+                else:
+                    return False
+            return bool(values) and all(tiny(v, depth + 1) for v in values)
+        return False
+
+    def exits(test: cst.BaseExpression) -> list[cst.BaseExpression]:
+        compared: list[cst.BaseExpression] = []
+        for node in walk(test):
+            if not isinstance(node, cst.Comparison):
+                continue
+            operands = [node.left, *(c.comparator for c in node.comparisons)]
+            if any(
+                isinstance(
+                    c.operator,
+                    (cst.LessThan, cst.LessThanEqual, cst.GreaterThan, cst.GreaterThanEqual),
+                )
+                for c in node.comparisons
+            ) and any(tiny(o) for o in operands):
+                compared.extend(o for o in operands if not tiny(o))
+        return compared
+
+    def difference(expr: cst.BaseExpression) -> bool:
+        """`expr` subtracts, directly or through a local it reads (`d = x[i] - y[i]`)."""
+        values = [expr]
+        for name in _walk_names(expr):
+            values += [b.value for b in binding.get(name.value, ()) if isinstance(b, cst.Assign)]
+        return any(
+            isinstance(n, cst.BinaryOperation) and isinstance(n.operator, cst.Subtract)
+            for v in values
+            for n in walk(v)
+        )
+
+    found: list[cst.BaseExpression] = []
+    for node in walk(func.body):
+        if isinstance(node, cst.Comparison):
+            # a guard against cancellation, `if abs(x[i] - y[i]) < 1e-12`: float32
+            # leaves a difference of neighbours only to within 6e-8 of its operands
+            found.extend(c for c in exits(node) if difference(c))
+        if not isinstance(node, cst.While):
+            continue
+        found.extend(exits(node.test))
+        for inner in walk(node.body):
+            if isinstance(inner, cst.If) and any(
+                isinstance(n, (cst.Break, cst.Return)) for n in walk(inner.body)
+            ):
+                found.extend(exits(inner.test))
     return found
 
 
@@ -1565,10 +2018,12 @@ class DtypeReductionPass(Pass):
                         "random",
                     ):
                         plan.arrays.add(name)
-        rounded = _rounded_values(func, imports) + _sequential_sums(func, imports)
+        rounded = _rounded_values(func, imports) + _sequential_sums(func, imports, binding)
         if _has_loops(func):
-            rounded += _accumulations(func, binding)
+            rounded += _accumulations(func, binding, imports)
             rounded += _carried_sums(func, binding) + _recurrences(func)
+        rounded += _grid_hazards(func, imports, binding)
+        rounded += _convergence_tests(func, imports, binding)
         if rounded:
             seeds = _drop_rounded_seeds(plan, binding, seeds, rounded)
             if plan.empty:
