@@ -7,12 +7,19 @@ fresh local arrays nobody else holds, outside any `try`/`with` of the function, 
 when at most one of the loops can raise (otherwise which exception surfaces may
 change). `loop_may_raise` says why a loop may raise; `exception_blockers` says why
 fusing two loops could then be observed (docs/passes.md, loop-fusion).
+
+An element `y[i]` of an array whose rank is not proven may be a row (`y` 2-D): stored
+into an element, tested for truth, ordered by `min`/`max` or broadcast against another
+row, it raises ValueError. Every row of an array has one shape, so such a construct
+evaluated at every iteration raises at the first one or never; these reasons count for the
+state an exception leaves, not for which exception surfaces (that changes only when a
+caller passes such an array together with another wrong argument).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import libcst as cst
 
@@ -22,6 +29,7 @@ from greenopt.passes.legality import (
     BindingFacts,
     FastVisitor,
     RenameName,
+    _first_occurrence_is_binding,
     binding_sites,
     code_of,
     names_in,
@@ -46,6 +54,11 @@ NON_RAISING_UFUNCS = frozenset(
 _NUMBER_ATTRIBUTES = frozenset({"shape", "size", "ndim", "dtype", "nbytes", "itemsize"})
 #: dtype spellings of float allocations (a number stored into them never raises)
 _FLOAT_DTYPES = frozenset({"float", "float64", "float32", "double", "single", "float_"})
+#: key prefixes of the raise reasons of elements that may be rows (`_RaiseScanner._flag_row`),
+#: followed by the keys of those parts: by a construct run at every iteration (so at the
+#: first iteration or never), and by one run only at some iterations
+ROW_AT_START = "<row at the first iteration>"
+ROW_SOMETIME = "<row>"
 #: the numpy allocators whose first argument is the shape
 _SHAPED_ALLOCATORS = frozenset({"zeros", "ones", "empty", "full"})
 
@@ -93,6 +106,12 @@ class ExceptionFacts:
     float_scalars: frozenset[str] = frozenset()
     #: those of them always bound to a float (never a NumPy int or bool): `t = x[i] * 2.0`
     real_floats: frozenset[str] = frozenset()
+    #: fresh arrays of proven rank (`np.zeros(n)` with `n = len(x)`, `np.ones((n, m))`)
+    ranks: dict[str, int] = field(default_factory=dict)
+    #: names every binding of which is a number, never an array (`_number_value`)
+    numbers: frozenset[str] = frozenset()
+    #: ids of the statements run where floating-point errors may raise (`_fp_raising`)
+    fp_raising: set[int] = field(default_factory=set)
 
     @classmethod
     def of(cls, func: cst.FunctionDef, imports: ImportedNames) -> ExceptionFacts:
@@ -104,6 +123,7 @@ class ExceptionFacts:
         float_arrays: set[str] = set()
         shapes: dict[str, tuple[str, ...]] = {}
         lengths: dict[str, tuple[str, int]] = {}
+        tupled: set[str] = set()  # shapes of proven rank: a literal tuple, `linspace`
         single_bound = {n for n, nodes in sites.items() if len(nodes) == 1}
         for name, nodes in sites.items():
             if len(nodes) != 1 or not isinstance(nodes[0], cst.Assign):
@@ -118,6 +138,7 @@ class ExceptionFacts:
                     shape = positional[0]
                     if isinstance(shape, (cst.Tuple, cst.List)):
                         shapes[name] = tuple(code_of(e.value) for e in shape.elements)
+                        tupled.add(name)
                     else:
                         shapes[name] = (code_of(shape),)
                     dtype = keywords.get("dtype")
@@ -136,6 +157,7 @@ class ExceptionFacts:
                         and all(_number(p) for p in positional[:2])
                     ):  # number bounds: 1-D of `num` elements
                         shapes[name] = (code_of(positional[2]),)
+                        tupled.add(name)
             if id(nodes[0]) in once and len(nodes[0].targets) == 1:
                 target = nodes[0].targets[0].target
                 unpacked = _shape_unpacking(target, value, name)
@@ -147,6 +169,11 @@ class ExceptionFacts:
                 witness = _length_witness(value)
                 if witness is not None and witness[0] in single_bound:
                     lengths[name] = witness
+        ranks = {
+            name: len(shape)
+            for name, shape in shapes.items()
+            if len(shape) > 1 or name in tupled or _int_text(shape[0], lengths)
+        }
         return cls(
             fresh,
             frozenset(float_arrays),
@@ -157,6 +184,9 @@ class ExceptionFacts:
             _captured_names(func),
             frozenset(single_bound),
             *_float_scalars(sites, imports, float_arrays),
+            ranks=ranks,
+            numbers=_number_names(sites, imports, ranks, lengths),
+            fp_raising=_fp_raising(func, imports),
         )
 
     def visible(self, name: str) -> bool:
@@ -248,6 +278,123 @@ def _float_scalars(
     return frozenset(safe), frozenset(real)
 
 
+def _int_text(text: str, lengths: dict[str, tuple[str, int]]) -> bool:
+    """True if the shape text `text` is an int (so `np.zeros(text)` is 1-D): integer
+    literals, `len(a)`, `a.shape[k]`, names bound once to those, and `+ - *` of them."""
+
+    def is_int(expr: cst.BaseExpression) -> bool:
+        if int_literal(expr) is not None or _length_witness(expr) is not None:
+            return True
+        if isinstance(expr, cst.Name):
+            return expr.value in lengths
+        if isinstance(expr, cst.BinaryOperation) and isinstance(
+            expr.operator, (cst.Add, cst.Subtract, cst.Multiply)
+        ):
+            return is_int(expr.left) and is_int(expr.right)
+        return False
+
+    try:
+        return is_int(cst.parse_expression(text))
+    except Exception:  # noqa: BLE001 - not an expression: not provably an int
+        return False
+
+
+#: builtins whose result is a number (or which raise)
+_NUMBER_BUILTINS = frozenset({"len", "int", "float", "complex", "bool"})
+#: array attributes that are numbers
+_NUMBER_VALUED_ATTRIBUTES = frozenset({"size", "ndim", "nbytes", "itemsize"})
+
+
+def _number_value(
+    expr: cst.BaseExpression,
+    numbers: set[str] | frozenset[str],
+    ranks: dict[str, int],
+    imports: ImportedNames,
+) -> bool:
+    """True if `expr` is a number, never an array: literals, `numbers` names, an element
+    of a fresh array of proven rank (`a[i, j]` of `np.zeros((n, m))`) at number indices,
+    `x.shape[k]`, `len(...)`, number constants, and arithmetic, comparisons and
+    non-raising ufuncs of numbers. An element `y[i]` of any other array may be a row."""
+
+    def number(e: cst.BaseExpression) -> bool:
+        return _number_value(e, numbers, ranks, imports)
+
+    if isinstance(expr, (cst.Integer, cst.Float, cst.Imaginary)):
+        return True
+    if isinstance(expr, cst.Name):
+        return expr.value in numbers
+    if isinstance(expr, cst.Attribute):
+        return (
+            imports.qualify(expr) in _FLOAT_CONSTANTS
+            or expr.attr.value in _NUMBER_VALUED_ATTRIBUTES
+        )
+    if isinstance(expr, cst.Subscript):
+        if _length_witness(expr) is not None:
+            return True
+        base = expr.value
+        if not (isinstance(base, cst.Name) and ranks.get(base.value) == len(expr.slice)):
+            return False
+        return all(
+            isinstance(e.slice, cst.Index) and e.slice.star is None and number(e.slice.value)
+            for e in expr.slice
+        )
+    if isinstance(expr, cst.UnaryOperation):
+        return isinstance(expr.operator, cst.Not) or number(expr.expression)
+    if isinstance(expr, cst.BinaryOperation):
+        return number(expr.left) and number(expr.right)
+    if isinstance(expr, cst.Comparison):
+        return number(expr.left) and all(number(t.comparator) for t in expr.comparisons)
+    if isinstance(expr, cst.IfExp):
+        return number(expr.body) and number(expr.orelse)
+    if isinstance(expr, cst.Call):
+        if any(a.star or a.keyword is not None for a in expr.args):
+            return False
+        if isinstance(expr.func, cst.Name) and imports.qualify(expr.func) is None:
+            if expr.func.value in _NUMBER_BUILTINS:
+                return True
+            if expr.func.value in ("abs", "min", "max"):
+                return all(number(a.value) for a in expr.args)
+            return False
+        qualified = imports.qualify(expr.func) or ""
+        return (
+            qualified.startswith("numpy.")
+            and qualified.removeprefix("numpy.") in NON_RAISING_UFUNCS
+            and all(number(a.value) for a in expr.args)
+        )
+    return False
+
+
+def _number_names(
+    sites: dict[str, list[cst.CSTNode]],
+    imports: ImportedNames,
+    ranks: dict[str, int],
+    lengths: dict[str, tuple[str, int]],
+) -> frozenset[str]:
+    """Names every binding of which is a number (`_number_value`): `name = v`,
+    `name += v` (any operator) and `for name in range(...)`; never parameters."""
+
+    def binds_number(node: cst.CSTNode, names: set[str]) -> bool:
+        if isinstance(node, cst.Assign):
+            return (
+                len(node.targets) == 1
+                and isinstance(node.targets[0].target, cst.Name)
+                and _number_value(node.value, names, ranks, imports)
+            )
+        if isinstance(node, cst.AugAssign):
+            return _number_value(node.value, names, ranks, imports)
+        return isinstance(node, cst.For) and simple_range_loop(node)
+
+    names = {name for name, nodes in sites.items() if nodes} | set(lengths)
+    changed = True
+    while changed:
+        changed = False
+        for name in sorted(names):
+            if name not in lengths and not all(binds_number(n, names) for n in sites[name]):
+                names.discard(name)
+                changed = True
+    return frozenset(names)
+
+
 def _float_dtype(expr: cst.BaseExpression | None, imports: ImportedNames) -> bool:
     if expr is None:
         return True
@@ -300,6 +447,79 @@ def _shape_unpacking(
         if isinstance(element.value, cst.Name) and element.value.value == name:
             return value.value.value, k
     return None
+
+
+#: `np.errstate`/`np.seterr` settings under which floating-point errors never raise
+_QUIET_FP_SETTINGS = frozenset({"ignore", "warn", "print", "log"})
+
+
+def _fp_raising(func: cst.FunctionDef, imports: ImportedNames) -> set[int]:
+    """Ids of the statements of `func` that run where float arithmetic may raise
+    FloatingPointError: inside `with np.errstate(...)` unless every setting is a quiet
+    literal (`"ignore"`, `"warn"`...), and everywhere when `func` calls `np.seterr` or
+    `np.seterrcall` (nested scopes excluded; a caller's own setting is not seen)."""
+
+    def raising_call(node: cst.CSTNode, names: tuple[str, ...]) -> bool:
+        if not (isinstance(node, cst.Call) and imports.qualify(node.func) in names):
+            return False
+        return not all(
+            a.keyword is not None
+            and isinstance(a.value, cst.SimpleString)
+            and a.value.evaluated_value in _QUIET_FP_SETTINGS
+            for a in node.args
+        )
+
+    found: set[int] = set()
+    everywhere = False
+
+    def walk(node: cst.CSTNode, inside: bool) -> None:
+        nonlocal everywhere
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)) and node is not func:
+            return
+        if raising_call(node, ("numpy.seterr", "numpy.seterrcall")):
+            everywhere = True
+        if inside and isinstance(node, cst.BaseStatement):
+            found.add(id(node))
+        now = inside or (
+            isinstance(node, cst.With)
+            and any(raising_call(item.item, ("numpy.errstate",)) for item in node.items)
+        )
+        for child in ordered_children(node):
+            walk(child, now)
+
+    walk(func.body, False)
+    if everywhere:
+        walk(func.body, True)
+    return found
+
+
+def _float_operations(loop: cst.For) -> bool:
+    """True if the body of `loop` does arithmetic or calls something (a ufunc may set a
+    floating-point error flag: `np.log(0.0)`, `x[i] * 1e308`)."""
+    found = False
+
+    class Look(FastVisitor):
+        def visit_BinaryOperation(self, node: cst.BinaryOperation) -> bool:
+            nonlocal found
+            found = True
+            return False
+
+        def visit_AugAssign(self, node: cst.AugAssign) -> bool:
+            nonlocal found
+            found = True
+            return False
+
+        def visit_Call(self, node: cst.Call) -> bool:
+            nonlocal found
+            found = True
+            return False
+
+        def visit_UnaryOperation(self, node: cst.UnaryOperation) -> None:
+            nonlocal found
+            found = found or isinstance(node.operator, cst.Minus)
+
+    Look().visit(loop.body)
+    return found
 
 
 def _guarded_statements(func: cst.FunctionDef) -> set[int]:
@@ -519,6 +739,10 @@ class _RaiseScanner(FastVisitor):
         self.rebound = rebound  # names bound in the body other than as loop targets
         self.bound_here = set(rebound)  # every name the body binds (inner loop variables too)
         self.reasons: list[tuple[str, str | None]] = []  # (why, subscript text or None)
+        #: ids of the nodes the body evaluates at every iteration (`_always_evaluated`)
+        self.always: set[int] = set()
+        #: name -> value of the names the body binds once, first thing, at every iteration
+        self.definitions: dict[str, cst.BaseExpression] = {}
 
     @property
     def reason(self) -> str | None:
@@ -528,6 +752,120 @@ class _RaiseScanner(FastVisitor):
     def _flag(self, why: str, key: str | None = None) -> bool:
         self.reasons.append((why, key))
         return False
+
+    # --- elements that may be rows ----------------------------------------------------------
+    # `y[i]` of an array of unproven rank may be a row: stored into an element, tested for
+    # truth, ordered by `min`/`max` or broadcast against another row, it raises ValueError.
+    # Every row of an array has one shape, so a construct the body evaluates at every
+    # iteration raises at the first one or never (`ROW_AT_START`). The reason's key names
+    # the parts that may be rows (`_row_leaves`): `x[1]` (an element of `x` at one index)...
+
+    def _ranks(self) -> dict[str, int]:
+        """`facts.ranks`, plus `np.zeros(n)` with `n` (bound once) a bound of a `range` the
+        body runs in: an int there, so the array is 1-D."""
+        bounds = {text for args in self.ranges.values() for text in args}
+        extra = {
+            name: 1
+            for name, shape in self.facts.shapes.items()
+            if len(shape) == 1 and shape[0] in bounds and shape[0] in self.facts.stable
+        }
+        return {**extra, **self.facts.ranks} if extra else self.facts.ranks
+
+    def _may_be_row(self, expr: cst.BaseExpression) -> bool:
+        numbers = self.facts.numbers | set(self.ranges)
+        return not _number_value(expr, numbers, self._ranks(), self.imports)
+
+    def _row_leaves(self, expr: cst.BaseExpression, depth: int = 0) -> frozenset[str] | None:
+        """Keys of the parts of `expr` that may be rows, or None when a part may become one
+        only at some later iteration (a name the body binds conditionally, a call...)."""
+        if depth > 20:
+            return None
+        numbers = self.facts.numbers | set(self.ranges)
+        ranks = self._ranks()
+        if _number_value(expr, numbers, ranks, self.imports):
+            return frozenset()
+        if isinstance(expr, cst.Subscript):
+            base = expr.value
+            if not isinstance(base, cst.Name) or base.value in self.bound_here:
+                return None
+            if not all(
+                isinstance(e.slice, cst.Index)
+                and e.slice.star is None
+                and _number_value(e.slice.value, numbers, ranks, self.imports)
+                for e in expr.slice
+            ):
+                return None
+            return frozenset({f"{base.value}[{len(expr.slice)}]"})
+        if isinstance(expr, cst.Name):
+            if expr.value not in self.bound_here:
+                return frozenset({expr.value})
+            value = self.definitions.get(expr.value)
+            return None if value is None else self._row_leaves(value, depth + 1)
+        parts: list[cst.CSTNode]
+        if isinstance(expr, (cst.BinaryOperation, cst.UnaryOperation, cst.Comparison)):
+            parts = (
+                [expr.left, *(t.comparator for t in expr.comparisons)]
+                if isinstance(expr, cst.Comparison)
+                else _arith_operands(expr)
+            )
+        elif isinstance(expr, cst.Call) and not any(a.star or a.keyword for a in expr.args):
+            qualified = self.imports.qualify(expr.func) or ""
+            pure = (
+                qualified.startswith("numpy.")
+                and qualified.removeprefix("numpy.") in NON_RAISING_UFUNCS
+            ) or (
+                isinstance(expr.func, cst.Name)
+                and not qualified
+                and expr.func.value in ("abs", "min", "max")
+            )
+            if not pure:
+                return None
+            parts = [a.value for a in expr.args]
+        else:
+            return None
+        found: set[str] = set()
+        for part in parts:
+            leaves = self._row_leaves(part, depth + 1)  # type: ignore[arg-type]
+            if leaves is None:
+                return None
+            found |= leaves
+        return frozenset(found)
+
+    def _element(self, target: cst.BaseExpression) -> bool:
+        """True if the store target `target` is one element of an array of proven rank (a
+        row stored there always raises, even a row of one element)."""
+        return isinstance(target, cst.Subscript) and _number_value(
+            target, self.facts.numbers | set(self.ranges), self._ranks(), self.imports
+        )
+
+    def _flag_row(
+        self, why: str, node: cst.CSTNode, expr: cst.BaseExpression, guard: bool = False
+    ) -> None:
+        """Flag `expr`, which may be a row; `guard`: the construct raises for every row
+        (a store into an element), so at the first iteration it stands for all of them."""
+        leaves = self._row_leaves(expr)
+        if leaves is None:
+            key = None
+        elif guard and id(node) in self.always and not _short_circuits(expr):
+            key = ROW_AT_START + ",".join(sorted(leaves))
+        else:
+            key = ROW_SOMETIME + ",".join(sorted(leaves))
+        self._flag(f"{why} (an element of an array of unproven rank may be a row)", key)
+
+    def visit_If(self, node: cst.If) -> bool | None:
+        if self._may_be_row(node.test):
+            self._flag_row(f"`if {code_of(node.test)}` may raise", node.test, node.test)
+        return None
+
+    def visit_IfExp(self, node: cst.IfExp) -> bool | None:
+        if self._may_be_row(node.test):
+            self._flag_row(f"`{code_of(node)}` may raise", node, node.test)
+        return None
+
+    def visit_BooleanOperation(self, node: cst.BooleanOperation) -> bool | None:
+        if self._may_be_row(node.left):
+            self._flag_row(f"`{code_of(node)}` may raise", node, node.left)
+        return None
 
     def visit_Assert(self, node: cst.Assert) -> bool:
         return self._flag("`assert` may fail")
@@ -549,6 +887,8 @@ class _RaiseScanner(FastVisitor):
                     f"`{code_of(node)}` may raise OverflowError (a Python int out of the "
                     "range of a NumPy integer operand)"
                 )
+            if self._may_be_row(node.left) and self._may_be_row(node.right):  # broadcasting
+                self._flag_row(f"`{code_of(node)}` may raise", node, node)
             return None
         if isinstance(op, (cst.Divide, cst.FloorDivide, cst.Modulo)) and (
             _nonzero_number_literal(node.right)
@@ -569,6 +909,10 @@ class _RaiseScanner(FastVisitor):
                 "of a NumPy integer operand)"
             )
         self._check_store(node.target)
+        if isinstance(node.target, cst.Subscript) and self._may_be_row(node.value):
+            self._flag_row(
+                f"`{code_of(node)}` may raise", node, node.value, self._element(node.target)
+            )
         return None
 
     def visit_AssignTarget(self, node: cst.AssignTarget) -> bool | None:
@@ -586,6 +930,11 @@ class _RaiseScanner(FastVisitor):
                         "huge int does not fit a float array)"
                     )
                     break
+        if any(isinstance(t.target, cst.Subscript) for t in node.targets) and self._may_be_row(
+            node.value
+        ):
+            elements = all(self._element(t.target) for t in node.targets)
+            self._flag_row(f"storing `{code_of(node.value)}` may raise", node, node.value, elements)
         return None
 
     # --- operands: Python numbers against NumPy integers ---------------------------------
@@ -705,6 +1054,8 @@ class _RaiseScanner(FastVisitor):
                 and short in NON_RAISING_UFUNCS
                 and all(a.keyword is None and not a.star for a in node.args)
             ):
+                if sum(self._may_be_row(a.value) for a in node.args) > 1:  # broadcasting
+                    self._flag_row(f"`{code_of(node)}` may raise", node, node)
                 return None
         elif isinstance(node.func, cst.Name):
             positional = [a for a in node.args if a.keyword is None and not a.star]
@@ -718,6 +1069,8 @@ class _RaiseScanner(FastVisitor):
                     for a in positional
                 )
             ):
+                if any(self._may_be_row(a.value) for a in positional):  # orders rows
+                    self._flag_row(f"`{code_of(node)}` may raise", node, node)
                 return None
         return self._flag(f"`{code_of(node)}` may raise")
 
@@ -732,9 +1085,15 @@ class _RaiseScanner(FastVisitor):
         if isinstance(node.operator, cst.Minus) and self._numpy_int(node.expression):
             # `-x[i]` on a bool array: TypeError (NumPy bools do not negate)
             return self._flag(f"`{code_of(node)}` may raise (NumPy bool negative)")
+        if isinstance(node.operator, cst.Not) and self._may_be_row(node.expression):
+            self._flag_row(f"`{code_of(node)}` may raise", node, node.expression)
         return None
 
     def visit_Comparison(self, node: cst.Comparison) -> bool | None:
+        operands = [node.left, *(t.comparator for t in node.comparisons)]
+        rows = sum(self._may_be_row(o) for o in operands)
+        if rows and (len(operands) > 2 or rows > 1):  # `0 < y[i] < 1` (an `and`), broadcast
+            self._flag_row(f"`{code_of(node)}` may raise", node, node)
         left = node.left
         for target in node.comparisons:
             if isinstance(target.operator, (cst.In, cst.NotIn)):
@@ -774,6 +1133,19 @@ class _RaiseScanner(FastVisitor):
 
     def visit_While(self, node: cst.While) -> bool:
         return self._flag("a `while` loop may raise or not end")
+
+
+def _row_key(key: str | None) -> bool:
+    """True for the key of a row reason (`_RaiseScanner._flag_row`)."""
+    return key is not None and key.startswith((ROW_AT_START, ROW_SOMETIME))
+
+
+def _guarded_row(key: str | None, guarded: set[str]) -> bool:
+    """True for the key of a row reason all of whose parts are `guarded`."""
+    for prefix in (ROW_AT_START, ROW_SOMETIME):
+        if key is not None and key.startswith(prefix):
+            return set(filter(None, key.removeprefix(prefix).split(","))) <= guarded
+    return False
 
 
 def _arith_operands(expr: cst.BaseExpression) -> list[cst.BaseExpression]:
@@ -836,8 +1208,91 @@ def _raise_reasons(
         imports, facts, {loop.target.value: bounds}, summary.bound - summary.inner_targets
     )
     scanner.bound_here |= summary.bound
+    scanner.always = _always_evaluated(loop.body)
+    scanner.definitions = _definitions(loop.body)
     scanner.visit(loop.body)
     return scanner.reasons
+
+
+def _always_evaluated(body: cst.BaseSuite) -> set[int]:
+    """Ids of the nodes a loop body evaluates at every iteration (unless an earlier part of
+    the iteration raised): its top-level simple statements, `if` tests and inner loop
+    headers, minus conditional parts of expressions (the branches of `a if c else b`, the
+    right side of `and`/`or` and of a chained comparison, lambdas and comprehensions)."""
+    found: set[int] = set()
+
+    def expression(node: cst.CSTNode) -> None:
+        found.add(id(node))
+        if isinstance(node, cst.IfExp):
+            expression(node.test)
+        elif isinstance(node, cst.BooleanOperation):
+            expression(node.left)
+        elif isinstance(node, cst.Comparison):
+            expression(node.left)
+            expression(node.comparisons[0].comparator)
+        elif not isinstance(
+            node, (cst.Lambda, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
+        ):
+            for child in ordered_children(node):
+                expression(child)
+
+    def block(suite: cst.BaseSuite) -> None:
+        lines = suite.body if isinstance(suite, cst.IndentedBlock) else [suite]
+        for line in lines:
+            if isinstance(line, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+                for small in line.body:
+                    expression(small)
+            elif isinstance(line, cst.If):
+                expression(line.test)
+            elif isinstance(line, cst.For):
+                # an inner loop's range may be empty at every iteration: its body may never
+                # run, so nothing in it stands for the outer loop's first iteration
+                expression(line.iter)
+
+    block(body)
+    return found
+
+
+def _definitions(body: cst.BaseSuite) -> dict[str, cst.BaseExpression]:
+    """name -> value for `name = value` top-level statements of a loop body that bind
+    `name` once in the body, before any read of it, with a value evaluated in full."""
+    if not isinstance(body, cst.IndentedBlock):
+        return {}
+    as_function = cst.FunctionDef(name=cst.Name("_body"), params=cst.Parameters(), body=body)
+    sites = binding_sites(as_function)
+    found: dict[str, cst.BaseExpression] = {}
+    for line in body.body:
+        if not (isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1):
+            continue
+        small = line.body[0]
+        if not (
+            isinstance(small, cst.Assign)
+            and len(small.targets) == 1
+            and isinstance(small.targets[0].target, cst.Name)
+        ):
+            continue
+        name = small.targets[0].target.value
+        if (
+            len(sites.get(name, ())) == 1
+            and not _short_circuits(small.value)
+            and _first_occurrence_is_binding(body, name, False)
+        ):
+            found[name] = small.value
+    return found
+
+
+def _short_circuits(expr: cst.CSTNode) -> bool:
+    """True if `expr` evaluates some part only conditionally (`if`-expressions, `and`/`or`,
+    chained comparisons, lambdas, comprehensions)."""
+    if isinstance(
+        expr,
+        (cst.IfExp, cst.BooleanOperation, cst.Lambda, cst.ListComp, cst.SetComp,
+         cst.DictComp, cst.GeneratorExp),
+    ):  # fmt: skip
+        return True
+    if isinstance(expr, cst.Comparison) and len(expr.comparisons) > 1:
+        return True
+    return any(_short_circuits(child) for child in ordered_children(expr))
 
 
 def _unconditional_subscripts(body: cst.BaseSuite) -> set[str]:
@@ -914,7 +1369,20 @@ def exception_blockers(
     original leaves it: in the fused loop its iteration k still runs before the other
     loop's iteration k.
     """
+    if id(anchor) in facts.fp_raising and (_float_operations(first) or _float_operations(second)):
+        return (
+            "under `np.errstate`/`np.seterr` that may raise, float arithmetic may raise "
+            "FloatingPointError part-way"
+        )
+    # a row raises in the first loop's first iteration or never: before any of the second
+    # loop's work, fused or not; and then the second loop's rows made of the same parts
+    # (`x[i] * 2.0` stored by the first loop, `x[i] + c[i]` by the second) never raise
     reasons1 = _raise_reasons(first, imports, facts)
+    guarded: set[str] = set()
+    for _, key in reasons1:
+        if key is not None and key.startswith(ROW_AT_START):
+            guarded.update(filter(None, key.removeprefix(ROW_AT_START).split(",")))
+    reasons1 = [r for r in reasons1 if not _guarded_row(r[1], guarded)]
     if (
         isinstance(first.target, cst.Name)
         and isinstance(second.target, cst.Name)
@@ -923,7 +1391,9 @@ def exception_blockers(
         renamed = second.visit(RenameName(second.target.value, first.target.value))
         assert isinstance(renamed, cst.For)
         second = renamed
-    reasons2 = _raise_reasons(second, imports, facts)
+    reasons2 = [
+        r for r in _raise_reasons(second, imports, facts) if not _guarded_row(r[1], guarded)
+    ]
     if reasons1 and reasons2:
         # `x[i]` out of range in the second loop at iteration i means that the first loop,
         # which reads `x[i]` in every iteration, raised at i or before: fused, the first
@@ -937,20 +1407,30 @@ def exception_blockers(
     why = raises1 if raises1 is not None else raises2
     if id(anchor) in facts.guarded:
         return f"inside a `try`/`with`, and {why}: the handler would see other partial results"
-    if raises1 is not None and raises2 is not None:
+    # rows (an array of another rank than the loops index) only count for the state left
+    # behind: which exception surfaces may change only when a caller passes such an array
+    # *and* another wrong argument
+    other1 = next((r[0] for r in reasons1 if not _row_key(r[1])), None)
+    other2 = next((r[0] for r in reasons2 if not _row_key(r[1])), None)
+    if other1 is not None and other2 is not None:
         return (
-            f"both loops may raise ({raises1}; {raises2}): fused, another exception "
+            f"both loops may raise ({other1}; {other2}): fused, another exception "
             "could surface first"
         )
-    quiet = second if raises1 is not None else first
-    summary = scan_loop_body(quiet.body, imports)
-    for array in sorted(summary.arrays_written()):
-        if facts.visible(array):
-            return (
-                f"{why}, and `{array}` (written by the other loop) is visible after the "
-                "exception: it would hold other partial results"
-            )
-    for name in sorted(summary.bound):
-        if name in facts.captured:
-            return f"{why}, and `{name}` is visible after the exception"
+    quiet = [
+        (loop, reason)
+        for loop, reason in ((second, raises1), (first, raises2))
+        if reason is not None
+    ]
+    for loop, reason in quiet:  # the other loop's writes must be invisible
+        summary = scan_loop_body(loop.body, imports)
+        for array in sorted(summary.arrays_written()):
+            if facts.visible(array):
+                return (
+                    f"{reason}, and `{array}` (written by the other loop) is visible after "
+                    "the exception: it would hold other partial results"
+                )
+        for name in sorted(summary.bound):
+            if name in facts.captured:
+                return f"{reason}, and `{name}` is visible after the exception"
     return None

@@ -8,7 +8,8 @@ the second, so each element is loaded once while it is still in cache. Legal whe
 - both are `for x in range(...)` without `else`, with the same normalised bounds
   (`range(n)` == `range(0, n, 1)`), and the first loop does not change a name used
   in the second loop's bounds; the second loop's variable is renamed to the first's
-  only if it is not used anywhere else;
+  only if it is not used anywhere else; neither body rebinds its loop variable
+  (`i += 1`, an inner `for i in ...`: `rebound_loop_variable`);
 - neither body has side effects or leaves early (`break`, `continue`, `return`,
   `raise`, `yield`, calls not known to be pure, attribute stores...);
 - no scalar written by one loop is mentioned by the other (no use in the first loop
@@ -20,7 +21,9 @@ the second, so each element is loaded once while it is still in cache. Legal whe
   by both is accessed, in both loops, at one index component that is the same
   affine, injective function of the loop variable (`a[i]`, `a[i, j]`, `a[2*i+1, :]`),
   so iteration i of the second loop touches only what iteration i of the first
-  loop wrote; `a[i] = ...` then `b[i] = a[i + 1]` is refused;
+  loop wrote; `a[i] = ...` then `b[i] = a[i + 1]` is refused; and that component is
+  provably never negative over the range (`wrap_around`): `a[i]` over `range(lo, n)`
+  with `lo < 0` touches `a[-2]` and `a[n - 2]`, one element, in two iterations;
 - arrays written by one loop are not used as whole arrays by the other; two
   different names that may be the same memory (two parameters) are either accessed
   at the same index or the opportunity is not statically safe (the rationale names
@@ -36,14 +39,19 @@ the second, so each element is loaded once while it is still in cache. Legal whe
 - when a loop may raise part-way (`exceptions.loop_may_raise`: division, `assert`,
   calls, subscripts not provably in range, stores into non-float arrays...), the
   loops are not inside a `try`/`with`, at most one of them may raise, and what the
-  other one writes is a private local (`exceptions.exception_blockers`).
+  other one writes is a private local (`exceptions.exception_blockers`). An element
+  `y[i]` of an array of unproven rank may be a row, which raises where a number is
+  needed (stored into an element, tested, `min`/`max`); that counts for the state left
+  behind (not for which exception surfaces), except when the first loop stores the same
+  parts into an element at every iteration: then it raised at its first iteration. Under
+  the function's own `np.errstate(...="raise")`/`np.seterr`, arithmetic may raise too.
 
 GO202 — temporaries chain. `t = a * x; u = np.exp(t); return np.log(u + 1.0)`-style
 chains allocate one array per step; with in-place ufuncs (`u = np.exp(t, out=t)`)
 they allocate one, and write each result into memory that is already in cache.
 Legal when each temporary is the fresh result of an arithmetic operation or ufunc
-(never a parameter or a view), is bound once, and is read exactly once, by the next
-statement of the chain, and when no step's operand can widen the buffer's dtype
+(never a parameter or a view; `np.exp(a, b)` returns its output `b`), is bound once, and
+is read exactly once, by the next statement of the chain, and when no step's operand can widen the buffer's dtype
 within its kind (`_may_widen`): in `t = a * b; u = t + c`, a float64 `c` meeting a
 float32 `t` gives a float64 result that `out=t` rounds silently, and the workload
 shows only the dtypes it passes, so a step's other operand must be a number literal,
@@ -83,8 +91,8 @@ from dataclasses import dataclass
 import libcst as cst
 
 from greenopt.optimizer.aliasing import reads_own_frame
-from greenopt.optimizer.cst_nodes import walk_statements
-from greenopt.optimizer.numpy_names import alias_for_rewrite, ensure_numpy_import
+from greenopt.optimizer.cst_nodes import int_literal, walk_statements
+from greenopt.optimizer.numpy_names import OUT_POSITION, alias_for_rewrite, ensure_numpy_import
 from greenopt.optimizer.source import SourceModule
 from greenopt.passes.base import Example, Opportunity, Pass, Site
 from greenopt.passes.exceptions import ExceptionFacts, exception_blockers
@@ -94,19 +102,24 @@ from greenopt.passes.legality import (
     PURE_METHODS,
     FastVisitor,
     FusionVerdict,
+    Memory,
     Relation_fn,
     RenameName,
     array_relations,
     binding_sites,
     code_of,
     fusion_blockers,
+    injective_dims,
     lazy_array_relations,
     names_in,
     names_outside,
+    nonnegative_int_names,
     ordered_children,
     own_scope_statements,
     parameter_names,
     possible_alias_dependence,
+    range_args,
+    scan_loop_body,
     top_level_statements,
     whole_alias_reads,
 )
@@ -310,10 +323,11 @@ class LoopFusionPass(Pass):
                         continue
                     if exceptions is None:
                         exceptions = ExceptionFacts.of(info.node, imports)
+                        nonneg = nonnegative_int_names(info.node)
                     if (
                         _extra_blockers(
                             first, second, first, verdict, imports, relation, exceptions,
-                            local_functions,
+                            local_functions, nonneg,
                         )
                         is not None
                     ):  # fmt: skip
@@ -543,6 +557,7 @@ def _extra_blockers(
     relation: Relation_fn,
     exceptions: ExceptionFacts,
     local_functions: frozenset[str],
+    nonneg: frozenset[str],
 ) -> str | None:
     """What `fusion_blockers` does not check: state left behind by an exception raised
     part-way (`exceptions.exception_blockers`), and names that may be one array accessed at
@@ -550,9 +565,163 @@ def _extra_blockers(
     `legality.whole_alias_reads`): those would change results when the caller passes one
     array twice (`f(x, x)`), which the validator's workload does not show."""
     return (
-        exception_blockers(first, second, anchor, imports, exceptions)
+        rebound_loop_variable(first, second)
+        or exception_blockers(first, second, anchor, imports, exceptions)
         or possible_alias_dependence(first, second, verdict, imports, local_functions)
         or whole_alias_reads(first, second, relation, imports, local_functions)
+        or wrap_around(first, second, relation, imports, local_functions, nonneg)
+    )
+
+
+def rebound_loop_variable(first: cst.For, second: cst.For) -> str | None:
+    """Why a loop's body rebinds its own loop variable (`i = i + 1`, `i += 1`, an inner
+    `for i in ...`, `(i := ...)`), or None: fused, the first body's new value would reach
+    the second body, and the indices the dependence test reads as `i` are not."""
+    for loop in (first, second):
+        if not isinstance(loop.target, cst.Name):
+            return "not a loop over a plain name"
+        block = cst.IndentedBlock(body=_as_lines(loop.body))
+        body = cst.FunctionDef(name=cst.Name("_body"), params=cst.Parameters(), body=block)
+        if loop.target.value in binding_sites(body):
+            return f"the loop body rebinds its loop variable `{loop.target.value}`"
+    return None
+
+
+def wrap_around(
+    first: cst.For,
+    second: cst.For,
+    relation: Relation_fn,
+    imports: ImportedNames,
+    local_functions: frozenset[str],
+    nonneg: frozenset[str],
+) -> str | None:
+    """Why an array both loops touch may be indexed at one element by two iterations, or None.
+
+    `a[i]` over `range(lo, n)` with `lo < 0` visits `a[-2]` and then `a[n - 2]`, the same
+    element: an affine index is injective in memory only while it never takes both a
+    negative and a non-negative value. Every array written by either loop and touched (it
+    or a name that may be the same memory) by the other needs an injective index
+    component that is provably never negative over the loop's range (`nonneg`: names
+    bound once to a non-negative int, `legality.nonnegative_int_names`)."""
+    bounds = range_args(first)
+    if bounds is None or not isinstance(first.target, cst.Name):
+        return "not a `range` loop"
+    var = first.target.value
+    if isinstance(second.target, cst.Name) and second.target.value != var:
+        renamed = second.visit(RenameName(second.target.value, var))
+        assert isinstance(renamed, cst.For)
+        second = renamed
+    s1 = scan_loop_body(first.body, imports, local_functions)
+    s2 = scan_loop_body(second.body, imports, local_functions)
+    variant = (s1.bound | s2.bound) - {var}
+    names1 = {a.array for a in s1.accesses}
+    names2 = {a.array for a in s2.accesses}
+    for array in sorted(s1.arrays_written() | s2.arrays_written()):
+        group = {
+            other
+            for other in names1 | names2
+            if other == array or relation(array, other) is not Memory.DISJOINT
+        }
+        if not (group & names1 and group & names2):
+            continue  # only one loop touches that memory
+        accesses = [a for a in s1.accesses + s2.accesses if a.array in group]
+        if not any(
+            accesses[0].exprs[d] is not None
+            and _never_negative(accesses[0].exprs[d], var, bounds, nonneg)  # type: ignore[arg-type]
+            for d in injective_dims(accesses, var, variant)
+        ):
+            return (
+                f"`{array}` is indexed by an expression that may be negative: two iterations "
+                "may touch one element (a negative index wraps around)"
+            )
+    return None
+
+
+def _never_negative(
+    index: cst.BaseExpression, var: str, bounds: tuple[str, str, str], nonneg: frozenset[str]
+) -> bool:
+    """True if the affine `index` is >= 0 for every `var` in `range(*bounds)`: its value
+    at the smallest `var` (coefficient > 0) or at the largest (coefficient < 0) is a sum of
+    non-negative terms (`var` >= `start` and < `stop` for a positive step, <= `start` and
+    > `stop` for a negative one)."""
+    try:
+        start, stop, step = (cst.parse_expression(text) for text in bounds)
+    except Exception:  # noqa: BLE001 - not an expression: nothing proven
+        return False
+    step_value = int_literal(step)
+    form, first, last = _linear(index), _linear(start), _linear(stop)
+    if not step_value or form is None or first is None or last is None:
+        return False
+    coefficient = form.pop(var, 0)
+    if coefficient == 0 or var in first or var in last:
+        return False
+    beyond = {**last, "": last.get("", 0) + (1 if step_value < 0 else -1)}
+    lowest, highest = (first, beyond) if step_value > 0 else (beyond, first)
+    extreme = lowest if coefficient > 0 else highest
+    for atom, times in extreme.items():
+        form[atom] = form.get(atom, 0) + coefficient * times
+    if form.get("", 0) < 0:
+        return False
+    return all(
+        times >= 0 and (atom in nonneg or _nonnegative_atom(atom))
+        for atom, times in form.items()
+        if atom and times
+    )
+
+
+def _linear(expr: cst.BaseExpression) -> dict[str, int] | None:
+    """`expr` as {atom text: integer coefficient} ("" for the constant) when it is a sum of
+    integer multiples of names, `len(...)`, `x.shape[k]`, `x.size` and integer literals."""
+    value = int_literal(expr)
+    if value is not None:
+        return {"": value}
+    if isinstance(expr, cst.Name) or _nonnegative_atom(code_of(expr)):
+        return {code_of(expr): 1}
+    if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Minus):
+        inner = _linear(expr.expression)
+        return None if inner is None else {k: -v for k, v in inner.items()}
+    if not isinstance(expr, cst.BinaryOperation):
+        return None
+    left, right = _linear(expr.left), _linear(expr.right)
+    if left is None or right is None:
+        return None
+    if isinstance(expr.operator, (cst.Add, cst.Subtract)):
+        sign = 1 if isinstance(expr.operator, cst.Add) else -1
+        total = dict(left)
+        for atom, times in right.items():
+            total[atom] = total.get(atom, 0) + sign * times
+        return total
+    if isinstance(expr.operator, cst.Multiply):
+        for factor, other in ((left, right), (right, left)):
+            if set(factor) <= {""}:
+                return {atom: factor.get("", 0) * times for atom, times in other.items()}
+    return None
+
+
+def _nonnegative_atom(text: str) -> bool:
+    """`len(x)`, `x.shape[k]`, `x.size`: never negative."""
+    try:
+        expr = cst.parse_expression(text)
+    except Exception:  # noqa: BLE001 - not an expression
+        return False
+    if isinstance(expr, cst.Call):
+        return (
+            isinstance(expr.func, cst.Name)
+            and expr.func.value == "len"
+            and len(expr.args) == 1
+            and not expr.args[0].star
+            and expr.args[0].keyword is None
+        )
+    if isinstance(expr, cst.Attribute):
+        return expr.attr.value == "size" and isinstance(expr.value, cst.Name)
+    return (
+        isinstance(expr, cst.Subscript)
+        and isinstance(expr.value, cst.Attribute)
+        and expr.value.attr.value == "shape"
+        and isinstance(expr.value.value, cst.Name)
+        and len(expr.slice) == 1
+        and isinstance(expr.slice[0].slice, cst.Index)
+        and int_literal(expr.slice[0].slice.value) is not None
     )
 
 
@@ -616,11 +785,17 @@ def _ufunc_call(expr: cst.BaseExpression, imports: ImportedNames) -> str | None:
     if qualified is None or not qualified.startswith("numpy."):
         return None
     name = qualified[len("numpy.") :]
-    if name not in FLOAT_UFUNCS or not expr.args or len(expr.args) > 2:
-        return None
+    if name not in FLOAT_UFUNCS or not expr.args or len(expr.args) > _ufunc_inputs(name):
+        return None  # `np.exp(a, b)`: `b` is the output (the result is `b`, not fresh)
     if any(arg.keyword is not None or arg.star for arg in expr.args):
         return None
     return name
+
+
+def _ufunc_inputs(name: str) -> int:
+    """How many inputs the numpy ufunc `name` takes: positional arguments past them are
+    outputs (`np.exp(a, b)` writes `b` and returns it)."""
+    return OUT_POSITION.get(name, 1)
 
 
 def _element_access(expr: cst.CSTNode) -> bool:
@@ -1345,11 +1520,14 @@ def _escaped_names(func: cst.FunctionDef, imports: ImportedNames) -> set[str]:
         func = node.func
         qualified = imports.qualify(func)
         args_safe = False
+        outputs_from = len(node.args)  # positional arguments from here on are outputs
         if qualified is not None:
             args_safe = (
                 qualified.startswith("numpy.")
                 and qualified[len("numpy.") :] in _NEW_RESULT_FUNCTIONS
             )
+            if args_safe:  # `np.exp(a, b)` returns `b` itself
+                outputs_from = OUT_POSITION.get(qualified[len("numpy.") :], outputs_from)
         elif isinstance(func, cst.Name):
             args_safe = func.value in _NEW_RESULT_BUILTINS
             walk(func, True)
@@ -1359,9 +1537,10 @@ def _escaped_names(func: cst.FunctionDef, imports: ImportedNames) -> set[str]:
             args_safe = pure
         else:
             walk(func, False)
-        for arg in node.args:
+        for position, arg in enumerate(node.args):
             keyword = arg.keyword.value if arg.keyword is not None else None
-            walk(arg.value, args_safe and not arg.star and keyword != "out")
+            output = keyword == "out" or (keyword is None and position >= outputs_from)
+            walk(arg.value, args_safe and not arg.star and not output)
 
     walk(func.body, False)
     return escaped
@@ -1464,7 +1643,7 @@ def _shape_dtype(
                     return None
                 shape = facts.shape(positional[2])
                 return None if shape is None else _ArrayInfo(shape[0], "float64", True)
-            if name in FLOAT_UFUNCS and not keywords:
+            if name in FLOAT_UFUNCS and not keywords and len(positional) <= _ufunc_inputs(name):
                 return _combine([_operand_info(p, imports, known, facts) for p in positional])
         return None
     if isinstance(value, cst.BinaryOperation) and type(value.operator) in UFUNC_OF_OPERATOR:
@@ -1682,6 +1861,7 @@ class _Rewrite(cst.CSTTransformer):
             relation,
             ExceptionFacts.of(func, self.imports),
             self.local_functions,
+            nonnegative_int_names(func),
         )
         return verdict if extra is None else FusionVerdict(extra)
 
@@ -1709,6 +1889,10 @@ class _Rewrite(cst.CSTTransformer):
         # these inner ones) may raise, and what the other writes is invisible; the anchor
         # is the outer first loop, whose `try`/`with` context these loops share
         if whole_alias_reads(first, second, relation, self.imports, self.local_functions):
+            return None
+        if rebound_loop_variable(first, second) or wrap_around(
+            first, second, relation, self.imports, self.local_functions, nonnegative_int_names(func)
+        ):
             return None
         return self._merge(first, second, verdict.rename, (first, second))
 

@@ -124,14 +124,16 @@ def test_fusion_exception_traps_not_fused_or_same(code: str, inputs: list[tuple[
         assert same(_outcome(HEADER + code, *args), _outcome(new, *args)), args
 
 
+# hunt 18: not `y[i] = y[i] * 2` then `b[i] = y[i] + 1`: a 2-D `y` makes that second loop
+# raise at once (a row stored into an element), after the fused loop doubled only `y[0]`
 SAFE_LITERALS = """
 def f(y):
     n = len(y)
     b = np.zeros(n)
     for i in range(n):
-        y[i] = y[i] * 2
+        b[i] = y[i] * 2
     for i in range(n):
-        b[i] = y[i] + 1
+        y[i] = y[i] + 1
     return b
 """
 
@@ -139,7 +141,7 @@ def f(y):
 def test_small_literals_and_numpy_values_still_fuse() -> None:
     # 0..127 fits every integer dtype; a NumPy value stored into a float array never raises
     new = _static(SAFE_LITERALS)
-    assert "y[i] = y[i] * 2\n        b[i] = y[i] + 1" in new, new
+    assert "b[i] = y[i] * 2\n        y[i] = y[i] + 1" in new, new
     for args in [(INT8,), (UINT8,), (FLOATS,)]:
         assert same(_outcome(HEADER + SAFE_LITERALS, *args), _outcome(new, *args))
 

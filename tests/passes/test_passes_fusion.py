@@ -162,14 +162,18 @@ def test_fresh_arrays_fusion_is_static_safe_and_params_are_not() -> None:
     assert found == []
     # (both loops storing into parameters would be refused: a store into an array of
     # unknown dtype may raise, and then the caller would see other partial results)
+    # (hunt 18: not `a[i] = c[i] * 2.0` then `t[i] = a[i] + c[i]`: a 2-D `a` makes the
+    # second loop raise at once, after the fused loop wrote only `a[0]`)
     same_index = (
         "def h(a, c, n):\n"
         "    t = np.empty(n)\n"
+        "    u = np.empty(n)\n"
         "    for i in range(n):\n"
-        "        a[i] = c[i] * 2.0\n"
+        "        t[i] = c[i] * 2.0\n"
+        "        a[i] = t[i]\n"
         "    for i in range(n):\n"
-        "        t[i] = a[i] + c[i]\n"
-        "    return t\n"
+        "        u[i] = c[i] + t[i]\n"
+        "    return u\n"
     )
     _, found = fusion(same_index)
     (opp,) = found
