@@ -88,23 +88,41 @@ validated `rewrite` may still take the others, checked on a workload):
 * no power of loop values (`**`, `np.power`): NumPy computes `x ** 0.5` on arrays as
   sqrt, not the element's pow (`(-inf) ** 0.5`: nan vs inf), and other exponents an
   ulp apart; no `*` of two possibly complex loop values, nor `abs`/`np.square` of one
-  (complex array loops use fused multiply-adds). The other mapped operations give an
+  (complex array loops use fused multiply-adds); no `np.fmax`/`np.fmin` (their array
+  loops return the other zero of 0.0 and -0.0). The other mapped operations give an
   np.float64 element the bits of their array loops.
+* no `if x[i] >= s: s = x[i]` (`<=`) reduction from a start value that is not an array
+  element: a tie stores the element (np.int64(3)) where `max(s, ...)` keeps `s` (3).
 
 Where the function does not prove that arrays have as many dimensions as their
 subscripts in the loop, the slices run behind a rank guard (`if a.ndim == x.ndim ==
 1:`, the loop in its `else:`): a 2-D `a` read as `a[i]` gives rows, which
 `a[:n] + x[:n]` would broadcast along the wrong axis (`_rank_guard`). Proofs:
 allocations of known rank, `n, m = a.shape`, `x = np.ravel(x)` and
-`if x.ndim != 1: raise ...` before the loop, one parameter's rank class.
+`if x.ndim != 1: raise ...` before the loop, one parameter's rank class. A loop that
+stores only into arrays of known rank, every row it reads reaching each stored value
+through elementwise arithmetic (a row stored into an element raises in the loop; a row
+only tested by an `if` or picked by builtin `max` does not), needs no rank guard, but
+its slices run behind `if n > 0:`: over zero iterations the loop raises nothing, while
+`out[:0] = x[:0]` with `x` of shape (0, 2) does. So do those of one rank class unless
+a bound is `len(x)` / `x.shape[k]` of the class (a 0-d `x` cannot be sliced).
+
+Unsubscripted names the function does not prove to be numbers (parameters such as
+`a` in `a * x[i]`) may be arrays, which broadcast against the slices: the slices then
+run behind `if n > 0:` (over zero iterations the loop evaluates nothing), and a name
+that only a branch of an `if` reads (the loop may never evaluate it; np.where
+broadcasts it) is not static_safe. Over a nonempty loop an array there makes the
+loop's element store raise.
 
 Further assumptions: ndarrays are base-class (not `np.matrix`, whose `*` is a
-matrix product), unsubscripted names in the loop are numbers, and arrays are not resized in
-place (`a.resize`, `a.shape = ...`). When the loop raises, arrays written by a
-not-static_safe rewrite may hold other partial results; `max`/`min` reductions on
-lists and a `float` accumulator becoming `np.float64` are accepted only through
-validation. Static `max`/`min` reductions give equal values, but a zero result may
-have the other sign (`np.fmax.reduce` may return 0.0 where the loop kept -0.0).
+matrix product), and arrays are not resized in place (`a.resize`, `a.shape = ...`).
+When the loop raises, arrays written by a not-static_safe rewrite may hold other
+partial results; `max`/`min` reductions on lists and a `float` accumulator becoming
+`np.float64` are accepted only through validation. Static `max`/`min` reductions give
+equal values, but a zero result may have the other sign (`np.fmax.reduce` may return
+0.0 where the loop kept -0.0). Object arrays are only partly covered: a ufunc calling
+an element method (`np.sqrt`) is not static_safe on an array of unseen dtype, but
+`np.maximum` of object elements gives Python floats, not np.float64.
 """
 
 from __future__ import annotations
@@ -273,7 +291,8 @@ class VectorizePass(Pass):
                 "    if x.ndim == y.ndim == 1:\n"
                 "        if len(x) > 0 and len(y) < len(x):\n"
                 '            raise IndexError("index out of bounds: an array is shorter than the loop")\n'
-                "        out[:len(x)] = a * x + y[:len(x)]\n"
+                "        if len(x) > 0:\n"
+                "            out[:len(x)] = a * x + y[:len(x)]\n"
                 "    else:\n        for i in range(len(x)):\n            out[i] = a * x[i] + y[i]\n"
                 "    return out\n"
             ),
@@ -325,7 +344,8 @@ class VectorizePass(Pass):
             ),
             after=(
                 "import numpy as np\n\n\ndef relu(x):\n    out = np.zeros(len(x))\n"
-                "    out[:len(x)] = np.where(x > 0, x, 0.01 * x)\n    return out\n"
+                "    if len(x) > 0:\n"
+                "        out[:len(x)] = np.where(x > 0, x, 0.01 * x)\n    return out\n"
             ),
         ),
         Example(
@@ -917,7 +937,7 @@ def _plan_nest(node: cst.For, ctx: _Context) -> _Plan:
     _check_names(stmts, nest, ctx, node, unsafe)
     accesses = _collect_accesses(stmts, nest, ctx)
     _check_ranks(accesses, ctx)
-    rank_guard = _rank_guard(stmts, accesses, nest, ctx)
+    rank_guard, empty_unsafe = _rank_guard(stmts, accesses, nest, ctx)
     _mark_partial_reduction(stmts, accesses, nest, ctx, unsafe)
     blocker = vectorization_blocker(
         [
@@ -935,12 +955,15 @@ def _plan_nest(node: cst.For, ctx: _Context) -> _Plan:
     _check_scatter(stmts, accesses, ctx)
     proof = _Proof.build(ctx, node)
     checks = _check_static(stmts, accesses, nest, proof, unsafe)
+    scalar_empty = _check_scalar_names(stmts, nest, proof, unsafe)
     emitter = _Emitter(nest, ctx, unsafe, proof)
     # with a length check the slices of a nest match the loop only when every loop runs:
     # an empty inner loop skips the check and leaves an unproven outer extent
     # (`a[:2 * n:2]` vs `out[:n]`) to broadcast (one loop's slices are all empty then)
     checked_nest = bool(checks) and len(nest.loops) > 1
-    emitter.needs_nonempty = checked_nest or _may_raise_when_empty(stmts, proof, nest)
+    emitter.needs_nonempty = (
+        checked_nest or empty_unsafe or scalar_empty or _may_raise_when_empty(stmts, proof, nest)
+    )
     lines = [emitter.statement(s) for s in stmts]
     guard = emitter.guard()
     if guard:
@@ -1304,6 +1327,13 @@ def _check_names(
             raise Refusal(f"the loop bound uses {', '.join(sorted(clash))}, assigned in the loop")
     temp_values = [t.value for t in stmts if t.kind == "temp" and t.value is not None]
     for name, s in reductions.items():
+        if s.op in ("max", "min") and _tie_takes_element(s.node):
+            values = ctx.facts.stored_only_from(name)
+            if not values or not all(type(v) is cst.Subscript for v in values):
+                unsafe.add(
+                    f"`>=`/`<=` gives {name} the array element on a tie (a NumPy scalar, "
+                    f"np.int64(3) for 3) where {s.op}() keeps the start value"
+                )
         if s.op in ("sum", "sub", "prod"):
             reads = list(_subscripts_in(s.value))
             if _names_in(s.value) & set(temps):
@@ -1318,6 +1348,15 @@ def _check_names(
                 f"the {'product' if s.op == 'prod' else 'sum'} into {name} is reassociated "
                 f"({_REASSOCIATED})"
             )
+
+
+def _tie_takes_element(node: cst.CSTNode) -> bool:
+    """True for `if x[i] >= s: s = x[i]` (or `<=`): a tie stores the element."""
+    if type(node) is not cst.If or type(node.test) is not cst.Comparison:
+        return False
+    return any(
+        type(c.operator) in (cst.GreaterThanEqual, cst.LessThanEqual) for c in node.test.comparisons
+    )
 
 
 #: why sums and products (np.sum, np.dot, np.prod) are never static_safe
@@ -1443,7 +1482,9 @@ def _check_ranks(accesses: list[Access], ctx: _Context) -> None:
             )
 
 
-def _rank_guard(stmts: list[_Stmt], accesses: list[Access], nest: LoopNest, ctx: _Context) -> str:
+def _rank_guard(
+    stmts: list[_Stmt], accesses: list[Access], nest: LoopNest, ctx: _Context
+) -> tuple[str, bool]:
     """`a.ndim == x.ndim == 1 and ...` when the slices are right only for ranks the function
     does not prove, else "".
 
@@ -1460,8 +1501,13 @@ def _rank_guard(stmts: list[_Stmt], accesses: list[Access], nest: LoopNest, ctx:
     row, `np.sum` sums everything) need elements whatever the class, and so does a nest
     using its loop index as a value (`np.arange(n)` has the nest's rank, not the
     arrays'). Otherwise each class of unproven rank is checked once.
+
+    The second value is True when the exemption holds only while the loop runs: over
+    zero iterations nothing raises in the loop, while slices of other ranks do not
+    broadcast (or a 0-d array cannot be sliced), so the slices need `if n > 0:`.
     """
     classes: dict[tuple[str, str], tuple[str, set[int]]] = {}
+    members: dict[tuple[str, str], set[str]] = {}
     proven_target = True
     facts = _RankFacts(_int_bound_names(nest, ctx), _ranks_shown_before(ctx))
     for acc in accesses:
@@ -1472,6 +1518,7 @@ def _rank_guard(stmts: list[_Stmt], accesses: list[Access], nest: LoopNest, ctx:
             )
         name, counts = classes.setdefault(key, (acc.array, set()))
         counts.add(len(acc.indices))
+        members.setdefault(key, set()).add(acc.array)
         if acc.write and key[0] != "proven":
             proven_target = False
     unknown = [(name, counts) for key, (name, counts) in classes.items() if key[0] != "proven"]
@@ -1485,8 +1532,18 @@ def _rank_guard(stmts: list[_Stmt], accesses: list[Access], nest: LoopNest, ctx:
     )
     index_value = any(_reads_index_value(st, nest.vars) for st in stmts)
     one_class = len(classes) == 1 and bool(unknown) and len(unknown[0][1]) == 1
-    if not unknown or (stored_only and (proven_target or (one_class and not index_value))):
-        return ""
+    if not unknown:
+        return "", False
+    unproven = {n for key, names in members.items() if key[0] != "proven" for n in names}
+    if stored_only and one_class and not index_value:
+        # one rank for all: the slices line up, but over zero iterations a 0-d member
+        # (`n = x.size`) cannot be sliced where the loop ran nothing
+        return "", not _bounds_show_rank(nest, unproven, ctx)
+    if stored_only and proven_target and _rows_reach_stores(stmts, unproven, ctx):
+        # a row read here would be stored into an element (raising in the loop) on every
+        # iteration; over zero iterations the loop raises nothing while the slices of
+        # another rank do not broadcast (`out[:0] = x[:0]` with `x` of shape (0, 2))
+        return "", True
     by_rank: dict[int, list[str]] = {}
     for name, counts in unknown:
         if len(counts) > 1:
@@ -1496,14 +1553,102 @@ def _rank_guard(stmts: list[_Stmt], accesses: list[Access], nest: LoopNest, ctx:
                 "elements cannot be told apart"
             )
         by_rank.setdefault(counts.pop(), []).append(name)
-    return " and ".join(
+    guard = " and ".join(
         " == ".join(f"{name}.ndim" for name in names) + f" == {rank}"
         for rank, names in sorted(by_rank.items())
     )
+    return guard, False
 
 
 #: statement kinds that store every value they compute (see `_rank_guard`)
 _STORING_KINDS = frozenset({"elementwise", "augwrite", "temp", "rowreduce"})
+
+
+def _rows_reach_stores(stmts: list[_Stmt], unproven: set[str], ctx: _Context) -> bool:
+    """True when every array of unproven rank read by a statement reaches, through
+    elementwise arithmetic only, each value that statement may store: a row read
+    then raises in the loop's element store on every iteration. Builtin `min`/`max`
+    pick an operand (`max(x[i], 0.0)` may store `0.0`), an `if` tests a 1-element row
+    (`if x[i] > 0: out[i] = 1.0`) and a one-branch `if` may never store it."""
+    temps = {
+        s.target.value: s.value
+        for s in stmts
+        if s.kind == "temp" and type(s.target) is cst.Name and s.value is not None
+    }
+
+    def reads(node: cst.CSTNode | None, seen: frozenset[str] = frozenset()) -> set[str]:
+        found: set[str] = set()
+        if node is None:
+            return found
+        for n in walk(node):
+            if type(n) is cst.Subscript:
+                flat = flatten_subscript(n)
+                if flat is not None:
+                    found.add(flat[0].value)
+            elif type(n) is cst.Name and n.value in temps and n.value not in seen:
+                found |= reads(temps[n.value], seen | {n.value})
+        return found & unproven
+
+    def reaches(node: cst.CSTNode, seen: frozenset[str] = frozenset()) -> set[str]:
+        if type(node) is cst.Subscript:
+            flat = flatten_subscript(node)
+            return {flat[0].value} & unproven if flat is not None else set()
+        if type(node) is cst.Name:
+            if node.value in temps and node.value not in seen:
+                return reaches(temps[node.value], seen | {node.value})
+            return set()
+        if type(node) is cst.BinaryOperation:
+            return reaches(node.left, seen) | reaches(node.right, seen)
+        if type(node) is cst.UnaryOperation:
+            return reaches(node.expression, seen)
+        if type(node) is cst.Comparison:
+            found = reaches(node.left, seen)
+            for c in node.comparisons:
+                found |= reaches(c.comparator, seen)
+            return found
+        if type(node) is cst.Call and (
+            ctx.resolver.builtin_name(node.func) == "abs"
+            or ctx.resolver.numpy_name(node.func) in ELEMENTWISE_UFUNCS
+        ):
+            found = set()
+            for a in node.args:
+                found |= reaches(a.value, seen)
+            return found
+        return set()
+
+    for s in stmts:
+        if s.kind == "temp":
+            continue  # checked where it is used
+        read = reads(s.value) | reads(s.cond) | reads(s.other)
+        if s.kind == "where":
+            read |= reads(s.target)
+            stored = [s.value, s.other if s.other is not None else s.target]
+        else:
+            stored = [s.value]
+        for value in stored:
+            if value is None or not read <= reaches(value):
+                return False
+    return True
+
+
+def _bounds_show_rank(nest: LoopNest, names: set[str], ctx: _Context) -> bool:
+    """True when a loop bound is `len(x)` / `x.shape[k]` of one of `names` (or a name
+    bound once to that): the array has at least one dimension before the loop runs."""
+    for lp in nest.loops:
+        for atom in lp.start.atoms() | lp.stop.atoms():
+            values = [atom]
+            if atom.isidentifier():
+                stored = ctx.facts.stored_only_from(atom)
+                if atom in ctx.facts.params or not stored or len(stored) != 1:
+                    continue
+                values = [node_code(stored[0])]
+            for text in values:
+                for name in names:
+                    if text == f"len({name})" or re.fullmatch(
+                        rf"{re.escape(name)}\.shape\[\d+\]", text
+                    ):
+                        return True
+    return False
 
 
 def _reads_index_value(s: _Stmt, loop_vars: Sequence[str]) -> bool:
@@ -2546,6 +2691,74 @@ def _check_static(
     return checks
 
 
+def _check_scalar_names(stmts: list[_Stmt], nest: LoopNest, proof: _Proof, unsafe: _Unsafe) -> bool:
+    """Loop-invariant names the loop uses as numbers but the function does not prove to
+    be (parameters): an array there broadcasts against the slices. Returns True when
+    that needs the slices behind `if n > 0:` (the loop evaluates nothing then, where
+    `x[:0] * t` with `t` of shape (2,) raises); marks static_safe False for a name that
+    only an `if` branch reads, which the loop may never evaluate (`out[i] = t` under a
+    test no element passes) where np.where broadcasts it against every element."""
+    ctx = proof.ctx
+    local = (
+        set(nest.vars) | {ctx.np} | {s.target.value for s in stmts if type(s.target) is cst.Name}
+    )
+
+    def unproven(node: cst.CSTNode | None) -> set[str]:
+        """Names read as values in `node`, outside subscripts (arrays, integer indices)."""
+        found: set[str] = set()
+        if node is None or type(node) is cst.Subscript:  # `walk` never prunes its root
+            return found
+        skip: set[int] = set()
+        for n in walk(node, prune=_is_subscript):
+            if type(n) is cst.Attribute:
+                skip.add(id(n.attr))
+            elif type(n) is cst.Call:
+                skip.add(id(n.func))
+            elif type(n) is cst.Arg and n.keyword is not None:
+                skip.add(id(n.keyword))
+            elif type(n) is cst.Name and id(n) not in skip and n.value not in local:
+                if n.value in ("True", "False", "None") or ctx.resolver.numpy_name(n) is not None:
+                    continue
+                if ctx.resolver.builtin_name(n) is None and not _proven_number(n.value, proof):
+                    found.add(n.value)
+        return found
+
+    temps = {
+        s.target.value: s.value
+        for s in stmts
+        if s.kind == "temp" and type(s.target) is cst.Name and s.value is not None
+    }
+
+    def through_temps(node: cst.CSTNode | None, seen: frozenset[str] = frozenset()) -> set[str]:
+        """`unproven` of `node` and of the values of the temporaries it reads (a branch
+        storing `v = t * 2.0` stores `t`, evaluated on every iteration but stored only
+        there)."""
+        if node is None:
+            return set()
+        found = unproven(node)
+        for name in _names_in(node) & set(temps) - seen:
+            found |= through_temps(temps[name], seen | {name})
+        return found
+
+    needs_nonempty = False
+    for s in stmts:
+        if s.kind == "where":
+            tested = through_temps(s.cond)
+            branch = (through_temps(s.value) | through_temps(s.other)) - tested
+            if branch:
+                unsafe.add(
+                    f"{', '.join(sorted(branch))} may be an array (nothing shows a number): "
+                    "np.where broadcasts it against every element, where the loop may "
+                    "never evaluate its branch"
+                )
+            needs_nonempty = needs_nonempty or bool(tested)
+        else:
+            needs_nonempty = needs_nonempty or bool(
+                unproven(s.value) | unproven(s.cond) | unproven(s.other)
+            )
+    return needs_nonempty
+
+
 def _conditional_subscripts(stmts: list[_Stmt]) -> set[int]:
     """ids of the subscripts that the loop evaluates only on some iterations: the
     branches of `if c: t[..] = e1 else: t[..] = e2` (and its target when there is no
@@ -3026,13 +3239,19 @@ def _check_array_rounding(
     """Operations whose NumPy array loops round differently from the scalar operation
     the loop applies to one element: any power, and for complex elements `*` of two
     vectorised operands, `abs` and `np.square` (NumPy's array loops use fused
-    multiply-adds; float64 and float32 elements agree bit for bit)."""
+    multiply-adds; float64 and float32 elements agree bit for bit); `np.fmax`/`np.fmin`,
+    whose array loops pick the other zero of 0.0 and -0.0 (`np.maximum` does not)."""
     ctx = proof.ctx
     resolver = ctx.resolver
     loop_vars = set(nest.vars)
     varying = loop_vars | {s.target.value for s in stmts if type(s.target) is cst.Name}
     real_temps: set[str] = set()
     not_real: list[str] = []
+    temps = {
+        s.target.value: s.value
+        for s in stmts
+        if s.kind == "temp" and type(s.target) is cst.Name and s.value is not None
+    }
 
     def vectorised(node: cst.CSTNode) -> bool:
         return bool(_names_in(node) & varying)
@@ -3088,6 +3307,28 @@ def _check_array_rounding(
                     )
                 elif np_name == "square" or builtin == "abs":
                     not_real.extend(complex_names(node))
+                if np_name in _OBJECT_METHOD_UFUNCS:
+                    hidden = sorted(
+                        {
+                            flat[0].value
+                            for part in [node, *(temps[n] for n in _names_in(node) if n in temps)]
+                            for sub in walk(part)
+                            if type(sub) is cst.Subscript
+                            and (flat := flatten_subscript(sub)) is not None
+                            and proof.dtype_class(flat[0].value) in (None, "object")
+                        }
+                    )
+                    if hidden:
+                        unsafe.add(
+                            f"{', '.join(hidden)} may be an object array (the dtype is not "
+                            f"visible here): numpy.{np_name} of one calls each element's "
+                            f"`.{np_name}()` method, which a Python float lacks"
+                        )
+                if np_name in ("fmax", "fmin"):
+                    unsafe.add(
+                        f"numpy.{np_name} of 0.0 and -0.0 returns the other zero in its array "
+                        "loop than on one element (1 / the result: inf vs -inf)"
+                    )
         if s.op == "prod" and s.kind in ("augwrite", "scatter") and s.value is not None:
             assert s.target is not None
             complex_pair(s.target, s.value)
@@ -3104,6 +3345,19 @@ def _check_array_rounding(
             f"{' and '.join(what)}: NumPy's array loops for complex `*`, `abs` and "
             "`np.square` round differently from the per-element operation"
         )
+
+
+#: ufuncs that an object array runs as a method of each element (`np.sqrt` calls
+#: `element.sqrt()`): they raise on an object array of Python floats, not on one float
+_OBJECT_METHOD_UFUNCS = frozenset(
+    {
+        "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "cbrt",
+        "copysign", "cos", "cosh", "deg2rad", "degrees", "exp", "exp2", "expm1", "fabs",
+        "float_power", "fmod", "heaviside", "hypot", "isfinite", "isinf", "isnan", "log",
+        "log10", "log1p", "log2", "logical_xor", "rad2deg", "radians", "rint", "sin", "sinh",
+        "sqrt", "tan", "tanh",
+    }
+)  # fmt: skip
 
 
 def _is_subscript(node: cst.CSTNode) -> bool:
@@ -3268,6 +3522,16 @@ def _may_raise_when_empty(stmts: list[_Stmt], proof: _Proof, nest: LoopNest) -> 
     outside 0..127, which NumPy 2 refuses for a uint8/int8 array even when empty)."""
     if any(s.kind not in ("elementwise", "augwrite", "where", "temp") for s in stmts):
         return True  # reductions change the accumulator's type, scans and scatters index
+    for s in stmts:
+        # a loop-invariant value is stored as a scalar: a complex one raises TypeError
+        # in a float slice even when it is empty (an array value only warns)
+        if (
+            s.kind == "elementwise"
+            and s.value is not None
+            and not any(type(n) is cst.Subscript for n in walk(s.value))
+            and type(signed(s.value)[1]) not in (cst.Integer, cst.Float)
+        ):
+            return True
     return _may_raise(stmts, proof, nest)
 
 
