@@ -121,8 +121,6 @@ def check_output_dir(flag: str, path: str | None) -> None:
         raise InputError(f"{flag} {path}: directory is not writable: {ancestor}")
 
 
-
-
 def check_memory_mb(flag: str, megabytes: int) -> None:
     """Raise InputError unless `megabytes` is 0 (no limit) or at least `MIN_MEMORY_MB`."""
     if megabytes != 0 and megabytes < MIN_MEMORY_MB:
