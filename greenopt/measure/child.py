@@ -24,6 +24,7 @@ Failures are answered as ``{"ok": false, "kind": "workload"|"memory"|"meter",
 
 from __future__ import annotations
 
+import contextlib
 import faulthandler
 import json
 import math
@@ -31,10 +32,43 @@ import os
 import resource
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import IO, Any
 
 from greenopt.errors import GreenoptError, MeterError, WorkloadError
+from greenopt.measure.processes import exit_now
+
+#: The clocks the meters and the calibration read, as they were before any workload code
+#: ran: a workload that replaces one (``time.process_time = lambda: 0.0``) must not change
+#: what is measured, nor make the calibration loop forever.
+_CLOCKS = [
+    (module, name, getattr(module, name))
+    for module, name in (
+        (time, "perf_counter"),
+        (time, "process_time"),
+        (time, "monotonic"),
+        (time, "sleep"),
+        (resource, "getrusage"),
+        (os, "times"),
+    )
+]
+_perf_counter = time.perf_counter
+
+
+@contextlib.contextmanager
+def _own_clocks() -> Iterator[None]:
+    """The original clocks while a meter is read; the workload's replacements back afterwards."""
+    replaced = [(m, n, getattr(m, n)) for m, n, f in _CLOCKS if getattr(m, n) is not f]
+    if not replaced:
+        yield
+        return
+    for module, name, original in _CLOCKS:
+        setattr(module, name, original)
+    try:
+        yield
+    finally:
+        for module, name, value in replaced:
+            setattr(module, name, value)
 
 
 class _CallFailed(Exception):
@@ -70,7 +104,9 @@ MESSAGE_LIMIT = 300
 
 def _describe(exc: BaseException) -> str:
     """``Type: message`` on one line, the message cut at `MESSAGE_LIMIT` characters."""
-    text = " ".join(str(exc).split())
+    from greenopt.measure.workload import exception_text
+
+    text = " ".join(exception_text(exc).split())
     if len(text) > MESSAGE_LIMIT:
         text = text[: MESSAGE_LIMIT - 3] + "..."
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
@@ -93,6 +129,10 @@ def _make_round(prepared: Any, exprs: tuple[str, ...]) -> Callable[[int], None]:
             if isinstance(exc, SystemExit):
                 raise _CallFailed(f"{name} exited with status {exc.code}") from exc
             raise _CallFailed(f"{name} raised {_describe(exc)}") from exc
+        except BaseException as exc:  # KeyboardInterrupt, GeneratorExit, ... pass the loops
+            # (no Ctrl-C reaches this child: it runs in its own session, the parent kills it)
+            name = names[0] if len(names) == 1 else "a call"
+            raise _CallFailed(f"{name} raised {_describe(exc)}") from exc
 
     return run
 
@@ -101,9 +141,9 @@ def _calibrate(run: Callable[[int], None], min_sample_s: float) -> tuple[int, fl
     """Smallest round count whose run lasts about `min_sample_s`; returns (count, seconds per round)."""
     n = 1
     while True:
-        t0 = time.perf_counter()
+        t0 = _perf_counter()
         run(n)
-        elapsed = time.perf_counter() - t0
+        elapsed = _perf_counter() - t0
         per_round = elapsed / n
         if elapsed >= min_sample_s:
             return n, per_round
@@ -180,9 +220,11 @@ class ChildSession:
         prepared = prepare(workload)
         self.run = _make_round(prepared, workload.calls)
         compiled = set(compiled_numba_functions(prepared.module))
-        self.meter.start()
+        with _own_clocks():
+            self.meter.start()
         self.run(1)
-        reading = self.meter.stop()
+        with _own_clocks():
+            reading = self.meter.stop()
         compiled.update(numba_cache_hits(prepared.module))
         return {
             "meter": self.meter.info.to_dict(),
@@ -198,9 +240,9 @@ class ChildSession:
         assert self.run is not None
         per_round: float | None = None
         if warmup > 0:
-            t0 = time.perf_counter()
+            t0 = _perf_counter()
             self.run(warmup)
-            per_round = (time.perf_counter() - t0) / warmup
+            per_round = (_perf_counter() - t0) / warmup
         if calls is not None:
             return {"calls": int(calls), "round_s": per_round}
         if per_round is not None and per_round >= float(min_sample_s):
@@ -212,16 +254,19 @@ class ChildSession:
         """The timed region: `calls` rounds between meter start and stop."""
         assert self.run is not None
         run, meter = self.run, self.meter
-        meter.start()
+        with _own_clocks():
+            meter.start()
         run(calls)
-        reading = meter.stop()
+        with _own_clocks():
+            reading = meter.stop()
         return {"joules": reading.joules, "wall_s": reading.wall_s, "cpu_s": reading.cpu_s}
 
     def idle(self, seconds: float) -> dict[str, Any]:
         """Idle baseline: the meter around a sleep of `seconds`."""
-        self.meter.start()
-        time.sleep(max(0.0, float(seconds)))
-        reading = self.meter.stop()
+        with _own_clocks():
+            self.meter.start()
+            time.sleep(max(0.0, float(seconds)))
+            reading = self.meter.stop()
         return {"joules": reading.joules, "wall_s": reading.wall_s, "cpu_s": reading.cpu_s}
 
     def close(self) -> None:
@@ -247,6 +292,7 @@ def _dispatch(session: ChildSession, cmd: dict[str, Any]) -> dict[str, Any]:
 def serve(spec: dict[str, Any], commands: IO[str], results: IO[str]) -> int:
     """Answer commands until ``exit`` or end of input; returns the exit status."""
     session = ChildSession(spec)
+    owner = os.getpid()
     try:
         for line in commands:
             cmd = json.loads(line)
@@ -274,6 +320,8 @@ def serve(spec: dict[str, Any], commands: IO[str], results: IO[str]) -> int:
                 reply = {"ok": False, "kind": "workload", "message": str(exc)}
             except (Exception, SystemExit) as exc:
                 reply = {"ok": False, "kind": "workload", "message": _describe(exc)}
+            if os.getpid() != owner:  # a fork of the workload came back here: not its to answer
+                os._exit(0)
             results.write(json.dumps(reply) + "\n")
             results.flush()
             if not reply["ok"]:
@@ -299,4 +347,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_now(main())

@@ -40,6 +40,7 @@ import greenopt
 from greenopt.errors import InputError, MeterError, WorkloadError
 from greenopt.measure.limits import MAX_TIMEOUT_S, MIN_MEMORY_MB
 from greenopt.measure.meter import MeterInfo, get_meter, validate_meter_name
+from greenopt.measure.processes import wait_unreaped
 from greenopt.measure.results import Comparison, Measurement
 from greenopt.measure.statistics import median, noise_floor, ratio_ci
 from greenopt.measure.workload import Workload
@@ -65,6 +66,8 @@ HARDWARE_MIN_SAMPLE_S = 1.0
 ESTIMATE_MIN_SAMPLE_S = 0.2
 #: Longest failure message passed on from a child (one line).
 MESSAGE_LIMIT = 500
+#: How often (seconds) the parent checks, while waiting for an answer, that the child lives.
+EXIT_CHECK_S = 1.0
 #: How many idle-baseline intervals are taken (before, in the middle, after the samples).
 IDLE_INTERVALS = 3
 
@@ -213,11 +216,18 @@ class _Child:
         return f"{self.label}: " if self.label else ""
 
     def _last_stderr_line(self) -> str:
-        """The child's last non-empty stderr line (crash diagnostics), cut to 300 characters."""
+        """The child's last non-empty stderr line (crash diagnostics), cut to 300 characters.
+
+        Lines from faulthandler's dump (from ``Fatal Python error:`` on: a stack, then the
+        list of extension modules loaded) say nothing the signal's name does not."""
         try:
             lines = self.stderr_path.read_text(encoding="utf-8", errors="replace").splitlines()
         except OSError:
             return ""
+        for i, line in enumerate(lines):
+            if line.startswith("Fatal Python error:"):
+                lines = lines[:i]
+                break
         for line in reversed(lines):
             if line.strip():
                 return line.strip()[:300]
@@ -225,13 +235,16 @@ class _Child:
 
     def _died(self) -> WorkloadError:
         """The exception describing why the child ended without an answer."""
-        try:
-            rc = self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:  # pragma: no cover - closed its pipe but lives on
-            self.kill()
-            rc = self.proc.returncode
+        wait_unreaped(self.proc, 5)
+        self.kill()  # whatever it started goes with it; kills it too if it closed its pipe but lives on
+        rc = self.proc.returncode
         tail = self._last_stderr_line()
         detail = f" ({tail})" if tail else ""
+        if rc == 0:
+            return ChildCrashed(
+                f"{self._prefix()}child process exited with status 0 before answering "
+                f"(os._exit() in the workload?){detail}"
+            )
         if rc is not None and rc < 0:
             name = _signal_name(-rc)
             if -rc == signal.SIGKILL:
@@ -250,7 +263,11 @@ class _Child:
                 raise self._timeout()
             poller = select.poll()  # poll, not select: no FD_SETSIZE limit on the fd number
             poller.register(self._res_r, select.POLLIN | select.POLLHUP | select.POLLERR)
-            if not poller.poll(max(1, math.ceil(remaining * 1000))):
+            if not poller.poll(max(1, math.ceil(min(remaining, EXIT_CHECK_S) * 1000))):
+                # no end of file while a process the workload forked holds the pipe open:
+                # notice the child's own death too (any answer it wrote is read first)
+                if wait_unreaped(self.proc, 0) and not poller.poll(0):
+                    return None
                 continue
             chunk = os.read(self._res_r, 65536)
             if not chunk:
@@ -294,8 +311,12 @@ class _Child:
         raise WorkloadError(message)
 
     def kill(self) -> None:
-        """Kill the child (and anything it started) now."""
-        if self.proc.poll() is None:
+        """Kill the child and anything it started (its process group) now, and reap it.
+
+        The group is killed while the child is not yet reaped (running or a zombie), so
+        that its id cannot have been reused: processes the workload started and left
+        running (``subprocess.Popen``, ``os.fork``) end with it."""
+        if self.proc.returncode is None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.proc.pid, signal.SIGKILL)
             with contextlib.suppress(ProcessLookupError):
@@ -304,14 +325,12 @@ class _Child:
             self.proc.wait(timeout=5)
 
     def close(self) -> None:
-        """Ask the child to exit, kill it if it does not, and close the pipes."""
-        if self.proc.poll() is None:
+        """Ask the child to exit, kill it (and what it started) if it does not, close the pipes."""
+        if self.proc.returncode is None:
             with contextlib.suppress(OSError):
                 os.write(self._cmd_w, b'{"op": "exit"}\n')
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.kill()
+            wait_unreaped(self.proc, 5)
+        self.kill()
         for fd in (self._cmd_w, self._res_r):
             with contextlib.suppress(OSError):
                 os.close(fd)

@@ -44,6 +44,15 @@ class Workload:
     def __post_init__(self) -> None:
         if not self.calls:
             raise WorkloadError("a workload needs at least one call expression")
+        for what, text in (("setup", self.setup), *((f"call {c!r}", c) for c in self.calls)):
+            try:  # undecodable bytes from the command line arrive as lone surrogates
+                text.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise WorkloadError(
+                    f"{what} is not valid UTF-8 text (undecodable byte at position {exc.start})"
+                ) from None
+            if "\0" in text:
+                raise WorkloadError(f"{what} contains a null byte")
 
     @property
     def name(self) -> str | None:
@@ -83,6 +92,14 @@ class Workload:
             seed,
             self.label,
         )
+
+
+def exception_text(exc: BaseException) -> str:
+    """``str(exc)``, or a placeholder when that raises (a broken ``__str__``, an int too long)."""
+    try:
+        return str(exc)
+    except Exception:
+        return "<exception str() failed>"
 
 
 @dataclass
@@ -132,7 +149,9 @@ def import_module_file(
         spec.loader.exec_module(module)
     except BaseException as exc:
         sys.modules.pop(name, None)
-        raise WorkloadError(f"importing {path} raised {type(exc).__name__}: {exc}") from exc
+        raise WorkloadError(
+            f"importing {path} raised {type(exc).__name__}: {exception_text(exc)}"
+        ) from exc
     return module
 
 
@@ -174,7 +193,7 @@ def prepare(workload: Workload) -> Prepared:
     try:
         exec(setup_code, namespace)
     except BaseException as exc:
-        raise WorkloadError(f"setup raised {type(exc).__name__}: {exc}") from exc
+        raise WorkloadError(f"setup raised {type(exc).__name__}: {exception_text(exc)}") from exc
     calls: list[Callable[[], Any]] = []
     for code, is_expr in codes:
         if is_expr:

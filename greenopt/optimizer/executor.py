@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from greenopt.measure.processes import wait_unreaped
+
 #: what became of a child: "ok" (answer in `value`), "error" (the task reported a
 #: failure of the workload code: `message`), or the ways a process can die
 Status = Literal["ok", "error", "timeout", "oom", "crash"]
@@ -116,13 +118,13 @@ def run_child(task: str, payload: dict[str, Any], limits: ChildLimits) -> ChildO
                 cwd=tmp,
             )
             try:
-                proc.wait(timeout=limits.timeout_s)
-            except subprocess.TimeoutExpired:
-                _kill_group(proc)
-                return ChildOutcome("timeout", message=f"timed out after {limits.timeout_s:g} s")
+                exited = wait_unreaped(proc, limits.timeout_s)
             except BaseException:
                 _kill_group(proc)
                 raise
+            _kill_group(proc)  # also what it started and left running
+            if not exited:
+                return ChildOutcome("timeout", message=f"timed out after {limits.timeout_s:g} s")
         stderr = _tail(err_path)
         answer = _read_answer(response)
         if answer is not None:
@@ -139,6 +141,9 @@ def run_child(task: str, payload: dict[str, Any], limits: ChildLimits) -> ChildO
         if "MemoryError" in stderr:
             return ChildOutcome("oom", message=f"out of memory (limit {limits.memory_mb} MB)")
         detail = _last_line(stderr)
+        if rc == 0 and not detail:
+            message = "child exited with code 0 before answering (os._exit() in the workload?)"
+            return ChildOutcome("crash", message=message)
         return ChildOutcome(
             "crash", message=f"child exited with code {rc}" + (f": {detail}" if detail else "")
         )

@@ -17,6 +17,7 @@ import failed), which for a candidate is a reason to reject it.
 
 from __future__ import annotations
 
+import os
 import pickle
 import sys
 import time
@@ -24,7 +25,8 @@ import types
 from typing import Any
 
 from greenopt.errors import WorkloadError
-from greenopt.measure.workload import Prepared, Workload, prepare
+from greenopt.measure.processes import exit_now
+from greenopt.measure.workload import Prepared, Workload, exception_text, prepare
 from greenopt.models.features import argument_sizes
 from greenopt.optimizer.snapshot import Raised, is_data, snapshot, type_name
 from greenopt.optimizer.workloads import WORKLOAD_MODULE_VAR as _WORKLOAD_MODULE_VAR
@@ -97,7 +99,7 @@ def trace_calls(prepared: Prepared, module_file: str) -> dict[str, Any]:
         try:
             call()
         except BaseException as exc:  # the caller turns this into a WorkloadError
-            error = f"{type(exc).__name__}: {exc}"
+            error = f"{type(exc).__name__}: {exception_text(exc)}"
         finally:
             sys.setprofile(None)
         call_seconds.append(time.perf_counter() - start)
@@ -171,7 +173,7 @@ def collect_outputs(prepared: Prepared) -> dict[str, Any]:
         except MemoryError:
             raise
         except BaseException as exc:
-            results.append(Raised(type_name(exc), str(exc)[:500]))
+            results.append(Raised(type_name(exc), exception_text(exc)[:500]))
         else:
             results.append(snapshot(value))
             live.append(value)
@@ -262,6 +264,7 @@ def run_task(request: dict[str, Any]) -> dict[str, Any]:
 def main(argv: list[str]) -> int:
     """Entry point: read the request, run it, write the answer (MemoryError -> 'oom')."""
     request_path, response_path = argv[1], argv[2]
+    owner = os.getpid()
     with open(request_path, "rb") as fh:
         request = pickle.load(fh)
     try:
@@ -270,6 +273,8 @@ def main(argv: list[str]) -> int:
         answer = {"status": "oom", "message": "out of memory (MemoryError)"}
     except RecursionError as exc:
         answer = {"status": "error", "message": f"RecursionError: {exc}"}
+    if os.getpid() != owner:  # a fork of the workload came back here: not its to answer
+        os._exit(0)
     try:
         payload = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
     except MemoryError:
@@ -284,4 +289,4 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    exit_now(main(sys.argv))
