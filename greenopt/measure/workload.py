@@ -102,6 +102,12 @@ def exception_text(exc: BaseException) -> str:
         return "<exception str() failed>"
 
 
+def exception_line(exc: BaseException) -> str:
+    """``Type: message``, or just ``Type`` when the message is empty (`KeyboardInterrupt()`)."""
+    text = exception_text(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
 @dataclass
 class Prepared:
     """A workload ready to run in this (child) process."""
@@ -149,9 +155,7 @@ def import_module_file(
         spec.loader.exec_module(module)
     except BaseException as exc:
         sys.modules.pop(name, None)
-        raise WorkloadError(
-            f"importing {path} raised {type(exc).__name__}: {exception_text(exc)}"
-        ) from exc
+        raise WorkloadError(f"importing {path} raised {exception_line(exc)}") from exc
     return module
 
 
@@ -193,7 +197,7 @@ def prepare(workload: Workload) -> Prepared:
     try:
         exec(setup_code, namespace)
     except BaseException as exc:
-        raise WorkloadError(f"setup raised {type(exc).__name__}: {exception_text(exc)}") from exc
+        raise WorkloadError(f"setup raised {exception_line(exc)}") from exc
     calls: list[Callable[[], Any]] = []
     for code, is_expr in codes:
         if is_expr:

@@ -26,7 +26,13 @@ from typing import Any
 
 from greenopt.errors import WorkloadError
 from greenopt.measure.processes import exit_now
-from greenopt.measure.workload import Prepared, Workload, exception_text, prepare
+from greenopt.measure.workload import (
+    Prepared,
+    Workload,
+    exception_line,
+    exception_text,
+    prepare,
+)
 from greenopt.models.features import argument_sizes
 from greenopt.optimizer.snapshot import Raised, is_data, snapshot, type_name
 from greenopt.optimizer.workloads import WORKLOAD_MODULE_VAR as _WORKLOAD_MODULE_VAR
@@ -99,7 +105,7 @@ def trace_calls(prepared: Prepared, module_file: str) -> dict[str, Any]:
         try:
             call()
         except BaseException as exc:  # the caller turns this into a WorkloadError
-            error = f"{type(exc).__name__}: {exception_text(exc)}"
+            error = exception_line(exc)
         finally:
             sys.setprofile(None)
         call_seconds.append(time.perf_counter() - start)

@@ -162,3 +162,9 @@ def test_setup_or_call_that_is_not_utf8_is_one_clear_line(tmp_path: Path) -> Non
     proc = run([*args, "--setup", "x = '\udcff'", "--call", "len(x)"], tmp_path)
     assert_input_error(proc)  # was an internal error (UnicodeEncodeError)
     assert "setup is not valid UTF-8" in proc.stderr
+
+
+def test_an_exception_without_a_message_is_named_without_a_dangling_colon() -> None:
+    with pytest.raises(WorkloadError) as info:
+        measure(Workload(setup="raise ValueError()", calls=("1",)), "estimate", QUICK)
+    assert str(info.value).endswith("setup raised ValueError"), str(info.value)
