@@ -95,7 +95,8 @@ class Workload:
 
 
 def exception_text(exc: BaseException) -> str:
-    """``str(exc)``, or a placeholder when that raises (a broken ``__str__``, an int too long)."""
+    """``str(exc)`` for a one-line report; when ``str()`` itself raises (a broken
+    ``__str__``, an int too long to print) the report says that instead."""
     try:
         return str(exc)
     except Exception:
