@@ -31,6 +31,7 @@ from greenopt.passes.legality import (
     RenameName,
     _first_occurrence_is_binding,
     binding_sites,
+    block_binding_sites,
     code_of,
     names_in,
     ordered_children,
@@ -1258,8 +1259,7 @@ def _definitions(body: cst.BaseSuite) -> dict[str, cst.BaseExpression]:
     `name` once in the body, before any read of it, with a value evaluated in full."""
     if not isinstance(body, cst.IndentedBlock):
         return {}
-    as_function = cst.FunctionDef(name=cst.Name("_body"), params=cst.Parameters(), body=body)
-    sites = binding_sites(as_function)
+    sites = block_binding_sites(body)
     found: dict[str, cst.BaseExpression] = {}
     for line in body.body:
         if not (isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1):

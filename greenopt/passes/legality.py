@@ -863,6 +863,15 @@ def binding_sites(func: cst.FunctionDef) -> dict[str, list[cst.CSTNode]]:
     return _binding_sites(func)
 
 
+def block_binding_sites(body: cst.IndentedBlock) -> dict[str, list[cst.CSTNode]]:
+    """name -> nodes binding it in the statements of `body` (a loop body), as
+    `binding_sites` of a function made of them. Not cached: the wrapper is new at each
+    call, and caching it would only evict the functions' own entries."""
+    return _binding_sites(
+        cst.FunctionDef(name=cst.Name("_body"), params=cst.Parameters(), body=body)
+    )
+
+
 #: numpy functions whose result is always new memory (unless given `out=`, `like=`, or,
 #: for `array`, a `copy=` other than True)
 FRESH_NUMPY_ALLOCATORS = frozenset(

@@ -107,6 +107,7 @@ from greenopt.passes.legality import (
     RenameName,
     array_relations,
     binding_sites,
+    block_binding_sites,
     code_of,
     fusion_blockers,
     injective_dims,
@@ -581,8 +582,7 @@ def rebound_loop_variable(first: cst.For, second: cst.For) -> str | None:
         if not isinstance(loop.target, cst.Name):
             return "not a loop over a plain name"
         block = cst.IndentedBlock(body=_as_lines(loop.body))
-        body = cst.FunctionDef(name=cst.Name("_body"), params=cst.Parameters(), body=block)
-        if loop.target.value in binding_sites(body):
+        if loop.target.value in block_binding_sites(block):
             return f"the loop body rebinds its loop variable `{loop.target.value}`"
     return None
 
