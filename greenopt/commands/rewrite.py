@@ -293,10 +293,10 @@ def _run_static_files(
     errors: list[str] = []
     for file in files:
         try:
-            # `--json -`: the combined report comes last on stdout, so no diffs before it
-            quiet_stdout = "-" if is_stdout(json_path) else None
+            # with `reports` the file's JSON is collected; `--json -` still keeps diffs off
+            # stdout, where the combined report comes last
             _run_static(
-                file, passes, write, None, quiet_stdout, quiet, reports, selectors, model, verbose
+                file, passes, write, None, json_path, quiet, reports, selectors, model, verbose
             )
         except GreenoptError as exc:
             click.echo(f"greenopt: error: {exc}", err=True)
