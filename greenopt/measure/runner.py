@@ -40,7 +40,7 @@ import greenopt
 from greenopt.errors import InputError, MeterError, WorkloadError
 from greenopt.measure.limits import MAX_TIMEOUT_S, MIN_MEMORY_MB
 from greenopt.measure.meter import MeterInfo, get_meter, validate_meter_name
-from greenopt.measure.processes import wait_unreaped
+from greenopt.measure.processes import StderrTail, wait_unreaped
 from greenopt.measure.results import Comparison, Measurement
 from greenopt.measure.statistics import median, noise_floor, ratio_ci
 from greenopt.measure.workload import Workload
@@ -187,10 +187,10 @@ class _Child:
         name = tag.replace(" ", "-") or "child"
         spec_path = Path(workdir) / f"spec-{name}.json"
         spec_path.write_text(json.dumps(spec), encoding="utf-8")
-        self.stderr_path = Path(workdir) / f"stderr-{name}.txt"
+        self.stderr = StderrTail()
         cmd_r, self._cmd_w = os.pipe()
         self._res_r, res_w = os.pipe()
-        with open(self.stderr_path, "wb") as err:
+        try:
             self.proc = subprocess.Popen(
                 [
                     sys.executable,
@@ -203,12 +203,14 @@ class _Child:
                 pass_fds=(cmd_r, res_w),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
-                stderr=err,
+                stderr=self.stderr.write_fd,
                 env=_child_env(numba_cache_dir),
                 start_new_session=True,
             )
-        os.close(cmd_r)
-        os.close(res_w)
+        finally:
+            self.stderr.started()
+            os.close(cmd_r)
+            os.close(res_w)
         self._buffer = b""
 
     def _prefix(self) -> str:
@@ -220,10 +222,7 @@ class _Child:
 
         Lines from faulthandler's dump (from ``Fatal Python error:`` on: a stack, then the
         list of extension modules loaded) say nothing the signal's name does not."""
-        try:
-            lines = self.stderr_path.read_text(encoding="utf-8", errors="replace").splitlines()
-        except OSError:
-            return ""
+        lines = self.stderr.text().splitlines()
         for i, line in enumerate(lines):
             if line.startswith("Fatal Python error:"):
                 lines = lines[:i]

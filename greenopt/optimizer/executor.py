@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from greenopt.measure.processes import wait_unreaped
+from greenopt.measure.processes import StderrTail, wait_unreaped
 
 #: what became of a child: "ok" (answer in `value`), "error" (the task reported a
 #: failure of the workload code: `message`), or the ways a process can die
@@ -75,17 +75,6 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
     proc.wait()
 
 
-def _tail(path: Path) -> str:
-    """The last few thousand characters of a file (the child's stderr)."""
-    try:
-        with open(path, "rb") as fh:
-            fh.seek(0, os.SEEK_END)
-            fh.seek(max(0, fh.tell() - _STDERR_TAIL))
-            return fh.read().decode("utf-8", "replace")
-    except OSError:
-        return ""
-
-
 def _last_line(text: str) -> str:
     lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
     return lines[-1][:300] if lines else ""
@@ -104,28 +93,31 @@ def run_child(task: str, payload: dict[str, Any], limits: ChildLimits) -> ChildO
             pickle.dump({"task": task, **payload}, fh, protocol=pickle.HIGHEST_PROTOCOL)
         env = dict(os.environ)
         env["PYTHONDONTWRITEBYTECODE"] = "1"
-        err_path = Path(tmp) / "stderr.txt"
-        # stderr goes to a file, not a pipe: a chatty variant must not fill the parent's memory
-        with open(err_path, "wb") as err_file:
+        # stderr goes to a pipe whose end is kept, not to a file or an unread pipe: a
+        # chatty variant must neither fill the disk nor block
+        err = StderrTail()
+        try:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "greenopt.optimizer.worker", str(request), str(response)],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
-                stderr=err_file,
+                stderr=err.write_fd,
                 start_new_session=True,
                 preexec_fn=lambda: _limit_memory(limits.memory_mb),
                 env=env,
                 cwd=tmp,
             )
-            try:
-                exited = wait_unreaped(proc, limits.timeout_s)
-            except BaseException:
-                _kill_group(proc)
-                raise
-            _kill_group(proc)  # also what it started and left running
-            if not exited:
-                return ChildOutcome("timeout", message=f"timed out after {limits.timeout_s:g} s")
-        stderr = _tail(err_path)
+        finally:
+            err.started()
+        try:
+            exited = wait_unreaped(proc, limits.timeout_s)
+        except BaseException:
+            _kill_group(proc)
+            raise
+        _kill_group(proc)  # also what it started and left running
+        if not exited:
+            return ChildOutcome("timeout", message=f"timed out after {limits.timeout_s:g} s")
+        stderr = err.text()[-_STDERR_TAIL:]
         answer = _read_answer(response)
         if answer is not None:
             status = answer.get("status", "crash")
