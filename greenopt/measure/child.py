@@ -104,12 +104,9 @@ MESSAGE_LIMIT = 300
 
 def _describe(exc: BaseException) -> str:
     """``Type: message`` on one line, the message cut at `MESSAGE_LIMIT` characters."""
-    from greenopt.measure.workload import exception_text
+    from greenopt.measure.workload import exception_line
 
-    text = " ".join(exception_text(exc).split())
-    if len(text) > MESSAGE_LIMIT:
-        text = text[: MESSAGE_LIMIT - 3] + "..."
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    return exception_line(exc, MESSAGE_LIMIT)
 
 
 def _make_round(prepared: Any, exprs: tuple[str, ...]) -> Callable[[int], None]:

@@ -103,9 +103,15 @@ def exception_text(exc: BaseException) -> str:
         return "<exception str() failed>"
 
 
-def exception_line(exc: BaseException) -> str:
-    """``Type: message``, or just ``Type`` when the message is empty (`KeyboardInterrupt()`)."""
+def exception_line(exc: BaseException, limit: int | None = None) -> str:
+    """``Type: message``, or just ``Type`` when the message is empty (`KeyboardInterrupt()`).
+
+    With `limit`, the message is put on one line and cut to `limit` characters."""
     text = exception_text(exc)
+    if limit is not None:
+        text = " ".join(text.split())
+        if len(text) > limit:
+            text = text[: limit - 3] + "..."
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
