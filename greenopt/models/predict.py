@@ -134,8 +134,13 @@ class CostModel:
                 return False
         return True
 
-    def _spread(self, name: str) -> tuple[float, float]:
-        residuals = (self.document or {}).get("residuals", {}).get(name)
+    def _spread(self, name: str, passes: Sequence[str]) -> tuple[float, float]:
+        """Cross-validated 10%–90% residual quantiles of predictor `name` (log units):
+        those of `passes`' rows where the model has them, else those of every row."""
+        doc = self.document or {}
+        residuals = doc.get("residuals_by_passes", {}).get(_pass_key(passes), {}).get(name)
+        if not residuals:
+            residuals = doc.get("residuals", {}).get(name)
         if residuals and len(residuals) == 2:
             return float(residuals[0]), float(residuals[1])
         return DEFAULT_SPREAD_LOG
@@ -168,10 +173,10 @@ class CostModel:
             return prediction
         if choice == "no-change":
             center = 0.0
-            spread = self._spread("no-change")
+            spread = self._spread("no-change", passes)
         else:
             center = roofline_log_ratio(features)
-            spread = self._spread("roofline")
+            spread = self._spread("roofline", passes)
         lo, hi = center + min(spread[0], 0.0), center + max(spread[1], 0.0)
         return Prediction(math.exp(center), math.exp(lo), math.exp(hi), "baseline")
 
@@ -364,7 +369,7 @@ def _document_problem(doc: Mapping[str, Any]) -> str | None:
     for name, data in models.items():
         if not isinstance(data, dict) or data.get("n_features") != len(names):
             return f"malformed cost model: model {name!r} does not take {len(names)} features"
-    for key in ("policy", "residuals", "feature_ranges", "training", "cv"):
+    for key in ("policy", "residuals", "residuals_by_passes", "feature_ranges", "training", "cv"):
         if key in doc and not isinstance(doc[key], dict):
             return f"malformed cost model: {key!r} must be an object"
     policy = doc.get("policy", {})
@@ -381,7 +386,12 @@ def _document_problem(doc: Mapping[str, Any]) -> str | None:
         for k in ("min", "max")
     ):
         return f"malformed cost model: 'feature_ranges' needs min and max of {len(names)} numbers"
-    for name, spread in doc.get("residuals", {}).items():
+    spreads = [(name, spread) for name, spread in doc.get("residuals", {}).items()]
+    for key, by_name in doc.get("residuals_by_passes", {}).items():
+        if not isinstance(by_name, dict):
+            return f"malformed cost model: residuals of passes {key!r} must be an object"
+        spreads += [(f"{name} ({key})", spread) for name, spread in by_name.items()]
+    for name, spread in spreads:
         if not (
             isinstance(spread, list)
             and all(isinstance(v, int | float) and not isinstance(v, bool) for v in spread)

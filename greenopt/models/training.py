@@ -352,6 +352,27 @@ def _residual_quantiles(pred: np.ndarray, true: np.ndarray) -> list[float]:
     return [float(np.quantile(resid, QUANTILES[0])), float(np.quantile(resid, QUANTILES[1]))]
 
 
+def residuals_by_passes(cv: CrossValidation) -> dict[str, dict[str, list[float]]]:
+    """Each predictor's residual quantiles per pass combination with at least
+    `MIN_POLICY_SAMPLES` rows.
+
+    A baseline's interval must come from the rows it answers for: over every row
+    (mostly Numba candidates at 0.1–1% of the original's energy), the no-change
+    baseline's residuals gave a float32 candidate an interval reaching down to 0.1%.
+    """
+    by_key: dict[str, list[int]] = defaultdict(list)
+    for i, r in enumerate(cv.rows):
+        by_key[pass_key(r.passes)].append(i)
+    return {
+        key: {
+            name: _residual_quantiles(cv.predictions(name)[idx], cv.measured[idx])
+            for name in PREDICTORS
+        }
+        for key, idx in sorted(by_key.items())
+        if len(idx) >= MIN_POLICY_SAMPLES
+    }
+
+
 def table_digest(table: TrainingTable) -> str:
     """SHA-256 of the table's canonical JSON (ties a model to its data)."""
     blob = json.dumps(table.to_dict(), sort_keys=True).encode()
@@ -376,6 +397,7 @@ def build_model(table: TrainingTable, n_splits: int | None = None) -> dict[str, 
             "roofline": _residual_quantiles(cv.roofline, cv.measured),
             "no-change": _residual_quantiles(cv.no_change, cv.measured),
         },
+        "residuals_by_passes": residuals_by_passes(cv),
         "feature_ranges": {
             "min": x.min(axis=0).tolist(),
             "max": x.max(axis=0).tolist(),

@@ -62,6 +62,8 @@ def _structural_cases() -> dict[str, dict[str, Any]]:
         "renamed-feature": {"feature_names": ["x", *doc["feature_names"][1:]]},
         "version-99": {"version": 99},
         "no-point-model": {"models": {"q10": doc["models"]["q10"]}},
+        "residuals-by-passes-not-numbers": {"residuals_by_passes": {"jit": {"model": "wide"}}},
+        "residuals-by-passes-not-object": {"residuals_by_passes": {"jit": [0.1, 0.2]}},
         "bad-tree-offsets": {
             "models": {**doc["models"], "point": {**doc["models"]["point"], "offsets": [0, 10**9]}}
         },

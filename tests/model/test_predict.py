@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -113,3 +115,29 @@ def test_bad_model_files_are_input_errors(tmp_path) -> None:
 def test_syntax_errors_are_input_errors() -> None:
     with pytest.raises(InputError):
         CostModel(None).predict_candidate("def (:", "def f(): pass", "f", ["jit"])
+
+
+def test_baseline_intervals_come_from_the_rows_of_their_passes(built_model, tmp_path) -> None:
+    doc = json.loads(Path(built_model).read_text(encoding="utf-8"))
+    by_passes = doc["residuals_by_passes"]
+    # every pass combination of the synthetic table has 48 rows, each predictor a spread
+    assert set(by_passes) == {"jit", "loop-fusion", "vectorize"}
+    assert all(set(v) == {"model", "roofline", "no-change"} for v in by_passes.values())
+    # a no-change answer for `vectorize` (synthetic log ratios -2.4..0) against one for
+    # `jit` (-2.9..-0.5): their own rows' spreads, not one over every row
+    doc["policy"] = {"default": "no-change", "by_passes": {}}
+    path = tmp_path / "no_change.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    model = load_model(str(path))
+    feats = {n: 0.5 for n in doc["feature_names"]}
+    for passes in (["vectorize"], ["jit"]):
+        p = model.predict_features(feats, passes)
+        lo, hi = by_passes[passes[0]]["no-change"]
+        assert p.source == "baseline" and p.ratio == 1.0
+        assert math.log(p.lo) == pytest.approx(min(lo, 0.0))
+        assert math.log(p.hi) == pytest.approx(max(hi, 0.0))
+    jit, vec = (model.predict_features(feats, [k]) for k in ("jit", "vectorize"))
+    assert jit.lo < vec.lo  # the jit rows save more: their interval reaches lower
+    # a pass combination without enough rows falls back to the spread over every row
+    other = model.predict_features(feats, ["dtype-reduction"])
+    assert math.log(other.lo) == pytest.approx(min(doc["residuals"]["no-change"][0], 0.0))
