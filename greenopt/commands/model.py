@@ -185,6 +185,8 @@ def info_command(model_path: str | None, json_path: str | None) -> int:
     check_output_path("--json", json_path)
     cost_model = load_model(model_path)
     info = cost_model.info()
+    if info["available"]:
+        info["this_machine"] = _this_machine(info["training"].get("machine") or {})
     if json_path:
         _write_json(info, json_path)
         if json_path == "-":
@@ -199,6 +201,7 @@ def info_command(model_path: str | None, json_path: str | None) -> int:
         f"{training.get('n_families')} families; meters {', '.join(training.get('meters', []))} "
         f"({'measured' if training.get('measured') else 'estimated'}), created {training.get('created')}"
     )
+    click.echo(_machine_line(training.get("machine") or {}, info["this_machine"]))
     trees = ", ".join(f"{name} {count}" for name, count in info["n_trees"].items())
     bag = training.get("point_model") or {}
     if bag.get("bagged"):
@@ -209,3 +212,30 @@ def info_command(model_path: str | None, json_path: str | None) -> int:
     click.echo(f"trees: {trees}")
     print_report(info["cv"])
     return 0
+
+
+def _this_machine(trained: Mapping[str, Any]) -> dict[str, Any]:
+    """This machine's fingerprint and whether the model's table was measured on it."""
+    from greenopt.measure.machine import machine_fingerprint
+
+    here = machine_fingerprint().to_dict()
+    return {**here, "same_as_training": here["machine_id"] == trained.get("machine_id")}
+
+
+def _machine_line(trained: Mapping[str, Any], here: Mapping[str, Any]) -> str:
+    """Where the training table was measured, and whether that is this machine: which
+    Numba flags win depends on the CPU, so a model from elsewhere ranks them less well."""
+    if not trained.get("machine_id"):
+        return "measured on: unknown machine (the table records none)"
+    cpus = trained.get("logical_cpus")
+    where = f"{trained.get('cpu_model') or 'unknown CPU'}" + (
+        f", {cpus} logical CPUs" if cpus else ""
+    )
+    line = f"measured on: {where} (machine id {trained['machine_id']}); "
+    if here.get("same_as_training"):
+        return line + "this machine"
+    return line + (
+        f"not this machine ({here.get('cpu_model') or 'unknown CPU'}, machine id "
+        f"{here.get('machine_id')}): which Numba flags win differs between CPUs; "
+        "`greenopt train --out DIR` measures the corpus here"
+    )

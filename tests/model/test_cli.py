@@ -65,6 +65,30 @@ def test_model_info(built_model, capsys) -> None:
     info = json.loads(capsys.readouterr().out)
     assert info["available"] and set(info["n_trees"]) == {"point", "q10", "q90"}
     assert all(n > 0 for n in info["n_trees"].values())  # the packed trees are counted
+    assert info["this_machine"]["same_as_training"] is False  # the synthetic table's "test"
+
+
+def test_model_info_says_whether_the_table_was_measured_here(built_model, tmp_path, capsys) -> None:
+    from greenopt.measure.machine import machine_fingerprint
+
+    here = machine_fingerprint()
+    assert main(["model", "info", "--model", built_model]) == 0
+    out = capsys.readouterr().out
+    assert "measured on: unknown CPU (machine id test); not this machine" in out
+    assert f"machine id {here.machine_id}): which Numba flags win differs" in out
+    doc = json.loads(Path(built_model).read_text(encoding="utf-8"))
+    doc["training"]["machine"] = here.to_dict()
+    path = tmp_path / "here.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    assert main(["model", "info", "--model", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert f"(machine id {here.machine_id}); this machine" in out
+    assert main(["model", "info", "--model", str(path), "--json", "-"]) == 0
+    assert json.loads(capsys.readouterr().out)["this_machine"]["same_as_training"] is True
+    doc["training"]["machine"] = {}
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    assert main(["model", "info", "--model", str(path)]) == 0
+    assert "measured on: unknown machine" in capsys.readouterr().out
 
 
 def test_train_fit_only_from_a_store(tmp_path, monkeypatch, capsys) -> None:
