@@ -236,8 +236,8 @@ class OptimizeOptions:
 
 #: default `near_tie`: a candidate predicted within 1.2x of the best is a near tie the
 #: cost model does not separate reliably, so one more is measured rather than trusted
-#: (on the shipped table: top-2 mean regret 4.0% -> 3.0% for 7% more measurements;
-#: benchmarks/model_savings.py)
+#: (on the shipped table: top-2 mean regret 4.6% -> 4.2% for 7% more measurements, on
+#: the previous one 4.0% -> 3.0%; benchmarks/model_savings.py)
 NEAR_TIE = 1.2
 #: near ties measured beyond the top-k, at most, per function
 NEAR_TIE_EXTRA = 1
