@@ -41,6 +41,29 @@ def wait_unreaped(proc: subprocess.Popen[bytes], timeout: float) -> bool:
     return True
 
 
+def oom_kills(vmstat: str = "/proc/vmstat") -> int | None:
+    """How many processes the kernel's OOM killer has killed since boot (None where the
+    counter cannot be read): a child killed by SIGKILL while it did not grow was killed
+    by something else, and must not be reported as out of memory."""
+    try:
+        with open(vmstat, encoding="ascii") as fh:
+            for line in fh:
+                name, _, value = line.partition(" ")
+                if name == "oom_kill":
+                    return int(value)
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def sigkill_cause(before: int | None, after: int | None) -> str:
+    """Why a child died of SIGKILL, from the OOM-kill counts around its life:
+    "oom" (the counter rose), "other" (it did not) or "unknown" (no counter)."""
+    if before is None or after is None:
+        return "unknown"
+    return "oom" if after > before else "other"
+
+
 def exit_now(status: int) -> None:
     """Exit a child that has answered without waiting for the workload's threads or
     atexit handlers (a non-daemon thread or a hanging handler would hold it up)."""

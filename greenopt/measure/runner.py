@@ -40,7 +40,7 @@ import greenopt
 from greenopt.errors import InputError, MeterError, WorkloadError
 from greenopt.measure.limits import MAX_TIMEOUT_S, MIN_MEMORY_MB
 from greenopt.measure.meter import MeterInfo, get_meter, validate_meter_name
-from greenopt.measure.processes import StderrTail, wait_unreaped
+from greenopt.measure.processes import StderrTail, oom_kills, sigkill_cause, wait_unreaped
 from greenopt.measure.results import Comparison, Measurement
 from greenopt.measure.statistics import median, noise_floor, ratio_ci
 from greenopt.measure.workload import Workload
@@ -188,6 +188,7 @@ class _Child:
         spec_path = Path(workdir) / f"spec-{name}.json"
         spec_path.write_text(json.dumps(spec), encoding="utf-8")
         self.stderr = StderrTail()
+        self._oom_kills = oom_kills()
         cmd_r, self._cmd_w = os.pipe()
         self._res_r, res_w = os.pipe()
         try:
@@ -234,11 +235,16 @@ class _Child:
 
     def _died(self) -> WorkloadError:
         """The exception describing why the child ended without an answer."""
-        wait_unreaped(self.proc, 5)
+        exited = wait_unreaped(self.proc, 5)
         self.kill()  # whatever it started goes with it; kills it too if it closed its pipe but lives on
         rc = self.proc.returncode
         tail = self._last_stderr_line()
         detail = f" ({tail})" if tail else ""
+        if not exited:
+            return ChildCrashed(
+                f"{self._prefix()}child process stopped answering but did not exit (the "
+                f"workload closed file descriptors it did not open?); killed{detail}"
+            )
         if rc == 0:
             return ChildCrashed(
                 f"{self._prefix()}child process exited with status 0 before answering "
@@ -247,6 +253,17 @@ class _Child:
         if rc is not None and rc < 0:
             name = _signal_name(-rc)
             if -rc == signal.SIGKILL:
+                cause = sigkill_cause(self._oom_kills, oom_kills())
+                if cause == "oom":
+                    return ChildOutOfMemory(
+                        f"{self._prefix()}child process killed by the kernel's OOM killer "
+                        f"(out of memory){detail}"
+                    )
+                if cause == "other":
+                    return ChildCrashed(
+                        f"{self._prefix()}child process killed by SIGKILL (not by the "
+                        f"kernel's OOM killer: another process?){detail}"
+                    )
                 return ChildOutOfMemory(
                     f"{self._prefix()}child process killed by SIGKILL, most likely out of memory"
                     f"{detail}"

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from greenopt.measure.processes import StderrTail, wait_unreaped
+from greenopt.measure.processes import StderrTail, oom_kills, sigkill_cause, wait_unreaped
 
 #: what became of a child: "ok" (answer in `value`), "error" (the task reported a
 #: failure of the workload code: `message`), or the ways a process can die
@@ -96,6 +96,7 @@ def run_child(task: str, payload: dict[str, Any], limits: ChildLimits) -> ChildO
         # stderr goes to a pipe whose end is kept, not to a file or an unread pipe: a
         # chatty variant must neither fill the disk nor block
         err = StderrTail()
+        oom_before = oom_kills()
         try:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "greenopt.optimizer.worker", str(request), str(response)],
@@ -127,8 +128,15 @@ def run_child(task: str, payload: dict[str, Any], limits: ChildLimits) -> ChildO
             name = (
                 signal.Signals(-rc).name if -rc in signal.Signals._value2member_map_ else str(-rc)
             )
-            if -rc == signal.SIGKILL and limits.memory_mb is not None:
-                return ChildOutcome("oom", message=f"killed by {name} (memory limit?)")
+            if -rc == signal.SIGKILL:
+                cause = sigkill_cause(oom_before, oom_kills())
+                if cause == "oom":
+                    return ChildOutcome("oom", message="killed by the kernel's OOM killer")
+                if cause == "unknown" and limits.memory_mb is not None:
+                    return ChildOutcome("oom", message=f"killed by {name} (memory limit?)")
+                if cause == "other":
+                    message = f"killed by {name} (not by the kernel's OOM killer: another process?)"
+                    return ChildOutcome("crash", message=message)
             return ChildOutcome("crash", message=f"crashed with signal {name}")
         if "MemoryError" in stderr:
             return ChildOutcome("oom", message=f"out of memory (limit {limits.memory_mb} MB)")
