@@ -17,6 +17,9 @@ scored with `model eval`'s own metrics (`ranking_metrics`, one group per kernel)
 * `other -> table`: the reverse of the first.
 
 It also prints how far the per-row ratios differ and which Numba flags win on each.
+The "other" store may as well hold a second measurement on the same machine: the
+comparison then says how well the measurements repeat (`--limit`/`--families` on the
+`train --measure-only` that fills it keep it short; rows it lacks are left out).
 """
 
 from __future__ import annotations
