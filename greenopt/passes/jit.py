@@ -270,6 +270,13 @@ class _Prescreen(FastVisitor):
                     "it draws from Numba's own generator, which `random.seed`/"
                     "`np.random.seed` in the caller do not seed"
                 )
+            elif parts[0] == "numpy" and len(parts) == 2 and parts[1] in FLOOR_QUOTIENTS:
+                self.problems.append(
+                    f"calls `{qualified}`, which Numba computes as floor(a / b) where NumPy "
+                    "(and `//`) take the quotient of divmod: for floats they differ by one "
+                    "in about a tenth of the quotients that are not exact "
+                    "(`np.floor_divide(-1.5, 0.3)` is -6.0, compiled -5.0)"
+                )
             elif (
                 parts[0] == "numpy"
                 and len(parts) == 3
@@ -315,6 +322,10 @@ class _Prescreen(FastVisitor):
                 "(an object of another library, such as a torch tensor?)"
             )
 
+
+#: NumPy functions Numba compiles with another quotient: floor(a / b) instead of NumPy's
+#: divmod-based one (`//` and `%` compile like NumPy; `tests/passes/test_jit_semantics.py`)
+FLOOR_QUOTIENTS = frozenset({"floor_divide", "divmod"})
 
 #: methods Numba compiles on the types it supports in nopython mode: NumPy arrays and
 #: scalars, lists, dicts, sets, strings, complex numbers and `np.random.Generator`

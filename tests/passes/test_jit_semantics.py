@@ -57,3 +57,53 @@ def test_float32_accumulation_is_float64_compiled() -> None:
     assert isinstance(interpreted, np.float32)  # NEP 50: 0.0 + float32 -> float32
     assert abs(compiled - float(np.float64(np.float32(0.1)) * 100_000)) < 1e-6
     assert abs(float(interpreted) - compiled) / compiled > 1e-6
+
+
+def _floor_quotients(x: np.ndarray, w: float) -> np.ndarray:
+    out = np.empty(len(x))
+    for i in range(len(x)):
+        out[i] = np.floor_divide(x[i], w)
+    return out
+
+
+def test_numba_floor_divide_takes_another_quotient_than_numpy() -> None:
+    # Numba computes np.floor_divide (and np.divmod) as floor(a / b), NumPy as the divmod
+    # quotient; the jit pass refuses functions calling them. When this test fails, Numba
+    # has changed: the refusal (jit.FLOOR_QUOTIENTS) can go.
+    x = np.round(np.arange(-30, 31) * 0.1, 1)
+    compiled = numba.njit(_floor_quotients)(x, 0.3)
+    assert compiled[np.argmin(np.abs(x + 1.5))] == -5.0 and np.floor_divide(-1.5, 0.3) == -6.0
+    assert np.count_nonzero(compiled != _floor_quotients(x, 0.3)) >= 3
+    # the `//` operator compiles like NumPy, on scalars and on arrays
+    assert numba.njit(lambda a, b: a // b)(-1.5, 0.3) == -6.0
+    assert np.array_equal(numba.njit(lambda a, b: a // b)(x, 0.3), x // 0.3)
+
+
+@pytest.mark.parametrize(
+    ("call", "imports"),
+    [
+        ("np.floor_divide(x[i], w)", ""),
+        ("np.divmod(x[i], w)[0]", ""),
+        ("floor_divide(x[i], w)", "from numpy import floor_divide\n"),
+    ],
+)
+def test_jit_refuses_numpy_floor_quotients(call: str, imports: str) -> None:
+    from .helpers import jit_by_function
+
+    code = (
+        f"{imports}\n\ndef bins(x, w):\n    out = np.empty(len(x))\n"
+        f"    for i in range(len(x)):\n        out[i] = {call}\n    return out\n"
+    )
+    found = jit_by_function(code)["bins"]
+    assert set(found) == {"GO490"}, found
+    assert "floor(a / b)" in found["GO490"]
+
+
+def test_jit_keeps_the_floor_division_operator() -> None:
+    from .helpers import jit_by_function
+
+    code = (
+        "\n\ndef bins(x, w):\n    out = np.empty(len(x))\n"
+        "    for i in range(len(x)):\n        out[i] = x[i] // w\n    return out\n"
+    )
+    assert "GO401" in jit_by_function(code)["bins"]
