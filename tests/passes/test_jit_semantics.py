@@ -136,3 +136,24 @@ def test_jit_keeps_the_floor_division_operator() -> None:
         "    for i in range(len(x)):\n        out[i] = x[i] // w\n    return out\n"
     )
     assert "GO401" in jit_by_function(code)["bins"]
+
+
+def test_numba_round_with_digits_rounds_python_floats_like_numpy() -> None:
+    # Python's round(x, n) of a float is correctly rounded in decimal; of a NumPy float
+    # it is np.round; compiled it is always np.round. The jit pass refuses round(x, n).
+    value = -2.9450000000000003
+    compiled = numba.njit(lambda x: round(x, 2))
+    assert round(value, 2) == -2.95 and compiled(value) == -2.94
+    assert round(np.float64(value), 2) == compiled(value) == np.round(value, 2)
+    # round(x) without digits agrees (both round half to even)
+    assert numba.njit(lambda x: round(x))(2.5) == round(2.5) == 2
+
+
+def test_jit_refuses_round_with_digits_and_keeps_round_without() -> None:
+    from .helpers import jit_by_function
+
+    body = "\n\ndef f(x):\n    out = np.empty(len(x))\n    for i in range(len(x)):\n"
+    refused = jit_by_function(body + "        out[i] = round(math.sqrt(x[i]), 3)\n    return out\n")
+    assert set(refused["f"]) == {"GO490"} and "round(x, ndigits)" in refused["f"]["GO490"]
+    kept = jit_by_function(body + "        out[i] = round(x[i])\n    return out\n")
+    assert "GO401" in kept["f"]
