@@ -45,6 +45,9 @@ candidate against the workload's argument types in a child process, see
   function, a lambda or `math.sin` fail), and methods that no type Numba supports has
   (`u.clone()` of a torch tensor; `NUMBA_METHODS` lists the array, list, dict, set,
   string and `np.random.Generator` methods accepted);
+- no call that compiles to other results on ordinary inputs (`COMPILED_DIFFERENTLY`:
+  `np.floor_divide`/`np.divmod` take floor(a / b), `np.median` misses NaNs; and
+  `round(x, ndigits)`, which rounds Python floats like `np.round` once compiled);
 - no visible int64 overflow: Python ints never overflow, Numba's int64 does, so
   multiplicative accumulations of integers in a loop (`p *= i`, `h = h * 31 + c`
   without a small modulus), `**` with a variable integer exponent, and Python ints
