@@ -43,8 +43,8 @@ def wait_unreaped(proc: subprocess.Popen[bytes], timeout: float) -> bool:
 
 def oom_kills(vmstat: str = "/proc/vmstat") -> int | None:
     """How many processes the kernel's OOM killer has killed since boot (None where the
-    counter cannot be read): a child killed by SIGKILL while it did not grow was killed
-    by something else, and must not be reported as out of memory."""
+    counter cannot be read): a child killed by SIGKILL while this count did not grow
+    was killed by something else, and must not be reported as out of memory."""
     try:
         with open(vmstat, encoding="ascii") as fh:
             for line in fh:
